@@ -1,0 +1,21 @@
+"""Session Rater. Start it with ``streamlit run app.py`` (or ``session-rater serve``).
+
+Streamlit reads this file in two roles:
+
+* the server imports it and finds ``app = st.App(...)``, which adds the app's own route that
+  streams recordings from disk behind signed URLs (never through ``st.video(path)``);
+* every browser session runs it as the script, which routes to the pages with st.navigation.
+"""
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+if get_script_run_ctx(suppress_warning=True) is None:
+    from session_rater.ui.server import routes
+
+    app = st.App(__file__, routes=routes())
+else:
+    from session_rater.ui.nav import pages
+
+    st.set_page_config(page_title="Session Rater", page_icon="🎬", layout="wide")
+    st.navigation(pages()).run()

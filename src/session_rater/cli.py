@@ -1,0 +1,125 @@
+"""``session-rater``: the command line for set-up and batch work.
+
+    session-rater serve [--port N] [--headless]   start the app (migrates, loads demo data on first start)
+    session-rater demo                            load or reset the demo data
+    session-rater export [--output FILE]          submitted scores as long-format CSV
+    session-rater check-rubrics [FILE ...]        validate rubric files (default: every file in the rubrics folder)
+    session-rater migrate                         bring the database schema up to date
+
+Expected failures print a message that says what to fix and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from session_rater.errors import RubricError, SessionRaterError
+from session_rater.settings import PROJECT_ROOT, load_settings
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from session_rater.services import open_services
+
+    open_services()  # migrate and load the demo before the browser opens
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+        "--server.port", str(args.port),
+        "--server.headless", "true" if args.headless else "false",
+        "--browser.gatherUsageStats", "false",
+    ]
+    os.execv(sys.executable, command)
+    return 0  # pragma: no cover
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from session_rater.demo import reset_demo
+    from session_rater.services import open_services
+
+    services = open_services(load_demo=False)
+    summary = reset_demo(services)
+    print(
+        f"Demo data loaded: {summary.recordings} sessions, {summary.people} people, {summary.ratings} ratings "
+        f"(database: {services.settings.database_url.split('@')[-1]})."
+    )
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from session_rater.services import open_services
+
+    services = open_services(load_demo=False)
+    if args.output in (None, "-"):
+        services.export_csv(sys.stdout)
+        return 0
+    out = Path(args.output)
+    tmp = out.with_name(out.name + ".part")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        n = services.export_csv(handle)
+    tmp.replace(out)
+    print(f"Wrote {n} scores to {out}", file=sys.stderr)
+    return 0
+
+
+def _cmd_check_rubrics(args: argparse.Namespace) -> int:
+    from session_rater.io.rubric_files import load_rubric
+
+    files = [Path(f) for f in args.files] or sorted(
+        p for p in load_settings().rubrics_dir.glob("*") if p.suffix in {".yaml", ".yml"}
+    )
+    if not files:
+        print("No rubric files to check.", file=sys.stderr)
+        return 1
+    failed = 0
+    for path in files:
+        try:
+            rubric = load_rubric(path)
+        except RubricError as exc:
+            failed += 1
+            print(exc, file=sys.stderr)
+        else:
+            print(f"ok  {path}: {rubric.id} v{rubric.version}, {len(rubric.items)} items")
+    return 1 if failed else 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from session_rater.db.engine import make_engine, migrate
+
+    settings = load_settings()
+    migrate(make_engine(settings.database_url))
+    print("Database schema is up to date.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="session-rater", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start the app (migrates and loads demo data on first start)")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--headless", action="store_true", help="do not open a browser")
+    serve.set_defaults(func=_cmd_serve)
+    sub.add_parser("demo", help="load or reset the demo data").set_defaults(func=_cmd_demo)
+    export = sub.add_parser("export", help="write submitted scores as long-format CSV")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.set_defaults(func=_cmd_export)
+    check = sub.add_parser("check-rubrics", help="validate rubric YAML files")
+    check.add_argument("files", nargs="*", help="files to check (default: every file in the rubrics folder)")
+    check.set_defaults(func=_cmd_check_rubrics)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=_cmd_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SessionRaterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

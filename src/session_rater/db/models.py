@@ -1,0 +1,195 @@
+"""Tables. SQLAlchemy 2.0 typed declarative models; Alembic migrations must agree with these
+(a test compares them).
+
+The thing rated is a (recording, tutor) pair when the rubric is rated per tutor, or the
+recording alone (``tutor_id`` NULL) when rated per session. Every rating stores the rubric id
+and version it was made under; the rubric's definition at that version is kept in
+``rubric_versions`` so later edits to the YAML file never change an earlier rating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    roles: Mapped[list[PersonRole]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+
+class PersonRole(Base):
+    __tablename__ = "person_roles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+
+
+class Recording(Base):
+    """A recorded programme session (one video file)."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_path: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    programme: Mapped[str] = mapped_column(String(200))
+    group_name: Mapped[str] = mapped_column(String(200))
+    session_number: Mapped[int] = mapped_column(Integer)
+    session_title: Mapped[str] = mapped_column(String(300))
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
+    site: Mapped[str] = mapped_column(String(200))
+    area: Mapped[str | None] = mapped_column(String(200))
+    is_catch_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    tutors: Mapped[list[RecordingTutor]] = relationship(
+        back_populates="recording",
+        cascade="all, delete-orphan",
+        order_by="RecordingTutor.position",
+        lazy="selectin",
+    )
+
+    __table_args__ = (CheckConstraint("session_number >= 1", name="session_number_positive"),)
+
+
+class RecordingTutor(Base):
+    """Who delivered a recorded session (usually two co-tutors)."""
+
+    __tablename__ = "recording_tutors"
+
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    recording: Mapped[Recording] = relationship(back_populates="tutors")
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class RubricVersion(Base):
+    """A snapshot of a rubric's definition at one version, taken when it is first used."""
+
+    __tablename__ = "rubric_versions"
+
+    rubric_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict] = mapped_column(JSON)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Rating(Base):
+    """One rater's form for one (recording, tutor) in one capacity."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), index=True)
+    tutor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    rubric_id: Mapped[str] = mapped_column(String(100))
+    rubric_version: Mapped[str] = mapped_column(String(40))
+    capacity: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    scores: Mapped[list[ItemScore]] = relationship(
+        back_populates="rating", cascade="all, delete-orphan", lazy="selectin"
+    )
+    recording: Mapped[Recording] = relationship(lazy="joined")
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["rubric_id", "rubric_version"],
+            ["rubric_versions.rubric_id", "rubric_versions.version"],
+            name="fk_ratings_rubric_versions",
+        ),
+        UniqueConstraint("recording_id", "tutor_id", "rater_id", "capacity"),
+        CheckConstraint(
+            "capacity IN ('self_assessment', 'monitoring', 'external', 'benchmark')",
+            name="capacity_known",
+        ),
+        CheckConstraint("status IN ('draft', 'submitted')", name="status_known"),
+        CheckConstraint(
+            "(status = 'submitted') = (submitted_at IS NOT NULL)", name="submitted_has_time"
+        ),
+    )
+
+
+class ItemScore(Base):
+    """One item of one rating: a score or N/A, an evidence note, an optional moment."""
+
+    __tablename__ = "item_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(100))
+    score: Mapped[int | None] = mapped_column(Integer)
+    not_applicable: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    moment_seconds: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    rating: Mapped[Rating] = relationship(back_populates="scores")
+
+    __table_args__ = (
+        UniqueConstraint("rating_id", "item_id"),
+        CheckConstraint("NOT (not_applicable AND score IS NOT NULL)", name="na_has_no_score"),
+        CheckConstraint("moment_seconds IS NULL OR moment_seconds >= 0", name="moment_not_negative"),
+    )

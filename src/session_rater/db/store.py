@@ -1,0 +1,512 @@
+"""The storage layer: every read and write of the database goes through :class:`Store`.
+
+It returns plain frozen views, never ORM objects, so pages and the CLI cannot lazy-load by
+accident. It enforces the rules that protect saved data whoever calls it: scores must be on
+the rubric's scale, a submitted rating is read-only, and a rubric version's definition is
+frozen once recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from session_rater.db import models as m
+from session_rater.db.engine import make_sessionmaker
+from session_rater.domain.model import Capacity, RatingStatus, Role, ScoreRecord
+from session_rater.domain.rubric import Rubric
+from session_rater.errors import (
+    IncompleteRatingError,
+    NotFoundError,
+    RatingError,
+    RatingLockedError,
+    RubricError,
+    ScoreError,
+)
+from session_rater.io.rubric_files import parse_rubric, rubric_fingerprint, rubric_to_dict
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id: int
+    display_name: str
+    email: str | None
+    roles: frozenset[str]
+    is_demo: bool
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.roles
+
+
+@dataclass(frozen=True)
+class RecordingSpec:
+    """What is known of a recording before it is stored."""
+
+    file_path: str
+    programme: str
+    group_name: str
+    session_number: int
+    session_title: str
+    recorded_on: dt.date
+    site: str
+    is_catch_up: bool = False
+    area: str | None = None
+    duration_seconds: float | None = None
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordingView:
+    id: int
+    file_path: str
+    programme: str
+    group_name: str
+    session_number: int
+    session_title: str
+    recorded_on: dt.date
+    site: str
+    area: str | None
+    is_catch_up: bool
+    is_demo: bool
+    duration_seconds: float | None
+    tutors: tuple[PersonView, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.group_name} · session {self.session_number}: {self.session_title}"
+
+
+@dataclass(frozen=True)
+class ItemScoreView:
+    item_id: str
+    score: int | None
+    not_applicable: bool
+    evidence: str
+    moment_seconds: float | None
+
+    @property
+    def is_answered(self) -> bool:
+        return self.score is not None or self.not_applicable
+
+
+@dataclass(frozen=True)
+class RatingView:
+    id: int
+    recording_id: int
+    tutor_id: int | None
+    rater_id: int
+    rubric_id: str
+    rubric_version: str
+    capacity: Capacity
+    status: RatingStatus
+    started_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    is_demo: bool
+    scores: dict[str, ItemScoreView] = field(default_factory=dict)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status is RatingStatus.SUBMITTED
+
+
+def _person_view(p: m.Person) -> PersonView:
+    return PersonView(p.id, p.display_name, p.email, frozenset(p.role_names), p.is_demo)
+
+
+def _recording_view(r: m.Recording) -> RecordingView:
+    return RecordingView(
+        id=r.id,
+        file_path=r.file_path,
+        programme=r.programme,
+        group_name=r.group_name,
+        session_number=r.session_number,
+        session_title=r.session_title,
+        recorded_on=r.recorded_on,
+        site=r.site,
+        area=r.area,
+        is_catch_up=r.is_catch_up,
+        is_demo=r.is_demo,
+        duration_seconds=r.duration_seconds,
+        tutors=tuple(_person_view(t.person) for t in r.tutors),
+    )
+
+
+def _rating_view(r: m.Rating) -> RatingView:
+    return RatingView(
+        id=r.id,
+        recording_id=r.recording_id,
+        tutor_id=r.tutor_id,
+        rater_id=r.rater_id,
+        rubric_id=r.rubric_id,
+        rubric_version=r.rubric_version,
+        capacity=Capacity(r.capacity),
+        status=RatingStatus(r.status),
+        started_at=r.started_at,
+        updated_at=r.updated_at,
+        submitted_at=r.submitted_at,
+        is_demo=r.is_demo,
+        scores={
+            s.item_id: ItemScoreView(s.item_id, s.score, s.not_applicable, s.evidence, s.moment_seconds)
+            for s in r.scores
+        },
+    )
+
+
+def validate_score(rubric: Rubric, item_id: str, score: object) -> int:
+    """The score as an int on the rubric's scale, or ScoreError saying what is allowed."""
+    allowed = f"scores on {rubric.title!r} are whole numbers from {rubric.minimum} to {rubric.maximum}"
+    if isinstance(score, bool) or not isinstance(score, int | float | str):
+        raise ScoreError(f"Score {score!r} for item {item_id!r} is not a number: {allowed}.")
+    try:
+        number = float(score)
+    except ValueError:
+        raise ScoreError(f"Score {score!r} for item {item_id!r} is not a number: {allowed}.") from None
+    if not number.is_integer() or int(number) not in rubric.scale_values:
+        raise ScoreError(f"Score {score!r} for item {item_id!r} is not on the scale: {allowed}.")
+    return int(number)
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions: sessionmaker[Session] = make_sessionmaker(engine)
+        self._rubric_cache: dict[tuple[str, str], Rubric] = {}
+
+    # -- people ---------------------------------------------------------------------------
+    def add_person(
+        self, display_name: str, roles: Iterable[Role], *, email: str | None = None, is_demo: bool = False
+    ) -> PersonView:
+        with self._sessions.begin() as s:
+            person = m.Person(display_name=display_name, email=email, is_demo=is_demo)
+            person.roles = [m.PersonRole(role=Role(r).value) for r in set(roles)]
+            s.add(person)
+            s.flush()
+            return _person_view(person)
+
+    def list_people(self, role: Role | None = None) -> list[PersonView]:
+        with self._sessions() as s:
+            query = select(m.Person).where(m.Person.active.is_(True)).order_by(m.Person.display_name)
+            if role is not None:
+                query = query.join(m.PersonRole).where(m.PersonRole.role == role.value)
+            return [_person_view(p) for p in s.scalars(query).unique()]
+
+    def get_person(self, person_id: int) -> PersonView:
+        with self._sessions() as s:
+            person = s.get(m.Person, person_id)
+            if person is None:
+                raise NotFoundError(f"There is no person with id {person_id}.")
+            return _person_view(person)
+
+    # -- recordings -----------------------------------------------------------------------
+    def add_recording(self, spec: RecordingSpec, tutor_ids: Sequence[int], *, is_demo: bool = False) -> RecordingView:
+        with self._sessions.begin() as s:
+            recording = m.Recording(
+                file_path=spec.file_path,
+                programme=spec.programme,
+                group_name=spec.group_name,
+                session_number=spec.session_number,
+                session_title=spec.session_title,
+                recorded_on=spec.recorded_on,
+                site=spec.site,
+                area=spec.area,
+                is_catch_up=spec.is_catch_up,
+                duration_seconds=spec.duration_seconds,
+                content_hash=spec.content_hash,
+                is_demo=is_demo,
+            )
+            recording.tutors = [
+                m.RecordingTutor(person_id=pid, position=i) for i, pid in enumerate(tutor_ids)
+            ]
+            s.add(recording)
+            s.flush()
+            s.refresh(recording)
+            return _recording_view(recording)
+
+    def list_recordings(self) -> list[RecordingView]:
+        with self._sessions() as s:
+            query = select(m.Recording).order_by(m.Recording.recorded_on.desc(), m.Recording.id)
+            return [_recording_view(r) for r in s.scalars(query).unique()]
+
+    def get_recording(self, recording_id: int) -> RecordingView:
+        with self._sessions() as s:
+            recording = s.get(m.Recording, recording_id)
+            if recording is None:
+                raise NotFoundError(f"There is no recorded session with id {recording_id}.")
+            return _recording_view(recording)
+
+    def rating_counts(self) -> dict[int, dict[tuple[str, str], int]]:
+        """recording id -> {(capacity, status): number of ratings}."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(m.Rating.recording_id, m.Rating.capacity, m.Rating.status, func.count())
+                .group_by(m.Rating.recording_id, m.Rating.capacity, m.Rating.status)
+            ).all()
+        counts: dict[int, dict[tuple[str, str], int]] = {}
+        for recording_id, capacity, status, n in rows:
+            counts.setdefault(recording_id, {})[(capacity, status)] = n
+        return counts
+
+    # -- rubric versions ------------------------------------------------------------------
+    def record_rubric_version(self, rubric: Rubric) -> None:
+        """Snapshot ``rubric`` at its version. Idempotent; refuses a changed definition under
+        an existing version, which would silently alter what earlier ratings meant."""
+        fingerprint = rubric_fingerprint(rubric)
+        with self._sessions.begin() as s:
+            existing = s.get(m.RubricVersion, (rubric.id, rubric.version))
+            if existing is None:
+                s.add(
+                    m.RubricVersion(
+                        rubric_id=rubric.id,
+                        version=rubric.version,
+                        title=rubric.title,
+                        fingerprint=fingerprint,
+                        definition=rubric_to_dict(rubric),
+                    )
+                )
+            elif existing.fingerprint != fingerprint:
+                raise RubricError(
+                    f"{rubric.id} v{rubric.version}",
+                    [
+                        f"rubric {rubric.id!r} version {rubric.version!r} differs from the definition "
+                        "already used for ratings under that version; give the edited file a new "
+                        "`version` (e.g. bump 1.0 to 1.1) so earlier ratings keep their meaning"
+                    ],
+                )
+
+    def rubric_version(self, rubric_id: str, version: str, *, session: Session | None = None) -> Rubric:
+        """The definition of a rubric as it was at ``version`` (from the snapshot)."""
+        key = (rubric_id, version)
+        if key not in self._rubric_cache:
+            if session is None:
+                with self._sessions() as s:
+                    return self.rubric_version(rubric_id, version, session=s)
+            row = session.get(m.RubricVersion, key)
+            if row is None:
+                raise NotFoundError(f"Rubric {rubric_id!r} version {version!r} is not recorded.")
+            self._rubric_cache[key] = parse_rubric(row.definition, f"{rubric_id} v{version} (database)")
+        return self._rubric_cache[key]
+
+    # -- ratings --------------------------------------------------------------------------
+    def _rating_query(self, recording_id: int, tutor_id: int | None, rater_id: int, capacity: Capacity):  # type: ignore[no-untyped-def]
+        tutor_clause = m.Rating.tutor_id.is_(None) if tutor_id is None else m.Rating.tutor_id == tutor_id
+        return select(m.Rating).where(
+            m.Rating.recording_id == recording_id,
+            tutor_clause,
+            m.Rating.rater_id == rater_id,
+            m.Rating.capacity == capacity.value,
+        )
+
+    def find_rating(
+        self, recording_id: int, tutor_id: int | None, rater_id: int, capacity: Capacity
+    ) -> RatingView | None:
+        with self._sessions() as s:
+            rating = s.scalars(self._rating_query(recording_id, tutor_id, rater_id, capacity)).first()
+            return None if rating is None else _rating_view(rating)
+
+    def start_rating(
+        self,
+        recording_id: int,
+        tutor_id: int | None,
+        rater_id: int,
+        capacity: Capacity,
+        rubric: Rubric,
+        *,
+        is_demo: bool = False,
+    ) -> RatingView:
+        """The rater's rating of this (recording, tutor) in this capacity, created if new."""
+        found = self.find_rating(recording_id, tutor_id, rater_id, capacity)
+        if found is not None:
+            return found
+        self.record_rubric_version(rubric)
+        try:
+            with self._sessions.begin() as s:
+                if s.get(m.Recording, recording_id) is None:
+                    raise NotFoundError(f"There is no recorded session with id {recording_id}.")
+                rating = m.Rating(
+                    recording_id=recording_id,
+                    tutor_id=tutor_id,
+                    rater_id=rater_id,
+                    rubric_id=rubric.id,
+                    rubric_version=rubric.version,
+                    capacity=capacity.value,
+                    status=RatingStatus.DRAFT.value,
+                    is_demo=is_demo,
+                )
+                s.add(rating)
+                s.flush()
+                return _rating_view(rating)
+        except IntegrityError:  # another tab or process created it first
+            found = self.find_rating(recording_id, tutor_id, rater_id, capacity)
+            if found is None:
+                raise
+            return found
+
+    def get_rating(self, rating_id: int) -> RatingView:
+        with self._sessions() as s:
+            rating = s.get(m.Rating, rating_id)
+            if rating is None:
+                raise NotFoundError(f"There is no rating with id {rating_id}.")
+            return _rating_view(rating)
+
+    def save_item(
+        self,
+        rating_id: int,
+        item_id: str,
+        *,
+        score: Any = UNSET,
+        not_applicable: bool | _Unset = UNSET,
+        evidence: str | _Unset = UNSET,
+        moment_seconds: float | None | _Unset = UNSET,
+    ) -> ItemScoreView:
+        """Save what the rater entered for one item, at once. Only the fields given change.
+
+        ``score=None`` clears the score; ``not_applicable=True`` clears the score and marks N/A.
+        """
+        now = m.utcnow()
+        for attempt in (1, 2):
+            try:
+                with self._sessions.begin() as s:
+                    rating = s.get(m.Rating, rating_id, with_for_update=True)
+                    if rating is None:
+                        raise NotFoundError(f"There is no rating with id {rating_id}.")
+                    if rating.status == RatingStatus.SUBMITTED.value:
+                        raise RatingLockedError(
+                            "This rating was submitted and is read-only; nothing was changed."
+                        )
+                    rubric = self.rubric_version(rating.rubric_id, rating.rubric_version, session=s)
+                    if item_id not in {i.id for i in rubric.items}:
+                        raise ScoreError(
+                            f"Item {item_id!r} is not on rubric {rubric.id!r} version {rubric.version!r}."
+                        )
+                    row = s.scalars(
+                        select(m.ItemScore).where(m.ItemScore.rating_id == rating_id, m.ItemScore.item_id == item_id)
+                    ).first()
+                    if row is None:
+                        row = m.ItemScore(rating_id=rating_id, item_id=item_id, evidence="", not_applicable=False)
+                        s.add(row)
+                    if not isinstance(score, _Unset):
+                        row.score = None if score is None else validate_score(rubric, item_id, score)
+                        if row.score is not None:
+                            row.not_applicable = False
+                    if not isinstance(not_applicable, _Unset):
+                        if not_applicable and not rubric.allow_not_applicable:
+                            raise ScoreError(
+                                f"Rubric {rubric.title!r} does not allow 'not applicable'; score item {item_id!r} instead."
+                            )
+                        row.not_applicable = bool(not_applicable)
+                        if row.not_applicable:
+                            row.score = None
+                    if not isinstance(evidence, _Unset):
+                        row.evidence = evidence
+                    if not isinstance(moment_seconds, _Unset):
+                        if moment_seconds is not None and (moment_seconds != moment_seconds or moment_seconds < 0):
+                            raise ScoreError(f"A moment in the recording must be 0 s or later, not {moment_seconds!r}.")
+                        row.moment_seconds = moment_seconds
+                    row.updated_at = now
+                    rating.updated_at = now
+                    s.flush()
+                    return ItemScoreView(row.item_id, row.score, row.not_applicable, row.evidence, row.moment_seconds)
+            except IntegrityError:
+                if attempt == 2:  # the other writer's row exists now: the retry updates it
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def submit_rating(self, rating_id: int) -> RatingView:
+        """Lock the rating. Every item must be scored or marked N/A."""
+        with self._sessions.begin() as s:
+            rating = s.get(m.Rating, rating_id, with_for_update=True)
+            if rating is None:
+                raise NotFoundError(f"There is no rating with id {rating_id}.")
+            if rating.status == RatingStatus.SUBMITTED.value:
+                raise RatingLockedError("This rating was already submitted; nothing was changed.")
+            rubric = self.rubric_version(rating.rubric_id, rating.rubric_version, session=s)
+            answered = {sc.item_id for sc in rating.scores if sc.score is not None or sc.not_applicable}
+            missing = [item.id for item in rubric.items if item.id not in answered]
+            if missing:
+                raise IncompleteRatingError(
+                    f"{len(missing)} item(s) still need a score or N/A before you can submit: "
+                    + ", ".join(missing)
+                )
+            now = m.utcnow()
+            rating.status = RatingStatus.SUBMITTED.value
+            rating.submitted_at = now
+            rating.updated_at = now
+            s.flush()
+            return _rating_view(rating)
+
+    def ratings_of_recording(self, recording_id: int, *, submitted_only: bool = True) -> list[RatingView]:
+        with self._sessions() as s:
+            query = select(m.Rating).where(m.Rating.recording_id == recording_id).order_by(m.Rating.id)
+            if submitted_only:
+                query = query.where(m.Rating.status == RatingStatus.SUBMITTED.value)
+            return [_rating_view(r) for r in s.scalars(query).unique()]
+
+    def submitted_ratings(self, rubric_id: str | None = None) -> list[RatingView]:
+        with self._sessions() as s:
+            query = select(m.Rating).where(m.Rating.status == RatingStatus.SUBMITTED.value).order_by(m.Rating.id)
+            if rubric_id is not None:
+                query = query.where(m.Rating.rubric_id == rubric_id)
+            return [_rating_view(r) for r in s.scalars(query).unique()]
+
+    def score_records(self, rubric_id: str | None = None) -> list[ScoreRecord]:
+        """Every submitted item score in long format (N/A as ``score=None``)."""
+        return [
+            ScoreRecord(r.recording_id, r.tutor_id, r.rater_id, r.capacity, item.item_id, item.score)
+            for r in self.submitted_ratings(rubric_id)
+            for item in r.scores.values()
+            if item.is_answered
+        ]
+
+    # -- housekeeping ---------------------------------------------------------------------
+    def is_empty(self) -> bool:
+        with self._sessions() as s:
+            return s.scalar(select(func.count()).select_from(m.Recording)) == 0 and (
+                s.scalar(select(func.count()).select_from(m.Person)) == 0
+            )
+
+    def has_demo_data(self) -> bool:
+        with self._sessions() as s:
+            return bool(s.scalar(select(func.count()).select_from(m.Recording).where(m.Recording.is_demo.is_(True))))
+
+    def delete_demo_data(self) -> None:
+        """Remove the demo rows (and only those). Refuses if real ratings point at demo rows."""
+        with self._sessions.begin() as s:
+            demo_people = select(m.Person.id).where(m.Person.is_demo.is_(True))
+            demo_recordings = select(m.Recording.id).where(m.Recording.is_demo.is_(True))
+            real_on_demo = s.scalar(
+                select(func.count())
+                .select_from(m.Rating)
+                .where(m.Rating.is_demo.is_(False))
+                .where(
+                    m.Rating.recording_id.in_(demo_recordings)
+                    | m.Rating.rater_id.in_(demo_people)
+                    | m.Rating.tutor_id.in_(demo_people)
+                )
+            )
+            if real_on_demo:
+                raise RatingError(
+                    f"{real_on_demo} rating(s) not marked as demo refer to demo sessions or people, "
+                    "so the demo data was left in place. Export them first (session-rater export)."
+                )
+            demo_ratings = select(m.Rating.id).where(m.Rating.is_demo.is_(True))
+            s.execute(delete(m.ItemScore).where(m.ItemScore.rating_id.in_(demo_ratings)))
+            s.execute(delete(m.Rating).where(m.Rating.is_demo.is_(True)))
+            s.execute(delete(m.RecordingTutor).where(m.RecordingTutor.recording_id.in_(demo_recordings)))
+            s.execute(delete(m.Recording).where(m.Recording.is_demo.is_(True)))
+            s.execute(delete(m.PersonRole).where(m.PersonRole.person_id.in_(demo_people)))
+            s.execute(delete(m.Person).where(m.Person.is_demo.is_(True)))

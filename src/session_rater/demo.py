@@ -1,0 +1,152 @@
+"""Demo data: the sample sessions, a roster of people and ratings that show what the
+inspectorate found (HMIP 2002 follow-up audit of Think First in Cumbria):
+
+* tutors over-score their own delivery (C1.5), treatment managers over-score less but still
+  do (B5.1), external assessors are the reference: self > treatment manager > external on
+  most items, most clearly on the items the audit found weak (learning checked, pacing, open
+  questioning, members validating ideas, handovers, praise);
+* one tutor does not assess each criterion independently: every item gets the same score.
+
+Everything loaded here is marked ``is_demo`` and is shown as demo data in the app.
+``session-rater demo`` removes it and loads it afresh. Deterministic: one fixed seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from session_rater.db.store import RecordingSpec
+from session_rater.domain.model import Capacity, Role
+from session_rater.domain.rubric import Rubric
+from session_rater.errors import ConfigurationError
+from session_rater.io.manifest import load_manifest
+
+SEED = 20021101  # the audit's month; any fixed number would do
+STRAIGHT_LINER = "Tom Hughes"  # the tutor who gives every item the same score
+TREATMENT_MANAGERS = ("Helen Price", "Mark Dixon")
+EXTERNAL_ASSESSORS = ("Ruth Okafor", "Alan Reid")
+PROGRAMME_MANAGERS = ("Dev Sharma",)
+# Weak spots named in the audit (C1.1-C1.3): words that identify those items in the rubric.
+WEAK_SPOTS = ("learning", "pacing", "open", "validat", "explain", "handover", "praise", "co-work")
+EVIDENCE = (
+    "Clear recap of last session, linked to today's aims.",
+    "Moved on before checking that members had understood the exercise.",
+    "Closed questions only during the review; two members silent throughout.",
+    "Good reframe of an offence-supporting comment without confrontation.",
+    "Handover to co-tutor unclear; group waited while materials were found.",
+    "Praised specific pro-social contributions by name.",
+)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    people: int
+    recordings: int
+    ratings: int
+
+
+def _is_weak(rubric: Rubric, item_id: str) -> bool:
+    text = (item_id + " " + rubric.item(item_id).title).lower()
+    return any(word in text for word in WEAK_SPOTS)
+
+
+def _clip(rubric: Rubric, value: float) -> int:
+    return int(min(rubric.maximum, max(rubric.minimum, round(value))))
+
+
+def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Services (import cycle)
+    """Load the demo roster, sessions and ratings into the database."""
+    from session_rater.services import DEFAULT_RUBRIC_ID
+
+    store = services.store
+    rubric = services.catalog.latest(DEFAULT_RUBRIC_ID)
+    if rubric is None:
+        raise ConfigurationError(
+            f"The demo needs the rubric {DEFAULT_RUBRIC_ID!r}, which did not load from "
+            f"{services.settings.rubrics_dir}. Run `session-rater check-rubrics` to see why."
+        )
+    manifest_path = services.settings.recordings_dir / "manifest.csv"
+    if not manifest_path.is_file():
+        raise ConfigurationError(
+            f"The demo needs {manifest_path}: point SESSION_RATER_RECORDINGS_DIR at the repository's "
+            "sample_sessions folder, or set SESSION_RATER_DEMO=0."
+        )
+    entries = load_manifest(manifest_path)
+    rng = np.random.default_rng(SEED)
+
+    tutor_names = sorted({name for e in entries for name in e.tutors})
+    people = {name: store.add_person(name, [Role.TUTOR], is_demo=True) for name in tutor_names}
+    for name in TREATMENT_MANAGERS:
+        people[name] = store.add_person(name, [Role.TREATMENT_MANAGER], is_demo=True)
+    for name in EXTERNAL_ASSESSORS:
+        people[name] = store.add_person(name, [Role.EXTERNAL_ASSESSOR], is_demo=True)
+    for name in PROGRAMME_MANAGERS:
+        people[name] = store.add_person(name, [Role.PROGRAMME_MANAGER, Role.ADMINISTRATOR], is_demo=True)
+
+    # Latent delivery quality per tutor and item: the "truth" the external assessors see best.
+    items = [item.id for item in rubric.items]
+    skill = {name: rng.uniform(1.2, 2.1) for name in tutor_names}
+    truth = {
+        (name, item): skill[name] - (0.7 if _is_weak(rubric, item) else 0.0) + rng.normal(0, 0.3)
+        for name in tutor_names
+        for item in items
+    }
+    bias = {Capacity.SELF_ASSESSMENT: 1.1, Capacity.MONITORING: 0.55, Capacity.EXTERNAL: 0.0}
+    na_item = rubric.sections[-1].items[-1].id if rubric.allow_not_applicable else None
+
+    n_ratings = 0
+    for index, entry in enumerate(entries):
+        spec = RecordingSpec(
+            file_path=str(entry.path),
+            programme=entry.programme,
+            group_name=entry.group,
+            session_number=entry.session_number,
+            session_title=entry.session_title,
+            recorded_on=entry.date,
+            site=entry.site,
+            is_catch_up=entry.catch_up,
+            area="Cumbria",
+        )
+        recording = store.add_recording(spec, [people[n].id for n in entry.tutors], is_demo=True)
+        last = index == len(entries) - 1
+        manager = people[TREATMENT_MANAGERS[index % 2]]
+        assessor = people[EXTERNAL_ASSESSORS[index % 2]]
+        raters: list[tuple[Capacity, int, bool]] = []  # capacity, rater id (0 = the tutor), submit
+        raters.append((Capacity.SELF_ASSESSMENT, 0, not last))
+        if index % 3 != 2 or last:
+            raters.append((Capacity.MONITORING, manager.id, not last))
+        if index % 3 != 1:
+            raters.append((Capacity.EXTERNAL, assessor.id, True))
+        for tutor_name in entry.tutors:
+            tutor = people[tutor_name]
+            for capacity, rater_id, submit in raters:
+                rating = store.start_rating(
+                    recording.id, tutor.id, rater_id or tutor.id, capacity, rubric, is_demo=True
+                )
+                n_ratings += 1
+                for k, item in enumerate(items):
+                    if submit is False and k >= len(items) // 2:
+                        break  # a draft, half done
+                    if item == na_item and index % 2 == 0:
+                        store.save_item(rating.id, item, not_applicable=True)
+                        continue
+                    if capacity is Capacity.SELF_ASSESSMENT and tutor_name == STRAIGHT_LINER:
+                        score = rubric.maximum
+                    else:
+                        score = _clip(rubric, truth[tutor_name, item] + bias[capacity] + rng.normal(0, 0.35))
+                    note, moment = "", None
+                    if capacity is not Capacity.SELF_ASSESSMENT and k % 5 == index % 5:
+                        note = EVIDENCE[(k + index) % len(EVIDENCE)]
+                        moment = float(round(rng.uniform(1, 24), 1))
+                    store.save_item(rating.id, item, score=score, evidence=note, moment_seconds=moment)
+                if submit:
+                    store.submit_rating(rating.id)
+    return DemoSummary(people=len(people), recordings=len(entries), ratings=n_ratings)
+
+
+def reset_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]
+    """Remove the demo rows (only those) and load them afresh."""
+    services.store.delete_demo_data()
+    return load_demo(services)

@@ -1,0 +1,2 @@
+"""The pure core: rubric model, capacities, comparisons. Imports only the standard library,
+numpy and pandas; never streamlit, sqlalchemy or yaml."""

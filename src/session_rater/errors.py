@@ -1,0 +1,83 @@
+"""The one exception tree of Session Rater.
+
+Every error the application expects to happen (bad input, a missing file, a rule broken)
+is a subclass of :class:`SessionRaterError`, whose message says what is wrong and how to
+fix it. Pages show these with ``st.error``; the CLI prints them and exits non-zero.
+Anything else is a bug and is allowed to propagate.
+
+    SessionRaterError
+    ├── ConfigurationError        a setting is missing or unusable
+    ├── RubricError               a rubric file is malformed (lists every error of the file)
+    ├── ManifestError             a recordings manifest is malformed
+    ├── RecordingError            a recording file cannot be used
+    │   └── RecordingMissingError the file is not where the database says it is
+    ├── ScoreError                a score is not on the rubric's scale, or not a number
+    ├── RatingError               a rating cannot be changed in the way asked
+    │   └── RatingLockedError     the rating is submitted (read-only)
+    ├── IncompleteRatingError     submit asked for while items are still unscored
+    └── NotFoundError             a session, person or rating id does not exist
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SessionRaterError(Exception):
+    """Base class of every error Session Rater expects and explains."""
+
+
+class ConfigurationError(SessionRaterError):
+    """A setting (environment variable) is missing or unusable."""
+
+
+class RubricError(SessionRaterError):
+    """A rubric file is malformed.
+
+    ``errors`` holds every problem found in the file, each as ``file: path.to.field: message``,
+    so that the author can fix them all in one pass.
+    """
+
+    def __init__(self, source: str, errors: Sequence[str]) -> None:
+        self.source = source
+        self.errors = list(errors)
+        lines = "\n".join(f"  - {e}" for e in self.errors)
+        super().__init__(f"Rubric {source} is invalid ({len(self.errors)} error(s)):\n{lines}")
+
+
+class ManifestError(SessionRaterError):
+    """A recordings manifest is malformed; ``errors`` lists every problem with its line."""
+
+    def __init__(self, source: str, errors: Sequence[str]) -> None:
+        self.source = source
+        self.errors = list(errors)
+        lines = "\n".join(f"  - {e}" for e in self.errors)
+        super().__init__(f"Manifest {source} is invalid ({len(self.errors)} error(s)):\n{lines}")
+
+
+class RecordingError(SessionRaterError):
+    """A recording file cannot be used."""
+
+
+class RecordingMissingError(RecordingError):
+    """The recording's file is not where the database says it is."""
+
+
+class ScoreError(SessionRaterError):
+    """A score is not a number on the rubric's scale."""
+
+
+class RatingError(SessionRaterError):
+    """A rating cannot be created or changed in the way asked."""
+
+
+class RatingLockedError(RatingError):
+    """The rating has been submitted and is read-only."""
+
+
+class IncompleteRatingError(RatingError):
+    """Submit was asked for while some items are neither scored nor marked N/A."""
+
+
+class NotFoundError(SessionRaterError):
+    """A session, person, rubric or rating does not exist."""

@@ -1,0 +1,1 @@
+"""Reading and writing files: rubrics, recordings manifests, exports."""

@@ -1,0 +1,234 @@
+"""Use cases that tie settings, rubric files, storage and the domain core together.
+
+Pages and the CLI call these; they never touch SQLAlchemy or YAML themselves.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+from session_rater.db.engine import make_engine, migrate
+from session_rater.db.store import PersonView, RatingView, RecordingView, Store
+from session_rater.domain import compare
+from session_rater.domain.model import Capacity, RatingStatus
+from session_rater.domain.rubric import Rubric
+from session_rater.domain.rules import capacities_for
+from session_rater.errors import NotFoundError, RecordingMissingError
+from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir
+from session_rater.settings import Settings, load_settings
+from session_rater.web import load_or_create_secret
+
+DEFAULT_RUBRIC_ID = "think-first-video-monitoring"
+EXPORT_COLUMNS = [
+    "session_id",
+    "tutor_id",
+    "rater_id",
+    "rater_role",
+    "rubric_id",
+    "rubric_version",
+    "item_id",
+    "score",
+    "submitted_at",
+]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    catalog: RubricCatalog
+    secret: bytes = field(repr=False)
+
+    # -- rubrics ----------------------------------------------------------------------------
+    def rubrics(self) -> list[Rubric]:
+        """The newest valid version of every rubric file, the default first."""
+        latest = self.catalog.all_latest()
+        return sorted(latest, key=lambda r: (r.id != DEFAULT_RUBRIC_ID, r.title))
+
+    def rubric_of(self, rating: RatingView) -> Rubric:
+        """The rubric exactly as it was when the rating was made."""
+        return self.store.rubric_version(rating.rubric_id, rating.rubric_version)
+
+    # -- recordings -------------------------------------------------------------------------
+    def recording_path(self, recording: RecordingView) -> Path:
+        path = Path(recording.file_path)
+        return path if path.is_absolute() else self.settings.recordings_dir / path
+
+    def require_recording_file(self, recording: RecordingView) -> Path:
+        path = self.recording_path(recording)
+        if not path.is_file():
+            raise RecordingMissingError(
+                f"The recording of {recording.label} is missing: it was expected at {path}. "
+                "Put the file back there (or re-ingest it); its ratings are kept and can still be viewed."
+            )
+        return path
+
+    def sessions_table(self) -> pd.DataFrame:
+        """One row per recorded session with its ratings counted per capacity."""
+        counts = self.store.rating_counts()
+        rows = []
+        for r in self.store.list_recordings():
+            c = counts.get(r.id, {})
+            row = {
+                "id": r.id,
+                "date": r.recorded_on,
+                "programme": r.programme,
+                "group": r.group_name,
+                "session": r.session_number,
+                "title": r.session_title,
+                "site": r.site,
+                "catch_up": r.is_catch_up,
+                "tutors": ", ".join(t.display_name for t in r.tutors),
+                "demo": r.is_demo,
+                "file_present": self.recording_path(r).is_file(),
+            }
+            for capacity in Capacity:
+                row[capacity.value] = c.get((capacity.value, RatingStatus.SUBMITTED.value), 0)
+            row["drafts"] = sum(n for (_, status), n in c.items() if status == RatingStatus.DRAFT.value)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def recording_tutor_ids(self) -> dict[int, set[int]]:
+        return {r.id: {t.id for t in r.tutors} for r in self.store.list_recordings()}
+
+    # -- rating -----------------------------------------------------------------------------
+    def capacities(self, person: PersonView, recording: RecordingView, tutor_id: int | None) -> list[Capacity]:
+        return capacities_for(person.id, person.roles, {t.id for t in recording.tutors}, tutor_id)
+
+    # -- comparison -------------------------------------------------------------------------
+    def compare_session(self, recording_id: int, tutor_id: int | None) -> tuple[pd.DataFrame, list[RatingView]]:
+        """Per item, each capacity's submitted score side by side (means where a capacity has
+        several raters), with the spread. Item order and titles from the newest rubric used."""
+        ratings = [
+            r for r in self.store.ratings_of_recording(recording_id) if r.tutor_id == tutor_id
+        ]
+        if not ratings:
+            return pd.DataFrame(), []
+        rubric = max((self.rubric_of(r) for r in ratings), key=lambda rb: rb.version)
+        records = [
+            rec for rec in self.store.score_records() if rec.session_id == recording_id and rec.tutor_id == tutor_id
+        ]
+        table = compare.side_by_side(records, [item.id for item in rubric.items])
+        table.insert(0, "item", [_item_title(rubric, i) for i in table.index])
+        return table, ratings
+
+    def compare_overall(self, rubric_id: str, reference: Capacity = Capacity.EXTERNAL) -> pd.DataFrame:
+        """Mean signed difference, exact and within-one agreement of self-assessments and of
+        treatment managers against ``reference``, per item and pooled."""
+        records = self.store.score_records(rubric_id)
+        rubric = self.catalog.latest(rubric_id)
+        items = [i.id for i in rubric.items] if rubric else None
+        table = compare.bias_by_item(records, [Capacity.SELF_ASSESSMENT, Capacity.MONITORING], reference, items)
+        if rubric is not None:
+            table.insert(2, "item", [_item_title(rubric, i) for i in table["item_id"]])
+        return table
+
+    # -- export -----------------------------------------------------------------------------
+    def export_rows(self) -> list[dict[str, object]]:
+        rows = []
+        for rating in self.store.submitted_ratings():
+            rubric = self.rubric_of(rating)
+            for item in rubric.items:
+                score = rating.scores.get(item.id)
+                if score is None or not score.is_answered:
+                    continue
+                rows.append(
+                    {
+                        "session_id": rating.recording_id,
+                        "tutor_id": "" if rating.tutor_id is None else rating.tutor_id,
+                        "rater_id": rating.rater_id,
+                        "rater_role": rating.capacity.rater_role,
+                        "rubric_id": rating.rubric_id,
+                        "rubric_version": rating.rubric_version,
+                        "item_id": item.id,
+                        "score": "" if score.score is None else score.score,
+                        "submitted_at": rating.submitted_at.isoformat() if rating.submitted_at else "",
+                    }
+                )
+        return rows
+
+    def export_csv(self, out: TextIO) -> int:
+        rows = self.export_rows()
+        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return len(rows)
+
+    def export_csv_text(self) -> str:
+        buffer = io.StringIO()
+        self.export_csv(buffer)
+        return buffer.getvalue()
+
+    def person(self, person_id: int) -> PersonView:
+        return self.store.get_person(person_id)
+
+    def recording(self, recording_id: int) -> RecordingView:
+        return self.store.get_recording(recording_id)
+
+
+def _item_title(rubric: Rubric, item_id: str) -> str:
+    if item_id == compare.ALL_ITEMS:
+        return "All items"
+    try:
+        return rubric.item(item_id).title
+    except KeyError:
+        return f"{item_id} (not in v{rubric.version})"
+
+
+def open_services(settings: Settings | None = None, *, load_demo: bool | None = None) -> Services:
+    """Connect, migrate the schema to the newest version, read the rubric files and, on an
+    empty database with demo data enabled, load the demo data."""
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    services = Services(
+        settings=settings,
+        store=Store(engine),
+        catalog=load_rubric_dir(settings.rubrics_dir),
+        secret=load_or_create_secret(settings.data_dir, settings.secret),
+    )
+    if (settings.load_demo if load_demo is None else load_demo) and services.store.is_empty():
+        from session_rater.demo import load_demo as _load_demo
+
+        _load_demo(services)
+    return services
+
+
+def filter_sessions(
+    table: pd.DataFrame,
+    *,
+    programmes: Sequence[str] = (),
+    sites: Sequence[str] = (),
+    tutor: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    catch_up: bool | None = None,
+) -> pd.DataFrame:
+    """The rows of :meth:`Services.sessions_table` that pass every filter given."""
+    if table.empty:
+        return table
+    keep = pd.Series(True, index=table.index)
+    if programmes:
+        keep &= table["programme"].isin(programmes)
+    if sites:
+        keep &= table["site"].isin(sites)
+    if tutor:
+        keep &= table["tutors"].str.split(", ").apply(lambda names: tutor in names)
+    if date_from is not None:
+        keep &= table["date"] >= date_from
+    if date_to is not None:
+        keep &= table["date"] <= date_to
+    if catch_up is not None:
+        keep &= table["catch_up"] == catch_up
+    return table[keep]
+
+
+__all__ = ["Services", "open_services", "filter_sessions", "NotFoundError", "EXPORT_COLUMNS"]

@@ -1,0 +1,107 @@
+"""Every setting of Session Rater, in one table that the README, the CLI and the tests read.
+
+Settings come from environment variables. Nothing here touches the disk or the database at
+import time: call :func:`load_settings` when you need them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from session_rater.errors import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""The repository root (the package is installed in editable mode from ``src/``)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    description: str
+
+
+SETTINGS_TABLE: tuple[Setting, ...] = (
+    Setting(
+        "SESSION_RATER_DATA_DIR",
+        "./data",
+        "Folder for the embedded SQLite database and the app's secret key. Created if missing.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        "sqlite:///<data dir>/session_rater.db",
+        "SQLAlchemy URL of the database. Leave unset for the embedded SQLite file; for a team use "
+        "PostgreSQL, e.g. postgresql+psycopg://user:password@host:5432/session_rater.",
+    ),
+    Setting(
+        "SESSION_RATER_RECORDINGS_DIR",
+        "./sample_sessions",
+        "Folder the recordings are read from. Never served statically: the app streams each file "
+        "through its own signed, expiring URL.",
+    ),
+    Setting(
+        "SESSION_RATER_RUBRICS_DIR",
+        "./rubrics",
+        "Folder of rubric YAML files (one checklist per file).",
+    ),
+    Setting(
+        "SESSION_RATER_DEMO",
+        "1",
+        "1: load the demo sessions, people and ratings into an empty database at first start. 0: start empty.",
+    ),
+    Setting(
+        "SESSION_RATER_SECRET",
+        "(generated into the data dir)",
+        "Key that signs recording URLs. Set it when several app processes share one database.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    recordings_dir: Path
+    rubrics_dir: Path
+    load_demo: bool
+    secret: str | None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _path(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    data_dir = _path(env.get("SESSION_RATER_DATA_DIR", "./data"))
+    database_url = env.get("DATABASE_URL", "").strip()
+    if not database_url:
+        database_url = f"sqlite:///{data_dir / 'session_rater.db'}"
+    elif database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    if not (database_url.startswith("sqlite") or database_url.startswith("postgresql")):
+        raise ConfigurationError(
+            f"DATABASE_URL={database_url!r} is not supported: use a sqlite:/// path or a "
+            "postgresql:// URL (or leave it unset for the embedded SQLite file)."
+        )
+    demo = env.get("SESSION_RATER_DEMO", "1").strip().lower()
+    if demo not in {"0", "1", "true", "false", "yes", "no"}:
+        raise ConfigurationError(f"SESSION_RATER_DEMO={demo!r}: use 1 (load demo data) or 0.")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        recordings_dir=_path(env.get("SESSION_RATER_RECORDINGS_DIR", "./sample_sessions")),
+        rubrics_dir=_path(env.get("SESSION_RATER_RUBRICS_DIR", "./rubrics")),
+        load_demo=demo in {"1", "true", "yes"},
+        secret=env.get("SESSION_RATER_SECRET") or None,
+    )

@@ -1,0 +1,24 @@
+"""The app's pages, in one place: app.py routes with them, pages link with them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def pages() -> list[st.Page]:
+    from session_rater.ui.pages import compare, rate, sessions
+
+    return [
+        st.Page(sessions.render, title="Sessions", icon="🎞️", url_path="sessions", default=True),
+        st.Page(rate.render, title="Rate", icon="📝", url_path="rate"),
+        st.Page(compare.render, title="Compare", icon="⚖️", url_path="compare"),
+    ]
+
+
+def goto(url_path: str, **params: object) -> None:
+    """Switch to a page with query parameters (the rater stand-in travels along)."""
+    target = next(p for p in pages() if p.url_path == url_path or (p.default and url_path == ""))
+    query = {k: str(v) for k, v in params.items() if v is not None}
+    if "rater" in st.query_params and "rater" not in query:
+        query["rater"] = st.query_params["rater"]
+    st.switch_page(target, query_params=query)

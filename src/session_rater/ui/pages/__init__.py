@@ -1,0 +1,1 @@
+"""One module per page, each a thin ``render()`` over the services."""

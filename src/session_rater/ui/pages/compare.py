@@ -1,0 +1,141 @@
+"""Compare: one session and tutor, every capacity side by side; and, across sessions, how far
+self-assessments and treatment managers sit from the external assessors on each item."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from session_rater.domain.compare import ALL_ITEMS
+from session_rater.domain.model import Capacity
+from session_rater.services import Services
+from session_rater.ui.state import current_rater, demo_banner, query_int, services, show_rubric_problems
+
+LABELS = {c.value: c.label for c in Capacity}
+
+
+def _highlight_spread(row: pd.Series) -> list[str]:
+    spread = row.get("Spread", 0)
+    colour = "background-color: #fde2c8" if spread >= 2 else ("background-color: #fff3cd" if spread >= 1 else "")
+    return [colour] * len(row)
+
+
+def _one_session(svc: Services) -> None:
+    recordings = svc.store.list_recordings()
+    if not recordings:
+        st.info("No recorded sessions yet.")
+        return
+    by_id = {r.id: r for r in recordings}
+    wanted = query_int("recording")
+    c1, c2 = st.columns(2)
+    recording_id = c1.selectbox(
+        "Session",
+        list(by_id),
+        index=list(by_id).index(wanted) if wanted in by_id else 0,
+        format_func=lambda rid: f"{by_id[rid].recorded_on:%d/%m/%Y} · {by_id[rid].label}",
+    )
+    tutors = {t.id: t for t in by_id[recording_id].tutors}
+    wanted_tutor = query_int("tutor")
+    tutor_id = c2.selectbox(
+        "Tutor",
+        list(tutors),
+        index=list(tutors).index(wanted_tutor) if wanted_tutor in tutors else 0,
+        format_func=lambda tid: tutors[tid].display_name,
+    )
+    table, ratings = svc.compare_session(recording_id, tutor_id)
+    if table.empty:
+        st.info("No submitted ratings of this tutor in this session yet.")
+        return
+    people = {p.id: p.display_name for p in svc.store.list_people()}
+    st.caption(
+        "Submitted ratings: "
+        + "; ".join(f"{r.capacity.label} by {people.get(r.rater_id, r.rater_id)} (v{r.rubric_version})" for r in ratings)
+        + ". Where a capacity has several raters the cell shows their mean. Rows are shaded where "
+        "capacities differ by one point (yellow) or two or more (orange). Empty cells: N/A or not scored."
+    )
+    shown = table.drop(columns=["differs"]).rename(columns={**LABELS, "item": "Item", "spread": "Spread"})
+    number_columns = [c for c in shown.columns if c != "Item"]
+    st.dataframe(
+        shown.style.apply(_highlight_spread, axis=1).format("{:.1f}", subset=number_columns, na_rep="–"),
+        hide_index=True,
+        width="stretch",
+        height=min(40 + 35 * len(shown), 820),
+    )
+
+
+def _across_sessions(svc: Services) -> None:
+    rubrics = svc.rubrics()
+    if not rubrics:
+        st.error("No valid rubric is available.")
+        return
+    rubric = rubrics[0]
+    if len(rubrics) > 1:
+        rubric = st.selectbox("Checklist", rubrics, format_func=lambda r: r.title)
+    table = svc.compare_overall(rubric.id)
+    if table.empty:
+        st.info("No pairs yet: these figures need sessions rated both by an external assessor and by tutors or treatment managers.")
+        return
+    pooled = table[table["item_id"] == ALL_ITEMS]
+    cols = st.columns(len(pooled))
+    for col, (_, row) in zip(cols, pooled.iterrows(), strict=True):
+        col.metric(
+            f"{LABELS[row['capacity']]} vs external",
+            f"{row['mean_difference']:+.2f} points",
+            help=f"Mean of (score − external assessor's score) over {row['n']} item scores of the same "
+            "session and tutor. Positive means scoring above the external assessors (over-scoring).",
+        )
+        col.caption(f"Exact agreement {row['exact_agreement']:.0%} · within one point {row['within_one']:.0%} · n = {row['n']}")
+    per_item = table[table["item_id"] != ALL_ITEMS].copy()
+    per_item["Capacity"] = per_item["capacity"].map(LABELS)
+    chart = (
+        alt.Chart(per_item)
+        .mark_bar()
+        .encode(
+            y=alt.Y("item:N", sort=list(dict.fromkeys(per_item["item"])), title=None),
+            x=alt.X("mean_difference:Q", title="Mean signed difference from external assessors (points)"),
+            color=alt.Color("Capacity:N", legend=alt.Legend(orient="top")),
+            yOffset="Capacity:N",
+            tooltip=[
+                alt.Tooltip("item:N", title="Item"),
+                alt.Tooltip("Capacity:N"),
+                alt.Tooltip("mean_difference:Q", title="Mean difference (score − external)", format="+.2f"),
+                alt.Tooltip("n:Q", title="Pairs"),
+                alt.Tooltip("exact_agreement:Q", title="Exact agreement", format=".0%"),
+                alt.Tooltip("within_one:Q", title="Within one point", format=".0%"),
+            ],
+        )
+        .properties(height=alt.Step(9))
+    )
+    rule = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="black").encode(x="x:Q")
+    st.altair_chart(chart + rule, width="stretch")
+    st.dataframe(
+        per_item[["item", "Capacity", "n", "mean_difference", "exact_agreement", "within_one"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "item": "Item",
+            "n": st.column_config.NumberColumn("Pairs", help="Item scores paired with an external assessor's score of the same session and tutor"),
+            "mean_difference": st.column_config.NumberColumn("Mean difference", format="%+.2f", help="Score minus external assessor's score; positive = over-scoring"),
+            "exact_agreement": st.column_config.ProgressColumn("Exact agreement", min_value=0, max_value=1, format="percent"),
+            "within_one": st.column_config.ProgressColumn("Within one point", min_value=0, max_value=1, format="percent"),
+        },
+    )
+
+
+def render() -> None:
+    svc = services()
+    current_rater(svc)
+    demo_banner(svc)
+    show_rubric_problems(svc)
+    st.title("Compare scores")
+    one, across = st.tabs(["One session and tutor", "Across sessions: over-scoring by item"])
+    with one:
+        _one_session(svc)
+    with across:
+        st.caption(
+            "Reference: the external assessors' scores of the same session and tutor (a benchmark of "
+            "master scores replaces them once one exists). Descriptive figures; intervals and "
+            "chance-corrected agreement come with the statistics engine."
+        )
+        _across_sessions(svc)

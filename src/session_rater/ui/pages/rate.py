@@ -1,0 +1,279 @@
+"""Rate: the recording plays beside the rubric; every entry is saved as it is made.
+
+The form lives in an ``st.fragment`` so a score click reruns only the form: the video element
+is never re-rendered, restarted or re-read. The video is played from the app's own signed
+route by URL, never from a path or bytes given to st.video (that loads the whole file into
+server memory on every run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import streamlit as st
+
+from session_rater.db.store import PersonView, RatingView, RecordingView
+from session_rater.domain.model import Capacity, format_moment, parse_moment
+from session_rater.domain.rubric import RatedUnit, Rubric
+from session_rater.errors import RecordingMissingError, SessionRaterError
+from session_rater.services import Services
+from session_rater.ui.state import current_rater, demo_banner, query_int, services, show_rubric_problems
+from session_rater.web import signed_recording_path
+
+NA = "na"
+ERROR_KEY = "rate_form_error"
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """Everything that identifies one rater's form for one (session, tutor)."""
+
+    recording_id: int
+    tutor_id: int | None
+    rater_id: int
+    capacity: Capacity
+    rubric: Rubric
+
+    @property
+    def prefix(self) -> str:
+        return f"rate:{self.recording_id}:{self.tutor_id}:{self.rater_id}:{self.capacity.value}"
+
+    def key(self, item_id: str, field: str) -> str:
+        return f"{self.prefix}:{item_id}:{field}"
+
+
+def _video_url(svc: Services, recording_id: int, person_id: int) -> str:
+    """An absolute signed URL (st.video treats a relative string as a file name)."""
+    path = signed_recording_path(svc.secret, recording_id, person_id)
+    return urljoin(st.context.url or "http://localhost:8501/", path)
+
+
+def _pick(svc: Services, rater: PersonView) -> FormContext | None:
+    """Which session, tutor, rubric and capacity this form is for (from the URL, else asked)."""
+    recordings = svc.store.list_recordings()
+    if not recordings:
+        st.info("No recorded sessions yet.")
+        return None
+    by_id = {r.id: r for r in recordings}
+    wanted = query_int("recording")
+    recording_id = st.selectbox(
+        "Session",
+        list(by_id),
+        index=list(by_id).index(wanted) if wanted in by_id else None,
+        format_func=lambda rid: f"{by_id[rid].recorded_on:%d/%m/%Y} · {by_id[rid].label}",
+        placeholder="Choose a recorded session",
+    )
+    if recording_id is None:
+        return None
+    recording = by_id[recording_id]
+    st.query_params["recording"] = str(recording_id)
+
+    rubrics = svc.rubrics()
+    if not rubrics:
+        st.error("No valid rubric is available: fix the rubric files listed in the sidebar.")
+        return None
+    rubric = rubrics[0]
+    if len(rubrics) > 1:
+        rubric = st.selectbox("Checklist", rubrics, format_func=lambda r: f"{r.title} (v{r.version})")
+
+    tutor_id: int | None = None
+    if rubric.rated_unit is RatedUnit.TUTOR:
+        tutors = {t.id: t for t in recording.tutors}
+        wanted_tutor = query_int("tutor")
+        tutor_id = st.radio(
+            "Tutor rated",
+            list(tutors),
+            index=list(tutors).index(wanted_tutor) if wanted_tutor in tutors else 0,
+            format_func=lambda tid: tutors[tid].display_name,
+            horizontal=True,
+            help="Each co-tutor is rated separately on the same session.",
+        )
+        st.query_params["tutor"] = str(tutor_id)
+
+    capacities = svc.capacities(rater, recording, tutor_id)
+    if not capacities:
+        st.warning(
+            f"{rater.display_name} cannot rate this: tutors self-assess only their own delivery, and "
+            "nobody monitors or assesses a session they delivered. Pick another tutor, session or person."
+        )
+        return None
+    capacity = capacities[0]
+    if len(capacities) > 1:
+        capacity = st.radio("Rating as", capacities, format_func=lambda c: c.label, horizontal=True)
+
+    existing = svc.store.find_rating(recording_id, tutor_id, rater.id, capacity)
+    if existing is not None:
+        rubric = svc.rubric_of(existing)  # the version it was started under, whatever the file says now
+    return FormContext(recording_id, tutor_id, rater.id, capacity, rubric)
+
+
+def _rating(svc: Services, ctx: FormContext, *, create: bool) -> RatingView | None:
+    if create:
+        return svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
+    return svc.store.find_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity)
+
+
+def _save(svc: Services, ctx: FormContext, item_id: str, field: str) -> None:
+    """Widget callback: write the one value that changed, at once."""
+    value = st.session_state[ctx.key(item_id, field)]
+    st.session_state.pop(ERROR_KEY, None)
+    try:
+        rating = _rating(svc, ctx, create=True)
+        assert rating is not None
+        if field == "score":
+            if value == NA:
+                svc.store.save_item(rating.id, item_id, not_applicable=True)
+            else:
+                svc.store.save_item(rating.id, item_id, score=value, not_applicable=False)
+        elif field == "evidence":
+            svc.store.save_item(rating.id, item_id, evidence=value or "")
+        elif field == "moment":
+            try:
+                seconds = parse_moment(value or "")
+            except ValueError as exc:
+                st.session_state[ERROR_KEY] = (item_id, f"Not saved: {exc}")
+                return
+            svc.store.save_item(rating.id, item_id, moment_seconds=seconds)
+    except SessionRaterError as exc:
+        st.session_state[ERROR_KEY] = (item_id, str(exc))
+
+
+def _submit(svc: Services, ctx: FormContext) -> None:
+    st.session_state.pop(ERROR_KEY, None)
+    try:
+        rating = _rating(svc, ctx, create=True)
+        assert rating is not None
+        svc.store.submit_rating(rating.id)
+    except SessionRaterError as exc:
+        st.session_state[ERROR_KEY] = (None, str(exc))
+
+
+def _score_options(rubric: Rubric) -> list[object]:
+    return [*rubric.scale_values, *([NA] if rubric.allow_not_applicable else [])]
+
+
+@st.fragment
+def rating_form(svc: Services, ctx: FormContext) -> None:
+    rubric = ctx.rubric
+    rating = _rating(svc, ctx, create=False)
+    scores = rating.scores if rating else {}
+    locked = bool(rating and rating.is_submitted)
+    answered = sum(1 for s in scores.values() if s.is_answered)
+    total = len(rubric.items)
+    error = st.session_state.get(ERROR_KEY)
+
+    head = st.container()
+    if locked:
+        head.success(
+            f"Submitted {rating.submitted_at:%d/%m/%Y %H:%M} and read-only. "  # type: ignore[union-attr]
+            f"{ctx.capacity.label} on {rubric.title} v{rubric.version}."
+        )
+    else:
+        head.progress(answered / total, text=f"{answered} of {total} items scored or N/A · saved as you go")
+    options = _score_options(rubric)
+
+    def label(value: object) -> str:
+        return rubric.not_applicable_label if value == NA else f"{value} · {rubric.point(int(value)).label}"  # type: ignore[call-overload]
+
+    with st.container(height=640, border=False):
+        for section in rubric.sections:
+            st.subheader(section.title, divider="gray")
+            if section.description:
+                st.caption(section.description)
+            for item in section.items:
+                saved = scores.get(item.id)
+                current = NA if saved and saved.not_applicable else (saved.score if saved else None)
+                with st.container(border=True):
+                    st.markdown(f"**{item.title}**")
+                    if item.guidance:
+                        st.caption(item.guidance)
+                    captions = [
+                        "" if value == NA else rubric.descriptor(item.id, int(value))  # type: ignore[call-overload]
+                        for value in options
+                    ]
+                    st.radio(
+                        f"Score for {item.title}",
+                        options,
+                        index=options.index(current) if current in options else None,
+                        format_func=label,
+                        captions=captions,
+                        key=ctx.key(item.id, "score"),
+                        on_change=_save,
+                        args=(svc, ctx, item.id, "score"),
+                        disabled=locked,
+                        label_visibility="collapsed",
+                    )
+                    left, right = st.columns([4, 1])
+                    left.text_area(
+                        "Evidence",
+                        value=saved.evidence if saved else "",
+                        key=ctx.key(item.id, "evidence"),
+                        on_change=_save,
+                        args=(svc, ctx, item.id, "evidence"),
+                        disabled=locked,
+                        height=68,
+                        placeholder="What did you see or hear? (saved when you click away)",
+                    )
+                    right.text_input(
+                        "At (m:ss)",
+                        value=format_moment(saved.moment_seconds) if saved else "",
+                        key=ctx.key(item.id, "moment"),
+                        on_change=_save,
+                        args=(svc, ctx, item.id, "moment"),
+                        disabled=locked,
+                        placeholder="e.g. 12:05",
+                        help="The moment in the recording this evidence refers to.",
+                    )
+                    if error and error[0] == item.id:
+                        st.error(error[1])
+    if error and error[0] is None:
+        st.error(error[1])
+    if not locked:
+        st.button(
+            "Submit rating",
+            type="primary",
+            disabled=answered < total,
+            on_click=_submit,
+            args=(svc, ctx),
+            help="Locks the rating. Every item needs a score or N/A first.",
+            width="stretch",
+        )
+
+
+def _player(svc: Services, recording: RecordingView, rater: PersonView) -> None:
+    try:
+        svc.require_recording_file(recording)
+    except RecordingMissingError as exc:
+        st.error(str(exc), icon="🎞️")
+        return
+    st.video(_video_url(svc, recording.id, rater.id))
+
+
+def render() -> None:
+    svc = services()
+    rater = current_rater(svc)
+    demo_banner(svc)
+    show_rubric_problems(svc)
+    if rater is None:
+        return
+    st.title("Rate a session")
+    ctx = _pick(svc, rater)
+    if ctx is None:
+        return
+    recording = svc.recording(ctx.recording_id)
+    left, right = st.columns([1.15, 1], gap="large")
+    with left:
+        _player(svc, recording, rater)
+        st.markdown(f"**{recording.label}**")
+        st.caption(
+            f"{recording.programme} · {recording.site} · {recording.recorded_on:%d %B %Y}"
+            + (" · catch-up session" if recording.is_catch_up else "")
+            + f" · tutors: {', '.join(t.display_name for t in recording.tutors)}"
+        )
+        st.caption(
+            f"Rating as **{rater.display_name}** ({ctx.capacity.label}) on "
+            f"*{ctx.rubric.title}* v{ctx.rubric.version}. Score each item on its own evidence."
+        )
+    with right:
+        rating_form(svc, ctx)

@@ -1,0 +1,88 @@
+"""Sessions: the recorded sessions, filtered, with their ratings counted per capacity."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from session_rater.domain.model import Capacity
+from session_rater.services import filter_sessions
+from session_rater.ui import nav
+from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+
+CAPACITY_COLUMNS = {c.value: c.label for c in Capacity}
+
+
+def render() -> None:
+    svc = services()
+    current_rater(svc)
+    demo_banner(svc)
+    show_rubric_problems(svc)
+    st.title("Recorded sessions")
+    table = svc.sessions_table()
+    if table.empty:
+        st.info("No recorded sessions yet. Load the demo with `session-rater demo`, or ingest recordings.")
+        return
+
+    cols = st.columns([2, 2, 2, 2, 1.4])
+    programmes = cols[0].multiselect("Programme", sorted(table["programme"].unique()))
+    sites = cols[1].multiselect("Site", sorted(table["site"].unique()))
+    tutor_names = sorted({n for names in table["tutors"] for n in names.split(", ")})
+    tutor = cols[2].selectbox("Tutor", tutor_names, index=None, placeholder="Any tutor")
+    dates = cols[3].date_input(
+        "Recorded between", value=(table["date"].min(), table["date"].max()), format="DD/MM/YYYY"
+    )
+    catch_up = cols[4].selectbox("Catch-up", ["All", "Catch-up only", "Regular only"])
+    date_from, date_to = (dates[0], dates[-1]) if isinstance(dates, tuple) and dates else (None, None)
+    shown = filter_sessions(
+        table,
+        programmes=programmes,
+        sites=sites,
+        tutor=tutor,
+        date_from=date_from,
+        date_to=date_to,
+        catch_up={"All": None, "Catch-up only": True, "Regular only": False}[catch_up],
+    )
+    st.caption(
+        f"{len(shown)} of {len(table)} sessions. Columns per capacity count **submitted** ratings "
+        "(one per tutor rated); drafts are counted separately. Select a row to rate or compare it."
+    )
+    view = shown.rename(columns={**CAPACITY_COLUMNS, "catch_up": "Catch-up"}).set_index("id")
+    event = st.dataframe(
+        view,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="sessions_table",
+        column_order=[
+            "date", "group", "session", "title", "site", "tutors", "Catch-up",
+            *CAPACITY_COLUMNS.values(), "drafts", "demo", "file_present",
+        ],
+        column_config={
+            "date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
+            "group": "Group",
+            "session": st.column_config.NumberColumn("No.", help="Session number in the programme manual"),
+            "title": "Session",
+            "site": "Site",
+            "tutors": "Tutors",
+            "Catch-up": st.column_config.CheckboxColumn("Catch-up"),
+            "drafts": st.column_config.NumberColumn("Drafts", help="Ratings started but not yet submitted"),
+            "demo": st.column_config.CheckboxColumn("Demo", help="Invented demo data"),
+            "file_present": st.column_config.CheckboxColumn("Video", help="The recording file is on disk"),
+        },
+    )
+    rows = event.selection.rows if event else []
+    if not rows:
+        return
+    row = shown.iloc[rows[0]]
+    recording = svc.recording(int(row["id"]))
+    st.subheader(recording.label)
+    st.caption(f"{recording.programme} · {recording.site} · {recording.recorded_on:%d %B %Y}"
+               + (" · catch-up session" if recording.is_catch_up else ""))
+    for tutor_view in recording.tutors:
+        c1, c2, c3 = st.columns([3, 1, 1])
+        c1.markdown(f"**{tutor_view.display_name}**")
+        if c2.button("Rate", key=f"rate-{recording.id}-{tutor_view.id}", icon="📝", width="stretch"):
+            nav.goto("rate", recording=recording.id, tutor=tutor_view.id)
+        if c3.button("Compare", key=f"cmp-{recording.id}-{tutor_view.id}", icon="⚖️", width="stretch"):
+            nav.goto("compare", recording=recording.id, tutor=tutor_view.id)

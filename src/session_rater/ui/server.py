@@ -1,0 +1,43 @@
+"""What the app process shares between the Streamlit script and its own HTTP routes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from starlette.routing import Route
+
+from session_rater.errors import NotFoundError
+from session_rater.services import Services, open_services
+from session_rater.web import make_routes
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def shared_services() -> Services:
+    """One Services per process: migrated, rubrics read, demo loaded on an empty database."""
+    global _services
+    with _lock:
+        if _services is None:
+            _services = open_services()
+        return _services
+
+
+def reset_shared_services() -> None:
+    """Forget the process's Services (after a demo reset or a rubric edit)."""
+    global _services
+    with _lock:
+        _services = None
+
+
+def _resolve(recording_id: int) -> Path | None:
+    services = shared_services()
+    try:
+        return services.recording_path(services.recording(recording_id))
+    except NotFoundError:
+        return None
+
+
+def routes() -> list[Route]:
+    return make_routes(lambda: shared_services().secret, _resolve)

@@ -1,0 +1,110 @@
+"""HTTP routes the app adds beside Streamlit's own (``st.App(routes=...)``).
+
+Recordings are streamed by :func:`recording_endpoint` from disk with Starlette's FileResponse
+(Range and HEAD supported, constant memory) behind an HMAC-signed URL that names the recording,
+the person it was issued to and an expiry. Never ``st.video(path)``: that reads the whole file
+into server memory on every rerun (shared/design/recordings-notes.md, section 1).
+
+The full access-control and audit-log work belongs to the recordings issue; this is the seam.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from session_rater.errors import ConfigurationError
+
+log = logging.getLogger("session_rater.recordings")
+
+RECORDING_PATH = "/recordings/{recording_id:int}"
+DEFAULT_TTL_SECONDS = 4 * 3600
+
+
+def load_or_create_secret(data_dir: Path, configured: str | None) -> bytes:
+    """The URL-signing key: SESSION_RATER_SECRET if set, else one kept in the data folder."""
+    if configured:
+        return configured.encode()
+    path = data_dir / "secret.key"
+    try:
+        if path.exists():
+            return path.read_text().strip().encode()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key.encode()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Cannot read or create the signing key {path}: {exc}. Set SESSION_RATER_SECRET "
+            "or make SESSION_RATER_DATA_DIR writable."
+        ) from exc
+
+
+def _mac(secret: bytes, recording_id: int, person_id: int, expires: int) -> str:
+    message = f"{recording_id}\n{person_id}\n{expires}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def signed_recording_path(
+    secret: bytes, recording_id: int, person_id: int, *, now: float | None = None, ttl: int = DEFAULT_TTL_SECONDS
+) -> str:
+    """A relative URL for one person to stream one recording until it expires.
+
+    The expiry is rounded up to the hour so that reruns within the hour produce the same URL
+    (a new ``src`` would make the browser reload the video).
+    """
+    now = time.time() if now is None else now
+    expires = int((now + ttl) // 3600 + 1) * 3600
+    query = urlencode({"p": person_id, "exp": expires, "sig": _mac(secret, recording_id, person_id, expires)})
+    return f"/recordings/{recording_id}?{query}"
+
+
+def verify(secret: bytes, recording_id: int, person: str | None, expires: str | None, sig: str | None, *, now: float | None = None) -> bool:
+    try:
+        person_id, expires_at = int(person or ""), int(expires or "")
+    except ValueError:
+        return False
+    now = time.time() if now is None else now
+    if expires_at < now:
+        return False
+    return hmac.compare_digest(_mac(secret, recording_id, person_id, expires_at), sig or "")
+
+
+def make_routes(get_secret, resolve_path) -> list[Route]:  # type: ignore[no-untyped-def]
+    """Routes for ``st.App``. ``get_secret() -> bytes`` gives the signing key and
+    ``resolve_path(recording_id) -> Path | None`` finds the file; both are called per request
+    so that nothing touches the database when the module is imported."""
+
+    async def recording_endpoint(request: Request) -> Response:
+        recording_id = request.path_params["recording_id"]
+        q = request.query_params
+        secret = await run_in_threadpool(get_secret)
+        if not verify(secret, recording_id, q.get("p"), q.get("exp"), q.get("sig")):
+            return PlainTextResponse("This recording link is invalid or has expired. Reopen the session page.", status_code=403)
+        path = await run_in_threadpool(resolve_path, recording_id)
+        if path is None or not Path(path).is_file():
+            return PlainTextResponse("The recording file is missing on the server.", status_code=404)
+        log.info("recording %s served to person %s (%s %s)", recording_id, q.get("p"), request.method, request.headers.get("range", "whole file"))
+        return FileResponse(
+            path,
+            media_type="video/mp4",
+            headers={
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": "inline",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
+
+    return [Route(RECORDING_PATH, recording_endpoint, methods=["GET", "HEAD"])]
