@@ -17,5 +17,5 @@ if get_script_run_ctx(suppress_warning=True) is None:
 else:
     from session_rater.ui.nav import pages
 
-    st.set_page_config(page_title="Session Rater", page_icon="🎬", layout="wide")
+    st.set_page_config(page_title="Session Rater", page_icon=":material/video_library:", layout="wide")
     st.navigation(pages()).run()

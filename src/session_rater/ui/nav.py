@@ -9,9 +9,9 @@ def pages() -> list[st.Page]:
     from session_rater.ui.pages import compare, rate, sessions
 
     return [
-        st.Page(sessions.render, title="Sessions", icon="🎞️", url_path="sessions", default=True),
-        st.Page(rate.render, title="Rate", icon="📝", url_path="rate"),
-        st.Page(compare.render, title="Compare", icon="⚖️", url_path="compare"),
+        st.Page(sessions.render, title="Sessions", icon=":material/video_library:", url_path="sessions", default=True),
+        st.Page(rate.render, title="Rate", icon=":material/rate_review:", url_path="rate"),
+        st.Page(compare.render, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     ]
 
 

@@ -62,13 +62,13 @@ def demo_banner(svc: Services) -> None:
         st.sidebar.warning(
             "**Demo data.** The sessions, people and scores marked *demo* are invented to show "
             "what the tool does. Reset them with `session-rater demo`.",
-            icon="🧪",
+            icon=":material/science:",
         )
 
 
 def show_rubric_problems(svc: Services) -> None:
     """A broken rubric file never stops the app: say which one and why."""
     for name, error in svc.catalog.errors.items():
-        with st.sidebar.expander(f"⚠️ Rubric {name} is broken", expanded=False):
+        with st.sidebar.expander(f":material/warning: Rubric {name} is broken", expanded=False):
             st.error("\n".join(f"- {e}" for e in error.errors))
             st.caption("Fix the file and restart the app; the other rubrics work meanwhile.")

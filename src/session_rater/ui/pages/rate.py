@@ -245,7 +245,7 @@ def _player(svc: Services, recording: RecordingView, rater: PersonView) -> None:
     try:
         svc.require_recording_file(recording)
     except RecordingMissingError as exc:
-        st.error(str(exc), icon="🎞️")
+        st.error(str(exc), icon=":material/videocam_off:")
         return
     st.video(_video_url(svc, recording.id, rater.id))
 

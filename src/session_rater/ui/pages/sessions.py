@@ -9,7 +9,12 @@ from session_rater.services import filter_sessions
 from session_rater.ui import nav
 from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
 
-CAPACITY_COLUMNS = {c.value: c.label for c in Capacity}
+SHORT = {
+    Capacity.SELF_ASSESSMENT: "Self",
+    Capacity.MONITORING: "Manager",
+    Capacity.EXTERNAL: "External",
+    Capacity.BENCHMARK: "Benchmark",
+}
 
 
 def render() -> None:
@@ -46,7 +51,7 @@ def render() -> None:
         f"{len(shown)} of {len(table)} sessions. Columns per capacity count **submitted** ratings "
         "(one per tutor rated); drafts are counted separately. Select a row to rate or compare it."
     )
-    view = shown.rename(columns={**CAPACITY_COLUMNS, "catch_up": "Catch-up"}).set_index("id")
+    view = shown.set_index("id")
     event = st.dataframe(
         view,
         hide_index=True,
@@ -55,8 +60,8 @@ def render() -> None:
         selection_mode="single-row",
         key="sessions_table",
         column_order=[
-            "date", "group", "session", "title", "site", "tutors", "Catch-up",
-            *CAPACITY_COLUMNS.values(), "drafts", "demo", "file_present",
+            "date", "group", "session", "title", "site", "tutors", "catch_up",
+            *(c.value for c in Capacity), "drafts", "demo", "file_present",
         ],
         column_config={
             "date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
@@ -65,7 +70,11 @@ def render() -> None:
             "title": "Session",
             "site": "Site",
             "tutors": "Tutors",
-            "Catch-up": st.column_config.CheckboxColumn("Catch-up"),
+            "catch_up": st.column_config.CheckboxColumn("Catch-up"),
+            **{
+                c.value: st.column_config.NumberColumn(SHORT[c], help=f"Submitted {c.label.lower()} ratings")
+                for c in Capacity
+            },
             "drafts": st.column_config.NumberColumn("Drafts", help="Ratings started but not yet submitted"),
             "demo": st.column_config.CheckboxColumn("Demo", help="Invented demo data"),
             "file_present": st.column_config.CheckboxColumn("Video", help="The recording file is on disk"),
@@ -82,7 +91,7 @@ def render() -> None:
     for tutor_view in recording.tutors:
         c1, c2, c3 = st.columns([3, 1, 1])
         c1.markdown(f"**{tutor_view.display_name}**")
-        if c2.button("Rate", key=f"rate-{recording.id}-{tutor_view.id}", icon="📝", width="stretch"):
+        if c2.button("Rate", key=f"rate-{recording.id}-{tutor_view.id}", icon=":material/rate_review:", width="stretch"):
             nav.goto("rate", recording=recording.id, tutor=tutor_view.id)
-        if c3.button("Compare", key=f"cmp-{recording.id}-{tutor_view.id}", icon="⚖️", width="stretch"):
+        if c3.button("Compare", key=f"cmp-{recording.id}-{tutor_view.id}", icon=":material/compare_arrows:", width="stretch"):
             nav.goto("compare", recording=recording.id, tutor=tutor_view.id)
