@@ -20,7 +20,7 @@ import numpy as np
 from session_rater.db.store import RecordingSpec
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.rubric import Rubric
-from session_rater.errors import ConfigurationError
+from session_rater.errors import ConfigurationError, NotFoundError
 from session_rater.io.manifest import load_manifest
 
 SEED = 20021101  # the audit's month; any fixed number would do
@@ -61,12 +61,13 @@ def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Servi
     from session_rater.services import DEFAULT_RUBRIC_ID
 
     store = services.store
-    rubric = services.catalog.latest(DEFAULT_RUBRIC_ID)
-    if rubric is None:
+    try:
+        rubric = services.catalog.latest(DEFAULT_RUBRIC_ID)
+    except NotFoundError:
         raise ConfigurationError(
             f"The demo needs the rubric {DEFAULT_RUBRIC_ID!r}, which did not load from "
             f"{services.settings.rubrics_dir}. Run `session-rater check-rubrics` to see why."
-        )
+        ) from None
     manifest_path = services.settings.recordings_dir / "manifest.csv"
     if not manifest_path.is_file():
         raise ConfigurationError(

@@ -22,7 +22,7 @@ from session_rater.domain.model import Capacity, RatingStatus
 from session_rater.domain.rubric import Rubric
 from session_rater.domain.rules import capacities_for
 from session_rater.errors import NotFoundError, RecordingMissingError
-from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir
+from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir, version_sort_key
 from session_rater.settings import Settings, load_settings
 from session_rater.web import load_or_create_secret
 
@@ -112,7 +112,7 @@ class Services:
         ]
         if not ratings:
             return pd.DataFrame(), []
-        rubric = max((self.rubric_of(r) for r in ratings), key=lambda rb: rb.version)
+        rubric = max((self.rubric_of(r) for r in ratings), key=lambda rb: version_sort_key(rb.version))
         records = [
             rec for rec in self.store.score_records() if rec.session_id == recording_id and rec.tutor_id == tutor_id
         ]
@@ -125,10 +125,9 @@ class Services:
         treatment managers against ``reference``, per item and pooled."""
         records = self.store.score_records(rubric_id)
         rubric = self.catalog.latest(rubric_id)
-        items = [i.id for i in rubric.items] if rubric else None
+        items = [i.id for i in rubric.items]
         table = compare.bias_by_item(records, [Capacity.SELF_ASSESSMENT, Capacity.MONITORING], reference, items)
-        if rubric is not None:
-            table.insert(2, "item", [_item_title(rubric, i) for i in table["item_id"]])
+        table.insert(2, "item", [_item_title(rubric, i) for i in table["item_id"]])
         return table
 
     # -- export -----------------------------------------------------------------------------

@@ -152,7 +152,6 @@ class Rating(Base):
     scores: Mapped[list[ItemScore]] = relationship(
         back_populates="rating", cascade="all, delete-orphan", lazy="selectin"
     )
-    recording: Mapped[Recording] = relationship(lazy="joined")
 
     __table_args__ = (
         ForeignKeyConstraint(

@@ -241,7 +241,7 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
     field = next((part for part in reversed(loc) if isinstance(part, str)), None)
     got = _describe(value)
 
-    if kind == "extra_forbidden":
+    if kind in {"extra_forbidden", "invalid_key"}:
         return _unknown_key_message(loc)
     if kind == "missing":
         if field == "id":
@@ -251,7 +251,7 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
             hint = _FIELD_HINTS.get(str(field), "a value")
         return f"required field is missing; expected {hint}"
     if kind == "string_type":
-        if field == "version" and isinstance(value, int | float):
+        if field == "version" and isinstance(value, int | float) and not isinstance(value, bool):
             return f'must be text, not {got}; quote it, e.g. version: "1.0"'
         return f"must be text, not {got}"
     if kind == "int_type":
@@ -314,6 +314,19 @@ def _join(values: Iterable[int]) -> str:
     return ", ".join(str(v) for v in values)
 
 
+def _describe_gap(distinct: Sequence[int], most: int = 10) -> str:
+    """'' if ``distinct`` (sorted) has no gaps, else which values are missing."""
+    missing_count = distinct[-1] - distinct[0] + 1 - len(distinct)
+    if missing_count == 0:
+        return ""
+    if missing_count > most:
+        return f"{missing_count} values between {distinct[0]} and {distinct[-1]} are missing"
+    missing = [v for a, b in zip(distinct, distinct[1:], strict=False) for v in range(a + 1, b)]
+    if len(missing) == 1:
+        return f"value {missing[0]} is missing"
+    return f"values {_join(missing)} are missing"
+
+
 def _scale_errors(data: Mapping[str, Any]) -> tuple[list[tuple[str, str]], tuple[int, ...] | None]:
     """Errors of the scale, and its distinct values (ascending) when every point has a number."""
     scale = data.get("scale")
@@ -342,14 +355,13 @@ def _scale_errors(data: Mapping[str, Any]) -> tuple[list[tuple[str, str]], tuple
     if not isinstance(raw_points, list) or len(values) != len(raw_points) or len(values) < 2:
         return errors, None  # some values are missing or not numbers: reported by pass 1
     distinct = sorted(set(values))
-    missing = sorted(set(range(distinct[0], distinct[-1] + 1)) - set(distinct))
-    if missing:
-        which = "value" if len(missing) == 1 else "values"
+    gap = _describe_gap(distinct)
+    if gap:
         errors.append(
             (
                 "scale.points",
-                f"scale values must be consecutive whole numbers; {which} {_join(missing)} "
-                f"{'is' if len(missing) == 1 else 'are'} missing (values are {_join(values)})",
+                f"scale values must be consecutive whole numbers; {gap} "
+                f"(values are {_join(values)})",
             )
         )
     if any(b < a for a, b in zip(values, values[1:], strict=False)):
@@ -571,7 +583,7 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 duplicate = key in seen
             except TypeError:
@@ -596,7 +608,7 @@ def _yaml_error_message(source: str, exc: yaml.YAMLError) -> str:
         if isinstance(exc, _DuplicateKeyError):
             return f"{source}: {where}: {problem}"
         context = f" ({exc.context})" if exc.context else ""
-        if "\\t" in problem:
+        if "'\\t'" in problem:  # PyYAML shows a tab as '\t'
             fix = "indent with spaces, not tabs"
         else:
             fix = (
@@ -620,8 +632,9 @@ def _read_yaml(path: Path, source: str) -> object:
             [f"{source}: {_TOP_LEVEL}: cannot read {path} ({exc.strerror or exc}); "
              "it must be a readable file"],
         ) from None
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark, as some editors write
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise RubricError(
@@ -688,7 +701,7 @@ class RubricCatalog:
 
 
 def load_rubric_dir(directory: Path) -> RubricCatalog:
-    """Load every ``*.yaml``/``*.yml`` file of ``directory`` (not its subdirectories).
+    """Load every ``*.yaml``/``*.yml`` file of ``directory`` (not hidden files, not subdirectories).
 
     A broken file lands in ``errors`` and the others still load. A file declaring an
     (id, version) that an earlier file (in name order) already declared is an error.
@@ -706,7 +719,7 @@ def load_rubric_dir(directory: Path) -> RubricCatalog:
     paths = sorted(
         path
         for path in directory.iterdir()
-        if path.suffix in RUBRIC_FILE_SUFFIXES and path.is_file()
+        if path.suffix in RUBRIC_FILE_SUFFIXES and path.is_file() and not path.name.startswith(".")
     )
     for path in paths:
         try:

@@ -1,0 +1,61 @@
+"""Shared fixtures: a migrated database on SQLite and, where configured, on PostgreSQL.
+
+PostgreSQL tests run when SESSION_RATER_TEST_POSTGRES_URL names a server (``.ci/run`` sets it
+to the local one); without it they are skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from session_rater.db.engine import make_engine, migrate
+from session_rater.db.store import Store
+from session_rater.domain.rubric import Rubric
+from session_rater.io.rubric_files import load_rubric
+
+REPO = Path(__file__).resolve().parents[1]
+POSTGRES_ENV = "SESSION_RATER_TEST_POSTGRES_URL"
+
+
+def _reset_postgres(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind (the PostgreSQL one is wiped first)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    engine = make_engine(url)
+    _reset_postgres(engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(engine: Engine) -> Store:
+    return Store(engine)
+
+
+@pytest.fixture(scope="session")
+def think_first() -> Rubric:
+    return load_rubric(REPO / "rubrics" / "think-first-video-monitoring.yaml")

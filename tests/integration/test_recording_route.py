@@ -1,0 +1,70 @@
+"""The recording route streams from disk with Range and HEAD behind a signed, expiring URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from session_rater.web import load_or_create_secret, make_routes, signed_recording_path, verify
+
+SECRET = b"k" * 32
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(bytes(range(256)) * 40)  # 10,240 bytes; content does not matter to the route
+    return path
+
+
+@pytest.fixture
+def client(clip: Path) -> TestClient:
+    files = {1: clip, 2: clip.parent / "gone.mp4"}
+    app = Starlette(routes=make_routes(lambda: SECRET, files.get))
+    return TestClient(app)
+
+
+def test_a_signed_url_streams_the_file_with_range_and_head(client: TestClient, clip: Path) -> None:
+    url = signed_recording_path(SECRET, 1, person_id=7)
+    whole = client.get(url)
+    assert whole.status_code == 200 and whole.content == clip.read_bytes()
+    assert whole.headers["content-type"] == "video/mp4"
+    assert whole.headers["cache-control"] == "private, no-store"
+    part = client.get(url, headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == clip.read_bytes()[100:200]
+    assert part.headers["content-range"] == "bytes 100-199/10240"
+    head = client.head(url)
+    assert head.status_code == 200 and head.headers["accept-ranges"] == "bytes"
+
+
+def test_a_tampered_or_unsigned_url_is_refused(client: TestClient) -> None:
+    url = signed_recording_path(SECRET, 1, person_id=7)
+    assert client.get(url.replace("p=7", "p=8")).status_code == 403
+    assert client.get(url[:-3] + "abc").status_code == 403
+    assert client.get("/recordings/1").status_code == 403
+    assert client.get(url.replace("/recordings/1?", "/recordings/2?")).status_code == 403
+
+
+def test_an_expired_url_is_refused() -> None:
+    url = signed_recording_path(SECRET, 1, person_id=7, now=0, ttl=60)
+    query = dict(part.split("=") for part in url.split("?")[1].split("&"))
+    assert not verify(SECRET, 1, query["p"], query["exp"], query["sig"])
+    assert verify(SECRET, 1, query["p"], query["exp"], query["sig"], now=60)
+
+
+def test_the_url_is_stable_within_the_hour_so_reruns_do_not_reload_the_video() -> None:
+    assert signed_recording_path(SECRET, 1, 7, now=3600 * 10 + 5) == signed_recording_path(SECRET, 1, 7, now=3600 * 10 + 1800)
+
+
+def test_a_missing_file_is_a_404_not_a_crash(client: TestClient) -> None:
+    response = client.get(signed_recording_path(SECRET, 2, person_id=7))
+    assert response.status_code == 404 and "missing" in response.text
+
+
+def test_the_signing_key_is_created_once_and_kept(tmp_path: Path) -> None:
+    first = load_or_create_secret(tmp_path / "data", None)
+    assert load_or_create_secret(tmp_path / "data", None) == first
+    assert load_or_create_secret(tmp_path / "data", "configured") == b"configured"

@@ -1,0 +1,210 @@
+"""The storage layer on SQLite and PostgreSQL: what a rater enters is kept, and nothing can
+put a score off the scale, change a submitted rating, or silently redefine a rubric version."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from session_rater.db.store import RecordingSpec, Store
+from session_rater.domain.model import Capacity, RatingStatus, Role
+from session_rater.domain.rubric import Rubric
+from session_rater.errors import (
+    IncompleteRatingError,
+    NotFoundError,
+    RatingError,
+    RatingLockedError,
+    RubricError,
+    ScoreError,
+)
+
+
+def _session(store: Store) -> tuple[int, int, int, int]:
+    """A recording delivered by two tutors, and a treatment manager: (recording, tutor1, tutor2, manager)."""
+    t1 = store.add_person("Tutor One", [Role.TUTOR])
+    t2 = store.add_person("Tutor Two", [Role.TUTOR])
+    tm = store.add_person("Manager", [Role.TREATMENT_MANAGER])
+    spec = RecordingSpec(
+        file_path="/nowhere/s1.mp4",
+        programme="Think First",
+        group_name="TF-01",
+        session_number=3,
+        session_title="Problem solving",
+        recorded_on=dt.date(2026, 2, 10),
+        site="Carlisle",
+    )
+    recording = store.add_recording(spec, [t1.id, t2.id])
+    return recording.id, t1.id, t2.id, tm.id
+
+
+def test_recording_keeps_its_tutors_in_delivery_order(store: Store) -> None:
+    recording_id, t1, t2, _ = _session(store)
+    recording = store.get_recording(recording_id)
+    assert [t.id for t in recording.tutors] == [t1, t2]
+    assert recording.session_title == "Problem solving"
+
+
+def test_each_entry_is_saved_at_once_and_fields_change_independently(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    item = think_first.items[0].id
+    store.save_item(rating.id, item, score=2)
+    store.save_item(rating.id, item, evidence="Recap linked to aims", moment_seconds=75.5)
+    saved = store.get_rating(rating.id).scores[item]
+    assert (saved.score, saved.evidence, saved.moment_seconds, saved.not_applicable) == (2, "Recap linked to aims", 75.5, False)
+    assert store.get_rating(rating.id).rubric_version == think_first.version
+
+
+def test_starting_the_same_rating_twice_returns_the_existing_draft(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    first = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    store.save_item(first.id, think_first.items[0].id, score=1)
+    again = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    assert again.id == first.id and again.scores[think_first.items[0].id].score == 1
+
+
+def test_not_applicable_is_not_a_score_and_a_later_score_clears_it(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    item = think_first.items[-1].id
+    store.save_item(rating.id, item, score=3)
+    store.save_item(rating.id, item, not_applicable=True)
+    assert store.get_rating(rating.id).scores[item].score is None
+    store.save_item(rating.id, item, score=1)
+    saved = store.get_rating(rating.id).scores[item]
+    assert saved.score == 1 and not saved.not_applicable
+
+
+@pytest.mark.parametrize("bad", [4, -1, 2.5, "two", "", [2], True])
+def test_a_score_off_the_scale_or_not_a_number_is_rejected_and_the_saved_score_kept(
+    store: Store, think_first: Rubric, bad: object
+) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    item = think_first.items[0].id
+    store.save_item(rating.id, item, score=2)
+    with pytest.raises(ScoreError, match=r"from 0 to 3"):
+        store.save_item(rating.id, item, score=bad)
+    assert store.get_rating(rating.id).scores[item].score == 2
+
+
+def test_numeric_text_on_the_scale_is_accepted_as_a_whole_number(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    item = think_first.items[0].id
+    assert store.save_item(rating.id, item, score="3").score == 3
+
+
+def test_an_item_not_on_the_rubric_is_rejected(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    with pytest.raises(ScoreError, match="not on rubric"):
+        store.save_item(rating.id, "no.such-item", score=1)
+
+
+def test_a_negative_moment_is_rejected(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    with pytest.raises(ScoreError, match="0 s or later"):
+        store.save_item(rating.id, think_first.items[0].id, moment_seconds=-3)
+
+
+def test_submit_needs_every_item_scored_or_na_and_names_the_missing_ones(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    for item in think_first.items[:-1]:
+        store.save_item(rating.id, item.id, score=2)
+    with pytest.raises(IncompleteRatingError, match=think_first.items[-1].id):
+        store.submit_rating(rating.id)
+    assert store.get_rating(rating.id).status is RatingStatus.DRAFT
+    store.save_item(rating.id, think_first.items[-1].id, not_applicable=True)
+    submitted = store.submit_rating(rating.id)
+    assert submitted.status is RatingStatus.SUBMITTED and submitted.submitted_at is not None
+
+
+def test_a_submitted_rating_is_read_only(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    for item in think_first.items:
+        store.save_item(rating.id, item.id, score=1)
+    store.submit_rating(rating.id)
+    with pytest.raises(RatingLockedError):
+        store.save_item(rating.id, think_first.items[0].id, score=3)
+    with pytest.raises(RatingLockedError):
+        store.submit_rating(rating.id)
+    assert store.get_rating(rating.id).scores[think_first.items[0].id].score == 1
+
+
+def test_editing_a_rubric_without_a_new_version_is_refused_and_old_ratings_keep_their_definition(
+    store: Store, think_first: Rubric
+) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    first = think_first.sections[0]
+    edited_item = dataclasses.replace(first.items[0], title="Reworded")
+    edited_section = dataclasses.replace(first, items=(edited_item, *first.items[1:]))
+    edited = dataclasses.replace(think_first, sections=(edited_section, *think_first.sections[1:]))
+    with pytest.raises(RubricError, match="new `version`"):
+        store.record_rubric_version(edited)
+    bumped = dataclasses.replace(edited, version="1.1")
+    store.record_rubric_version(bumped)
+    kept = store.rubric_version(rating.rubric_id, rating.rubric_version)
+    assert kept.items[0].title == think_first.items[0].title
+    assert Store(store.engine).rubric_version(think_first.id, "1.1").items[0].title == "Reworded"
+
+
+def test_score_records_hold_submitted_scores_only_with_na_as_none(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    done = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    for item in think_first.items:
+        store.save_item(done.id, item.id, score=2)
+    store.save_item(done.id, think_first.items[0].id, not_applicable=True)
+    store.submit_rating(done.id)
+    draft = store.start_rating(recording_id, t1, t1, Capacity.SELF_ASSESSMENT, think_first)
+    store.save_item(draft.id, think_first.items[0].id, score=3)
+    records = store.score_records()
+    assert len(records) == len(think_first.items)
+    assert {r.capacity for r in records} == {Capacity.MONITORING}
+    assert next(r for r in records if r.item_id == think_first.items[0].id).score is None
+
+
+def test_unknown_ids_raise_not_found(store: Store) -> None:
+    with pytest.raises(NotFoundError):
+        store.get_recording(999)
+    with pytest.raises(NotFoundError):
+        store.get_rating(999)
+    with pytest.raises(NotFoundError):
+        store.save_item(999, "x", score=1)
+
+
+def test_the_database_itself_refuses_a_score_marked_not_applicable(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    store.save_item(rating.id, think_first.items[0].id, score=1)
+    with pytest.raises(Exception, match="(?i)check|constraint"):
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE item_scores SET not_applicable = true"))
+
+
+def test_deleting_demo_data_keeps_real_data_and_refuses_when_real_ratings_depend_on_it(
+    store: Store, think_first: Rubric
+) -> None:
+    real = store.add_person("Real Tutor", [Role.TUTOR])
+    demo_tm = store.add_person("Demo Manager", [Role.TREATMENT_MANAGER], is_demo=True)
+    spec = RecordingSpec("/x.mp4", "Think First", "G", 1, "Intro", dt.date(2026, 1, 5), "Barrow")
+    recording = store.add_recording(spec, [real.id])
+    store.start_rating(recording.id, real.id, demo_tm.id, Capacity.MONITORING, think_first)  # real rating by a demo person
+    with pytest.raises(RatingError, match="left in place"):
+        store.delete_demo_data()
+    assert len(store.list_people()) == 2
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
