@@ -167,6 +167,17 @@ def _rating_view(r: m.Rating) -> RatingView:
     )
 
 
+_WHAT = {m.Person: "person", m.Recording: "recorded session", m.Rating: "rating"}
+
+
+def _get(session: Session, model: type[m.Base], key: int, *, for_update: bool = False):  # type: ignore[no-untyped-def]
+    """The row with primary key ``key``, or NotFoundError naming what was looked for."""
+    row = session.get(model, key, with_for_update=for_update)
+    if row is None:
+        raise NotFoundError(f"There is no {_WHAT[model]} with id {key}.")
+    return row
+
+
 def validate_score(rubric: Rubric, item_id: str, score: object) -> int:
     """The score as an int on the rubric's scale, or ScoreError saying what is allowed."""
     allowed = f"scores on {rubric.title!r} are whole numbers from {rubric.minimum} to {rubric.maximum}"
@@ -207,10 +218,7 @@ class Store:
 
     def get_person(self, person_id: int) -> PersonView:
         with self._sessions() as s:
-            person = s.get(m.Person, person_id)
-            if person is None:
-                raise NotFoundError(f"There is no person with id {person_id}.")
-            return _person_view(person)
+            return _person_view(_get(s, m.Person, person_id))
 
     # -- recordings -----------------------------------------------------------------------
     def add_recording(self, spec: RecordingSpec, tutor_ids: Sequence[int], *, is_demo: bool = False) -> RecordingView:
@@ -244,10 +252,7 @@ class Store:
 
     def get_recording(self, recording_id: int) -> RecordingView:
         with self._sessions() as s:
-            recording = s.get(m.Recording, recording_id)
-            if recording is None:
-                raise NotFoundError(f"There is no recorded session with id {recording_id}.")
-            return _recording_view(recording)
+            return _recording_view(_get(s, m.Recording, recording_id))
 
     def rating_counts(self) -> dict[int, dict[tuple[str, str], int]]:
         """recording id -> {(capacity, status): number of ratings}."""
@@ -335,8 +340,7 @@ class Store:
         self.record_rubric_version(rubric)
         try:
             with self._sessions.begin() as s:
-                if s.get(m.Recording, recording_id) is None:
-                    raise NotFoundError(f"There is no recorded session with id {recording_id}.")
+                _get(s, m.Recording, recording_id)
                 rating = m.Rating(
                     recording_id=recording_id,
                     tutor_id=tutor_id,
@@ -358,10 +362,7 @@ class Store:
 
     def get_rating(self, rating_id: int) -> RatingView:
         with self._sessions() as s:
-            rating = s.get(m.Rating, rating_id)
-            if rating is None:
-                raise NotFoundError(f"There is no rating with id {rating_id}.")
-            return _rating_view(rating)
+            return _rating_view(_get(s, m.Rating, rating_id))
 
     def save_item(
         self,
@@ -381,9 +382,7 @@ class Store:
         for attempt in (1, 2):
             try:
                 with self._sessions.begin() as s:
-                    rating = s.get(m.Rating, rating_id, with_for_update=True)
-                    if rating is None:
-                        raise NotFoundError(f"There is no rating with id {rating_id}.")
+                    rating = _get(s, m.Rating, rating_id, for_update=True)
                     if rating.status == RatingStatus.SUBMITTED.value:
                         raise RatingLockedError(
                             "This rating was submitted and is read-only; nothing was changed."
@@ -429,9 +428,7 @@ class Store:
     def submit_rating(self, rating_id: int) -> RatingView:
         """Lock the rating. Every item must be scored or marked N/A."""
         with self._sessions.begin() as s:
-            rating = s.get(m.Rating, rating_id, with_for_update=True)
-            if rating is None:
-                raise NotFoundError(f"There is no rating with id {rating_id}.")
+            rating = _get(s, m.Rating, rating_id, for_update=True)
             if rating.status == RatingStatus.SUBMITTED.value:
                 raise RatingLockedError("This rating was already submitted; nothing was changed.")
             rubric = self.rubric_version(rating.rubric_id, rating.rubric_version, session=s)
