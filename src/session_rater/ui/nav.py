@@ -17,7 +17,7 @@ def pages() -> list[st.Page]:
 
 def goto(url_path: str, **params: object) -> None:
     """Switch to a page with query parameters (the rater stand-in travels along)."""
-    target = next(p for p in pages() if p.url_path == url_path or (p.default and url_path == ""))
+    target = next(p for p in pages() if p.url_path == url_path)
     query = {k: str(v) for k, v in params.items() if v is not None}
     if "rater" in st.query_params and "rater" not in query:
         query["rater"] = st.query_params["rater"]

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 import streamlit as st
 
-from session_rater.db.store import PersonView, RatingView, RecordingView
+from session_rater.db.store import PersonView, RecordingView
 from session_rater.domain.model import Capacity, format_moment, parse_moment
 from session_rater.domain.rubric import RatedUnit, Rubric
 from session_rater.errors import RecordingMissingError, SessionRaterError
@@ -108,33 +108,23 @@ def _pick(svc: Services, rater: PersonView) -> FormContext | None:
     return FormContext(recording_id, tutor_id, rater.id, capacity, rubric)
 
 
-def _rating(svc: Services, ctx: FormContext, *, create: bool) -> RatingView | None:
-    if create:
-        return svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
-    return svc.store.find_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity)
-
-
 def _save(svc: Services, ctx: FormContext, item_id: str, field: str) -> None:
     """Widget callback: write the one value that changed, at once."""
     value = st.session_state[ctx.key(item_id, field)]
     st.session_state.pop(ERROR_KEY, None)
+    if field == "score":
+        change = {"not_applicable": True} if value == NA else {"score": value, "not_applicable": False}
+    elif field == "evidence":
+        change = {"evidence": value or ""}
+    else:
+        try:
+            change = {"moment_seconds": parse_moment(value or "")}
+        except ValueError as exc:  # checked before anything is created or saved
+            st.session_state[ERROR_KEY] = (item_id, f"Not saved: {exc}")
+            return
     try:
-        rating = _rating(svc, ctx, create=True)
-        assert rating is not None
-        if field == "score":
-            if value == NA:
-                svc.store.save_item(rating.id, item_id, not_applicable=True)
-            else:
-                svc.store.save_item(rating.id, item_id, score=value, not_applicable=False)
-        elif field == "evidence":
-            svc.store.save_item(rating.id, item_id, evidence=value or "")
-        elif field == "moment":
-            try:
-                seconds = parse_moment(value or "")
-            except ValueError as exc:
-                st.session_state[ERROR_KEY] = (item_id, f"Not saved: {exc}")
-                return
-            svc.store.save_item(rating.id, item_id, moment_seconds=seconds)
+        rating = svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
+        svc.store.save_item(rating.id, item_id, **change)
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (item_id, str(exc))
 
@@ -142,8 +132,7 @@ def _save(svc: Services, ctx: FormContext, item_id: str, field: str) -> None:
 def _submit(svc: Services, ctx: FormContext) -> None:
     st.session_state.pop(ERROR_KEY, None)
     try:
-        rating = _rating(svc, ctx, create=True)
-        assert rating is not None
+        rating = svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
         svc.store.submit_rating(rating.id)
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (None, str(exc))
@@ -156,7 +145,7 @@ def _score_options(rubric: Rubric) -> list[object]:
 @st.fragment
 def rating_form(svc: Services, ctx: FormContext) -> None:
     rubric = ctx.rubric
-    rating = _rating(svc, ctx, create=False)
+    rating = svc.store.find_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity)
     scores = rating.scores if rating else {}
     locked = bool(rating and rating.is_submitted)
     answered = sum(1 for s in scores.values() if s.is_answered)

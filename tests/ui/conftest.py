@@ -1,0 +1,123 @@
+"""Fixtures for the AppTest smoke tests: a fresh data folder (SQLite + demo data) per test,
+and a helper that opens one page of the real app (``app.py``) the way a browser URL would.
+
+The demo data is built once per test run (about 2.5 s) into a template folder; every test
+gets its own copy, so tests never see each other's ratings.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from session_rater.services import Services, open_services
+from session_rater.settings import load_settings
+from session_rater.ui import server
+from session_rater.ui.server import reset_shared_services, shared_services
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "app.py"
+ENV_VARS = (
+    "SESSION_RATER_DATA_DIR",
+    "SESSION_RATER_RECORDINGS_DIR",
+    "SESSION_RATER_RUBRICS_DIR",
+    "SESSION_RATER_DEMO",
+    "SESSION_RATER_SECRET",
+    "DATABASE_URL",
+)
+# The first run of a test imports the pages and renders a dataframe; give it room on slow CI.
+RUN_TIMEOUT = 30
+
+
+def _forget_services() -> None:
+    """Close the process's SQLite connections (so WAL is checkpointed) and forget them."""
+    current = server._services  # peek only: shared_services() would open a new one
+    if current is not None:
+        current.store.engine.dispose()
+    reset_shared_services()
+
+
+def build_demo_data_dir(data_dir: Path, **env: str) -> None:
+    """Create ``data_dir`` with a migrated database holding the demo data."""
+    settings = load_settings({"SESSION_RATER_DATA_DIR": str(data_dir), **env})
+    services = open_services(settings)
+    services.store.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the demo loaded from the repository's sample_sessions and rubrics."""
+    data_dir = tmp_path_factory.mktemp("demo-template") / "data"
+    build_demo_data_dir(data_dir)
+    return data_dir
+
+
+@dataclass
+class AppEnv:
+    """Where this test's app keeps its data, and its services (same process as AppTest)."""
+
+    data_dir: Path
+    monkeypatch: pytest.MonkeyPatch
+
+    def set(self, name: str, value: Path | str) -> None:
+        """Change a setting before the app first opens its services."""
+        self.monkeypatch.setenv(name, str(value))
+        _forget_services()
+
+    @property
+    def services(self) -> Services:
+        return shared_services()
+
+    def person(self, display_name: str) -> int:
+        return next(p.id for p in self.services.store.list_people() if p.display_name == display_name)
+
+    def recording(self, file_name: str) -> int:
+        """The id of the recording whose file is ``file_name`` (as in the manifest)."""
+        return next(r.id for r in self.services.store.list_recordings() if Path(r.file_path).name == file_name)
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, demo_template: Path) -> Iterator[AppEnv]:
+    """Settings pointing at a private copy of the demo data folder; fresh services."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_template, data_dir)
+    monkeypatch.setenv("SESSION_RATER_DATA_DIR", str(data_dir))
+    _forget_services()
+    yield AppEnv(data_dir, monkeypatch)
+    _forget_services()
+
+
+def open_app(url_path: str = "", context_url: str | None = None, **query: object) -> AppTest:
+    """Run ``app.py`` as a browser opening ``/<url_path>?<query>`` would, and return it.
+
+    Why the private ``_page_hash``: the pages are callables (``st.Page(render, url_path=...)``)
+    and ``AppTest.switch_page()`` in Streamlit 1.67 only resolves pages that have a script
+    file. A page's script hash is ``calc_hash(url_path)`` (``st.Page._script_hash``), and the
+    default page's hash is that of its own url_path. Opening the page on the very first run
+    also matters: ``?rater=`` is only read while the session has no stand-in rater yet.
+    """
+    at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+    at.query_params.update({k: str(v) for k, v in query.items()})
+    if context_url is not None:
+        at.context["url"] = context_url
+    if url_path:
+        at._page_hash = calc_hash(url_path)
+    at.run()
+    if url_path:
+        # Streamlit falls back to the default page silently when the hash matches no page.
+        assert at._finished_page_script_hash == calc_hash(url_path), f"page {url_path!r} was not opened"
+    return at
+
+
+@pytest.fixture
+def open_page(app_env: AppEnv) -> Callable[..., AppTest]:
+    """``open_page("rate", recording=1, tutor=2, rater=3)``: the app on that page."""
+    return open_app

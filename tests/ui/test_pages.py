@@ -1,0 +1,265 @@
+"""Smoke tests of every page of the real app (``app.py``) with AppTest, on the demo data.
+
+AppTest has no browser: fragments rerun the whole script here, and the video player is only
+checked through the URL it is given (shared/design/recordings-notes.md, section 6).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from typing import Any
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Radio, TextInput
+
+from session_rater.domain.model import Capacity, RatingStatus
+from session_rater.web import verify
+
+from .conftest import REPO, AppEnv
+
+OpenPage = Callable[..., AppTest]
+
+FIRST_CLIP = "tf01-s03-problem-solving.mp4"  # Sam Rowe and Priya Nair; self, manager and external submitted
+BENCHMARKER = "Dev Sharma"  # programme manager: rates in the benchmark capacity; no demo ratings
+
+
+def score_radios(at: AppTest) -> list[Radio[Any]]:
+    return [r for r in at.radio if r.key and r.key.endswith(":score")]
+
+
+def moment_input(at: AppTest, item_id: str) -> TextInput:
+    return next(t for t in at.text_input if t.key and t.key.endswith(f":{item_id}:moment"))
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def rate_page_for_benchmarker(app_env: AppEnv, open_page: OpenPage, **extra: object) -> tuple[AppTest, int, int, int]:
+    recording_id = app_env.recording(FIRST_CLIP)
+    tutor_id = app_env.person("Priya Nair")
+    rater_id = app_env.person(BENCHMARKER)
+    assert app_env.services.store.find_rating(recording_id, tutor_id, rater_id, Capacity.BENCHMARK) is None
+    at = open_page("rate", recording=recording_id, tutor=tutor_id, rater=rater_id, **extra)
+    no_exception(at)
+    return at, recording_id, tutor_id, rater_id
+
+
+# -- Sessions ---------------------------------------------------------------------------------
+
+
+def test_sessions_page_lists_the_six_demo_sessions_with_the_demo_banner_and_filters_by_site(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    at = open_page()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Recorded sessions"]
+    assert any("Demo data" in w.value for w in at.sidebar.warning)
+    table = at.dataframe[0].value
+    assert len(table) == 6
+    assert any("6 of 6 sessions" in c.value for c in at.caption)
+
+    site = next(m for m in at.multiselect if m.label == "Site")
+    site.set_value(["Barrow"]).run()
+    no_exception(at)
+    narrowed = at.dataframe[0].value
+    assert len(narrowed) == 3
+    assert set(narrowed["site"]) == {"Barrow"}
+    assert any("3 of 6 sessions" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("button", ["Rate", "Compare"])
+def test_sessions_page_row_buttons_open_that_page_for_the_session_and_tutor(
+    app_env: AppEnv, open_page: OpenPage, button: str
+) -> None:
+    at = open_page()
+    at.session_state["sessions_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    no_exception(at)
+    next(b for b in at.button if b.label == button).click().run()
+    no_exception(at)
+    assert [t.value for t in at.title] == [{"Rate": "Rate a session", "Compare": "Compare scores"}[button]]
+    assert {"recording", "tutor", "rater"} <= set(at.query_params)
+
+
+# -- Rate ----------------------------------------------------------------------------------------
+
+
+def test_rate_page_shows_the_rubric_saves_a_score_at_once_and_plays_the_video_by_signed_url(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    at, recording_id, tutor_id, rater_id = rate_page_for_benchmarker(
+        app_env, open_page, context_url="https://rater.example:8443/rate"
+    )
+    svc = app_env.services
+    rubric = svc.rubrics()[0]
+    radios = score_radios(at)
+    assert len(radios) == len(rubric.items)
+    assert all(r.value is None and not r.disabled for r in radios)
+
+    item = rubric.items[0]
+    next(r for r in radios if r.key.endswith(f":{item.id}:score")).set_value(2).run()
+    no_exception(at)
+    rating = svc.store.find_rating(recording_id, tutor_id, rater_id, Capacity.BENCHMARK)
+    assert rating is not None and rating.status is RatingStatus.DRAFT
+    assert rating.scores[item.id].score == 2
+
+    videos = at.get("video")
+    assert len(videos) == 1
+    url = videos[0].proto.url
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc) == ("https", "rater.example:8443")
+    assert parts.path == f"/recordings/{recording_id}"
+    assert "/media/" not in url and str(REPO) not in url and ".mp4" not in url
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert query["p"] == str(rater_id)
+    assert verify(svc.secret, recording_id, query["p"], query["exp"], query["sig"])
+
+
+def test_rate_page_without_a_browser_url_still_gives_an_absolute_http_video_url(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    at, recording_id, _, _ = rate_page_for_benchmarker(app_env, open_page)
+    url = at.get("video")[0].proto.url
+    assert url.startswith("http://") and f"/recordings/{recording_id}?" in url and "sig=" in url
+
+
+def test_rate_page_scoring_every_item_enables_submit_which_locks_the_rating(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    at, recording_id, tutor_id, rater_id = rate_page_for_benchmarker(app_env, open_page)
+    submit = next(b for b in at.button if b.label == "Submit rating")
+    assert submit.disabled
+    keys = [r.key for r in score_radios(at)]
+    for n, key in enumerate(keys):
+        at.radio(key=key).set_value("na" if n == len(keys) - 1 else n % 4).run()
+        no_exception(at)
+    submit = next(b for b in at.button if b.label == "Submit rating")
+    assert not submit.disabled
+
+    submit.click().run()
+    no_exception(at)
+    rating = app_env.services.store.find_rating(recording_id, tutor_id, rater_id, Capacity.BENCHMARK)
+    assert rating is not None and rating.is_submitted
+    assert not any(b.label == "Submit rating" for b in at.button)
+    radios = score_radios(at)
+    assert len(radios) == len(keys) and all(r.disabled for r in radios)
+    assert any("read-only" in s.value for s in at.success)
+
+
+def test_rate_page_rejects_a_moment_that_is_not_a_time_and_saves_m_ss_as_seconds(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    at, recording_id, tutor_id, rater_id = rate_page_for_benchmarker(app_env, open_page)
+    store = app_env.services.store
+    item_id = app_env.services.rubrics()[0].items[0].id
+
+    moment_input(at, item_id).input("abc").run()
+    no_exception(at)
+    assert any("Not saved" in e.value and "abc" in e.value for e in at.error)
+    rating = store.find_rating(recording_id, tutor_id, rater_id, Capacity.BENCHMARK)
+    saved = rating.scores.get(item_id) if rating else None
+    assert saved is None or (saved.moment_seconds is None and not saved.is_answered and not saved.evidence)
+
+    moment_input(at, item_id).input("1:15").run()
+    no_exception(at)
+    assert not at.error
+    rating = store.find_rating(recording_id, tutor_id, rater_id, Capacity.BENCHMARK)
+    assert rating is not None and rating.scores[item_id].moment_seconds == 75.0
+
+
+def test_rate_page_an_invalid_moment_on_a_fresh_form_starts_no_rating(app_env: AppEnv, open_page: OpenPage) -> None:
+    at, recording_id, tutor_id, rater_id = rate_page_for_benchmarker(app_env, open_page)
+    item_id = app_env.services.rubrics()[0].items[0].id
+    moment_input(at, item_id).input("abc").run()
+    assert any("Not saved" in e.value for e in at.error)
+    assert app_env.services.store.find_rating(recording_id, tutor_id, rater_id, Capacity.BENCHMARK) is None
+
+
+def test_rate_page_with_the_recording_file_missing_names_the_path_and_still_shows_the_saved_scores(
+    app_env: AppEnv, open_page: OpenPage, tmp_path: Path
+) -> None:
+    recordings = tmp_path / "recordings"
+    shutil.copytree(REPO / "sample_sessions", recordings)
+    app_env.set("SESSION_RATER_DATA_DIR", tmp_path / "own-data")  # a fresh demo from the copy
+    app_env.set("SESSION_RATER_RECORDINGS_DIR", recordings)
+    svc = app_env.services
+    recording_id = app_env.recording(FIRST_CLIP)
+    clip = svc.recording_path(svc.recording(recording_id))
+    assert clip == recordings / FIRST_CLIP  # the demo stores absolute paths into the folder
+    clip.unlink()
+
+    tutor_id = app_env.person("Sam Rowe")
+    external = next(
+        r for r in svc.store.ratings_of_recording(recording_id)
+        if r.tutor_id == tutor_id and r.capacity is Capacity.EXTERNAL
+    )
+    at = open_page("rate", recording=recording_id, tutor=tutor_id, rater=external.rater_id)
+    no_exception(at)
+    assert not at.get("video")
+    assert any(str(clip) in e.value and "missing" in e.value for e in at.error)
+    radios = score_radios(at)
+    assert len(radios) == len(svc.rubrics()[0].items)
+    for radio in radios:
+        item_id = radio.key.split(":")[-2]
+        saved = external.scores[item_id]
+        assert radio.value == ("na" if saved.not_applicable else saved.score)
+
+
+def test_rate_page_refuses_a_tutor_rating_their_co_tutor(app_env: AppEnv, open_page: OpenPage) -> None:
+    recording_id = app_env.recording(FIRST_CLIP)
+    at = open_page(
+        "rate", recording=recording_id, tutor=app_env.person("Priya Nair"), rater=app_env.person("Sam Rowe")
+    )
+    no_exception(at)
+    assert any("cannot rate this" in w.value for w in at.warning)
+    assert not score_radios(at)
+    assert not any(b.label == "Submit rating" for b in at.button)
+    assert not at.get("video")
+
+
+# -- Compare -------------------------------------------------------------------------------------
+
+
+def test_compare_page_shows_one_session_by_capacity_and_over_scoring_across_sessions(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    recording_id = app_env.recording(FIRST_CLIP)
+    at = open_page("compare", recording=recording_id, tutor=app_env.person("Sam Rowe"))
+    no_exception(at)
+    assert [t.label for t in at.tabs] == ["One session and tutor", "Across sessions: over-scoring by item"]
+    one, across = at.tabs
+
+    table = one.dataframe[0].value
+    labels = {c.label for c in (Capacity.SELF_ASSESSMENT, Capacity.MONITORING, Capacity.EXTERNAL)}
+    assert labels <= set(table.columns)
+    assert len(table) == len(app_env.services.rubrics()[0].items)
+
+    metrics = {m.label: m.value for m in across.metric}
+    self_vs = float(metrics["Tutor self-assessment vs external"].split()[0])
+    manager_vs = float(metrics["Treatment manager monitoring vs external"].split()[0])
+    assert self_vs > 0, "the demo's tutors over-score their own delivery"
+    assert self_vs > manager_vs
+    assert len(across.get("vega_lite_chart")) == 1  # the per-item bar chart
+
+
+# -- Broken rubric -------------------------------------------------------------------------------
+
+
+def test_a_malformed_rubric_file_is_named_in_the_sidebar_and_the_app_still_works(
+    app_env: AppEnv, open_page: OpenPage, tmp_path: Path
+) -> None:
+    rubrics = tmp_path / "rubrics"
+    shutil.copytree(REPO / "rubrics", rubrics)
+    (rubrics / "broken-checklist.yaml").write_text("id: broken\nsections: [unclosed\n", encoding="utf-8")
+    app_env.set("SESSION_RATER_RUBRICS_DIR", rubrics)
+
+    at = open_page()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Recorded sessions"]
+    assert len(at.dataframe[0].value) == 6
+    assert any("broken-checklist.yaml" in e.label for e in at.sidebar.expander)
