@@ -72,3 +72,19 @@ def show_rubric_problems(svc: Services) -> None:
         with st.sidebar.expander(f":material/warning: Rubric {name} is broken", expanded=False):
             st.error("\n".join(f"- {e}" for e in error.errors))
             st.caption("Fix the file and restart the app; the other rubrics work meanwhile.")
+
+
+def pick_by_id(container, label: str, options: dict[int, object], format_func, *, param: str, required: bool, **kwargs):  # type: ignore[no-untyped-def]
+    """A selectbox over ``options`` (id -> value) preselected from the URL's ``?param=``;
+    the choice is written back to the URL so a reload or a shared link keeps it."""
+    ids = list(options)
+    wanted = query_int(param)
+    default = ids.index(wanted) if wanted in options else (0 if required and ids else None)
+    chosen = container.selectbox(label, ids, index=default, format_func=lambda i: format_func(options[i]), **kwargs)
+    if chosen is not None:
+        st.query_params[param] = str(chosen)
+    return chosen
+
+
+def recording_label(recording) -> str:  # type: ignore[no-untyped-def]
+    return f"{recording.recorded_on:%d/%m/%Y} · {recording.label}"

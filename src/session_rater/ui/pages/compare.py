@@ -10,7 +10,14 @@ import streamlit as st
 from session_rater.domain.compare import ALL_ITEMS
 from session_rater.domain.model import Capacity
 from session_rater.services import Services
-from session_rater.ui.state import current_rater, demo_banner, query_int, services, show_rubric_problems
+from session_rater.ui.state import (
+    current_rater,
+    demo_banner,
+    pick_by_id,
+    recording_label,
+    services,
+    show_rubric_problems,
+)
 
 LABELS = {c.value: c.label for c in Capacity}
 
@@ -27,22 +34,10 @@ def _one_session(svc: Services) -> None:
         st.info("No recorded sessions yet.")
         return
     by_id = {r.id: r for r in recordings}
-    wanted = query_int("recording")
     c1, c2 = st.columns(2)
-    recording_id = c1.selectbox(
-        "Session",
-        list(by_id),
-        index=list(by_id).index(wanted) if wanted in by_id else 0,
-        format_func=lambda rid: f"{by_id[rid].recorded_on:%d/%m/%Y} · {by_id[rid].label}",
-    )
+    recording_id = pick_by_id(c1, "Session", by_id, recording_label, param="recording", required=True)
     tutors = {t.id: t for t in by_id[recording_id].tutors}
-    wanted_tutor = query_int("tutor")
-    tutor_id = c2.selectbox(
-        "Tutor",
-        list(tutors),
-        index=list(tutors).index(wanted_tutor) if wanted_tutor in tutors else 0,
-        format_func=lambda tid: tutors[tid].display_name,
-    )
+    tutor_id = pick_by_id(c2, "Tutor", tutors, lambda t: t.display_name, param="tutor", required=True)
     table, ratings = svc.compare_session(recording_id, tutor_id)
     if table.empty:
         st.info("No submitted ratings of this tutor in this session yet.")

@@ -18,7 +18,15 @@ from session_rater.domain.model import Capacity, format_moment, parse_moment
 from session_rater.domain.rubric import RatedUnit, Rubric
 from session_rater.errors import RecordingMissingError, SessionRaterError
 from session_rater.services import Services
-from session_rater.ui.state import current_rater, demo_banner, query_int, services, show_rubric_problems
+from session_rater.ui.state import (
+    current_rater,
+    demo_banner,
+    pick_by_id,
+    query_int,
+    recording_label,
+    services,
+    show_rubric_problems,
+)
 from session_rater.web import signed_recording_path
 
 NA = "na"
@@ -56,18 +64,13 @@ def _pick(svc: Services, rater: PersonView) -> FormContext | None:
         st.info("No recorded sessions yet.")
         return None
     by_id = {r.id: r for r in recordings}
-    wanted = query_int("recording")
-    recording_id = st.selectbox(
-        "Session",
-        list(by_id),
-        index=list(by_id).index(wanted) if wanted in by_id else None,
-        format_func=lambda rid: f"{by_id[rid].recorded_on:%d/%m/%Y} · {by_id[rid].label}",
+    recording_id = pick_by_id(
+        st, "Session", by_id, recording_label, param="recording", required=False,
         placeholder="Choose a recorded session",
     )
     if recording_id is None:
         return None
     recording = by_id[recording_id]
-    st.query_params["recording"] = str(recording_id)
 
     rubrics = svc.rubrics()
     if not rubrics:

@@ -1,0 +1,223 @@
+"""End-to-end fixtures: the real app in a subprocess, driven by Debian's Chromium via Playwright.
+
+* ``app_server`` (session): ``streamlit run app.py`` on a free port with its own empty data
+  folder, so it migrates and loads the demo data exactly as on a first start. Its output goes to
+  ``server.log`` in that folder; the last lines are attached to any failing e2e test's report.
+* ``browser`` (session): Chromium from ``/usr/bin/chromium`` (Playwright cannot download its own
+  browsers here). Missing Chromium skips the e2e tests, unless SESSION_RATER_REQUIRE_E2E=1, in
+  which case it is a failure.
+* ``app_services``: the app's database opened from the test process (after the app has loaded
+  the demo data), to find ids and to check what the app saved.
+
+Notes: shared/design/recordings-notes.md, section 6.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from session_rater.services import Services, open_services
+from session_rater.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_ENV = "SESSION_RATER_REQUIRE_E2E"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+READY = (
+    '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    '[data-test-connection-state="CONNECTED"]'
+)
+"""The app has connected and no script run is in progress."""
+STARTUP_TIMEOUT_S = 60.0
+LOG_TAIL_LINES = 60
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Attach the tail of the app's log to the report of a failing e2e test."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("app_server")
+    if report.failed and isinstance(server, AppServer):
+        report.sections.append((f"app server log (last {LOG_TAIL_LINES} lines of {server.log_path})", server.log_tail()))
+    return report
+
+
+@dataclass
+class AppServer:
+    base_url: str
+    data_dir: Path
+    log_path: Path
+    env: dict[str, str] = field(repr=False)
+    process: subprocess.Popen[bytes] = field(repr=False)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def wait_until_ready(self, page: Page, timeout_ms: float = 30_000) -> None:
+        """Wait until the page's app is connected and no script (or fragment) run is in progress."""
+        wait_until_ready(page, timeout_ms)
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError as exc:
+            return f"(cannot read {self.log_path}: {exc})"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> Path:
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    reason = f"the e2e tests need Debian's Chromium at {CHROMIUM}: install it with `apt-get install chromium`"
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{REQUIRE_ENV}=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty data folder: the app migrates a new SQLite database and loads the demo."""
+    return tmp_path_factory.mktemp("e2e-data")
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_server(chromium_executable: Path, e2e_data_dir: Path) -> Iterator[AppServer]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("STREAMLIT_")}
+    env.update(
+        SESSION_RATER_DATA_DIR=str(e2e_data_dir),
+        SESSION_RATER_RECORDINGS_DIR=str(REPO / "sample_sessions"),
+        SESSION_RATER_RUBRICS_DIR=str(REPO / "rubrics"),
+        SESSION_RATER_DEMO="1",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("SESSION_RATER_SECRET", None)
+    log_path = e2e_data_dir / "server.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+        # Others edit the source while tests run: a file change must not rerun the app.
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    log: IO[bytes] = log_path.open("wb")
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = AppServer(f"http://127.0.0.1:{port}", e2e_data_dir, log_path, env, process)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not _healthy(server.url("/_stcore/health")):
+            if process.poll() is not None:
+                pytest.fail(
+                    f"The app exited with code {process.returncode} while starting.\n{server.log_tail()}",
+                    pytrace=False,
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"The app did not answer {server.url('/_stcore/health')} within {STARTUP_TIMEOUT_S:.0f} s.\n"
+                    f"{server.log_tail()}",
+                    pytrace=False,
+                )
+            time.sleep(0.2)
+        yield server
+    finally:
+        _stop(process)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_executable: Path) -> Iterator[Browser]:
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(chromium_executable), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+def wait_until_ready(page: Page, timeout_ms: float = 30_000) -> None:
+    """Wait until the app is connected and no script (or fragment) run is in progress."""
+    page.wait_for_selector(READY, timeout=timeout_ms)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 960})
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def app_services(app_server: AppServer, browser: Browser) -> Iterator[Services]:
+    """The app's own database, opened from the test process once the app has loaded the demo.
+
+    The first script run loads the demo data, so the Sessions page is opened once first;
+    the test process never loads demo data itself (``load_demo=False``).
+    """
+    context = browser.new_context()
+    try:
+        warm_up = context.new_page()
+        warm_up.goto(app_server.url("/sessions"))
+        wait_until_ready(warm_up, timeout_ms=STARTUP_TIMEOUT_S * 1000)
+    finally:
+        context.close()
+    services = open_services(load_settings(app_server.env), load_demo=False)
+    try:
+        assert not services.store.is_empty(), "the app did not load its demo data on first start"
+        yield services
+    finally:
+        services.store.engine.dispose()
