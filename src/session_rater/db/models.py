@@ -192,3 +192,8 @@ class ItemScore(Base):
         CheckConstraint("NOT (not_applicable AND score IS NOT NULL)", name="na_has_no_score"),
         CheckConstraint("moment_seconds IS NULL OR moment_seconds >= 0", name="moment_not_negative"),
     )
+
+
+# Tables of other concepts live in their own modules on the same metadata; importing them
+# here makes Base.metadata (and so Alembic) complete whichever module is imported first.
+from session_rater.db import media_models  # noqa: E402,F401
