@@ -71,6 +71,10 @@ class Services:
             )
         return path
 
+    def thumbnails(self, recording: RecordingView) -> list[tuple[float, Path]]:
+        """The recording's timeline frames as (seconds, image file); empty until made."""
+        return []
+
     def sessions_table(self) -> pd.DataFrame:
         """One row per recorded session with its ratings counted per capacity."""
         counts = self.store.rating_counts()

@@ -70,6 +70,37 @@ def signed_recording_path(
     return f"/recordings/{recording_id}?{query}"
 
 
+VIEWER_COOKIE = "sr_viewer"
+
+
+def viewer_token(secret: bytes, person_id: int, *, now: float | None = None, ttl: int = DEFAULT_TTL_SECONDS) -> str:
+    """A token naming the person using this browser, kept in a cookie that the player sets.
+
+    A recording URL is honoured only together with the token of the person it was signed
+    for, so a URL copied from one person's page does not play for another."""
+    now = time.time() if now is None else now
+    expires = int((now + ttl) // 3600 + 1) * 3600
+    mac = hmac.new(secret, f"viewer\n{person_id}\n{expires}".encode(), hashlib.sha256).hexdigest()
+    return f"{person_id}.{expires}.{mac}"
+
+
+def viewer_of(secret: bytes, token: str | None, *, now: float | None = None) -> int | None:
+    """The person id in a valid, unexpired viewer token; None otherwise."""
+    try:
+        person, expires, mac = (token or "").split(".")
+        person_id, expires_at = int(person), int(expires)
+    except ValueError:
+        return None
+    good = hmac.new(secret, f"viewer\n{person_id}\n{expires_at}".encode(), hashlib.sha256).hexdigest()
+    now = time.time() if now is None else now
+    return person_id if expires_at >= now and hmac.compare_digest(good, mac) else None
+
+
+def viewer_cookie(secret: bytes, person_id: int) -> str:
+    """The ``document.cookie`` assignment the player makes (sent only to recording URLs)."""
+    return f"{VIEWER_COOKIE}={viewer_token(secret, person_id)}; path=/recordings; SameSite=Strict; max-age={DEFAULT_TTL_SECONDS}"
+
+
 def verify(secret: bytes, recording_id: int, person: str | None, expires: str | None, sig: str | None, *, now: float | None = None) -> bool:
     try:
         person_id, expires_at = int(person or ""), int(expires or "")
@@ -81,21 +112,36 @@ def verify(secret: bytes, recording_id: int, person: str | None, expires: str | 
     return hmac.compare_digest(_mac(secret, recording_id, person_id, expires_at), sig or "")
 
 
-def make_routes(get_secret, resolve_path) -> list[Route]:  # type: ignore[no-untyped-def]
-    """Routes for ``st.App``. ``get_secret() -> bytes`` gives the signing key and
-    ``resolve_path(recording_id) -> Path | None`` finds the file; both are called per request
-    so that nothing touches the database when the module is imported."""
+def make_routes(get_secret, resolve_path, log_access=None) -> list[Route]:  # type: ignore[no-untyped-def]
+    """Routes for ``st.App``. Called per request, so nothing touches the database at import:
+    ``get_secret() -> bytes`` gives the signing key; ``resolve_path(recording_id) -> Path | None``
+    finds the file; ``log_access(recording_id, person_id, method, range_header, status_code)``
+    records every access (allowed or refused)."""
+
+    def _log(recording_id: int, person_id: int | None, request: Request, status: int) -> None:
+        log.info("recording %s person %s %s %s -> %s", recording_id, person_id, request.method,
+                 request.headers.get("range", "-"), status)
+        if log_access is not None:
+            log_access(recording_id, person_id, request.method, request.headers.get("range"), status)
 
     async def recording_endpoint(request: Request) -> Response:
         recording_id = request.path_params["recording_id"]
         q = request.query_params
         secret = await run_in_threadpool(get_secret)
-        if not verify(secret, recording_id, q.get("p"), q.get("exp"), q.get("sig")):
-            return PlainTextResponse("This recording link is invalid or has expired. Reopen the session page.", status_code=403)
+        viewer = viewer_of(secret, request.cookies.get(VIEWER_COOKIE))
+        signed = verify(secret, recording_id, q.get("p"), q.get("exp"), q.get("sig"))
+        if not signed or viewer is None or str(viewer) != q.get("p"):
+            await run_in_threadpool(_log, recording_id, viewer, request, 403)
+            return PlainTextResponse(
+                "This recording link is invalid, has expired or was issued to someone else. "
+                "Open the session in Session Rater again.",
+                status_code=403,
+            )
         path = await run_in_threadpool(resolve_path, recording_id)
         if path is None or not Path(path).is_file():
+            await run_in_threadpool(_log, recording_id, viewer, request, 404)
             return PlainTextResponse("The recording file is missing on the server.", status_code=404)
-        log.info("recording %s served to person %s (%s %s)", recording_id, q.get("p"), request.method, request.headers.get("range", "whole file"))
+        await run_in_threadpool(_log, recording_id, viewer, request, 206 if "range" in request.headers else 200)
         return FileResponse(
             path,
             media_type="video/mp4",

@@ -1,7 +1,7 @@
 """Rating in a real browser: a score click must not disturb the recording that is playing.
 
-The rubric form is an ``st.fragment`` so that a click reruns only the form. If the video were
-re-rendered, its element would be replaced (the marker set on it would be gone) or reloaded
+The player and the form share one ``st.fragment`` so that a click reruns only that fragment, and the
+player component keeps its <video>. If the video were re-rendered, its element would be replaced (the marker set on it would be gone) or reloaded
 (``emptied``/``loadstart`` events, ``currentTime`` back to 0, paused).
 """
 
@@ -67,7 +67,7 @@ def test_scoring_while_the_video_plays_keeps_it_playing_and_the_score_survives_a
 
     page.goto(app_server.url(target.path))
     app_server.wait_until_ready(page)
-    video = page.locator('video[data-testid="stVideo"]')
+    video = page.locator('video.sr-video')
     expect(video).to_be_visible()
     src = video.get_attribute("src") or ""
     assert src.startswith(f"{app_server.base_url}/recordings/{target.recording_id}?"), src
@@ -139,7 +139,7 @@ def test_scoring_while_the_video_plays_keeps_it_playing_and_the_score_survives_a
     expect(group.locator('label[data-testid="stRadioOption"]').filter(has_text=option_label).locator("input")).to_be_checked()
     checked = group.locator('input[type="radio"]:checked')
     expect(checked).to_have_count(1)
-    expect(page.locator('video[data-testid="stVideo"]')).to_be_visible()
+    expect(page.locator('video.sr-video')).to_be_visible()
 
     shot = app_server.data_dir / "rate-after-reload.png"
     page.screenshot(path=str(shot), full_page=True)

@@ -8,7 +8,15 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from session_rater.web import load_or_create_secret, make_routes, signed_recording_path, verify
+from session_rater.web import (
+    VIEWER_COOKIE,
+    load_or_create_secret,
+    make_routes,
+    signed_recording_path,
+    verify,
+    viewer_of,
+    viewer_token,
+)
 
 SECRET = b"k" * 32
 
@@ -20,11 +28,18 @@ def clip(tmp_path: Path) -> Path:
     return path
 
 
+ACCESS: list[tuple[int, int | None, str, str | None, int]] = []
+
+
 @pytest.fixture
 def client(clip: Path) -> TestClient:
+    """A browser of person 7 (the player has set their viewer cookie)."""
     files = {1: clip, 2: clip.parent / "gone.mp4"}
-    app = Starlette(routes=make_routes(lambda: SECRET, files.get))
-    return TestClient(app)
+    ACCESS.clear()
+    app = Starlette(routes=make_routes(lambda: SECRET, files.get, lambda *entry: ACCESS.append(entry)))
+    client = TestClient(app)
+    client.cookies.set(VIEWER_COOKIE, viewer_token(SECRET, 7))
+    return client
 
 
 def test_a_signed_url_streams_the_file_with_range_and_head(client: TestClient, clip: Path) -> None:
@@ -46,6 +61,31 @@ def test_a_tampered_or_unsigned_url_is_refused(client: TestClient) -> None:
     assert client.get(url[:-3] + "abc").status_code == 403
     assert client.get("/recordings/1").status_code == 403
     assert client.get(url.replace("/recordings/1?", "/recordings/2?")).status_code == 403
+
+
+def test_a_url_presented_by_another_person_or_without_a_viewer_is_refused(client: TestClient) -> None:
+    url = signed_recording_path(SECRET, 1, person_id=7)
+    client.cookies.set(VIEWER_COOKIE, viewer_token(SECRET, 8))
+    refused = client.get(url)
+    assert refused.status_code == 403 and "someone else" in refused.text
+    client.cookies.clear()
+    assert client.get(url).status_code == 403
+    client.cookies.set(VIEWER_COOKIE, viewer_token(SECRET, 7)[:-2] + "00")
+    assert client.get(url).status_code == 403
+
+
+def test_every_access_is_logged_allowed_or_refused(client: TestClient) -> None:
+    url = signed_recording_path(SECRET, 1, person_id=7)
+    client.get(url, headers={"Range": "bytes=0-9"})
+    client.get(url.replace("p=7", "p=8"))
+    assert ACCESS == [(1, 7, "GET", "bytes=0-9", 206), (1, 7, "GET", None, 403)]
+
+
+def test_viewer_tokens_expire_and_name_their_person() -> None:
+    token = viewer_token(SECRET, 7, now=0, ttl=60)
+    assert viewer_of(SECRET, token, now=10) == 7
+    assert viewer_of(SECRET, token, now=10_000) is None
+    assert viewer_of(SECRET, "7.1.abc") is None and viewer_of(SECRET, None) is None
 
 
 def test_an_expired_url_is_refused() -> None:

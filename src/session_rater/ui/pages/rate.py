@@ -1,9 +1,9 @@
 """Rate: the recording plays beside the rubric; every entry is saved as it is made.
 
-The form lives in an ``st.fragment`` so a score click reruns only the form: the video element
-is never re-rendered, restarted or re-read. The video is played from the app's own signed
-route by URL, never from a path or bytes given to st.video (that loads the whole file into
-server memory on every run).
+Player and form live in one ``st.fragment``: a score click reruns only the fragment, and the
+player component keeps its <video> element (same ``src``), so the video never restarts,
+reloads or is re-read. The video streams from the app's own signed route by URL, never from a
+path or bytes given to st.video (that loads the whole file into server memory on every run).
 """
 
 from __future__ import annotations
@@ -27,10 +27,12 @@ from session_rater.ui.state import (
     services,
     show_rubric_problems,
 )
-from session_rater.web import signed_recording_path
+from session_rater.ui.player import Note, Thumbnail, data_uri, player
+from session_rater.web import signed_recording_path, viewer_cookie
 
 NA = "na"
 ERROR_KEY = "rate_form_error"
+FLASH_KEY = "rate_form_flash"
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,14 @@ class FormContext:
     def key(self, item_id: str, field: str) -> str:
         return f"{self.prefix}:{item_id}:{field}"
 
+    @property
+    def active_key(self) -> str:
+        """Session-state key of the item the rater is working on (evidence moments go there)."""
+        return f"{self.prefix}:active"
+
 
 def _video_url(svc: Services, recording_id: int, person_id: int) -> str:
-    """An absolute signed URL (st.video treats a relative string as a file name)."""
+    """An absolute signed URL for this person (valid with their viewer cookie only)."""
     path = signed_recording_path(svc.secret, recording_id, person_id)
     return urljoin(st.context.url or "http://localhost:8501/", path)
 
@@ -115,6 +122,7 @@ def _save(svc: Services, ctx: FormContext, item_id: str, field: str) -> None:
     """Widget callback: write the one value that changed, at once."""
     value = st.session_state[ctx.key(item_id, field)]
     st.session_state.pop(ERROR_KEY, None)
+    st.session_state[ctx.active_key] = item_id
     if field == "score":
         change = {"not_applicable": True} if value == NA else {"score": value, "not_applicable": False}
     elif field == "evidence":
@@ -141,12 +149,86 @@ def _submit(svc: Services, ctx: FormContext) -> None:
         st.session_state[ERROR_KEY] = (None, str(exc))
 
 
+def _initial(key: str, value: object) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
 def _score_options(rubric: Rubric) -> list[object]:
     return [*rubric.scale_values, *([NA] if rubric.allow_not_applicable else [])]
 
 
+def _store_stamp(svc: Services, ctx: FormContext, seconds: float, item_id: str | None) -> None:
+    """Save a moment stamped in the player for ``item_id`` and show it in that item's field."""
+    if item_id is None:
+        st.session_state[ERROR_KEY] = (None, "Score or annotate an item first: the moment is stored with that item's evidence.")
+        return
+    try:
+        rating = svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
+        svc.store.save_item(rating.id, item_id, moment_seconds=round(seconds, 1))
+    except SessionRaterError as exc:
+        st.session_state[ERROR_KEY] = (item_id, str(exc))
+        return
+    st.session_state[ctx.key(item_id, "moment")] = format_moment(seconds)
+    st.session_state[FLASH_KEY] = (
+        f"Moment {format_moment(seconds)} added to “{ctx.rubric.item(item_id).title}”. "
+        "Write what you saw in its evidence note."
+    )
+
+
+def _player(svc: Services, ctx: FormContext, recording: RecordingView, scores: dict, locked: bool) -> None:  # type: ignore[type-arg]
+    try:
+        svc.require_recording_file(recording)
+    except RecordingMissingError as exc:
+        st.error(str(exc), icon=":material/videocam_off:")
+        return
+    active = st.session_state.get(ctx.active_key)
+    notes = [
+        Note(t=s.moment_seconds, item=ctx.rubric.item(item_id).title, text=s.evidence)
+        for item_id, s in scores.items()
+        if s.moment_seconds is not None
+    ]
+    stamp = player(
+        key=f"player:{ctx.prefix}",
+        recording_id=recording.id,
+        src=_video_url(svc, recording.id, ctx.rater_id),
+        viewer_cookie=viewer_cookie(svc.secret, ctx.rater_id),
+        notes=notes,
+        thumbnails=[Thumbnail(t, data_uri(path)) for t, path in svc.thumbnails(recording)],
+        active_item=active,
+        active_title=ctx.rubric.item(active).title if active else None,
+        can_stamp=not locked,
+        read_only=locked,
+    )
+    if stamp is not None and not locked:
+        _store_stamp(svc, ctx, stamp.seconds, stamp.item_id or active)
+        st.rerun(scope="fragment")  # show the new note under the player and in the form
+
+
 @st.fragment
-def rating_form(svc: Services, ctx: FormContext) -> None:
+def rating_area(svc: Services, ctx: FormContext, recording: RecordingView) -> None:
+    """The player and the form: reruns on its own when anything in it changes."""
+    left, right = st.columns([1.15, 1], gap="large")
+    rating = svc.store.find_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity)
+    locked = bool(rating and rating.is_submitted)
+    with left:
+        _player(svc, ctx, recording, rating.scores if rating else {}, locked)
+        _session_caption(recording, ctx)
+    with right:
+        _form(svc, ctx)
+
+
+def _session_caption(recording: RecordingView, ctx: FormContext) -> None:
+    st.markdown(f"**{recording.label}**")
+    st.caption(
+        f"{recording.programme} · {recording.site} · {recording.recorded_on:%d %B %Y}"
+        + (" · catch-up session" if recording.is_catch_up else "")
+        + f" · tutors: {', '.join(t.display_name for t in recording.tutors)}"
+    )
+    st.caption(f"{ctx.capacity.label} on *{ctx.rubric.title}* v{ctx.rubric.version}. Score each item on its own evidence.")
+
+
+def _form(svc: Services, ctx: FormContext) -> None:
     rubric = ctx.rubric
     rating = svc.store.find_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity)
     scores = rating.scores if rating else {}
@@ -156,6 +238,8 @@ def rating_form(svc: Services, ctx: FormContext) -> None:
     error = st.session_state.get(ERROR_KEY)
 
     head = st.container()
+    if FLASH_KEY in st.session_state:
+        st.toast(st.session_state.pop(FLASH_KEY), icon=":material/schedule:")
     if locked:
         head.success(
             f"Submitted {rating.submitted_at:%d/%m/%Y %H:%M} and read-only. "  # type: ignore[union-attr]
@@ -176,6 +260,10 @@ def rating_form(svc: Services, ctx: FormContext) -> None:
             for item in section.items:
                 saved = scores.get(item.id)
                 current = NA if saved and saved.not_applicable else (saved.score if saved else None)
+                # Widgets start from what is saved; after that their state is the rater's.
+                _initial(ctx.key(item.id, "score"), current)
+                _initial(ctx.key(item.id, "evidence"), saved.evidence if saved else "")
+                _initial(ctx.key(item.id, "moment"), format_moment(saved.moment_seconds) if saved else "")
                 with st.container(border=True):
                     st.markdown(f"**{item.title}**")
                     if item.guidance:
@@ -187,7 +275,6 @@ def rating_form(svc: Services, ctx: FormContext) -> None:
                     st.radio(
                         f"Score for {item.title}",
                         options,
-                        index=options.index(current) if current in options else None,
                         format_func=label,
                         captions=captions,
                         key=ctx.key(item.id, "score"),
@@ -199,7 +286,6 @@ def rating_form(svc: Services, ctx: FormContext) -> None:
                     left, right = st.columns([4, 1])
                     left.text_area(
                         "Evidence",
-                        value=saved.evidence if saved else "",
                         key=ctx.key(item.id, "evidence"),
                         on_change=_save,
                         args=(svc, ctx, item.id, "evidence"),
@@ -209,7 +295,6 @@ def rating_form(svc: Services, ctx: FormContext) -> None:
                     )
                     right.text_input(
                         "At (m:ss)",
-                        value=format_moment(saved.moment_seconds) if saved else "",
                         key=ctx.key(item.id, "moment"),
                         on_change=_save,
                         args=(svc, ctx, item.id, "moment"),
@@ -233,15 +318,6 @@ def rating_form(svc: Services, ctx: FormContext) -> None:
         )
 
 
-def _player(svc: Services, recording: RecordingView, rater: PersonView) -> None:
-    try:
-        svc.require_recording_file(recording)
-    except RecordingMissingError as exc:
-        st.error(str(exc), icon=":material/videocam_off:")
-        return
-    st.video(_video_url(svc, recording.id, rater.id))
-
-
 def render() -> None:
     svc = services()
     rater = current_rater(svc)
@@ -253,19 +329,4 @@ def render() -> None:
     ctx = _pick(svc, rater)
     if ctx is None:
         return
-    recording = svc.recording(ctx.recording_id)
-    left, right = st.columns([1.15, 1], gap="large")
-    with left:
-        _player(svc, recording, rater)
-        st.markdown(f"**{recording.label}**")
-        st.caption(
-            f"{recording.programme} · {recording.site} · {recording.recorded_on:%d %B %Y}"
-            + (" · catch-up session" if recording.is_catch_up else "")
-            + f" · tutors: {', '.join(t.display_name for t in recording.tutors)}"
-        )
-        st.caption(
-            f"Rating as **{rater.display_name}** ({ctx.capacity.label}) on "
-            f"*{ctx.rubric.title}* v{ctx.rubric.version}. Score each item on its own evidence."
-        )
-    with right:
-        rating_form(svc, ctx)
+    rating_area(svc, ctx, svc.recording(ctx.recording_id))

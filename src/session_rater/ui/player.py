@@ -1,0 +1,87 @@
+"""The recording player: a Streamlit components-v2 element (static/player.js).
+
+It keeps one <video> element across reruns (only a new recording changes its ``src``), offers
+play/pause, 0.5x-2x speed, back and forward 10 s, keyboard shortcuts, a timeline of thumbnails
+and the rater's evidence notes, which seek the video in the browser when clicked. It reports
+to Python only when the rater presses "Add evidence at this moment": :func:`player` returns
+that stamp (seconds and the item it is for) on the run it triggers.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+
+_STATIC = Path(__file__).resolve().parent / "static"
+_component = st.components.v2.component(
+    "session_rater_player",
+    js=(_STATIC / "player.js").read_text(encoding="utf-8"),
+    css=(_STATIC / "player.css").read_text(encoding="utf-8"),
+)
+
+
+@dataclass(frozen=True)
+class Note:
+    """An evidence note shown under the player: clicking it seeks to ``t``."""
+
+    t: float
+    item: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    t: float
+    src: str  # a data: URI
+
+
+@lru_cache(maxsize=512)
+def data_uri(path: Path) -> str:
+    """A small image file as a data: URI (thumbnails are a few kB each)."""
+    mime = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    seconds: float
+    item_id: str | None
+
+
+def player(
+    *,
+    key: str,
+    recording_id: int,
+    src: str,
+    viewer_cookie: str,
+    notes: list[Note],
+    thumbnails: list[Thumbnail],
+    active_item: str | None,
+    active_title: str | None,
+    can_stamp: bool,
+    read_only: bool,
+) -> Stamp | None:
+    result = _component(
+        key=key,
+        data={
+            "recording_id": recording_id,
+            "src": src,
+            "viewer_cookie": viewer_cookie,
+            "notes": [asdict(n) for n in sorted(notes, key=lambda n: n.t)],
+            "thumbnails": [asdict(t) for t in thumbnails],
+            "strip_key": f"{recording_id}:{len(thumbnails)}",
+            "active_item": active_item,
+            "active_title": active_title,
+            "can_stamp": can_stamp,
+            "read_only": read_only,
+        },
+        on_stamp_change=lambda: None,
+    )
+    stamp = getattr(result, "stamp", None)
+    if not stamp:
+        return None
+    return Stamp(seconds=float(stamp.get("t") or 0.0), item_id=stamp.get("item"))
