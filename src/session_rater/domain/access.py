@@ -1,0 +1,150 @@
+"""Who may do what: the authorisation rules, pure, checked by the services and the recording
+route (never only by hiding controls).
+
+Scope: a recording belongs to an area, a site and a team. A treatment manager monitors the
+teams they manage; an external assessor sees only the sessions assigned to them; a tutor sees
+only sessions they delivered and self-assesses only their own delivery; a programme manager
+sees their area's reports; an administrator manages people, rubrics and assignments.
+
+Blind rating: nobody sees another rating of a (session, tutor) until they have submitted their
+own. Programme managers and administrators may look without rating, and are then recorded as
+not blind for that (session, tutor); a rating they make of it later is marked so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from session_rater.domain.model import Capacity, Role
+
+
+class Action(StrEnum):
+    VIEW_SESSION = "view_session"  # see the session in lists and open it (and its recording)
+    PLAY_RECORDING = "play_recording"
+    RATE = "rate"  # start or edit one's own rating of a (session, tutor)
+    SEE_OTHERS_RATINGS = "see_others_ratings"  # compare: other people's scores of a (session, tutor)
+    VIEW_REPORTS = "view_reports"  # agreement and over-scoring across sessions
+    MANAGE_PEOPLE = "manage_people"
+    MANAGE_RUBRICS = "manage_rubrics"
+    MANAGE_ASSIGNMENTS = "manage_assignments"
+    VIEW_AUDIT_LOG = "view_audit_log"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in person and what their roles reach."""
+
+    id: int
+    roles: frozenset[str]
+    managed_teams: frozenset[tuple[str, str]] = frozenset()  # (area, team) a treatment manager manages
+    areas: frozenset[str] = frozenset()  # a programme manager's areas
+    assigned_recordings: frozenset[int] = frozenset()  # an external assessor's assignments
+
+    def has(self, role: Role) -> bool:
+        return role.value in self.roles
+
+
+@dataclass(frozen=True)
+class SessionScope:
+    """What the rules need to know about one recorded session."""
+
+    recording_id: int
+    area: str | None
+    team: str | None
+    tutor_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    not_blind: bool = field(default=False)  # allowed, but looking makes the actor not blind
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _yes(reason: str, *, not_blind: bool = False) -> Decision:
+    return Decision(True, reason, not_blind)
+
+
+def _no(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+def reaches(actor: Actor, session: SessionScope) -> str | None:
+    """Why ``actor`` may see ``session`` at all (None: not in their scope)."""
+    if actor.has(Role.ADMINISTRATOR):
+        return "administrators see every session"
+    if actor.has(Role.PROGRAMME_MANAGER) and session.area in actor.areas:
+        return f"programme manager for {session.area}"
+    if actor.has(Role.TREATMENT_MANAGER) and (session.area, session.team) in actor.managed_teams:
+        return f"treatment manager of team {session.team}"
+    if actor.has(Role.EXTERNAL_ASSESSOR) and session.recording_id in actor.assigned_recordings:
+        return "assigned to this external assessor"
+    if actor.has(Role.TUTOR) and actor.id in session.tutor_ids:
+        return "delivered this session"
+    return None
+
+
+def capacities_in_scope(actor: Actor, session: SessionScope, tutor_id: int | None) -> list[Capacity]:
+    """The capacities in which ``actor`` may rate ``tutor_id`` in ``session``."""
+    if actor.id in session.tutor_ids:
+        own = tutor_id == actor.id or tutor_id is None
+        return [Capacity.SELF_ASSESSMENT] if own and actor.has(Role.TUTOR) else []
+    capacities = []
+    if actor.has(Role.TREATMENT_MANAGER) and (session.area, session.team) in actor.managed_teams:
+        capacities.append(Capacity.MONITORING)
+    if actor.has(Role.EXTERNAL_ASSESSOR) and session.recording_id in actor.assigned_recordings:
+        capacities.append(Capacity.EXTERNAL)
+    if (actor.has(Role.PROGRAMME_MANAGER) and session.area in actor.areas) or actor.has(Role.ADMINISTRATOR):
+        capacities.append(Capacity.BENCHMARK)
+    return capacities
+
+
+def decide(
+    actor: Actor,
+    action: Action,
+    session: SessionScope | None = None,
+    *,
+    tutor_id: int | None = None,
+    own_rating_submitted: bool = False,
+    capacity: Capacity | None = None,
+    area: str | None = None,
+) -> Decision:
+    """Whether ``actor`` may do ``action`` (on ``session`` / ``tutor_id`` where it applies)."""
+    if action in (Action.MANAGE_PEOPLE, Action.MANAGE_RUBRICS, Action.MANAGE_ASSIGNMENTS, Action.VIEW_AUDIT_LOG):
+        return _yes("administrator") if actor.has(Role.ADMINISTRATOR) else _no("only administrators may do this")
+    if action is Action.VIEW_REPORTS:
+        if actor.has(Role.ADMINISTRATOR):
+            return _yes("administrators see every report")
+        if actor.has(Role.PROGRAMME_MANAGER) and (area is None or area in actor.areas):
+            return _yes("programme manager's area")
+        return _no("reports across sessions are for programme managers and administrators")
+    if session is None:
+        raise ValueError(f"{action} needs the session it applies to")
+    why = reaches(actor, session)
+    if action in (Action.VIEW_SESSION, Action.PLAY_RECORDING):
+        return _yes(why) if why else _no("this session is outside your teams, area or assignments")
+    if action is Action.RATE:
+        allowed = capacities_in_scope(actor, session, tutor_id)
+        if capacity is None:
+            return _yes("may rate") if allowed else _no("you may not rate this tutor's delivery of this session")
+        if capacity in allowed:
+            return _yes(f"may rate as {capacity.label.lower()}")
+        return _no(f"you may not rate this session as {capacity.label.lower()}")
+    if action is Action.SEE_OTHERS_RATINGS:
+        if why is None:
+            return _no("this session is outside your teams, area or assignments")
+        if own_rating_submitted:
+            return _yes("your own rating is submitted")
+        if actor.has(Role.ADMINISTRATOR) or actor.has(Role.PROGRAMME_MANAGER):
+            return _yes("overseeing: you are recorded as not blind for this session", not_blind=True)
+        return _no("submit your own rating first: ratings stay blind until then")
+    raise ValueError(f"unknown action {action!r}")  # pragma: no cover
+
+
+def visible_recordings(actor: Actor, sessions: Collection[SessionScope]) -> list[int]:
+    return [s.recording_id for s in sessions if reaches(actor, s) is not None]

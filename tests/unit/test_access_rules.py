@@ -1,0 +1,79 @@
+"""The authorisation rules, role by role and action by action (every cell of the matrix)."""
+
+from __future__ import annotations
+
+import pytest
+
+from session_rater.domain.access import Action, Actor, SessionScope, capacities_in_scope, decide
+from session_rater.domain.model import Capacity
+
+SESSION = SessionScope(recording_id=1, area="Cumbria", team="Carlisle", tutor_ids=frozenset({10, 11}))
+TUTOR = Actor(10, frozenset({"tutor"}))
+OTHER_TUTOR = Actor(12, frozenset({"tutor"}))
+MANAGER = Actor(20, frozenset({"treatment_manager"}), managed_teams=frozenset({("Cumbria", "Carlisle")}))
+OTHER_MANAGER = Actor(21, frozenset({"treatment_manager"}), managed_teams=frozenset({("Cumbria", "Barrow")}))
+ASSESSOR = Actor(30, frozenset({"external_assessor"}), assigned_recordings=frozenset({1}))
+UNASSIGNED_ASSESSOR = Actor(31, frozenset({"external_assessor"}), assigned_recordings=frozenset({2}))
+PROGRAMME_MANAGER = Actor(40, frozenset({"programme_manager"}), areas=frozenset({"Cumbria"}))
+OTHER_AREA_PM = Actor(41, frozenset({"programme_manager"}), areas=frozenset({"Lancashire"}))
+ADMIN = Actor(50, frozenset({"administrator"}))
+
+ACTORS = {
+    "tutor": TUTOR, "other tutor": OTHER_TUTOR, "manager": MANAGER, "other manager": OTHER_MANAGER,
+    "assessor": ASSESSOR, "unassigned assessor": UNASSIGNED_ASSESSOR, "programme manager": PROGRAMME_MANAGER,
+    "other area PM": OTHER_AREA_PM, "administrator": ADMIN,
+}
+# Expected decision per actor for each action on SESSION, rating tutor 10, own rating not submitted.
+MATRIX = {
+    Action.VIEW_SESSION:       dict(zip(ACTORS, [1, 0, 1, 0, 1, 0, 1, 0, 1])),
+    Action.PLAY_RECORDING:     dict(zip(ACTORS, [1, 0, 1, 0, 1, 0, 1, 0, 1])),
+    Action.RATE:               dict(zip(ACTORS, [1, 0, 1, 0, 1, 0, 1, 0, 1])),
+    Action.SEE_OTHERS_RATINGS: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 0, 1])),
+    Action.VIEW_REPORTS:       dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 0, 1])),
+    Action.MANAGE_PEOPLE:      dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
+    Action.MANAGE_RUBRICS:     dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
+    Action.MANAGE_ASSIGNMENTS: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
+    Action.VIEW_AUDIT_LOG:     dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
+}
+
+
+def test_the_matrix_covers_every_action() -> None:
+    assert set(MATRIX) == set(Action)
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("who", list(ACTORS))
+def test_role_by_action_matrix(who: str, action: Action) -> None:
+    area = "Cumbria" if action is Action.VIEW_REPORTS else None
+    decision = decide(ACTORS[who], action, SESSION, tutor_id=10, area=area)
+    assert bool(decision) is bool(MATRIX[action][who]), decision.reason
+    assert decision.reason
+
+
+def test_a_tutor_self_assesses_only_their_own_delivery() -> None:
+    assert capacities_in_scope(TUTOR, SESSION, 10) == [Capacity.SELF_ASSESSMENT]
+    assert capacities_in_scope(TUTOR, SESSION, 11) == []
+    assert not decide(TUTOR, Action.RATE, SESSION, tutor_id=11)
+
+
+def test_nobody_rates_a_session_they_delivered_in_another_capacity() -> None:
+    tutor_and_manager = Actor(10, frozenset({"tutor", "treatment_manager"}), managed_teams=frozenset({("Cumbria", "Carlisle")}))
+    assert capacities_in_scope(tutor_and_manager, SESSION, 11) == []
+
+
+def test_ratings_stay_blind_until_ones_own_is_submitted() -> None:
+    for rater in (TUTOR, MANAGER, ASSESSOR):
+        assert not decide(rater, Action.SEE_OTHERS_RATINGS, SESSION, tutor_id=10)
+        assert decide(rater, Action.SEE_OTHERS_RATINGS, SESSION, tutor_id=10, own_rating_submitted=True)
+
+
+def test_overseers_may_look_without_rating_but_are_then_not_blind() -> None:
+    for overseer in (PROGRAMME_MANAGER, ADMIN):
+        decision = decide(overseer, Action.SEE_OTHERS_RATINGS, SESSION, tutor_id=10)
+        assert decision and decision.not_blind
+
+
+def test_a_capacity_outside_ones_roles_is_refused() -> None:
+    assert decide(MANAGER, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.MONITORING)
+    assert not decide(MANAGER, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.EXTERNAL)
+    assert not decide(ASSESSOR, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.BENCHMARK)
