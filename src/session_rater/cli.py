@@ -5,6 +5,7 @@
     session-rater export [--output FILE]          submitted scores as long-format CSV
     session-rater check-rubrics [FILE ...]        validate rubric files (default: every file in the rubrics folder)
     session-rater migrate                         bring the database schema up to date
+    session-rater sample --policy NAME [--seed N] [--dry-run]   draw the monitoring and audit samples
 
 Expected failures print a message that says what to fix and exit with status 1.
 """
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from session_rater import cli_sample
 from session_rater.errors import RubricError, SessionRaterError
 from session_rater.settings import PROJECT_ROOT, load_settings
 
@@ -109,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="*", help="files to check (default: every file in the rubrics folder)")
     check.set_defaults(func=_cmd_check_rubrics)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=_cmd_migrate)
+    cli_sample.register(sub)
     return parser
 
 

@@ -7,14 +7,17 @@ Anything else is a bug and is allowed to propagate.
 
     SessionRaterError
     ├── ConfigurationError        a setting is missing or unusable
-    ├── RubricError               a rubric file is malformed (lists every error of the file)
-    ├── ManifestError             a recordings manifest is malformed
+    ├── FileContentError          a data file is malformed (lists every error of the file)
+    │   ├── RubricError           a rubric (checklist) YAML file
+    │   ├── ManifestError         a recordings manifest CSV
+    │   └── PolicyError           a sampling policy YAML file
     ├── RecordingError            a recording file cannot be used
     │   └── RecordingMissingError the file is not where the database says it is
     ├── ScoreError                a score is not on the rubric's scale, or not a number
     ├── RatingError               a rating cannot be changed in the way asked
     │   └── RatingLockedError     the rating is submitted (read-only)
     ├── IncompleteRatingError     submit asked for while items are still unscored
+    ├── SamplingError             a sample draw cannot be saved as it stands
     └── NotFoundError             a session, person or rating id does not exist
 """
 
@@ -31,28 +34,38 @@ class ConfigurationError(SessionRaterError):
     """A setting (environment variable) is missing or unusable."""
 
 
-class RubricError(SessionRaterError):
-    """A rubric file is malformed.
+class FileContentError(SessionRaterError):
+    """A data file is malformed.
 
-    ``errors`` holds every problem found in the file, each as ``file: path.to.field: message``,
-    so that the author can fix them all in one pass.
+    ``errors`` holds every problem found in the file, each as ``file: path.to.field: message``
+    (or with a line number), so that the author can fix them all in one pass.
     """
 
-    def __init__(self, source: str, errors: Sequence[str]) -> None:
-        self.source = source
-        self.errors = list(errors)
-        lines = "\n".join(f"  - {e}" for e in self.errors)
-        super().__init__(f"Rubric {source} is invalid ({len(self.errors)} error(s)):\n{lines}")
-
-
-class ManifestError(SessionRaterError):
-    """A recordings manifest is malformed; ``errors`` lists every problem with its line."""
+    kind = "File"
 
     def __init__(self, source: str, errors: Sequence[str]) -> None:
         self.source = source
         self.errors = list(errors)
         lines = "\n".join(f"  - {e}" for e in self.errors)
-        super().__init__(f"Manifest {source} is invalid ({len(self.errors)} error(s)):\n{lines}")
+        super().__init__(f"{self.kind} {source} is invalid ({len(self.errors)} error(s)):\n{lines}")
+
+
+class RubricError(FileContentError):
+    """A rubric (checklist) file is malformed."""
+
+    kind = "Rubric"
+
+
+class ManifestError(FileContentError):
+    """A recordings manifest is malformed."""
+
+    kind = "Manifest"
+
+
+class PolicyError(FileContentError):
+    """A sampling policy file is malformed."""
+
+    kind = "Sampling policy"
 
 
 class RecordingError(SessionRaterError):
@@ -77,6 +90,10 @@ class RatingLockedError(RatingError):
 
 class IncompleteRatingError(RatingError):
     """Submit was asked for while some items are neither scored nor marked N/A."""
+
+
+class SamplingError(SessionRaterError):
+    """A draw cannot be saved as it stands (the sample changed meanwhile, or a rule is broken)."""
 
 
 class NotFoundError(SessionRaterError):

@@ -48,6 +48,11 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         "Folder of rubric YAML files (one checklist per file).",
     ),
     Setting(
+        "SESSION_RATER_POLICIES_DIR",
+        "./policies",
+        "Folder of sampling policy YAML files (see policies/README.md).",
+    ),
+    Setting(
         "SESSION_RATER_DEMO",
         "1",
         "1: load the demo sessions, people and ratings into an empty database at first start. 0: start empty.",
@@ -66,6 +71,7 @@ class Settings:
     database_url: str
     recordings_dir: Path
     rubrics_dir: Path
+    policies_dir: Path
     load_demo: bool
     secret: str | None
 
@@ -102,6 +108,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         recordings_dir=_path(env.get("SESSION_RATER_RECORDINGS_DIR", "./sample_sessions")),
         rubrics_dir=_path(env.get("SESSION_RATER_RUBRICS_DIR", "./rubrics")),
+        policies_dir=_path(env.get("SESSION_RATER_POLICIES_DIR", "./policies")),
         load_demo=demo in {"1", "true", "yes"},
         secret=env.get("SESSION_RATER_SECRET") or None,
     )

@@ -196,4 +196,5 @@ class ItemScore(Base):
 
 # Tables of other concepts live in their own modules on the same metadata; importing them
 # here makes Base.metadata (and so Alembic) complete whichever module is imported first.
-from session_rater.db import media_models  # noqa: E402,F401
+from session_rater.db import media_models, sampling_models  # noqa: E402,F401
+

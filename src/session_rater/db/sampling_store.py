@@ -1,0 +1,395 @@
+"""Storage of sampling: the roster the sampler reads, the draws it saves, and the work queues.
+
+Like :class:`~session_rater.db.store.Store` it returns plain frozen views, never ORM objects.
+It enforces what protects a sample whoever calls it: a draw is saved whole or not at all; an
+assignment is only ever added, never deleted or rewritten (a top-up adds what is missing); a
+session is drawn at most once per rule of a policy; and nobody is assigned a session they
+delivered (checked again here, against the database, whatever the sampler said).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, case, distinct, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from session_rater.db import models as m
+from session_rater.db import sampling_models as sm
+from session_rater.db.engine import make_sessionmaker
+from session_rater.domain.coverage import AssignmentStatus
+from session_rater.domain.model import Capacity, RatingStatus
+from session_rater.domain.sampling import (
+    Draw,
+    PersonFacts,
+    Rule,
+    Selection,
+    SessionFacts,
+)
+from session_rater.errors import NotFoundError, SamplingError
+
+__all__ = ["AssignmentView", "DrawView", "QueueItem", "SamplingError", "SamplingStore"]
+
+
+@dataclass(frozen=True)
+class DrawView:
+    id: int
+    policy_name: str
+    policy_version: str
+    seed: int
+    drawn_on: dt.date
+    drawn_at: dt.datetime
+    drawn_by: int | None
+    dry_run: bool
+    policy: dict[str, Any]
+    shortfalls: tuple[str, ...]
+    assignments: int
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    id: int
+    draw_id: int
+    policy_name: str
+    recording_id: int
+    rule: Rule
+    reason: str
+    rater_id: int | None
+    second_rater_id: int | None
+    due_on: dt.date | None
+    created_at: dt.datetime
+
+    def as_selection(self) -> Selection:
+        return Selection(self.recording_id, self.rule, self.reason, self.rater_id, self.second_rater_id, self.due_on)
+
+
+class QueueStatus:
+    NOT_STARTED = "not started"
+    IN_PROGRESS = "in progress"
+    SUBMITTED = "submitted"
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One session a rater is due to rate, and how far they have got."""
+
+    assignment_id: int
+    draw_id: int
+    policy_name: str
+    rule: Rule
+    rater_id: int
+    as_second_rater: bool
+    recording_id: int
+    label: str
+    programme: str
+    group_name: str
+    session_number: int
+    recorded_on: dt.date
+    site: str
+    area: str | None
+    reason: str
+    due_on: dt.date | None
+    ratings_started: int
+    ratings_submitted: int
+    status: str
+    overdue: bool
+
+    @property
+    def capacity(self) -> Capacity:
+        return self.rule.capacity
+
+
+def _recording_label(group_name: str, session_number: int, title: str) -> str:
+    return f"{group_name} · session {session_number}: {title}"
+
+
+class SamplingStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions: sessionmaker[Session] = make_sessionmaker(engine)
+
+    # -- what the sampler reads -----------------------------------------------------------
+    def roster(self) -> list[SessionFacts]:
+        """Every recorded session with its tutors (in delivery order), by recording id."""
+        with self._sessions() as s:
+            tutors: dict[int, list[int]] = defaultdict(list)
+            for recording_id, person_id in s.execute(
+                select(m.RecordingTutor.recording_id, m.RecordingTutor.person_id).order_by(
+                    m.RecordingTutor.recording_id, m.RecordingTutor.position
+                )
+            ):
+                tutors[recording_id].append(person_id)
+            rows = s.execute(
+                select(
+                    m.Recording.id, m.Recording.programme, m.Recording.group_name, m.Recording.area,
+                    m.Recording.site, m.Recording.session_number, m.Recording.recorded_on, m.Recording.is_catch_up,
+                ).order_by(m.Recording.id)
+            ).all()  # fmt: skip
+        return [
+            SessionFacts(rid, programme, group, area, site, number, recorded_on, bool(catch_up), tuple(tutors.get(rid, ())))
+            for rid, programme, group, area, site, number, recorded_on, catch_up in rows
+        ]
+
+    def people(self) -> list[PersonFacts]:
+        """Everyone, with their roles (the area each rater covers is not recorded yet: any area)."""
+        with self._sessions() as s:
+            roles: dict[int, set[str]] = defaultdict(set)
+            for person_id, role in s.execute(select(m.PersonRole.person_id, m.PersonRole.role)):
+                roles[person_id].add(role)
+            rows = s.execute(select(m.Person.id, m.Person.display_name, m.Person.active).order_by(m.Person.id)).all()
+        return [PersonFacts(pid, name, frozenset(roles.get(pid, ())), None, bool(active)) for pid, name, active in rows]
+
+    def previous_selections(self, policy_name: str) -> list[Selection]:
+        """Everything earlier (saved, not dry-run) draws of ``policy_name`` assigned."""
+        return [a.as_selection() for a in self.assignments(policy_name)]
+
+    # -- draws ----------------------------------------------------------------------------
+    def save_draw(
+        self,
+        draw: Draw,
+        policy_snapshot: Mapping[str, Any],
+        *,
+        drawn_by: int | None = None,
+        dry_run: bool = False,
+    ) -> DrawView:
+        """Save the draw and add its new selections as assignments, in one transaction.
+
+        ``draw.previous`` must be exactly what the database holds for the policy: if another
+        draw was saved in between, nothing is saved and :class:`SamplingError` says to draw
+        again. A dry run is recorded (for the audit trail) without assignments.
+        """
+        if (policy_snapshot.get("name"), policy_snapshot.get("version")) != (draw.policy_name, draw.policy_version):
+            raise SamplingError(
+                f"the policy snapshot is {policy_snapshot.get('name')!r} v{policy_snapshot.get('version')}, "
+                f"but the draw was made under {draw.policy_name!r} v{draw.policy_version}"
+            )
+        try:
+            with self._sessions.begin() as s:
+                held = {
+                    (rule, recording_id)
+                    for rule, recording_id in s.execute(
+                        select(sm.SampleAssignment.rule, sm.SampleAssignment.recording_id).where(
+                            sm.SampleAssignment.policy_name == draw.policy_name
+                        )
+                    )
+                }
+                if held != {(str(p.rule), p.recording_id) for p in draw.previous}:
+                    raise SamplingError(
+                        f"the sample of policy {draw.policy_name!r} changed since this draw was made "
+                        f"(it now holds {len(held)} assignment(s), the draw was made on top of "
+                        f"{len(draw.previous)}); nothing was saved: draw again"
+                    )
+                if not dry_run:
+                    self._check_conflicts(s, draw.selections)
+                row = sm.SampleDraw(
+                    policy_name=draw.policy_name,
+                    policy_version=draw.policy_version,
+                    seed=draw.seed,
+                    drawn_on=draw.drawn_on,
+                    drawn_by=drawn_by,
+                    dry_run=dry_run,
+                    policy=dict(policy_snapshot),
+                    shortfalls=list(draw.shortfalls),
+                )
+                s.add(row)
+                s.flush()
+                if draw.selections and not dry_run:
+                    now = m.utcnow()
+                    s.execute(
+                        insert(sm.SampleAssignment),
+                        [
+                            {
+                                "draw_id": row.id,
+                                "policy_name": draw.policy_name,
+                                "recording_id": sel.recording_id,
+                                "rule": str(sel.rule),
+                                "reason": sel.reason,
+                                "rater_id": sel.rater_id,
+                                "second_rater_id": sel.second_rater_id,
+                                "due_on": sel.due_on,
+                                "created_at": now,
+                            }
+                            for sel in draw.selections
+                        ],
+                    )
+                return self._draw_view(row, 0 if dry_run else len(draw.selections))
+        except IntegrityError as exc:
+            raise SamplingError(
+                f"the draw could not be saved ({exc.orig.__class__.__name__}): a session is already drawn "
+                "under the same rule, or a person or recording no longer exists; nothing was saved: draw again"
+            ) from None
+
+    @staticmethod
+    def _check_conflicts(s: Session, selections: Sequence[Selection]) -> None:
+        recordings = {sel.recording_id for sel in selections}
+        delivered: dict[int, set[int]] = defaultdict(set)
+        ids = sorted(recordings)
+        for start in range(0, len(ids), 5000):  # stay under the databases' bound-parameter limits
+            for recording_id, person_id in s.execute(
+                select(m.RecordingTutor.recording_id, m.RecordingTutor.person_id).where(
+                    m.RecordingTutor.recording_id.in_(ids[start : start + 5000])
+                )
+            ):
+                delivered[recording_id].add(person_id)
+        conflicts = [
+            sel for sel in selections
+            if {sel.rater_id, sel.second_rater_id} & delivered.get(sel.recording_id, set())
+        ]  # fmt: skip
+        if conflicts:
+            first = conflicts[0]
+            raise SamplingError(
+                f"{len(conflicts)} assignment(s) would have a person rate a session they delivered "
+                f"(e.g. recording {first.recording_id}); nothing was saved"
+            )
+
+    @staticmethod
+    def _draw_view(row: sm.SampleDraw, assignments: int) -> DrawView:
+        return DrawView(
+            id=row.id,
+            policy_name=row.policy_name,
+            policy_version=row.policy_version,
+            seed=row.seed,
+            drawn_on=row.drawn_on,
+            drawn_at=row.drawn_at,
+            drawn_by=row.drawn_by,
+            dry_run=row.dry_run,
+            policy=dict(row.policy),
+            shortfalls=tuple(row.shortfalls or ()),
+            assignments=assignments,
+        )
+
+    def list_draws(self, policy_name: str | None = None) -> list[DrawView]:
+        """Draws, newest first, with how many assignments each added."""
+        counts = (
+            select(sm.SampleAssignment.draw_id, func.count().label("n"))
+            .group_by(sm.SampleAssignment.draw_id)
+            .subquery()
+        )
+        query = (
+            select(sm.SampleDraw, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.draw_id == sm.SampleDraw.id)
+            .order_by(sm.SampleDraw.id.desc())
+        )
+        if policy_name is not None:
+            query = query.where(sm.SampleDraw.policy_name == policy_name)
+        with self._sessions() as s:
+            return [self._draw_view(row, n) for row, n in s.execute(query)]
+
+    def get_draw(self, draw_id: int) -> DrawView:
+        for draw in self.list_draws():
+            if draw.id == draw_id:
+                return draw
+        raise NotFoundError(f"There is no sample draw with id {draw_id}.")
+
+    def last_policy_snapshot(self, policy_name: str) -> dict[str, Any] | None:
+        """The policy definition stored with the newest saved draw of ``policy_name``."""
+        with self._sessions() as s:
+            snapshot = s.scalar(
+                select(sm.SampleDraw.policy)
+                .where(sm.SampleDraw.policy_name == policy_name, sm.SampleDraw.dry_run.is_(False))
+                .order_by(sm.SampleDraw.id.desc())
+                .limit(1)
+            )
+        return None if snapshot is None else dict(snapshot)
+
+    def assignments(self, policy_name: str | None = None) -> list[AssignmentView]:
+        """Assignments of saved draws in the order they were made."""
+        query = select(sm.SampleAssignment).order_by(sm.SampleAssignment.id)
+        if policy_name is not None:
+            query = query.where(sm.SampleAssignment.policy_name == policy_name)
+        with self._sessions() as s:
+            return [
+                AssignmentView(
+                    a.id, a.draw_id, a.policy_name, a.recording_id, Rule(a.rule), a.reason, a.rater_id,
+                    a.second_rater_id, a.due_on, a.created_at,
+                )
+                for a in s.scalars(query)
+            ]  # fmt: skip
+
+    # -- work queues ----------------------------------------------------------------------
+    def _queue_rows(self, owner_column: Any, rater_id: int | None) -> list[tuple[Any, ...]]:
+        a, rec, r = sm.SampleAssignment, m.Recording, m.Rating
+        capacity = case((a.rule == Rule.EXTERNAL_AUDIT.value, Capacity.EXTERNAL.value), else_=Capacity.MONITORING.value)
+        submitted = r.status == RatingStatus.SUBMITTED.value
+        tutor_counts = (
+            select(m.RecordingTutor.recording_id, func.count().label("n"))
+            .group_by(m.RecordingTutor.recording_id)
+            .subquery()
+        )
+        query = (
+            select(
+                a.id, a.draw_id, a.policy_name, a.rule, owner_column, a.recording_id, rec.group_name,
+                rec.session_number, rec.session_title, rec.programme, rec.recorded_on, rec.site, rec.area,
+                a.reason, a.due_on,
+                func.count(r.id),
+                func.count(distinct(case((submitted & r.tutor_id.is_not(None), r.tutor_id)))),
+                func.coalesce(func.sum(case((submitted & r.tutor_id.is_(None), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((r.status == RatingStatus.DRAFT.value, 1), else_=0)), 0),
+                func.coalesce(tutor_counts.c.n, 0),
+            )
+            .join(rec, rec.id == a.recording_id)
+            .outerjoin(tutor_counts, tutor_counts.c.recording_id == a.recording_id)
+            .outerjoin(r, and_(r.recording_id == a.recording_id, r.rater_id == owner_column, r.capacity == capacity))
+            .where(owner_column.is_not(None) if rater_id is None else owner_column == rater_id)
+            .group_by(a.id, rec.id, tutor_counts.c.n)
+        )  # fmt: skip
+        with self._sessions() as s:
+            return [tuple(row) for row in s.execute(query)]
+
+    def work_queues(self, *, today: dt.date, rater_id: int | None = None) -> dict[int, list[QueueItem]]:
+        """rater id -> what they are due to rate (as first or second rater), soonest due first.
+
+        A session is *submitted* when the rater has submitted a form for the session as a whole
+        or one for each of its tutors, with no draft left; *overdue* when it is not submitted
+        and its due date is before ``today``.
+        """
+        queues: dict[int, list[QueueItem]] = defaultdict(list)
+        for second, column in ((False, sm.SampleAssignment.rater_id), (True, sm.SampleAssignment.second_rater_id)):
+            for (
+                aid, draw_id, policy, rule, owner, recording_id, group_name, number, title, programme, recorded_on,
+                site, area, reason, due_on, started, tutors_done, session_done, drafts, n_tutors,
+            ) in self._queue_rows(column, rater_id):  # fmt: skip
+                done = (session_done > 0 or (n_tutors > 0 and tutors_done >= n_tutors)) and drafts == 0
+                status = QueueStatus.SUBMITTED if done else QueueStatus.IN_PROGRESS if started else QueueStatus.NOT_STARTED
+                queues[owner].append(
+                    QueueItem(
+                        assignment_id=aid, draw_id=draw_id, policy_name=policy, rule=Rule(rule), rater_id=owner,
+                        as_second_rater=second, recording_id=recording_id,
+                        label=_recording_label(group_name, number, title), programme=programme,
+                        group_name=group_name, session_number=number, recorded_on=recorded_on, site=site,
+                        area=area, reason=reason, due_on=due_on, ratings_started=int(started),
+                        ratings_submitted=int(tutors_done) + int(session_done), status=status,
+                        overdue=not done and due_on is not None and due_on < today,
+                    )
+                )  # fmt: skip
+        for items in queues.values():
+            items.sort(key=lambda q: (q.status == QueueStatus.SUBMITTED, q.due_on or dt.date.max, q.assignment_id))
+        return dict(queues)
+
+    def work_queue(self, rater_id: int, *, today: dt.date) -> list[QueueItem]:
+        """What ``rater_id`` is due to rate: unsubmitted first, soonest due first."""
+        return self.work_queues(today=today, rater_id=rater_id).get(rater_id, [])
+
+    def assignment_statuses(self, *, today: dt.date, policy_name: str | None = None) -> list[AssignmentStatus]:
+        """Every assignment with whether each of its raters has submitted, for coverage."""
+        done: dict[tuple[int, int], bool] = {}
+        for items in self.work_queues(today=today).values():
+            for q in items:
+                done[(q.assignment_id, q.rater_id)] = q.status == QueueStatus.SUBMITTED
+        return [
+            AssignmentStatus(
+                recording_id=a.recording_id,
+                rule=a.rule,
+                rater_id=a.rater_id,
+                second_rater_id=a.second_rater_id,
+                due_on=a.due_on,
+                rated=a.rater_id is not None and done.get((a.id, a.rater_id), False),
+                second_rated=a.second_rater_id is not None and done.get((a.id, a.second_rater_id), False),
+            )
+            for a in self.assignments(policy_name)
+        ]
