@@ -268,30 +268,38 @@ class Store:
 
     # -- rubric versions ------------------------------------------------------------------
     def record_rubric_version(self, rubric: Rubric) -> None:
-        """Snapshot ``rubric`` at its version. Idempotent; refuses a changed definition under
-        an existing version, which would silently alter what earlier ratings meant."""
+        """Snapshot ``rubric`` at its version. Idempotent (also when several raters start at
+        once); refuses a changed definition under an existing version, which would silently
+        alter what earlier ratings meant."""
         fingerprint = rubric_fingerprint(rubric)
-        with self._sessions.begin() as s:
-            existing = s.get(m.RubricVersion, (rubric.id, rubric.version))
-            if existing is None:
-                s.add(
-                    m.RubricVersion(
-                        rubric_id=rubric.id,
-                        version=rubric.version,
-                        title=rubric.title,
-                        fingerprint=fingerprint,
-                        definition=rubric_to_dict(rubric),
+        for attempt in (1, 2):
+            try:
+                with self._sessions.begin() as s:
+                    existing = s.get(m.RubricVersion, (rubric.id, rubric.version))
+                    if existing is None:
+                        s.add(
+                            m.RubricVersion(
+                                rubric_id=rubric.id,
+                                version=rubric.version,
+                                title=rubric.title,
+                                fingerprint=fingerprint,
+                                definition=rubric_to_dict(rubric),
+                            )
+                        )
+                        return
+                    if existing.fingerprint == fingerprint:
+                        return
+                    raise RubricError(
+                        f"{rubric.id} v{rubric.version}",
+                        [
+                            f"rubric {rubric.id!r} version {rubric.version!r} differs from the definition "
+                            "already used for ratings under that version; give the edited file a new "
+                            "`version` (e.g. bump 1.0 to 1.1) so earlier ratings keep their meaning"
+                        ],
                     )
-                )
-            elif existing.fingerprint != fingerprint:
-                raise RubricError(
-                    f"{rubric.id} v{rubric.version}",
-                    [
-                        f"rubric {rubric.id!r} version {rubric.version!r} differs from the definition "
-                        "already used for ratings under that version; give the edited file a new "
-                        "`version` (e.g. bump 1.0 to 1.1) so earlier ratings keep their meaning"
-                    ],
-                )
+            except IntegrityError:  # recorded by another rater at the same moment: compare with it
+                if attempt == 2:
+                    raise
 
     def rubric_version(self, rubric_id: str, version: str, *, session: Session | None = None) -> Rubric:
         """The definition of a rubric as it was at ``version`` (from the snapshot)."""
