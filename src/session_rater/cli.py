@@ -6,6 +6,8 @@
     session-rater check-rubrics [FILE ...]        validate rubric files (default: every file in the rubrics folder)
     session-rater migrate                         bring the database schema up to date
     session-rater sample --policy NAME [--seed N] [--dry-run]   draw the monitoring and audit samples
+    session-rater ingest PATH... [--manifest CSV] [--no-wait]   add recordings (probe, hash, convert)
+    session-rater jobs [--cancel ID] [--run]      conversion jobs: list, cancel, run
 
 Expected failures print a message that says what to fix and exit with status 1.
 """
@@ -18,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from session_rater import cli_sample
+from session_rater import cli_ingest, cli_sample
 from session_rater.errors import RubricError, SessionRaterError
 from session_rater.settings import PROJECT_ROOT, load_settings
 
@@ -112,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_check_rubrics)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=_cmd_migrate)
     cli_sample.register(sub)
+    cli_ingest.register(sub)
     return parser
 
 

@@ -14,6 +14,7 @@ Everything loaded here is marked ``is_demo`` and is shown as demo data in the ap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -22,8 +23,12 @@ from session_rater.domain.model import Capacity, Role
 from session_rater.domain.rubric import Rubric
 from session_rater.errors import ConfigurationError, NotFoundError
 from session_rater.io.manifest import load_manifest
+from session_rater.media.ffmpeg import VideoInfo, probe
+from session_rater.media.hashing import content_hash
+from session_rater.media.thumbnails import thumbnail_strip
 
 SEED = 20021101  # the audit's month; any fixed number would do
+DEMO_THUMBNAILS = 12  # the clips last about half a minute
 STRAIGHT_LINER = "Tom Hughes"  # the tutor who gives every item the same score
 TREATMENT_MANAGERS = ("Helen Price", "Mark Dixon")
 EXTERNAL_ASSESSORS = ("Ruth Okafor", "Alan Reid")
@@ -54,6 +59,13 @@ def _is_weak(rubric: Rubric, item_id: str) -> bool:
 
 def _clip(rubric: Rubric, value: float) -> int:
     return int(min(rubric.maximum, max(rubric.minimum, round(value))))
+
+
+def _register_media(services, recording_id: int, path: Path, info: VideoInfo, digest: str) -> None:  # type: ignore[no-untyped-def]
+    """Record a demo clip as ingest records a browser-safe file, with its timeline thumbnails."""
+    for kind in ("original", "playable"):  # the clips play in the browser as they are
+        services.media.record_file(recording_id=recording_id, kind=kind, path=path, content_hash=digest, info=info)
+    thumbnail_strip(path, digest, data_dir=services.settings.data_dir, count=DEMO_THUMBNAILS)
 
 
 def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Services (import cycle)
@@ -99,6 +111,7 @@ def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Servi
 
     n_ratings = 0
     for index, entry in enumerate(entries):
+        info, digest = probe(entry.path), content_hash(entry.path)
         spec = RecordingSpec(
             file_path=str(entry.path),
             programme=entry.programme,
@@ -109,8 +122,11 @@ def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Servi
             site=entry.site,
             is_catch_up=entry.catch_up,
             area="Cumbria",
+            duration_seconds=info.duration_seconds,
+            content_hash=digest,
         )
         recording = store.add_recording(spec, [people[n].id for n in entry.tutors], is_demo=True)
+        _register_media(services, recording.id, entry.path, info, digest)
         last = index == len(entries) - 1
         manager = people[TREATMENT_MANAGERS[index % 2]]
         assessor = people[EXTERNAL_ASSESSORS[index % 2]]

@@ -12,7 +12,8 @@ Anything else is a bug and is allowed to propagate.
     │   ├── ManifestError         a recordings manifest CSV
     │   └── PolicyError           a sampling policy YAML file
     ├── RecordingError            a recording file cannot be used
-    │   └── RecordingMissingError the file is not where the database says it is
+    │   ├── RecordingMissingError the file is not where the database says it is
+    │   └── ConversionCancelled   a conversion was cancelled (nothing half-written is kept)
     ├── ScoreError                a score is not on the rubric's scale, or not a number
     ├── RatingError               a rating cannot be changed in the way asked
     │   └── RatingLockedError     the rating is submitted (read-only)
@@ -74,6 +75,10 @@ class RecordingError(SessionRaterError):
 
 class RecordingMissingError(RecordingError):
     """The recording's file is not where the database says it is."""
+
+
+class ConversionCancelled(RecordingError):
+    """A conversion was cancelled; its partial output has been removed."""
 
 
 class ScoreError(SessionRaterError):

@@ -16,12 +16,14 @@ from typing import TextIO
 import pandas as pd
 
 from session_rater.db.engine import make_engine, migrate
+from session_rater.db.media_store import MediaStore, PlaybackView
 from session_rater.db.store import PersonView, RatingView, RecordingView, Store
 from session_rater.domain import compare
 from session_rater.domain.model import Capacity, RatingStatus
 from session_rater.domain.rubric import Rubric
 from session_rater.domain.rules import capacities_for
 from session_rater.errors import NotFoundError, RecordingMissingError
+from session_rater.ingest import recording_thumbnails
 from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir, version_sort_key
 from session_rater.settings import Settings, load_settings
 from session_rater.web import load_or_create_secret
@@ -44,6 +46,7 @@ EXPORT_COLUMNS = [
 class Services:
     settings: Settings
     store: Store
+    media: MediaStore
     catalog: RubricCatalog
     secret: bytes = field(repr=False)
 
@@ -72,15 +75,23 @@ class Services:
         return path
 
     def thumbnails(self, recording: RecordingView) -> list[tuple[float, Path]]:
-        """The recording's timeline frames as (seconds, image file); empty until made."""
-        return []
+        """The recording's timeline frames as (seconds, image file), made at ingest or by the
+        conversion worker; empty until then (a page never runs ffmpeg)."""
+        strip = recording_thumbnails(recording.id, media_store=self.media, settings=self.settings, generate=False)
+        return [(t.seconds, t.path) for t in strip]
+
+    def playback(self, recording: RecordingView) -> PlaybackView:
+        """Whether the recording can be played now (or is queued, converting, failed, missing)."""
+        return self.media.playback(recording.id)
 
     def sessions_table(self) -> pd.DataFrame:
         """One row per recorded session with its ratings counted per capacity."""
         counts = self.store.rating_counts()
+        playback = self.media.playback_of()
         rows = []
         for r in self.store.list_recordings():
             c = counts.get(r.id, {})
+            state = playback.get(r.id)
             row = {
                 "id": r.id,
                 "date": r.recorded_on,
@@ -93,6 +104,8 @@ class Services:
                 "tutors": ", ".join(t.display_name for t in r.tutors),
                 "demo": r.is_demo,
                 "file_present": self.recording_path(r).is_file(),
+                "video": _video_state(state, self.recording_path(r).is_file()),
+                "thumbnail": _middle_frame(self.thumbnails(r)),
             }
             for capacity in Capacity:
                 row[capacity.value] = c.get((capacity.value, RatingStatus.SUBMITTED.value), 0)
@@ -177,6 +190,21 @@ class Services:
         return self.store.get_recording(recording_id)
 
 
+def _middle_frame(strip: list[tuple[float, Path]]) -> Path | None:
+    return strip[len(strip) // 2][1] if strip else None
+
+
+def _video_state(playback: PlaybackView | None, present: bool) -> str:
+    """One word for the sessions list: can the recording be watched now?"""
+    if not present:
+        return "missing"
+    if playback is None or playback.playable:
+        return "ready"
+    if playback.status in {"queued", "converting"}:
+        return f"converting {playback.progress:.0%}"
+    return playback.status
+
+
 def _item_title(rubric: Rubric, item_id: str) -> str:
     if item_id == compare.ALL_ITEMS:
         return "All items"
@@ -195,6 +223,7 @@ def open_services(settings: Settings | None = None, *, load_demo: bool | None = 
     services = Services(
         settings=settings,
         store=Store(engine),
+        media=MediaStore(engine),
         catalog=load_rubric_dir(settings.rubrics_dir),
         secret=load_or_create_secret(settings.data_dir, settings.secret),
     )

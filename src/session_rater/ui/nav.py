@@ -6,12 +6,13 @@ import streamlit as st
 
 
 def pages() -> list[st.Page]:
-    from session_rater.ui.pages import compare, rate, sessions
+    from session_rater.ui.pages import compare, rate, recordings_admin, sessions
 
     return [
         st.Page(sessions.render, title="Sessions", icon=":material/video_library:", url_path="sessions", default=True),
         st.Page(rate.render, title="Rate", icon=":material/rate_review:", url_path="rate"),
         st.Page(compare.render, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+        st.Page(recordings_admin.render, title="Recordings", icon=":material/movie:", url_path="recordings"),
     ]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from starlette.routing import Route
 
 from session_rater.errors import NotFoundError
+from session_rater.media.worker import start_worker
 from session_rater.services import Services, open_services
 from session_rater.web import make_routes
 
@@ -16,11 +17,14 @@ _services: Services | None = None
 
 
 def shared_services() -> Services:
-    """One Services per process: migrated, rubrics read, demo loaded on an empty database."""
+    """One Services per process: migrated, rubrics read, demo loaded on an empty database, and
+    the conversion worker running in the background (outside any script run, so a page reload
+    never stops a transcode)."""
     global _services
     with _lock:
         if _services is None:
             _services = open_services()
+            start_worker(_services.media, _services.settings)
         return _services
 
 
@@ -39,5 +43,9 @@ def _resolve(recording_id: int) -> Path | None:
         return None
 
 
+def _log_access(recording_id: int, person_id: int | None, method: str, range_header: str | None, status: int) -> None:
+    shared_services().media.log_access(recording_id, person_id, method, range_header, status)
+
+
 def routes() -> list[Route]:
-    return make_routes(lambda: shared_services().secret, _resolve)
+    return make_routes(lambda: shared_services().secret, _resolve, _log_access)

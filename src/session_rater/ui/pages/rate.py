@@ -182,6 +182,17 @@ def _player(svc: Services, ctx: FormContext, recording: RecordingView, scores: d
     except RecordingMissingError as exc:
         st.error(str(exc), icon=":material/videocam_off:")
         return
+    playback = svc.playback(recording)
+    if playback.status in {"queued", "converting"}:
+        st.info(
+            f"This recording is being converted so that browsers can play it ({playback.progress:.0%} done). "
+            "You can score from notes meanwhile; reload the page to watch it when it is ready.",
+            icon=":material/hourglass_top:",
+        )
+        return
+    if not playback.playable:
+        st.error(f"This recording cannot be played: {playback.message or playback.status}.", icon=":material/videocam_off:")
+        return
     active = st.session_state.get(ctx.active_key)
     notes = [
         Note(t=s.moment_seconds, item=ctx.rubric.item(item_id).title, text=s.evidence)

@@ -7,6 +7,7 @@ import streamlit as st
 from session_rater.domain.model import Capacity
 from session_rater.services import filter_sessions
 from session_rater.ui import nav
+from session_rater.ui.player import data_uri
 from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
 
 SHORT = {
@@ -51,7 +52,7 @@ def render() -> None:
         f"{len(shown)} of {len(table)} sessions. Columns per capacity count **submitted** ratings "
         "(one per tutor rated); drafts are counted separately. Select a row to rate or compare it."
     )
-    view = shown.set_index("id")
+    view = shown.set_index("id").assign(thumbnail=lambda t: t["thumbnail"].map(lambda p: data_uri(p) if p else None))
     event = st.dataframe(
         view,
         hide_index=True,
@@ -60,8 +61,8 @@ def render() -> None:
         selection_mode="single-row",
         key="sessions_table",
         column_order=[
-            "date", "group", "session", "title", "site", "tutors", "catch_up",
-            *(c.value for c in Capacity), "drafts", "demo", "file_present",
+            "thumbnail", "date", "group", "session", "title", "site", "tutors", "catch_up",
+            *(c.value for c in Capacity), "drafts", "demo", "video",
         ],
         column_config={
             "date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
@@ -77,7 +78,10 @@ def render() -> None:
             },
             "drafts": st.column_config.NumberColumn("Drafts", help="Ratings started but not yet submitted"),
             "demo": st.column_config.CheckboxColumn("Demo", help="Invented demo data"),
-            "file_present": st.column_config.CheckboxColumn("Video", help="The recording file is on disk"),
+            "thumbnail": st.column_config.ImageColumn("", help="A frame from the middle of the recording"),
+            "video": st.column_config.TextColumn(
+                "Video", help="ready: can be watched; converting: being made playable for browsers; missing: the file is not on disk"
+            ),
         },
     )
     rows = event.selection.rows if event else []

@@ -1,0 +1,297 @@
+"""Coverage: sessions recorded, sampled and monitored against the policy's targets, per area,
+site, treatment manager or tutor and per month or quarter, with a chart over time and CSV and
+XLSX downloads. The figures are :func:`~session_rater.domain.coverage.coverage_table`'s."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from session_rater.db.sampling_store import SamplingStore
+from session_rater.domain.coverage import AssignmentStatus, coverage_table
+from session_rater.domain.sampling import SamplingPolicy, SessionFacts
+from session_rater.errors import PolicyError
+from session_rater.ui.pages.sampling import policies_in_force, policy_catalog
+from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+
+__all__ = ["Targets", "column_definitions", "render", "xlsx_bytes"]
+
+GROUPINGS = {"area": "Area", "site": "Site", "treatment_manager": "Treatment manager", "tutor": "Tutor"}
+PERIODS = {"month": "Month", "quarter": "Quarter", "all": "All time"}
+BY_KEY, PERIOD_KEY, POLICY_KEY = "coverage:by", "coverage:period", "coverage:policy"
+MAX_CHART_LINES = 12
+SHORT = "#f8d7da"  # a figure short of its target
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The targets the figures are measured against, and where they come from."""
+
+    monitoring_percent: float = 10.0
+    catch_up_one_in: int = 7
+    source: str = "the inspectorate's defaults (no sampling policy in force)"
+
+    @classmethod
+    def of(cls, policy: SamplingPolicy) -> Targets:
+        return cls(
+            policy.monitoring.percent if policy.monitoring else cls.monitoring_percent,
+            policy.catch_up.one_in if policy.catch_up else cls.catch_up_one_in,
+            f"policy {policy.label}",
+        )
+
+
+def column_definitions(by: str, t: Targets) -> dict[str, tuple[str, str]]:
+    """Column -> (heading, what it is and how it is computed): the tooltips and the XLSX's
+    "About" sheet."""
+    p, n = f"{t.monitoring_percent:g}", t.catch_up_one_in
+    if by == "treatment_manager":
+        head = {
+            "treatment_manager": ("Treatment manager", "The rater the monitoring and catch-up work was assigned to."),
+            "sampled": ("Assigned", "Regular sessions assigned to this treatment manager, as first or second rater."),
+            "rated": ("Submitted", "Of those, how many they have submitted a rating for."),
+            "catch_up_sampled": ("Catch-up assigned", "Catch-up sessions assigned to them, as first or second rater."),
+            "catch_up_rated": ("Catch-up submitted", "Of those, how many they have submitted."),
+            "double_rated": ("Second ratings", "Sessions they rated as second rater (double rating) and submitted."),
+        }
+    else:
+        head = {
+            "area": ("Area", "The probation area the session was recorded in."),
+            "site": ("Site", "Where the session was delivered."),
+            "tutor": ("Tutor", "A tutor who delivered the session; a co-delivered session counts for each tutor."),
+            "sampled": ("Sampled", "Of the regular sessions recorded, how many a draw picked for treatment manager monitoring."),
+            "rated": ("Monitored", "Of the sampled sessions, how many the assigned treatment manager has submitted a rating "
+                                   "for. A session counts as monitored only once the rating is submitted."),
+            "catch_up_sampled": ("Catch-up sampled", "Catch-up sessions drawn for monitoring (by the catch-up rule)."),
+            "catch_up_rated": ("Catch-up monitored", "Of those, how many the assigned treatment manager has submitted."),
+            "double_rated": ("Double rated", "Sessions whose second rater has also submitted, so agreement can be measured."),
+        }  # fmt: skip
+    return {
+        **head,
+        "period": ("Period", "The month (2026-03) or quarter (2026Q1) the session was recorded in."),
+        "recorded": ("Recorded", "Regular sessions recorded (catch-up sessions are counted separately)."),
+        "target": ("Target", f"Sessions that must be monitored: {p}% of recorded, rounded up = ceil({p} × recorded ÷ 100)."),
+        "monitored_percent": ("Monitored %", "100 × monitored ÷ recorded. Empty when nothing was recorded."),
+        "target_percent": ("Target %", f"The monitoring target of {t.source}: {p}% of regular sessions."),
+        "meets_target": ("Meets target", "Monitored ≥ target."),
+        "catch_up_recorded": ("Catch-up recorded", "Catch-up sessions recorded."),
+        "catch_up_required": ("Catch-up required", f"1 in {n}: ceil(catch-up recorded ÷ {n})."),
+        "catch_up_compliant": ("Catch-up compliant", f"Catch-up monitored ≥ required (1 in {n})."),
+        "audit_sampled": ("Audit sampled", "Sessions drawn for the external audit."),
+        "audit_rated": ("Audit rated", "Of those, how many the assigned external assessor has submitted."),
+        "overdue": ("Overdue", "Ratings assigned (first or second rater, any rule) not submitted and due before today."),
+    }
+
+
+def xlsx_bytes(table: pd.DataFrame, definitions: dict[str, tuple[str, str]], about: Sequence[tuple[str, str]]) -> bytes:
+    """The table as an Excel workbook (readable headings), with an "About" sheet saying what
+    each column is and what the figures were computed from."""
+    buffer = io.BytesIO()
+    readable = table.rename(columns={c: definitions[c][0] for c in table.columns if c in definitions})
+    notes = pd.DataFrame(
+        [*about, ("", ""), *((definitions[c][0], definitions[c][1]) for c in table.columns if c in definitions)],
+        columns=["Figure", "What it is and how it is computed"],
+    )
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        readable.to_excel(writer, sheet_name="Coverage", index=False)
+        notes.to_excel(writer, sheet_name="About", index=False)
+        for sheet, widths in (("Coverage", [18] * len(readable.columns)), ("About", [22, 100])):
+            for i, width in enumerate(widths):
+                writer.sheets[sheet].column_dimensions[_excel_column(i)].width = width
+    return buffer.getvalue()
+
+
+def _excel_column(i: int) -> str:
+    name = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        name = chr(65 + r) + name
+    return name
+
+
+def _headline(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus], today: dt.date, t: Targets) -> None:
+    total = coverage_table(sessions, statuses, today=today, by="area", period=None,
+                           monitoring_percent=t.monitoring_percent, catch_up_one_in=t.catch_up_one_in)  # fmt: skip
+    recorded, sampled, rated = (int(total[c].sum()) for c in ("recorded", "sampled", "rated"))
+    cu_rated, cu_required = int(total["catch_up_rated"].sum()), int(total["catch_up_required"].sum())
+    p = f"{t.monitoring_percent:g}%"
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(
+        f"Monitored (target {p})", f"{100 * rated / recorded:.1f}%" if recorded else "–", border=True,
+        help=f"Regular sessions whose assigned treatment manager has submitted a rating, as a share of all "
+        f"regular sessions recorded: {rated} ÷ {recorded}. Target: {p} ({t.source}).",
+    )  # fmt: skip
+    c2.metric("Sampled for monitoring", f"{sampled} of {recorded}", border=True,
+              help="Regular sessions drawn for monitoring, of all regular sessions recorded.")  # fmt: skip
+    c3.metric(
+        f"Catch-up monitored (1 in {t.catch_up_one_in})", f"{cu_rated} of {cu_required}", border=True,
+        help=f"Catch-up sessions monitored (rating submitted), of those required: 1 in {t.catch_up_one_in} of "
+        "each area's catch-up sessions, rounded up, summed over the areas.",
+    )  # fmt: skip
+    c4.metric("Overdue ratings", int(total["overdue"].sum()), border=True,
+              help="Ratings assigned (first or second rater, any rule) not submitted and due before today.")  # fmt: skip
+
+
+def _chart(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus], today: dt.date, by: str,
+           period: str, t: Targets, names: dict[int, str]) -> None:  # fmt: skip
+    """Monitored % per period: all sessions, and each area, site or tutor; the target as a line."""
+    kwargs = dict(today=today, period=period, monitoring_percent=t.monitoring_percent, catch_up_one_in=t.catch_up_one_in)
+    per_area = coverage_table(sessions, statuses, by="area", **kwargs)  # type: ignore[arg-type]
+    overall = per_area.groupby("period", as_index=False)[["recorded", "sampled", "rated"]].sum()
+    overall.insert(0, "line", "All sessions")
+    lines = [overall]
+    if by != "treatment_manager":
+        groups = per_area if by == "area" else coverage_table(sessions, statuses, by=by, names=names, **kwargs)  # type: ignore[arg-type]
+        if 1 < groups[by].nunique() <= MAX_CHART_LINES:
+            lines.append(groups.rename(columns={by: "line"})[["line", "period", "recorded", "sampled", "rated"]])
+    data = pd.concat(lines, ignore_index=True)
+    data = data[data["recorded"] > 0].astype({"recorded": "int64", "sampled": "int64", "rated": "int64"})
+    data["monitored_percent"] = 100 * data["rated"] / data["recorded"]
+    if data.empty:
+        return
+    x = alt.X("period:O", title=PERIODS[period], sort="ascending")
+    line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=70)).encode(
+        x=x,
+        y=alt.Y("monitored_percent:Q", title="Monitored (% of regular sessions recorded)",
+                scale=alt.Scale(domain=[0, max(100.0, float(data["monitored_percent"].max()))])),
+        color=alt.Color("line:N", title=GROUPINGS[by] if by != "treatment_manager" else None,
+                        legend=alt.Legend(orient="top"), sort=["All sessions"]),
+        strokeWidth=alt.condition(alt.datum.line == "All sessions", alt.value(3.5), alt.value(1.5)),
+        tooltip=[
+            alt.Tooltip("line:N", title="Sessions of"),
+            alt.Tooltip("period:O", title=PERIODS[period]),
+            alt.Tooltip("recorded:Q", title="Recorded (regular sessions)"),
+            alt.Tooltip("sampled:Q", title="Sampled for monitoring"),
+            alt.Tooltip("rated:Q", title="Monitored (rating submitted)"),
+            alt.Tooltip("monitored_percent:Q", title="Monitored % = 100 × monitored ÷ recorded", format=".1f"),
+        ],
+    )  # fmt: skip
+    target = pd.DataFrame({"target": [t.monitoring_percent], "label": [f"Target {t.monitoring_percent:g}%"]})
+    rule = alt.Chart(target).mark_rule(color="#d62728", strokeDash=[6, 4], size=2).encode(
+        y="target:Q",
+        tooltip=[alt.Tooltip("label:N", title=f"Target ({t.source})")],
+    )
+    label = alt.Chart(target).mark_text(align="left", dx=4, dy=-7, color="#d62728").encode(
+        y="target:Q", x=alt.value(0), text="label:N"
+    )
+    st.altair_chart((line + rule + label).properties(height=320), width="stretch")
+
+
+def _highlight(table: pd.DataFrame) -> pd.DataFrame:
+    styles = pd.DataFrame("", index=table.index, columns=table.columns)
+    if "meets_target" in table:
+        styles.loc[table["meets_target"].eq(False).fillna(False), "monitored_percent"] = f"background-color: {SHORT}"
+    if "catch_up_compliant" in table:
+        styles.loc[table["catch_up_compliant"].eq(False).fillna(False), "catch_up_rated"] = f"background-color: {SHORT}"
+    styles.loc[table["overdue"].fillna(0) > 0, "overdue"] = f"background-color: {SHORT}"
+    return styles
+
+
+def _pick_targets(catalog_error: str | None, in_force: list) -> Targets:  # type: ignore[type-arg]
+    if catalog_error:
+        st.warning(f"The sampling policies could not be read, so the defaults are used: {catalog_error}")
+    if not in_force:
+        return Targets()
+    policies = {e.policy.label: e.policy for e in in_force}
+    labels = list(policies)
+    default = next((i for i, e in enumerate(in_force) if e.policy.name == "default"), 0)
+    if len(labels) > 1:
+        chosen = st.selectbox("Targets from policy", labels, index=default, key=POLICY_KEY)
+        return Targets.of(policies[chosen])
+    return Targets.of(policies[labels[0]])
+
+
+def render() -> None:
+    svc = services()
+    current_rater(svc)
+    demo_banner(svc)
+    show_rubric_problems(svc)
+    st.title("Coverage")
+    store = SamplingStore(svc.store.engine)
+    sessions = store.roster()
+    if not sessions:
+        st.info("No recorded sessions yet. Load the demo with `session-rater demo`, or ingest recordings.")
+        return
+    try:
+        catalog_error, in_force = None, policies_in_force(policy_catalog(svc), store)
+    except PolicyError as exc:
+        catalog_error, in_force = "; ".join(exc.errors), []
+    today = dt.date.today()
+    statuses = store.assignment_statuses(today=today)
+    names = {p.id: p.name for p in store.people()}
+
+    left, right = st.columns([3, 2])
+    by = left.segmented_control("Group by", list(GROUPINGS), format_func=GROUPINGS.get, default="area",
+                                required=True, key=BY_KEY) or "area"  # fmt: skip
+    period_choice = right.segmented_control("Period", list(PERIODS), format_func=PERIODS.get, default="month",
+                                            required=True, key=PERIOD_KEY) or "month"  # fmt: skip
+    period = None if period_choice == "all" else period_choice
+    targets = _pick_targets(catalog_error, in_force)
+    st.caption(
+        f"Measured against {targets.source}: treatment managers monitor {targets.monitoring_percent:g}% of "
+        f"recorded sessions and 1 in {targets.catch_up_one_in} catch-up sessions. A session counts as "
+        f"monitored once its assigned rater has **submitted**; drawn but not yet rated does not count. "
+        f"Overdue as of {today:%d/%m/%Y}. Hover over a heading for what it is and how it is computed."
+    )
+    if not statuses:
+        st.info("No sample has been drawn yet, so nothing is sampled or monitored: draw one on the **Sampling** "
+                "page (or with `session-rater sample --policy default`).", icon=":material/info:")  # fmt: skip
+    _headline(sessions, statuses, today, targets)
+
+    table = coverage_table(
+        sessions, statuses, today=today, by=by, period=period, monitoring_percent=targets.monitoring_percent,
+        catch_up_one_in=targets.catch_up_one_in, names=names,
+    )  # fmt: skip
+    definitions = column_definitions(by, targets)
+    if by == "treatment_manager":
+        table = table[[c for c in table.columns if c not in {
+            "recorded", "target", "monitored_percent", "target_percent", "meets_target", "catch_up_recorded",
+            "catch_up_required", "catch_up_compliant", "audit_sampled", "audit_rated"}]]  # fmt: skip
+        st.caption("Per treatment manager: the monitoring and catch-up work assigned to them and what they have "
+                   "submitted (sessions recorded are counted per area, site or tutor, not per manager).")  # fmt: skip
+
+    st.subheader(f"By {GROUPINGS[by].lower()}" + ("" if period is None else f" and {period}"))
+    if table.empty:
+        st.info("No monitoring work has been assigned to a treatment manager yet." if by == "treatment_manager"
+                else "Nothing to show.")  # fmt: skip
+    else:
+        styled = table.style.apply(_highlight, axis=None).format(
+            {"monitored_percent": "{:.1f}%", "target_percent": "{:g}%"}, na_rep="–"
+        )
+        st.dataframe(
+            styled, hide_index=True, width="stretch",
+            column_config={
+                c: (st.column_config.CheckboxColumn if c in {"meets_target", "catch_up_compliant"} else
+                    st.column_config.Column)(definitions[c][0], help=definitions[c][1])
+                for c in table.columns
+            },
+        )  # fmt: skip
+        st.caption("Shaded: monitored % below the target, catch-up below 1 in "
+                   f"{targets.catch_up_one_in}, or overdue ratings.")  # fmt: skip
+        stem = f"coverage-by-{by.replace('_', '-')}-{period_choice}-{today:%Y-%m-%d}"
+        about = [("Grouped by", GROUPINGS[by]), ("Period", PERIODS[period_choice]), ("Targets", targets.source),
+                 ("Overdue as of", f"{today:%d/%m/%Y}"), ("Made by", "Session Rater, Coverage page")]  # fmt: skip
+        d1, d2, _ = st.columns([1, 1, 3])
+        d1.download_button("Download CSV", table.to_csv(index=False).encode("utf-8"), f"{stem}.csv", "text/csv",
+                           icon=":material/download:", on_click="ignore", width="stretch",
+                           help="The table as it is shown, with the column names of the coverage definitions.")  # fmt: skip
+        d2.download_button(
+            "Download XLSX", xlsx_bytes(table, definitions, about), f"{stem}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", icon=":material/download:",
+            on_click="ignore", width="stretch", help="An Excel workbook: the table, and an About sheet defining each figure.",
+        )  # fmt: skip
+
+    st.subheader("Coverage over time")
+    st.caption(
+        f"Monitored % of regular sessions by the {'month' if period is None else period} they were recorded in, "
+        f"against the {targets.monitoring_percent:g}% target (dashed line)."
+        + (" By treatment manager there is no share of sessions recorded: all sessions are shown."
+           if by == "treatment_manager" else "")
+    )  # fmt: skip
+    _chart(sessions, statuses, today, by, period or "month", targets, names)

@@ -1,0 +1,127 @@
+"""Recordings (administration): add recordings from the recordings folder, follow and cancel
+conversions, find missing files, and read the access log.
+
+Multi-gigabyte files are never uploaded through the browser: they are copied into the
+recordings folder (SESSION_RATER_RECORDINGS_DIR) with their manifest.csv, then ingested here
+or with ``session-rater ingest``. Conversions run in the server's background worker, so
+leaving or reloading this page does not stop them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from session_rater.errors import SessionRaterError
+from session_rater.ingest import expand_paths, ingest, missing_recordings
+from session_rater.media.worker import start_worker
+from session_rater.services import Services
+from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+
+
+def _ingest_folder(svc: Services) -> None:
+    folder = svc.settings.recordings_dir
+    st.markdown(f"Recordings folder: `{folder}`")
+    files = expand_paths([folder], exclude=[svc.settings.data_dir]) if folder.is_dir() else []
+    st.caption(
+        f"{len(files)} video file(s) there. Ingesting probes each file, fingerprints it (so a moved or "
+        "renamed file keeps its ratings), takes its details from manifest.csv, and queues a conversion "
+        "when browsers cannot play it as it is. Files already known are left as they are."
+    )
+    if not folder.is_dir():
+        st.error(f"The recordings folder {folder} does not exist. Create it or set SESSION_RATER_RECORDINGS_DIR.")
+        return
+    if st.button("Ingest the recordings folder", icon=":material/video_library:", disabled=not files):
+        with st.status("Ingesting…", expanded=True) as status:
+            progress = st.progress(0.0)
+
+            def on_progress(path, stage, fraction) -> None:  # type: ignore[no-untyped-def]
+                progress.progress(min(1.0, fraction), text=f"{path.name}: {stage}")
+
+            try:
+                report = ingest([folder], store=svc.store, media_store=svc.media, settings=svc.settings,
+                                on_progress=on_progress)
+            except SessionRaterError as exc:
+                status.update(label="Nothing was ingested", state="error")
+                st.error(str(exc))
+                return
+            for outcome in report.outcomes:
+                (st.error if not outcome.ok else st.write)(outcome.line)
+            status.update(label=report.summary, state="complete" if report.ok else "error")
+        start_worker(svc.media, svc.settings).wake()
+
+
+@st.fragment(run_every=2)
+def _jobs(svc: Services) -> None:
+    """Conversions, refreshed every two seconds while this page is open."""
+    jobs = svc.media.jobs(limit=50)
+    if not jobs:
+        st.caption("No conversions yet.")
+        return
+    for job in jobs:
+        cols = st.columns([3, 2, 1])
+        name = job.source_path.rsplit("/", 1)[-1]
+        cols[0].markdown(f"**{name}** · {job.action} · recording {job.recording_id}")
+        if job.is_active:
+            cols[1].progress(job.progress, text=f"{job.status} {job.progress:.0%}")
+            if cols[2].button("Cancel", key=f"cancel-{job.id}", disabled=job.cancel_requested):
+                svc.media.request_cancel(job.id)
+                st.rerun(scope="fragment")
+        else:
+            cols[1].write(f"{job.status}" + (f": {job.message}" if job.message else ""))
+
+
+def _missing(svc: Services) -> None:
+    missing = missing_recordings(svc.store, svc.settings)
+    if not missing:
+        st.caption("Every recording's file is where the database says it is.")
+        return
+    st.warning(
+        f"{len(missing)} recording(s) are missing on disk. Their ratings are kept; put the file back or "
+        "ingest it from its new place to re-link it."
+    )
+    st.dataframe(
+        pd.DataFrame([{"recording": m.recording_id, "session": m.label, "expected at": str(m.path)} for m in missing]),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _access_log(svc: Services) -> None:
+    entries = svc.media.access_log(limit=500)
+    if not entries:
+        st.caption("No recording has been played yet.")
+        return
+    people = {p.id: p.display_name for p in svc.store.list_people()}
+    table = pd.DataFrame(
+        [
+            {
+                "when": e.accessed_at,
+                "who": people.get(e.person_id, "unknown") if e.person_id else "unknown",
+                "recording": e.recording_id,
+                "request": f"{e.method} {e.range_header or ''}".strip(),
+                "status": e.status_code,
+            }
+            for e in entries
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button("Download the access log (CSV)", table.to_csv(index=False), "recording-access-log.csv",
+                       mime="text/csv", icon=":material/download:")
+
+
+def render() -> None:
+    svc = services()
+    current_rater(svc)
+    demo_banner(svc)
+    show_rubric_problems(svc)
+    st.title("Recordings")
+    st.subheader("Add recordings", divider="gray")
+    _ingest_folder(svc)
+    st.subheader("Conversions", divider="gray")
+    _jobs(svc)
+    st.subheader("Missing files", divider="gray")
+    _missing(svc)
+    st.subheader("Access log", divider="gray")
+    st.caption("Every request for a recording: who, which, when, and whether it was allowed (200/206) or refused (403).")
+    _access_log(svc)
