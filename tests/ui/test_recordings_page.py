@@ -1,0 +1,52 @@
+"""The Recordings page: ingest from the recordings folder, conversions, missing files, access log."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.ui.conftest import AppEnv
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _no_exception(at) -> None:  # type: ignore[no-untyped-def]
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def test_the_recordings_page_ingests_the_folder_and_reports_each_file(app_env: AppEnv, open_page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    shutil.copy(REPO / "sample_sessions" / "tf01-s03-problem-solving.mp4", folder / "moved-copy.mp4")
+    (folder / "notes.mp4").write_text("this is not a video")
+    app_env.set("SESSION_RATER_RECORDINGS_DIR", folder)
+    at = open_page("recordings")
+    _no_exception(at)
+    assert [t.value for t in at.title] == ["Recordings"]
+    button = next(b for b in at.button if b.label == "Ingest the recordings folder")
+    button.click().run()
+    _no_exception(at)
+    text = " ".join(str(getattr(e, "value", "")) for e in at.main)
+    # The copy of a demo clip is recognised by its fingerprint (not added twice) ...
+    assert "moved-copy.mp4" in text
+    # ... and the fake video is reported on its own line, with what is wrong.
+    errors = " ".join(e.value for e in at.error)
+    assert "notes.mp4" in errors
+    assert len(app_env.services.store.list_recordings()) == 6
+
+
+def test_a_recording_whose_file_disappeared_is_listed_with_where_it_was_expected(
+    app_env: AppEnv, open_page, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    clips = tmp_path / "clips"
+    shutil.copytree(REPO / "sample_sessions", clips)
+    svc = app_env.services
+    recording = svc.store.list_recordings()[0]
+    moved = clips / Path(recording.file_path).name
+    svc.media.set_served_file(recording.id, moved)
+    moved.unlink()
+    at = open_page("recordings")
+    _no_exception(at)
+    assert any("missing on disk" in w.value for w in at.warning)
+    table = next(df.value for df in at.dataframe if "expected at" in df.value.columns)
+    assert str(moved) in set(table["expected at"])
