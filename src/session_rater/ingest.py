@@ -174,7 +174,7 @@ def recording_thumbnails(
     if not generate:  # a page: never hash or run ffmpeg here
         if playback.content_hash is None:
             return []
-        return cached_thumbnail_strip(playback.content_hash, data_dir=settings.data_dir) or []
+        return cached_thumbnail_strip(playback.content_hash, data_dir=settings.data_dir, count=None, width=None) or []
     key = playback.content_hash or content_hash(playback.path)
     return thumbnail_strip(playback.path, key, data_dir=settings.data_dir)
 

@@ -50,3 +50,18 @@ def test_a_recording_whose_file_disappeared_is_listed_with_where_it_was_expected
     assert any("missing on disk" in w.value for w in at.warning)
     table = next(df.value for df in at.dataframe if "expected at" in df.value.columns)
     assert str(moved) in set(table["expected at"])
+
+
+def test_demo_sessions_show_a_thumbnail_in_the_list_and_a_timeline_under_the_player(app_env: AppEnv, open_page) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.test_pages import player_data
+
+    at = open_page()
+    _no_exception(at)
+    table = at.dataframe[0].value
+    assert table["thumbnail"].str.startswith("data:image/").all()
+    recording = app_env.recording("tf01-s03-problem-solving.mp4")
+    at = open_page("rate", recording=recording, tutor=app_env.person("Priya Nair"), rater=app_env.person("Dev Sharma"))
+    _no_exception(at)
+    strip = player_data(at)["thumbnails"]  # type: ignore[index]
+    assert len(strip) >= 10 and all(t["src"].startswith("data:image/jpeg;base64,") for t in strip)
+    assert [t["t"] for t in strip] == sorted(t["t"] for t in strip)

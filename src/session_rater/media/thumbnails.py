@@ -68,9 +68,9 @@ def thumbnails_dir(data_dir: Path | str, content_hash: str) -> Path:
 
 
 def cached_thumbnail_strip(
-    content_hash: str, *, data_dir: Path | str, count: int = DEFAULT_COUNT, width: int = DEFAULT_WIDTH
+    content_hash: str, *, data_dir: Path | str, count: int | None = DEFAULT_COUNT, width: int | None = DEFAULT_WIDTH
 ) -> list[Thumbnail] | None:
-    """The strip made earlier for ``content_hash`` (same count and width), or None.
+    """The strip made earlier for ``content_hash`` (same count and width; None: any), or None.
     Never runs ffmpeg: safe to call from a page."""
     folder = thumbnails_dir(data_dir, content_hash)
     try:
@@ -80,8 +80,8 @@ def cached_thumbnail_strip(
     if (
         not isinstance(manifest, dict)
         or manifest.get("version") != _FORMAT_VERSION
-        or manifest.get("requested") != count
-        or manifest.get("width") != width
+        or (count is not None and manifest.get("requested") != count)
+        or (width is not None and manifest.get("width") != width)
     ):
         return None
     try:
