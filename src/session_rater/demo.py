@@ -159,7 +159,7 @@ def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Servi
                         moment = float(round(rng.uniform(1, 24), 1))
                     store.save_item(rating.id, item, score=score, evidence=note, moment_seconds=moment)
                 if submit:
-                    store.submit_rating(rating.id)
+                    store.submit_rating(rating.id, confirm_uniform=True)  # the straight-liner confirms
     return DemoSummary(people=len(people), recordings=len(entries), ratings=n_ratings)
 
 

@@ -16,7 +16,9 @@ Anything else is a bug and is allowed to propagate.
     │   └── ConversionCancelled   a conversion was cancelled (nothing half-written is kept)
     ├── ScoreError                a score is not on the rubric's scale, or not a number
     ├── RatingError               a rating cannot be changed in the way asked
-    │   └── RatingLockedError     the rating is submitted (read-only)
+    │   ├── RatingLockedError     the rating is submitted (read-only)
+    │   ├── StaleEditError        the item was saved elsewhere after this page showed it
+    │   └── UniformScoresError    every item has the same score: confirm before submitting
     ├── IncompleteRatingError     submit asked for while items are still unscored
     ├── SamplingError             a sample draw cannot be saved as it stands
     └── NotFoundError             a session, person or rating id does not exist
@@ -91,6 +93,14 @@ class RatingError(SessionRaterError):
 
 class RatingLockedError(RatingError):
     """The rating has been submitted and is read-only."""
+
+
+class StaleEditError(RatingError):
+    """The item was saved in another tab or by someone else after this page showed it."""
+
+
+class UniformScoresError(RatingError):
+    """Every item has the same score; submitting needs an explicit confirmation."""
 
 
 class IncompleteRatingError(RatingError):

@@ -98,7 +98,7 @@ def rate(store: Store, recording_id: int, rubric: Rubric) -> int:
     rating = store.start_rating(recording_id, recording.tutors[0].id, manager.id, Capacity.MONITORING, rubric)
     for item in rubric.items:
         store.save_item(rating.id, item.id, score=2, evidence="seen", moment_seconds=1.5)
-    return store.submit_rating(rating.id).id
+    return store.submit_rating(rating.id, confirm_uniform=True).id
 
 
 # -- a batch with bad files -----------------------------------------------------------------

@@ -78,7 +78,7 @@ def _rate(store: Store, rubric: Rubric, recording_id: int, rater_id: int, capaci
         if submit:
             for item in rubric.items:
                 store.save_item(rating.id, item.id, score=rubric.minimum)
-            store.submit_rating(rating.id)
+            store.submit_rating(rating.id, confirm_uniform=True)
 
 
 # --------------------------------------------------------------------------------------------

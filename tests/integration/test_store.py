@@ -19,6 +19,8 @@ from session_rater.errors import (
     RatingLockedError,
     RubricError,
     ScoreError,
+    StaleEditError,
+    UniformScoresError,
 )
 
 
@@ -121,7 +123,7 @@ def test_submit_needs_every_item_scored_or_na_and_names_the_missing_ones(store: 
         store.submit_rating(rating.id)
     assert store.get_rating(rating.id).status is RatingStatus.DRAFT
     store.save_item(rating.id, think_first.items[-1].id, not_applicable=True)
-    submitted = store.submit_rating(rating.id)
+    submitted = store.submit_rating(rating.id, confirm_uniform=True)
     assert submitted.status is RatingStatus.SUBMITTED and submitted.submitted_at is not None
 
 
@@ -130,7 +132,7 @@ def test_a_submitted_rating_is_read_only(store: Store, think_first: Rubric) -> N
     rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
     for item in think_first.items:
         store.save_item(rating.id, item.id, score=1)
-    store.submit_rating(rating.id)
+    store.submit_rating(rating.id, confirm_uniform=True)
     with pytest.raises(RatingLockedError):
         store.save_item(rating.id, think_first.items[0].id, score=3)
     with pytest.raises(RatingLockedError):
@@ -162,7 +164,7 @@ def test_score_records_hold_submitted_scores_only_with_na_as_none(store: Store, 
     for item in think_first.items:
         store.save_item(done.id, item.id, score=2)
     store.save_item(done.id, think_first.items[0].id, not_applicable=True)
-    store.submit_rating(done.id)
+    store.submit_rating(done.id, confirm_uniform=True)
     draft = store.start_rating(recording_id, t1, t1, Capacity.SELF_ASSESSMENT, think_first)
     store.save_item(draft.id, think_first.items[0].id, score=3)
     records = store.score_records()
@@ -208,3 +210,67 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:
     with store.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def _submitted(store: Store, think_first: Rubric) -> tuple[int, int, int, int]:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    for k, item in enumerate(think_first.items):
+        store.save_item(rating.id, item.id, score=k % 3)
+    store.submit_rating(rating.id)
+    return rating.id, recording_id, t1, tm
+
+
+def test_a_form_with_every_item_the_same_needs_confirmation_which_is_recorded(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    for item in think_first.items:
+        store.save_item(rating.id, item.id, score=3)
+    with pytest.raises(UniformScoresError, match="same score"):
+        store.submit_rating(rating.id)
+    assert store.get_rating(rating.id).status is RatingStatus.DRAFT
+    assert store.submit_rating(rating.id, confirm_uniform=True).confirmed_uniform
+
+
+def test_a_correction_is_a_new_version_with_a_reason_and_earlier_versions_are_kept(store: Store, think_first: Rubric) -> None:
+    rating_id, recording_id, t1, tm = _submitted(store, think_first)
+    with pytest.raises(RatingError, match="needs a reason"):
+        store.correct_rating(rating_id, "  ")
+    correction = store.correct_rating(rating_id, "Scored the wrong tutor on item 1", actor_id=tm)
+    assert (correction.version, correction.supersedes_id, correction.status) == (2, rating_id, RatingStatus.DRAFT)
+    first = think_first.items[0].id
+    store.save_item(correction.id, first, score=3)
+    # Until the correction is submitted, the first version is what counts.
+    assert {r.id for r in store.ratings_of_recording(recording_id)} == {rating_id}
+    store.submit_rating(correction.id)
+    assert {r.id for r in store.ratings_of_recording(recording_id)} == {correction.id}
+    history = store.rating_history(correction.id)
+    assert [(r.version, r.is_current) for r in history] == [(1, False), (2, True)]
+    assert history[0].scores[first].score == 0 and history[1].scores[first].score == 3
+    assert store.find_rating(recording_id, t1, tm, Capacity.MONITORING).id == correction.id  # type: ignore[union-attr]
+    with pytest.raises(RatingError, match="correct that one"):
+        store.correct_rating(rating_id, "again")
+
+
+def test_a_stale_edit_of_the_same_item_is_refused_and_nothing_is_lost(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    item = think_first.items[0].id
+    tab_a = store.save_item(rating.id, item, score=1, expected_revision=0)
+    store.save_item(rating.id, item, score=2, expected_revision=tab_a.revision)  # tab A again
+    with pytest.raises(StaleEditError, match="another tab"):
+        store.save_item(rating.id, item, score=3, expected_revision=tab_a.revision)  # tab B, opened before
+    assert store.get_rating(rating.id).scores[item].score == 2
+
+
+def test_every_change_is_in_the_audit_log_with_before_and_after(store: Store, think_first: Rubric) -> None:
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    item = think_first.items[0].id
+    store.save_item(rating.id, item, score=1, actor_id=tm)
+    store.save_item(rating.id, item, score=1, actor_id=tm)  # no change, no entry
+    store.save_item(rating.id, item, evidence="Clear recap", actor_id=tm)
+    entries = list(reversed(store.audit_entries(rating_id=rating.id)))
+    assert [(e.entity, e.action) for e in entries] == [("rating", "create"), ("item_score", "create"), ("item_score", "update")]
+    assert entries[1].after["score"] == 1 and entries[1].actor_id == tm  # type: ignore[index]
+    assert (entries[2].before["evidence"], entries[2].after["evidence"]) == ("", "Clear recap")  # type: ignore[index]

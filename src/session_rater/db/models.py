@@ -25,6 +25,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -132,7 +134,13 @@ class RubricVersion(Base):
 
 
 class Rating(Base):
-    """One rater's form for one (recording, tutor) in one capacity."""
+    """One version of one rater's form for one (recording, tutor) in one capacity.
+
+    Version 1 is the rating as first made. Once submitted it is read-only; a correction is a
+    new version (``supersedes_id`` the one before, ``correction_reason`` why) and every earlier
+    version is kept. ``is_current`` marks the version that counts: the newest submitted one
+    (a correction in progress does not count until it is submitted).
+    """
 
     __tablename__ = "ratings"
 
@@ -148,6 +156,12 @@ class Rating(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    is_blind: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    confirmed_uniform: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     scores: Mapped[list[ItemScore]] = relationship(
         back_populates="rating", cascade="all, delete-orphan", lazy="selectin"
@@ -159,7 +173,12 @@ class Rating(Base):
             ["rubric_versions.rubric_id", "rubric_versions.version"],
             name="fk_ratings_rubric_versions",
         ),
-        UniqueConstraint("recording_id", "tutor_id", "rater_id", "capacity"),
+        UniqueConstraint("recording_id", "tutor_id", "rater_id", "capacity", "version"),
+        CheckConstraint("(version = 1) = (supersedes_id IS NULL)", name="versions_chain"),
+        CheckConstraint(
+            "version = 1 OR (correction_reason IS NOT NULL AND correction_reason <> '')",
+            name="correction_has_reason",
+        ),
         CheckConstraint(
             "capacity IN ('self_assessment', 'monitoring', 'external', 'benchmark')",
             name="capacity_known",
@@ -184,6 +203,7 @@ class ItemScore(Base):
     evidence: Mapped[str] = mapped_column(Text, default="")
     moment_seconds: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # +1 on every save
 
     rating: Mapped[Rating] = relationship(back_populates="scores")
 
@@ -196,5 +216,5 @@ class ItemScore(Base):
 
 # Tables of other concepts live in their own modules on the same metadata; importing them
 # here makes Base.metadata (and so Alembic) complete whichever module is imported first.
-from session_rater.db import media_models, sampling_models  # noqa: E402,F401
+from session_rater.db import audit_models, media_models, sampling_models  # noqa: E402,F401
 

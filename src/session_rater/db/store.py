@@ -13,11 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from session_rater.db import models as m
+from session_rater.db.audit_models import AuditEntry
 from session_rater.db.engine import make_sessionmaker
 from session_rater.domain.model import Capacity, RatingStatus, Role, ScoreRecord
 from session_rater.domain.rubric import Rubric
@@ -28,6 +29,8 @@ from session_rater.errors import (
     RatingLockedError,
     RubricError,
     ScoreError,
+    StaleEditError,
+    UniformScoresError,
 )
 from session_rater.io.rubric_files import parse_rubric, rubric_fingerprint, rubric_to_dict
 
@@ -97,10 +100,24 @@ class ItemScoreView:
     not_applicable: bool
     evidence: str
     moment_seconds: float | None
+    revision: int = 0  # how many times it has been saved: detects a stale edit
 
     @property
     def is_answered(self) -> bool:
         return self.score is not None or self.not_applicable
+
+
+@dataclass(frozen=True)
+class AuditView:
+    id: int
+    at: dt.datetime
+    actor_id: int | None
+    entity: str
+    entity_id: int
+    rating_id: int | None
+    action: str
+    before: dict | None  # type: ignore[type-arg]
+    after: dict | None  # type: ignore[type-arg]
 
 
 @dataclass(frozen=True)
@@ -118,6 +135,12 @@ class RatingView:
     submitted_at: dt.datetime | None
     is_demo: bool
     scores: dict[str, ItemScoreView] = field(default_factory=dict)
+    version: int = 1
+    supersedes_id: int | None = None
+    correction_reason: str | None = None
+    is_current: bool = True
+    is_blind: bool = True
+    confirmed_uniform: bool = False
 
     @property
     def is_submitted(self) -> bool:
@@ -160,11 +183,31 @@ def _rating_view(r: m.Rating) -> RatingView:
         updated_at=r.updated_at,
         submitted_at=r.submitted_at,
         is_demo=r.is_demo,
-        scores={
-            s.item_id: ItemScoreView(s.item_id, s.score, s.not_applicable, s.evidence, s.moment_seconds)
-            for s in r.scores
-        },
+        scores={s.item_id: _score_view(s) for s in r.scores},
+        version=r.version,
+        supersedes_id=r.supersedes_id,
+        correction_reason=r.correction_reason,
+        is_current=r.is_current,
+        is_blind=r.is_blind,
+        confirmed_uniform=r.confirmed_uniform,
     )
+
+
+def _score_view(s: m.ItemScore) -> ItemScoreView:
+    return ItemScoreView(s.item_id, s.score, s.not_applicable, s.evidence, s.moment_seconds, s.revision)
+
+
+def _score_state(s: m.ItemScore | None) -> dict[str, object] | None:
+    if s is None:
+        return None
+    return {"item_id": s.item_id, "score": s.score, "not_applicable": s.not_applicable,
+            "evidence": s.evidence, "moment_seconds": s.moment_seconds}
+
+
+def _audit(session: Session, actor_id: int | None, entity: str, entity_id: int, rating_id: int,
+           action: str, before: dict | None, after: dict | None) -> None:  # type: ignore[type-arg]
+    session.add(AuditEntry(actor_id=actor_id, entity=entity, entity_id=entity_id, rating_id=rating_id,
+                           action=action, before=before, after=after))
 
 
 _WHAT = {m.Person: "person", m.Recording: "recorded session", m.Rating: "rating"}
@@ -176,6 +219,13 @@ def _get(session: Session, model: type[m.Base], key: int, *, for_update: bool = 
     if row is None:
         raise NotFoundError(f"There is no {_WHAT[model]} with id {key}.")
     return row
+
+
+def _same_form(rating: m.Rating) -> tuple:  # type: ignore[type-arg]
+    """Conditions selecting every version of ``rating``'s form."""
+    tutor = m.Rating.tutor_id.is_(None) if rating.tutor_id is None else m.Rating.tutor_id == rating.tutor_id
+    return (m.Rating.recording_id == rating.recording_id, tutor, m.Rating.rater_id == rating.rater_id,
+            m.Rating.capacity == rating.capacity)
 
 
 def validate_score(rubric: Rubric, item_id: str, score: object) -> int:
@@ -259,6 +309,7 @@ class Store:
         with self._sessions() as s:
             rows = s.execute(
                 select(m.Rating.recording_id, m.Rating.capacity, m.Rating.status, func.count())
+                .where((m.Rating.is_current.is_(True)) | (m.Rating.status == RatingStatus.DRAFT.value))
                 .group_by(m.Rating.recording_id, m.Rating.capacity, m.Rating.status)
             ).all()
         counts: dict[int, dict[tuple[str, str], int]] = {}
@@ -317,16 +368,21 @@ class Store:
     # -- ratings --------------------------------------------------------------------------
     def _rating_query(self, recording_id: int, tutor_id: int | None, rater_id: int, capacity: Capacity):  # type: ignore[no-untyped-def]
         tutor_clause = m.Rating.tutor_id.is_(None) if tutor_id is None else m.Rating.tutor_id == tutor_id
-        return select(m.Rating).where(
-            m.Rating.recording_id == recording_id,
-            tutor_clause,
-            m.Rating.rater_id == rater_id,
-            m.Rating.capacity == capacity.value,
+        return (
+            select(m.Rating)
+            .where(
+                m.Rating.recording_id == recording_id,
+                tutor_clause,
+                m.Rating.rater_id == rater_id,
+                m.Rating.capacity == capacity.value,
+            )
+            .order_by(m.Rating.version.desc())
         )
 
     def find_rating(
         self, recording_id: int, tutor_id: int | None, rater_id: int, capacity: Capacity
     ) -> RatingView | None:
+        """The rater's newest version (a correction in progress, or the rating that counts)."""
         with self._sessions() as s:
             rating = s.scalars(self._rating_query(recording_id, tutor_id, rater_id, capacity)).first()
             return None if rating is None else _rating_view(rating)
@@ -361,6 +417,9 @@ class Store:
                 )
                 s.add(rating)
                 s.flush()
+                _audit(s, rater_id, "rating", rating.id, rating.id, "create", None,
+                       {"recording_id": recording_id, "tutor_id": tutor_id, "capacity": capacity.value,
+                        "rubric": f"{rubric.id} v{rubric.version}"})
                 return _rating_view(rating)
         except IntegrityError:  # another tab or process created it first
             found = self.find_rating(recording_id, tutor_id, rater_id, capacity)
@@ -381,10 +440,15 @@ class Store:
         not_applicable: bool | _Unset = UNSET,
         evidence: str | _Unset = UNSET,
         moment_seconds: float | None | _Unset = UNSET,
+        expected_revision: int | None = None,
+        actor_id: int | None = None,
     ) -> ItemScoreView:
         """Save what the rater entered for one item, at once. Only the fields given change.
 
         ``score=None`` clears the score; ``not_applicable=True`` clears the score and marks N/A.
+        ``expected_revision`` is the item's revision the rater's page showed: if the item has
+        been saved since (another tab, another person), nothing is saved and
+        :class:`StaleEditError` says so. Every change is written to the audit log.
         """
         now = m.utcnow()
         for attempt in (1, 2):
@@ -393,7 +457,8 @@ class Store:
                     rating = _get(s, m.Rating, rating_id, for_update=True)
                     if rating.status == RatingStatus.SUBMITTED.value:
                         raise RatingLockedError(
-                            "This rating was submitted and is read-only; nothing was changed."
+                            "This rating was submitted and is read-only; nothing was changed. "
+                            "To change it, make a correction (with a reason)."
                         )
                     rubric = self.rubric_version(rating.rubric_id, rating.rubric_version, session=s)
                     if item_id not in {i.id for i in rubric.items}:
@@ -403,8 +468,17 @@ class Store:
                     row = s.scalars(
                         select(m.ItemScore).where(m.ItemScore.rating_id == rating_id, m.ItemScore.item_id == item_id)
                     ).first()
+                    current_revision = row.revision if row is not None else 0
+                    if expected_revision is not None and expected_revision != current_revision:
+                        raise StaleEditError(
+                            f"“{rubric.item(item_id).title}” was changed in another tab or by someone else after "
+                            "you opened this form, so your change was not saved. The saved value is shown now; "
+                            "enter yours again if it should replace it."
+                        )
+                    before = _score_state(row)
                     if row is None:
-                        row = m.ItemScore(rating_id=rating_id, item_id=item_id, evidence="", not_applicable=False)
+                        row = m.ItemScore(rating_id=rating_id, item_id=item_id, evidence="", not_applicable=False,
+                                          revision=0)
                         s.add(row)
                     if not isinstance(score, _Unset):
                         row.score = None if score is None else validate_score(rubric, item_id, score)
@@ -424,17 +498,27 @@ class Store:
                         if moment_seconds is not None and (moment_seconds != moment_seconds or moment_seconds < 0):
                             raise ScoreError(f"A moment in the recording must be 0 s or later, not {moment_seconds!r}.")
                         row.moment_seconds = moment_seconds
-                    row.updated_at = now
-                    rating.updated_at = now
-                    s.flush()
-                    return ItemScoreView(row.item_id, row.score, row.not_applicable, row.evidence, row.moment_seconds)
+                    after = _score_state(row)
+                    if after != before:
+                        row.revision = current_revision + 1
+                        row.updated_at = now
+                        rating.updated_at = now
+                        s.flush()
+                        _audit(s, actor_id, "item_score", row.id, rating_id,
+                               "create" if before is None else "update", before, after)
+                    return _score_view(row)
             except IntegrityError:
                 if attempt == 2:  # the other writer's row exists now: the retry updates it
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def submit_rating(self, rating_id: int) -> RatingView:
-        """Lock the rating. Every item must be scored or marked N/A."""
+    def submit_rating(self, rating_id: int, *, confirm_uniform: bool = False, actor_id: int | None = None) -> RatingView:
+        """Lock the rating. Every item must be scored or marked N/A.
+
+        A form that gives every item the same score is accepted only with ``confirm_uniform``
+        (the audit found tutors "did not assess each performance criterion independently");
+        the confirmation is recorded. Submitting a correction makes it the version that counts.
+        """
         with self._sessions.begin() as s:
             rating = _get(s, m.Rating, rating_id, for_update=True)
             if rating.status == RatingStatus.SUBMITTED.value:
@@ -447,23 +531,91 @@ class Store:
                     f"{len(missing)} item(s) still need a score or N/A before you can submit: "
                     + ", ".join(missing)
                 )
+            scored = {sc.score for sc in rating.scores if sc.score is not None}
+            uniform = len(scored) == 1 and sum(sc.score is not None for sc in rating.scores) > 1
+            if uniform and not confirm_uniform:
+                raise UniformScoresError(
+                    f"Every scored item has the same score ({scored.pop()}). Check that you assessed each item "
+                    "on its own evidence, then confirm to submit."
+                )
             now = m.utcnow()
             rating.status = RatingStatus.SUBMITTED.value
             rating.submitted_at = now
             rating.updated_at = now
+            rating.confirmed_uniform = uniform
+            if rating.supersedes_id is not None:
+                for older in s.scalars(select(m.Rating).where(*_same_form(rating), m.Rating.id != rating.id)):
+                    older.is_current = False
+                rating.is_current = True
             s.flush()
+            _audit(s, actor_id, "rating", rating.id, rating.id, "submit", {"status": "draft"},
+                   {"status": "submitted", "version": rating.version, "confirmed_uniform": uniform})
             return _rating_view(rating)
+
+    def correct_rating(self, rating_id: int, reason: str, *, actor_id: int | None = None) -> RatingView:
+        """Start a correction of a submitted rating: a new draft version with the same scores,
+        which the rater edits and submits. Earlier versions are kept; the reason is required."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise RatingError("A correction needs a reason (what was wrong, and why it is being changed); nothing was changed.")
+        with self._sessions.begin() as s:
+            old = _get(s, m.Rating, rating_id, for_update=True)
+            newest = s.scalars(select(m.Rating).where(*_same_form(old)).order_by(m.Rating.version.desc())).first()
+            if newest is not None and newest.id != old.id:
+                raise RatingError(
+                    f"Version {newest.version} of this rating already exists; correct that one instead. Nothing was changed."
+                )
+            if old.status != RatingStatus.SUBMITTED.value:
+                raise RatingError("Only a submitted rating is corrected; this one is still a draft, so edit it directly.")
+            new = m.Rating(
+                recording_id=old.recording_id, tutor_id=old.tutor_id, rater_id=old.rater_id,
+                rubric_id=old.rubric_id, rubric_version=old.rubric_version, capacity=old.capacity,
+                status=RatingStatus.DRAFT.value, is_demo=old.is_demo, version=old.version + 1,
+                supersedes_id=old.id, correction_reason=reason, is_current=False, is_blind=old.is_blind,
+            )
+            new.scores = [
+                m.ItemScore(item_id=sc.item_id, score=sc.score, not_applicable=sc.not_applicable,
+                            evidence=sc.evidence, moment_seconds=sc.moment_seconds, revision=0)
+                for sc in old.scores
+            ]
+            s.add(new)
+            s.flush()
+            _audit(s, actor_id, "rating", new.id, new.id, "correct", {"version": old.version, "rating_id": old.id},
+                   {"version": new.version, "reason": reason})
+            return _rating_view(new)
+
+    def rating_history(self, rating_id: int) -> list[RatingView]:
+        """Every version of the form ``rating_id`` belongs to, oldest first (for administrators)."""
+        with self._sessions() as s:
+            rating = _get(s, m.Rating, rating_id)
+            rows = s.scalars(select(m.Rating).where(*_same_form(rating)).order_by(m.Rating.version))
+            return [_rating_view(r) for r in rows]
+
+    def audit_entries(self, *, rating_id: int | None = None, limit: int = 1000) -> list[AuditView]:
+        """The newest audit entries first."""
+        with self._sessions() as s:
+            query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+            if rating_id is not None:
+                query = query.where(AuditEntry.rating_id == rating_id)
+            return [
+                AuditView(e.id, e.at, e.actor_id, e.entity, e.entity_id, e.rating_id, e.action, e.before, e.after)
+                for e in s.scalars(query)
+            ]
 
     def ratings_of_recording(self, recording_id: int, *, submitted_only: bool = True) -> list[RatingView]:
         with self._sessions() as s:
             query = select(m.Rating).where(m.Rating.recording_id == recording_id).order_by(m.Rating.id)
-            if submitted_only:
-                query = query.where(m.Rating.status == RatingStatus.SUBMITTED.value)
+            if submitted_only:  # the version that counts of each form
+                query = query.where(m.Rating.status == RatingStatus.SUBMITTED.value, m.Rating.is_current.is_(True))
             return [_rating_view(r) for r in s.scalars(query).unique()]
 
     def submitted_ratings(self, rubric_id: str | None = None) -> list[RatingView]:
         with self._sessions() as s:
-            query = select(m.Rating).where(m.Rating.status == RatingStatus.SUBMITTED.value).order_by(m.Rating.id)
+            query = (
+                select(m.Rating)
+                .where(m.Rating.status == RatingStatus.SUBMITTED.value, m.Rating.is_current.is_(True))
+                .order_by(m.Rating.id)
+            )
             if rubric_id is not None:
                 query = query.where(m.Rating.rubric_id == rubric_id)
             return [_rating_view(r) for r in s.scalars(query).unique()]
@@ -509,7 +661,9 @@ class Store:
                     "so the demo data was left in place. Export them first (session-rater export)."
                 )
             demo_ratings = select(m.Rating.id).where(m.Rating.is_demo.is_(True))
+            s.execute(delete(AuditEntry).where(AuditEntry.rating_id.in_(demo_ratings)))
             s.execute(delete(m.ItemScore).where(m.ItemScore.rating_id.in_(demo_ratings)))
+            s.execute(update(m.Rating).where(m.Rating.is_demo.is_(True)).values(supersedes_id=None, version=1))
             s.execute(delete(m.Rating).where(m.Rating.is_demo.is_(True)))
             s.execute(delete(m.RecordingTutor).where(m.RecordingTutor.recording_id.in_(demo_recordings)))
             s.execute(delete(m.Recording).where(m.Recording.is_demo.is_(True)))

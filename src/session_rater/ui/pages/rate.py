@@ -16,7 +16,7 @@ import streamlit as st
 from session_rater.db.store import PersonView, RecordingView
 from session_rater.domain.model import Capacity, format_moment, parse_moment
 from session_rater.domain.rubric import RatedUnit, Rubric
-from session_rater.errors import RecordingMissingError, SessionRaterError
+from session_rater.errors import RecordingMissingError, SessionRaterError, StaleEditError
 from session_rater.services import Services
 from session_rater.ui.state import (
     current_rater,
@@ -135,18 +135,44 @@ def _save(svc: Services, ctx: FormContext, item_id: str, field: str) -> None:
             return
     try:
         rating = svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
-        svc.store.save_item(rating.id, item_id, **change)
+        saved = svc.store.save_item(
+            rating.id, item_id, **change,
+            expected_revision=st.session_state.get(ctx.key(item_id, "rev")), actor_id=ctx.rater_id,
+        )
+        st.session_state[ctx.key(item_id, "rev")] = saved.revision
+    except StaleEditError as exc:
+        _forget_item(ctx, item_id)  # show what is saved now
+        st.session_state[ERROR_KEY] = (item_id, str(exc))
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (item_id, str(exc))
+
+
+def _forget_item(ctx: FormContext, item_id: str) -> None:
+    """Drop the item's widget state so the next run shows what the database holds."""
+    for field in ("score", "evidence", "moment", "rev"):
+        st.session_state.pop(ctx.key(item_id, field), None)
 
 
 def _submit(svc: Services, ctx: FormContext) -> None:
     st.session_state.pop(ERROR_KEY, None)
     try:
         rating = svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
-        svc.store.submit_rating(rating.id)
+        svc.store.submit_rating(
+            rating.id, confirm_uniform=bool(st.session_state.get(f"{ctx.prefix}:uniform")), actor_id=ctx.rater_id
+        )
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (None, str(exc))
+
+
+def _correct(svc: Services, ctx: FormContext, rating_id: int) -> None:
+    st.session_state.pop(ERROR_KEY, None)
+    try:
+        svc.store.correct_rating(rating_id, st.session_state.get(f"{ctx.prefix}:reason", ""), actor_id=ctx.rater_id)
+    except SessionRaterError as exc:
+        st.session_state[ERROR_KEY] = (None, str(exc))
+        return
+    for item in ctx.rubric.items:
+        _forget_item(ctx, item.id)
 
 
 def _initial(key: str, value: object) -> None:
@@ -165,11 +191,12 @@ def _store_stamp(svc: Services, ctx: FormContext, seconds: float, item_id: str |
         return
     try:
         rating = svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
-        svc.store.save_item(rating.id, item_id, moment_seconds=round(seconds, 1))
+        saved = svc.store.save_item(rating.id, item_id, moment_seconds=round(seconds, 1), actor_id=ctx.rater_id)
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (item_id, str(exc))
         return
     st.session_state[ctx.key(item_id, "moment")] = format_moment(seconds)
+    st.session_state[ctx.key(item_id, "rev")] = saved.revision
     st.session_state[FLASH_KEY] = (
         f"Moment {format_moment(seconds)} added to “{ctx.rubric.item(item_id).title}”. "
         "Write what you saw in its evidence note."
@@ -251,11 +278,19 @@ def _form(svc: Services, ctx: FormContext) -> None:
     head = st.container()
     if FLASH_KEY in st.session_state:
         st.toast(st.session_state.pop(FLASH_KEY), icon=":material/schedule:")
+    if rating is not None and rating.version > 1:
+        head.info(f"Version {rating.version}, a correction: {rating.correction_reason}", icon=":material/history:")
     if locked:
         head.success(
             f"Submitted {rating.submitted_at:%d/%m/%Y %H:%M} and read-only. "  # type: ignore[union-attr]
             f"{ctx.capacity.label} on {rubric.title} v{rubric.version}."
         )
+        with head.expander("Correct this rating"):
+            st.caption("A correction is a new version: this one is kept, and the reason is recorded.")
+            st.text_area("Reason for the correction", key=f"{ctx.prefix}:reason",
+                         placeholder="e.g. I scored the wrong tutor on two items")
+            st.button("Start a correction", on_click=_correct, args=(svc, ctx, rating.id),  # type: ignore[union-attr]
+                      icon=":material/edit:")
     else:
         head.progress(answered / total, text=f"{answered} of {total} items scored or N/A · saved as you go")
     options = _score_options(rubric)
@@ -271,7 +306,12 @@ def _form(svc: Services, ctx: FormContext) -> None:
             for item in section.items:
                 saved = scores.get(item.id)
                 current = NA if saved and saved.not_applicable else (saved.score if saved else None)
-                # Widgets start from what is saved; after that their state is the rater's.
+                # Widgets start from what is saved; after that their state is the rater's, unless the
+                # item was saved elsewhere (another tab or person) since this page last saw it.
+                revision = saved.revision if saved else 0
+                if st.session_state.get(ctx.key(item.id, "rev"), revision) != revision:
+                    _forget_item(ctx, item.id)
+                st.session_state[ctx.key(item.id, "rev")] = revision
                 _initial(ctx.key(item.id, "score"), current)
                 _initial(ctx.key(item.id, "evidence"), saved.evidence if saved else "")
                 _initial(ctx.key(item.id, "moment"), format_moment(saved.moment_seconds) if saved else "")
@@ -317,11 +357,19 @@ def _form(svc: Services, ctx: FormContext) -> None:
                         st.error(error[1])
     if error and error[0] is None:
         st.error(error[1])
+    scored = [sc.score for sc in scores.values() if sc.score is not None]
+    uniform = len(scored) > 1 and len(set(scored)) == 1
+    if not locked and uniform and answered == total:
+        st.warning(
+            f"Every scored item has the same score ({scored[0]}). The inspectorate found raters who did not "
+            "assess each criterion independently: check each item against its descriptors before submitting."
+        )
+        st.checkbox("I assessed each item on its own evidence; submit these scores", key=f"{ctx.prefix}:uniform")
     if not locked:
         st.button(
             "Submit rating",
             type="primary",
-            disabled=answered < total,
+            disabled=answered < total or (uniform and not st.session_state.get(f"{ctx.prefix}:uniform")),
             on_click=_submit,
             args=(svc, ctx),
             help="Locks the rating. Every item needs a score or N/A first.",

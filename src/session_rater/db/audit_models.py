@@ -1,0 +1,24 @@
+"""The audit log: every change to a rating, who made it, when, and the values before and after."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from session_rater.db.models import Base, utcnow
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    entity: Mapped[str] = mapped_column(String(40))  # "rating" | "item_score"
+    entity_id: Mapped[int] = mapped_column(Integer)
+    rating_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the rating concerned, for filtering
+    action: Mapped[str] = mapped_column(String(40))  # "create" | "update" | "submit" | "correct"
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
