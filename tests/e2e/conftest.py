@@ -24,7 +24,6 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -127,19 +126,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def app_server(chromium_executable: Path, e2e_data_dir: Path) -> Iterator[AppServer]:
+def launch_app(data_dir: Path) -> AppServer:
+    """Start the app on a free port over ``data_dir`` and wait until it answers (fails the test
+    with the server's log if it does not). Stop it with :func:`stop_app`."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("STREAMLIT_")}
     env.update(
-        SESSION_RATER_DATA_DIR=str(e2e_data_dir),
+        SESSION_RATER_DATA_DIR=str(data_dir),
         SESSION_RATER_RECORDINGS_DIR=str(REPO / "sample_sessions"),
         SESSION_RATER_RUBRICS_DIR=str(REPO / "rubrics"),
         SESSION_RATER_DEMO="1",
         PYTHONUNBUFFERED="1",
     )
     env.pop("SESSION_RATER_SECRET", None)
-    log_path = e2e_data_dir / "server.log"
+    log_path = data_dir / f"server-{port}.log"
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -149,28 +149,37 @@ def app_server(chromium_executable: Path, e2e_data_dir: Path) -> Iterator[AppSer
         # Others edit the source while tests run: a file change must not rerun the app.
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    log: IO[bytes] = log_path.open("wb")
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    server = AppServer(f"http://127.0.0.1:{port}", e2e_data_dir, log_path, env, process)
+    with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    server = AppServer(f"http://127.0.0.1:{port}", data_dir, log_path, env, process)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not _healthy(server.url("/_stcore/health")):
+        if process.poll() is not None:
+            pytest.fail(f"The app exited with code {process.returncode} while starting.\n{server.log_tail()}", pytrace=False)
+        if time.monotonic() > deadline:
+            _stop(process)
+            pytest.fail(
+                f"The app did not answer {server.url('/_stcore/health')} within {STARTUP_TIMEOUT_S:.0f} s.\n"
+                f"{server.log_tail()}",
+                pytrace=False,
+            )
+        time.sleep(0.2)
+    return server
+
+
+def stop_app(server: AppServer) -> None:
+    _stop(server.process)
+
+
+@pytest.fixture(scope="session")
+def app_server(chromium_executable: Path, e2e_data_dir: Path) -> Iterator[AppServer]:
+    server = launch_app(e2e_data_dir)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _healthy(server.url("/_stcore/health")):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"The app exited with code {process.returncode} while starting.\n{server.log_tail()}",
-                    pytrace=False,
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"The app did not answer {server.url('/_stcore/health')} within {STARTUP_TIMEOUT_S:.0f} s.\n"
-                    f"{server.log_tail()}",
-                    pytrace=False,
-                )
-            time.sleep(0.2)
         yield server
     finally:
-        _stop(process)
-        log.close()
+        stop_app(server)
 
 
 @pytest.fixture(scope="session")
