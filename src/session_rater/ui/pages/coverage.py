@@ -26,6 +26,11 @@ GROUPINGS = {"area": "Area", "site": "Site", "treatment_manager": "Treatment man
 PERIODS = {"month": "Month", "quarter": "Quarter", "all": "All time"}
 BY_KEY, PERIOD_KEY, POLICY_KEY = "coverage:by", "coverage:period", "coverage:policy"
 MAX_CHART_LINES = 12
+DISPLAY_ORDER = (  # overdue work next to the target, then catch-up, audit and double rating
+    "recorded", "sampled", "rated", "target", "monitored_percent", "target_percent", "meets_target", "overdue",
+    "catch_up_recorded", "catch_up_sampled", "catch_up_rated", "catch_up_required", "catch_up_compliant",
+    "audit_sampled", "audit_rated", "double_rated",
+)  # fmt: skip
 SHORT = "#f8d7da"  # a figure short of its target
 
 
@@ -65,8 +70,8 @@ def column_definitions(by: str, t: Targets) -> dict[str, tuple[str, str]]:
             "site": ("Site", "Where the session was delivered."),
             "tutor": ("Tutor", "A tutor who delivered the session; a co-delivered session counts for each tutor."),
             "sampled": ("Sampled", "Of the regular sessions recorded, how many a draw picked for treatment manager monitoring."),
-            "rated": ("Monitored", "Of the sampled sessions, how many the assigned treatment manager has submitted a rating "
-                                   "for. A session counts as monitored only once the rating is submitted."),
+            "rated": ("Monitored", ("Of the sampled sessions, how many the assigned treatment manager has submitted a "
+                                    "rating for. A session counts as monitored only once the rating is submitted.")),
             "catch_up_sampled": ("Catch-up sampled", "Catch-up sessions drawn for monitoring (by the catch-up rule)."),
             "catch_up_rated": ("Catch-up monitored", "Of those, how many the assigned treatment manager has submitted."),
             "double_rated": ("Double rated", "Sessions whose second rater has also submitted, so agreement can be measured."),
@@ -134,14 +139,15 @@ def _headline(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentSta
         help=f"Catch-up sessions monitored (rating submitted), of those required: 1 in {t.catch_up_one_in} of "
         "each area's catch-up sessions, rounded up, summed over the areas.",
     )  # fmt: skip
-    c4.metric("Overdue ratings", int(total["overdue"].sum()), border=True,
+    c4.metric("Overdue ratings (all rules)", int(total["overdue"].sum()), border=True,
               help="Ratings assigned (first or second rater, any rule) not submitted and due before today.")  # fmt: skip
 
 
 def _chart(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus], today: dt.date, by: str,
            period: str, t: Targets, names: dict[int, str]) -> None:  # fmt: skip
     """Monitored % per period: all sessions, and each area, site or tutor; the target as a line."""
-    kwargs = dict(today=today, period=period, monitoring_percent=t.monitoring_percent, catch_up_one_in=t.catch_up_one_in)
+    kwargs = {"today": today, "period": period, "monitoring_percent": t.monitoring_percent,
+              "catch_up_one_in": t.catch_up_one_in}  # fmt: skip
     per_area = coverage_table(sessions, statuses, by="area", **kwargs)  # type: ignore[arg-type]
     overall = per_area.groupby("period", as_index=False)[["recorded", "sampled", "rated"]].sum()
     overall.insert(0, "line", "All sessions")
@@ -155,10 +161,10 @@ def _chart(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus
     data["monitored_percent"] = 100 * data["rated"] / data["recorded"]
     if data.empty:
         return
-    x = alt.X("period:O", title=PERIODS[period], sort="ascending")
+    x = alt.X("period:O", title=PERIODS[period], sort="ascending", axis=alt.Axis(labelAngle=0))
     line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=70)).encode(
         x=x,
-        y=alt.Y("monitored_percent:Q", title="Monitored (% of regular sessions recorded)",
+        y=alt.Y("monitored_percent:Q", title="Monitored %",
                 scale=alt.Scale(domain=[0, max(100.0, float(data["monitored_percent"].max()))])),
         color=alt.Color("line:N", title=GROUPINGS[by] if by != "treatment_manager" else None,
                         legend=alt.Legend(orient="top"), sort=["All sessions"]),
@@ -227,9 +233,9 @@ def render() -> None:
     names = {p.id: p.name for p in store.people()}
 
     left, right = st.columns([3, 2])
-    by = left.segmented_control("Group by", list(GROUPINGS), format_func=GROUPINGS.get, default="area",
+    by = left.segmented_control("Group by", list(GROUPINGS), format_func=lambda key: GROUPINGS[key], default="area",
                                 required=True, key=BY_KEY) or "area"  # fmt: skip
-    period_choice = right.segmented_control("Period", list(PERIODS), format_func=PERIODS.get, default="month",
+    period_choice = right.segmented_control("Period", list(PERIODS), format_func=lambda key: PERIODS[key], default="quarter",
                                             required=True, key=PERIOD_KEY) or "month"  # fmt: skip
     period = None if period_choice == "all" else period_choice
     targets = _pick_targets(catalog_error, in_force)
@@ -264,11 +270,13 @@ def render() -> None:
         styled = table.style.apply(_highlight, axis=None).format(
             {"monitored_percent": "{:.1f}%", "target_percent": "{:g}%"}, na_rep="–"
         )
+        keys = [by] + (["period"] if period else [])
         st.dataframe(
-            styled, hide_index=True, width="stretch",
+            styled, hide_index=True, width="stretch", placeholder="–",
+            column_order=[*keys, *(c for c in DISPLAY_ORDER if c in table.columns)],
             column_config={
                 c: (st.column_config.CheckboxColumn if c in {"meets_target", "catch_up_compliant"} else
-                    st.column_config.Column)(definitions[c][0], help=definitions[c][1])
+                    st.column_config.Column)(definitions[c][0], help=definitions[c][1], pinned=c in keys)
                 for c in table.columns
             },
         )  # fmt: skip

@@ -44,7 +44,7 @@ def _due(item: QueueItem, today: dt.date) -> None:
 
 def _row(item: QueueItem, recording: RecordingView | None, today: dt.date) -> None:
     with st.container(border=True):
-        due, session, rule, status, action = st.columns([1.3, 3.4, 1.8, 1.2, 1], vertical_alignment="center")
+        due, session, rule, status, action = st.columns([1.7, 3.4, 1.8, 1.3, 1], vertical_alignment="center")
         with due:
             _due(item, today)
         tutors = ", ".join(t.display_name for t in recording.tutors) if recording else ""

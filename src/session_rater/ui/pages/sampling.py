@@ -46,6 +46,7 @@ EDIT_RESULT_KEY = "sampling:edit_result"
 POLICY_KEY = "sampling:policy"
 SEED_KEY = "sampling:seed"
 DRAW_RESULT_KEY = "sampling:draw_result"
+NEW_SEED_BELOW = 1_000_000  # a new seed short enough to read out and type; any seed up to MAX_SEED is accepted
 RULE_LABELS = {"monitoring": "Monitoring", "catch_up": "Catch-up", "external_audit": "External audit"}
 
 _catalog_lock = threading.Lock()
@@ -147,7 +148,7 @@ def _is_admin(rater: PersonView | None) -> bool:
     return rater is not None and rater.has_role(Role.ADMINISTRATOR)
 
 
-ADMIN_ONLY = ("Only an administrator can do this. Until sign-in exists, pick an administrator "
+ADMIN_ONLY = ("Saving a draw or a policy is for administrators. Until sign-in exists, pick an administrator "
               "under **Rating as** in the sidebar.")  # fmt: skip
 
 
@@ -235,8 +236,11 @@ def _on_check(source: str) -> None:
     st.session_state[EDIT_RESULT_KEY] = ("checked", policy, errors)
 
 
-def _on_save(svc: Services, store: SamplingStore, source: str) -> None:
+def _on_save(svc: Services, store: SamplingStore, source: str, rater: PersonView | None) -> None:
     """Validate, require a new (higher) version, then write a new file; never an invalid one."""
+    if not _is_admin(rater):
+        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [ADMIN_ONLY])
+        return
     policy, errors = _check(st.session_state.get(EDITOR_KEY, ""), source)
     if policy is None:
         st.session_state[EDIT_RESULT_KEY] = ("not saved", None, errors)
@@ -251,10 +255,9 @@ def _on_save(svc: Services, store: SamplingStore, source: str) -> None:
     versions += [e.policy.version for e in policies_in_force(catalog, store) if e.policy.name == policy.name]
     newest = max(versions, key=version_sort_key, default=None)
     if newest is not None and version_sort_key(policy.version) <= version_sort_key(newest):
-        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [
-            f"{source}: version: {policy.version!r} is not newer than version {newest!r} of policy "
-            f"{policy.name!r}; bump it (e.g. to \"{_bumped(newest)}\") to save the edit as a new version"
-        ])  # fmt: skip
+        message = (f"{source}: version: {policy.version!r} is not newer than version {newest!r} of policy "
+                   f"{policy.name!r}; bump it (e.g. to \"{_bumped(newest)}\") to save the edit as a new version")  # fmt: skip
+        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [message])
         return
     file_name = f"{policy.name}-{policy.version}.yaml"
     try:
@@ -302,11 +305,13 @@ def _editor(svc: Services, store: SamplingStore, rater: PersonView | None) -> No
         icon=":material/save:",
         type="primary",
         on_click=_on_save,
-        args=(svc, store, source),
+        args=(svc, store, source, rater),
         disabled=not _is_admin(rater),
         help=None if _is_admin(rater) else ADMIN_ONLY,
         width="stretch",
     )
+    if not _is_admin(rater):
+        st.caption(f":material/lock: {ADMIN_ONLY}")
     outcome = st.session_state.get(EDIT_RESULT_KEY)
     if outcome is None:
         return
@@ -341,25 +346,31 @@ def selections_frame(
     rows = []
     for sel in selections:
         rec = recordings.get(sel.recording_id)
+        raters = who(sel.rater_id) + ("" if sel.second_rater_id is None else f", {who(sel.second_rater_id)} (second)")
         rows.append({
             "Rule": RULE_LABELS[sel.rule.value],
-            "Date": rec.recorded_on if rec else None,
-            "Session": rec.label if rec else f"recording {sel.recording_id}",
-            "Site": rec.site if rec else "",
+            "Session": f"{rec.recorded_on:%d/%m/%Y} · {rec.label}" if rec else f"recording {sel.recording_id}",
             "Tutors": ", ".join(t.display_name for t in rec.tutors) if rec else "",
-            "Rater": who(sel.rater_id),
-            "Second rater": "" if sel.second_rater_id is None else who(sel.second_rater_id),
+            "Raters": raters,
             "Due": sel.due_on,
             "Why": sel.reason,
         })  # fmt: skip
-    return pd.DataFrame(rows, columns=["Rule", "Date", "Session", "Site", "Tutors", "Rater", "Second rater", "Due", "Why"])
+    return pd.DataFrame(rows, columns=["Rule", "Session", "Tutors", "Raters", "Due", "Why"])
 
 
-SELECTION_COLUMNS = {
-    "Date": st.column_config.DateColumn("Recorded", format="DD/MM/YYYY"),
-    "Due": st.column_config.DateColumn("Due", format="DD/MM/YYYY", help="When the rating is due"),
-    "Why": st.column_config.TextColumn("Why", width="large", help="The reason the rule picked this session, as stored"),
-}
+def _show_selections(frame: pd.DataFrame) -> None:
+    row_height = 100  # above 4rem the grid wraps text, so the reasons can be read in full
+    st.dataframe(
+        frame, hide_index=True, width="stretch", row_height=row_height, height=min(40 + row_height * len(frame), 640),
+        column_config={
+            "Rule": st.column_config.TextColumn("Rule", width=92),
+            "Session": st.column_config.TextColumn("Session", width=190, help="Recorded on · group · session number: title"),
+            "Tutors": st.column_config.TextColumn("Tutors", width=100),
+            "Raters": st.column_config.TextColumn("Raters", width=100, help="Who rates it; a second rater where it is double rated"),
+            "Due": st.column_config.DateColumn("Due", width=85, format="DD/MM/YYYY", help="When the rating is due"),
+            "Why": st.column_config.TextColumn("Why", width=370, help="Why the rule picked this session, as stored with the draw"),
+        },
+    )  # fmt: skip
 
 
 def _parse_seed(text: str) -> int | None:
@@ -371,20 +382,23 @@ def _parse_seed(text: str) -> int | None:
     return int(text)
 
 
-def _on_draw(svc: Services, store: SamplingStore, policy: SamplingPolicy, rater_id: int | None, save: bool) -> None:
+def _on_draw(store: SamplingStore, policy: SamplingPolicy, rater: PersonView | None, save: bool) -> None:
     """Preview (dry run) or draw and save; the seed used goes back into the seed field."""
+    if save and not _is_admin(rater):
+        st.session_state[DRAW_RESULT_KEY] = {"error": ADMIN_ONLY}
+        return
     try:
         seed = _parse_seed(st.session_state.get(SEED_KEY, ""))
     except ValueError as exc:
         st.session_state[DRAW_RESULT_KEY] = {"error": str(exc)}
         return
-    seed = secrets.randbelow(MAX_SEED) if seed is None else seed
+    seed = secrets.randbelow(NEW_SEED_BELOW) if seed is None else seed
     try:
         draw = draw_sample(
             store.roster(), store.people(), policy, seed=seed, drawn_on=dt.date.today(),
             previous=store.previous_selections(policy.name),
         )  # fmt: skip
-        saved = store.save_draw(draw, policy_to_dict(policy), drawn_by=rater_id) if save else None
+        saved = store.save_draw(draw, policy_to_dict(policy), drawn_by=rater.id if rater else None) if save else None
     except (SessionRaterError, ValueError) as exc:
         st.session_state[DRAW_RESULT_KEY] = {"error": f"Nothing was saved: {exc}" if save else str(exc)}
         return
@@ -392,27 +406,29 @@ def _on_draw(svc: Services, store: SamplingStore, policy: SamplingPolicy, rater_
     st.session_state[DRAW_RESULT_KEY] = {"draw": draw, "saved": saved, "policy": policy.label}
 
 
-def _show_draw_result(result: dict, recordings: Mapping[int, RecordingView], names: Mapping[int, str]) -> None:  # type: ignore[type-arg]
+def _show_draw_result(
+    result: dict, recordings: Mapping[int, RecordingView], names: Mapping[int, str], *, can_save: bool  # type: ignore[type-arg]
+) -> None:
     if "error" in result:
         st.error(result["error"], icon=":material/error:")
         return
     draw: Draw = result["draw"]
     saved: DrawView | None = result["saved"]
     counts = Counter(RULE_LABELS[s.rule.value].lower() for s in draw.selections)
-    what = ", ".join(f"{n} {rule}" for rule, n in counts.items()) or "nothing new: every target is already met"
-    head = (f"{result['policy']}, seed **{draw.seed}**, drawn on {draw.drawn_on:%d/%m/%Y}: {len(draw.selections)} "
-            f"new selection(s) ({what}); {len(draw.previous)} held from earlier draws, kept as they are.")  # fmt: skip
+    what = (f"{len(draw.selections)} new selection(s) ({', '.join(f'{n} {rule}' for rule, n in counts.items())})"
+            if draw.selections else "nothing new to draw: every target is already met")
+    head = (f"{result['policy']}, seed **{draw.seed}**, drawn on {draw.drawn_on:%d/%m/%Y}: {what}; "
+            f"{len(draw.previous)} held from earlier draws, kept as they are.")  # fmt: skip
     if saved is None:
-        st.info(f"**Preview, nothing saved.** {head} **Draw and save** now, with this seed, saves exactly this draw.",
-                icon=":material/visibility:")  # fmt: skip
+        then = " **Draw and save** now, with this seed, saves exactly this draw." if can_save and draw.selections else ""
+        st.info(f"**Preview, nothing saved.** {head}{then}", icon=":material/visibility:")
     else:
         st.success(f"**Saved draw #{saved.id}.** {head} The raters see the new work under **My work**.",
                    icon=":material/check_circle:")  # fmt: skip
     for shortfall in draw.shortfalls:
         st.warning(shortfall, icon=":material/warning:")
     if draw.selections:
-        st.dataframe(selections_frame(draw.selections, recordings, names), hide_index=True, width="stretch",
-                     column_config=SELECTION_COLUMNS)  # fmt: skip
+        _show_selections(selections_frame(draw.selections, recordings, names))
 
 
 def _draw_section(
@@ -435,16 +451,18 @@ def _draw_section(
     policy = by_label[label]
     a, b = st.columns(2)
     a.button("Preview draw", icon=":material/visibility:", on_click=_on_draw, width="stretch",
-             args=(svc, store, policy, None, False), help="A dry run: shows what would be drawn and why; saves nothing.")  # fmt: skip
+             args=(store, policy, rater, False), help="A dry run: shows what would be drawn and why; saves nothing.")  # fmt: skip
     b.button(
         "Draw and save", icon=":material/casino:", type="primary", on_click=_on_draw, width="stretch",
-        args=(svc, store, policy, rater.id if rater else None, True), disabled=not _is_admin(rater),
+        args=(store, policy, rater, True), disabled=not _is_admin(rater),
         help="Saves the draw: its seed, the policy as it is now, and each session's rule, reason, rater and due date."
         if _is_admin(rater) else ADMIN_ONLY,
     )  # fmt: skip
+    if not _is_admin(rater):
+        st.caption(f":material/lock: {ADMIN_ONLY}")
     result = st.session_state.get(DRAW_RESULT_KEY)
     if result is not None:
-        _show_draw_result(result, recordings, names)
+        _show_draw_result(result, recordings, names, can_save=_is_admin(rater))
 
 
 def _draws_made(store: SamplingStore, recordings: Mapping[int, RecordingView], names: Mapping[int, str]) -> None:
@@ -478,8 +496,7 @@ def _draws_made(store: SamplingStore, recordings: Mapping[int, RecordingView], n
         for shortfall in chosen.shortfalls:
             st.warning(shortfall, icon=":material/warning:")
         selections = [a.as_selection() for a in store.assignments(chosen.policy_name) if a.draw_id == chosen.id]
-        st.dataframe(selections_frame(selections, recordings, names), hide_index=True, width="stretch",
-                     column_config=SELECTION_COLUMNS)  # fmt: skip
+        _show_selections(selections_frame(selections, recordings, names))
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,326 @@
+"""The sampling pages (My work, Coverage, Sampling) with AppTest on the demo data.
+
+Until the pages are in ``ui/nav.py`` they are opened through a small script that routes to the
+app's pages plus these three (only those nav does not list yet), by the same private page hash
+as ``conftest.open_app``. Demo sessions are dated 2026-02..05: a draw made "on" 2026-04-01 gives
+monitoring work due in April to June, overdue today.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from session_rater.db.sampling_store import SamplingStore
+from session_rater.domain.sampling import Draw, Rule, draw_sample
+from session_rater.io.policy_files import load_policy_dir, policy_to_dict
+from session_rater.ui.pages import sampling
+
+from .conftest import REPO, RUN_TIMEOUT, AppEnv
+
+ROUTER = """
+import streamlit as st
+from session_rater.ui.nav import pages
+from session_rater.ui.pages import coverage, queue, sampling
+
+app_pages = pages()
+listed = {page.url_path for page in app_pages}
+new = [
+    st.Page(queue.render, title="My work", icon=":material/assignment:", url_path="queue"),
+    st.Page(coverage.render, title="Coverage", icon=":material/monitoring:", url_path="coverage"),
+    st.Page(sampling.render, title="Sampling", icon=":material/casino:", url_path="sampling"),
+]
+st.navigation([*app_pages, *(page for page in new if page.url_path not in listed)]).run()
+"""
+OLD_DRAW_DAY = dt.date(2026, 4, 1)
+OpenPage = Callable[..., AppTest]
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+@pytest.fixture
+def policies_dir(app_env: AppEnv, tmp_path: Path) -> Path:
+    """A private copy of the repository's policies folder (the editor writes into it)."""
+    directory = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", directory)
+    app_env.set("SESSION_RATER_POLICIES_DIR", directory)
+    return directory
+
+
+@pytest.fixture
+def open_new_page(app_env: AppEnv, policies_dir: Path) -> OpenPage:
+    def open_new(url_path: str, **query: object) -> AppTest:
+        at = AppTest.from_string(ROUTER, default_timeout=RUN_TIMEOUT)
+        at.query_params.update({k: str(v) for k, v in query.items()})
+        at._page_hash = calc_hash(url_path)
+        at.run()
+        assert at._finished_page_script_hash == calc_hash(url_path), f"page {url_path!r} was not opened"
+        return at
+
+    return open_new
+
+
+def save_draw(app_env: AppEnv, *, drawn_on: dt.date, seed: int = 3, change: Callable[[Draw], Draw] | None = None) -> Draw:
+    """Draw the default policy on the demo data as of ``drawn_on`` and save it."""
+    store = SamplingStore(app_env.services.store.engine)
+    policy = load_policy_dir(app_env.services.settings.policies_dir).latest("default")
+    draw = draw_sample(store.roster(), store.people(), policy, seed=seed, drawn_on=drawn_on)
+    draw = change(draw) if change else draw
+    store.save_draw(draw, policy_to_dict(policy))
+    return draw
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+
+
+# -- My work ----------------------------------------------------------------------------------
+
+
+def test_my_work_before_any_draw_says_work_appears_once_a_sample_is_drawn(
+    app_env: AppEnv, open_new_page: OpenPage
+) -> None:
+    at = open_new_page("queue", rater=app_env.person("Helen Price"))
+    no_exception(at)
+    assert [t.value for t in at.title] == ["My work"]
+    [info] = at.info
+    assert "after a monitoring sample is drawn" in info.value
+    assert "Sampling" in info.value and "session-rater sample" in info.value
+
+
+def test_my_work_lists_a_managers_assignments_soonest_due_first_and_flags_the_overdue_ones(
+    app_env: AppEnv, open_new_page: OpenPage
+) -> None:
+    today = dt.date.today()
+    manager = app_env.person("Helen Price")
+    later = today + dt.timedelta(days=30)
+
+    def one_due_later(draw: Draw) -> Draw:  # one of her sessions not yet due
+        mine = [s for s in draw.selections if s.rater_id == manager]
+        first = mine[0]
+        return dataclasses.replace(draw, selections=tuple(
+            dataclasses.replace(s, due_on=later) if s is first else s for s in draw.selections
+        ))  # fmt: skip
+
+    draw = save_draw(app_env, drawn_on=OLD_DRAW_DAY, change=one_due_later)
+    expected = SamplingStore(app_env.services.store.engine).work_queue(manager, today=today)
+    assert {q.rule for q in expected} <= {Rule.MONITORING, Rule.CATCH_UP} and len(expected) >= 2
+    assert any(q.due_on == later for q in expected) and any(q.overdue for q in expected)
+
+    at = open_new_page("queue", rater=manager)
+    no_exception(at)
+    at.session_state["queue:show"] = "All"
+    at.run()
+    no_exception(at)
+    shown = [m.value for m in at.markdown]
+    due_lines = [v for v in shown if v.startswith("**Due ")]
+    assert due_lines == [f"**Due {q.due_on:%d/%m/%Y}**" for q in expected]
+    overdue_flags = [v for v in shown if "Overdue by" in v]
+    assert len(overdue_flags) == sum(q.overdue for q in expected)
+    assert all(":red-badge[" in v for v in overdue_flags)
+    assert sum(f"**{q.label}**" in shown for q in expected) == len(expected)
+    assert any("first rater" in v for v in shown)
+    assert f"Due {later:%d/%m/%Y}" in "\n".join(shown)
+    assert len([b for b in at.button if b.key and b.key.startswith("queue-open-")]) == len(expected)
+    assert draw.seed == 3
+
+
+def test_my_work_rate_button_opens_the_rate_page_on_that_session_and_its_first_tutor(
+    app_env: AppEnv, open_new_page: OpenPage
+) -> None:
+    manager = app_env.person("Mark Dixon")
+    save_draw(app_env, drawn_on=OLD_DRAW_DAY)
+    first = SamplingStore(app_env.services.store.engine).work_queue(manager, today=dt.date.today())[0]
+    at = open_new_page("queue", rater=manager)
+    next(b for b in at.button if b.key == f"queue-open-{first.assignment_id}-{int(first.as_second_rater)}").click().run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Rate a session"]
+    tutors = app_env.services.recording(first.recording_id).tutors
+    assert (at.query_params["recording"], at.query_params["tutor"]) == (str(first.recording_id), str(tutors[0].id))
+    assert at.query_params["rater"] == str(manager)
+
+
+# -- Coverage ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """File name -> the bytes each download button hands to the browser (spied, not replaced)."""
+    captured: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+        if filename is not None and isinstance(path_or_data, bytes):
+            captured[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return captured
+
+
+@pytest.mark.parametrize(
+    ("grouping", "heading"),
+    [("area", "Area"), ("site", "Site"), ("treatment_manager", "Treatment manager"), ("tutor", "Tutor")],
+)
+def test_coverage_page_shows_each_grouping_with_its_figures_explained_and_downloads_csv_and_xlsx(
+    app_env: AppEnv, open_new_page: OpenPage, downloads: dict[str, bytes], grouping: str, heading: str
+) -> None:
+    save_draw(app_env, drawn_on=OLD_DRAW_DAY)
+    at = open_new_page("coverage")
+    no_exception(at)
+    at.session_state["coverage:by"] = grouping
+    at.session_state["coverage:period"] = "quarter"
+    at.run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Coverage"]
+    table = at.dataframe[0].value
+    assert list(table.columns[:2]) == [grouping, "period"] and len(table) > 0
+    assert set(table["period"]) <= {"2026Q1", "2026Q2"}
+    assert any(m.label.startswith("Monitored (target 10%)") and "÷" in m.help for m in at.metric)
+    assert int(table["overdue"].sum()) > 0, "the old draw's unrated work is overdue"
+
+    labels = sorted(b.proto.label for b in at.get("download_button"))
+    assert labels == ["Download CSV", "Download XLSX"]
+    stem = f"coverage-by-{grouping.replace('_', '-')}-quarter-{dt.date.today():%Y-%m-%d}"
+    csv = downloads[f"{stem}.csv"].decode("utf-8")
+    assert csv.splitlines()[0].startswith(f"{grouping},period,")
+    workbook = openpyxl.load_workbook(io.BytesIO(downloads[f"{stem}.xlsx"]), read_only=True)
+    assert workbook.sheetnames == ["Coverage", "About"]
+    header = next(workbook["Coverage"].iter_rows(max_row=1, values_only=True))
+    assert header[:2] == (heading, "Period")
+    assert workbook["Coverage"].max_row == len(table) + 1
+    about = {row[0]: row[1] for row in workbook["About"].iter_rows(min_row=2, values_only=True) if row[0]}
+    assert "Overdue" in about and "before today" in about["Overdue"]
+
+
+def test_coverage_page_before_any_draw_says_nothing_is_sampled_yet(app_env: AppEnv, open_new_page: OpenPage) -> None:
+    at = open_new_page("coverage")
+    no_exception(at)
+    assert any("No sample has been drawn yet" in i.value for i in at.info)
+    assert int(at.dataframe[0].value["recorded"].sum()) == 5  # the demo's regular (not catch-up) sessions
+
+
+# -- Sampling ---------------------------------------------------------------------------------
+
+
+def edit_and_save(at: AppTest, text: str) -> AppTest:
+    at.text_area(key=sampling.EDITOR_KEY).input(text)
+    next(b for b in at.button if b.label == "Save as new version").click()
+    return at.run()
+
+
+def test_sampling_page_lists_the_policy_in_force_with_its_version_and_rules_in_words(
+    app_env: AppEnv, open_new_page: OpenPage
+) -> None:
+    at = open_new_page("sampling", rater=app_env.person("Dev Sharma"))
+    no_exception(at)
+    shown = texts(at)
+    assert "version 1.0" in shown and "default.yaml" in shown
+    assert "at least **10%** of each programme group" in shown and "**1 in 7**" in shown
+
+
+def test_sampling_page_rejects_a_bad_edit_with_every_error_and_writes_nothing(
+    app_env: AppEnv, open_new_page: OpenPage, policies_dir: Path
+) -> None:
+    before = sorted(p.name for p in policies_dir.iterdir())
+    at = open_new_page("sampling", rater=app_env.person("Dev Sharma"))
+    text = (policies_dir / "default.yaml").read_text()
+    bad = text.replace('version: "1.0"', 'version: "1.1"').replace("  percent: 10\n", "  percent: 150\n  colour: red\n", 1)
+    edit_and_save(at, bad)
+    no_exception(at)
+    [error] = at.error
+    assert "Not saved: 2 problem(s)" in error.value
+    assert "monitoring.percent: must be a percentage above 0 up to 100, not the number 150" in error.value
+    assert "monitoring.colour: unknown key 'colour'" in error.value
+    assert sorted(p.name for p in policies_dir.iterdir()) == before
+
+    next(b for b in at.button if b.label == "Check").click().run()
+    assert "2 problem(s)" in at.error[0].value and "Not saved" not in at.error[0].value
+
+
+def test_sampling_page_refuses_to_save_an_edit_whose_version_was_not_bumped(
+    app_env: AppEnv, open_new_page: OpenPage, policies_dir: Path
+) -> None:
+    at = open_new_page("sampling", rater=app_env.person("Dev Sharma"))
+    text = (policies_dir / "default.yaml").read_text().replace("  percent: 10\n", "  percent: 12\n", 1)
+    edit_and_save(at, text)
+    no_exception(at)
+    assert "is not newer than version '1.0'" in at.error[0].value and 'e.g. to "1.1"' in at.error[0].value
+    assert sorted(p.name for p in policies_dir.iterdir()) == ["README.md", "default.yaml"]
+
+
+def test_sampling_page_saves_a_valid_edit_with_a_bumped_version_as_a_new_file_now_in_force(
+    app_env: AppEnv, open_new_page: OpenPage, policies_dir: Path
+) -> None:
+    at = open_new_page("sampling", rater=app_env.person("Dev Sharma"))
+    text = (policies_dir / "default.yaml").read_text()
+    edit_and_save(at, text.replace('version: "1.0"', 'version: "1.1"').replace("  percent: 10\n", "  percent: 12\n", 1))
+    no_exception(at)
+    assert not at.error
+    assert "default v1.1** is now in force" in at.success[0].value
+    assert (policies_dir / "default-1.1.yaml").read_text().count("percent: 12") == 1
+    assert (policies_dir / "default.yaml").read_text() == text, "the file started from is left as it is"
+    assert not [p for p in policies_dir.iterdir() if p.name.startswith(".")], "no temporary file left behind"
+    shown = texts(at)
+    assert "version 1.1" in shown and "default-1.1.yaml" in shown and "at least **12%**" in shown
+    assert load_policy_dir(policies_dir).latest("default").version == "1.1"
+
+
+def test_sampling_page_lets_only_an_administrator_save_or_draw(app_env: AppEnv, open_new_page: OpenPage) -> None:
+    at = open_new_page("sampling", rater=app_env.person("Helen Price"))
+    no_exception(at)
+    buttons = {b.label: b for b in at.button}
+    assert buttons["Save as new version"].disabled and buttons["Draw and save"].disabled
+    assert not buttons["Preview draw"].disabled and not buttons["Check"].disabled
+
+
+def test_sampling_page_preview_shows_each_selection_with_its_reason_and_saves_nothing(
+    app_env: AppEnv, open_new_page: OpenPage
+) -> None:
+    at = open_new_page("sampling", rater=app_env.person("Dev Sharma"))
+    at.text_input(key=sampling.SEED_KEY).input("42")
+    next(b for b in at.button if b.label == "Preview draw").click().run()
+    no_exception(at)
+    assert "Preview, nothing saved" in at.info[0].value and "seed **42**" in at.info[0].value
+    selections = at.dataframe[0].value
+    assert set(selections["Rule"]) == {"Monitoring", "Catch-up", "External audit"}
+    assert selections["Why"].str.startswith(("monitoring: group", "catch-up: ", "external audit: area")).all()
+    assert (selections["Raters"] != "unassigned").all() and selections["Due"].notna().all()
+    store = SamplingStore(app_env.services.store.engine)
+    assert store.list_draws() == [] and store.assignments() == []
+
+
+def test_sampling_page_draw_and_save_stores_the_draw_with_its_seed_and_lists_it(
+    app_env: AppEnv, open_new_page: OpenPage
+) -> None:
+    admin = app_env.person("Dev Sharma")
+    at = open_new_page("sampling", rater=admin)
+    at.text_input(key=sampling.SEED_KEY).input("42")
+    next(b for b in at.button if b.label == "Draw and save").click().run()
+    no_exception(at)
+    store = SamplingStore(app_env.services.store.engine)
+    [saved] = store.list_draws()
+    assert (saved.seed, saved.policy_version, saved.drawn_by, saved.dry_run) == (42, "1.0", admin, False)
+    assert saved.assignments == len(store.assignments()) > 0
+    assert f"Saved draw #{saved.id}" in at.success[0].value and "seed **42**" in at.success[0].value
+    assert at.text_input(key=sampling.SEED_KEY).value == "", "the next draw gets a new seed"
+    draws = next(d.value for d in at.dataframe if "Seed" in d.value.columns)
+    assert list(draws["Seed"]) == ["42"] and list(draws["Selected"]) == [saved.assignments]
+
+    # drawing again tops up: nothing is missing, so nothing is added and nothing changes
+    next(b for b in at.button if b.label == "Draw and save").click().run()
+    no_exception(at)
+    assert "nothing new to draw" in at.success[0].value
+    assert len(store.assignments()) == saved.assignments
