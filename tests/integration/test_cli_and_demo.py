@@ -102,3 +102,10 @@ def test_an_unsupported_database_url_is_a_clear_error(monkeypatch: pytest.Monkey
     monkeypatch.setenv("DATABASE_URL", "mysql://x")
     assert cli.main(["migrate"]) == 1
     assert "DATABASE_URL" in capsys.readouterr().err
+
+
+def test_the_demo_can_be_reset_after_samples_were_drawn_from_it(demo: Services, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["sample", "--policy", "default", "--seed", "7"]) == 0
+    assert "Saved draw" in capsys.readouterr().out
+    assert cli.main(["demo"]) == 0
+    assert len(demo.store.list_recordings()) == 6

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from session_rater.db import models as m
 from session_rater.db.audit_models import AuditEntry
+from session_rater.db.sampling_models import SampleAssignment, SampleDraw
 from session_rater.db.engine import make_sessionmaker
 from session_rater.domain.model import Capacity, RatingStatus, Role, ScoreRecord
 from session_rater.domain.rubric import Rubric
@@ -665,6 +666,20 @@ class Store:
             s.execute(delete(m.ItemScore).where(m.ItemScore.rating_id.in_(demo_ratings)))
             s.execute(update(m.Rating).where(m.Rating.is_demo.is_(True)).values(supersedes_id=None, version=1))
             s.execute(delete(m.Rating).where(m.Rating.is_demo.is_(True)))
+            real_work_for_demo_people = s.scalar(
+                select(func.count())
+                .select_from(SampleAssignment)
+                .where(SampleAssignment.recording_id.not_in(demo_recordings))
+                .where(SampleAssignment.rater_id.in_(demo_people) | SampleAssignment.second_rater_id.in_(demo_people))
+            )
+            if real_work_for_demo_people:
+                raise RatingError(
+                    f"{real_work_for_demo_people} sample assignment(s) of real sessions are assigned to demo people, "
+                    "so the demo data was left in place. Draw those samples once real raters exist."
+                )
+            # Sample assignments of demo sessions go with them (a draw keeps its record of the seed).
+            s.execute(delete(SampleAssignment).where(SampleAssignment.recording_id.in_(demo_recordings)))
+            s.execute(update(SampleDraw).where(SampleDraw.drawn_by.in_(demo_people)).values(drawn_by=None))
             s.execute(delete(m.RecordingTutor).where(m.RecordingTutor.recording_id.in_(demo_recordings)))
             s.execute(delete(m.Recording).where(m.Recording.is_demo.is_(True)))
             s.execute(delete(m.PersonRole).where(m.PersonRole.person_id.in_(demo_people)))
