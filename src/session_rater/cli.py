@@ -8,6 +8,7 @@
     session-rater sample --policy NAME [--seed N] [--dry-run]   draw the monitoring and audit samples
     session-rater ingest PATH... [--manifest CSV] [--no-wait]   add recordings (probe, hash, convert)
     session-rater jobs [--cancel ID] [--run]      conversion jobs: list, cancel, run
+    session-rater analyse SCORES.csv [--benchmark-role ROLE] [--format text|json] [--skip-bad-rows]
 
 Expected failures print a message that says what to fix and exit with status 1.
 """
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from session_rater import cli_ingest, cli_sample
+from session_rater import cli_analyse, cli_ingest, cli_sample
 from session_rater.errors import RubricError, SessionRaterError
 from session_rater.settings import PROJECT_ROOT, load_settings
 
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=_cmd_migrate)
     cli_sample.register(sub)
     cli_ingest.register(sub)
+    cli_analyse.register(sub)
     return parser
 
 

@@ -21,6 +21,8 @@ Anything else is a bug and is allowed to propagate.
     │   └── UniformScoresError    every item has the same score: confirm before submitting
     ├── IncompleteRatingError     submit asked for while items are still unscored
     ├── SamplingError             a sample draw cannot be saved as it stands
+    ├── AgreementError            an agreement figure is not defined for the data (also a
+    │                             ValueError; defined in session_rater.domain.agreement)
     └── NotFoundError             a session, person or rating id does not exist
 """
 

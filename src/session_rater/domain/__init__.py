@@ -1,2 +1,3 @@
-"""The pure core: rubric model, capacities, comparisons. Imports only the standard library,
-numpy and pandas; never streamlit, sqlalchemy or yaml."""
+"""The pure core: rubric model, capacities, access rules, comparisons, agreement, bias,
+independence, sampling and coverage. Imports only the standard library, numpy, pandas, scipy
+and the exception tree; never streamlit, sqlalchemy or yaml."""

@@ -1,0 +1,131 @@
+"""``session-rater analyse SCORES.csv``: the agreement and over-scoring report from a scores file.
+
+For audit teams whose scores come from elsewhere (old spreadsheets): reads the long-format CSV
+that ``session-rater export`` writes, checks every row, and prints the report as text or JSON.
+
+    session-rater analyse SCORES.csv [--benchmark-role ROLE] [--format text|json]
+                                     [--skip-bad-rows] [--seed N] [--scale MIN-MAX]
+
+Bad rows are listed on standard error with their line numbers, and nothing is analysed (exit
+status 1) unless ``--skip-bad-rows`` is given; the report then says how many rows were skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from session_rater.domain.bias import DEFAULT_RESAMPLES, DEFAULT_SEED, ROLES
+from session_rater.errors import SessionRaterError
+
+FORMATS = ("text", "json")
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``analyse`` command to a CLI's subparsers (``parser.add_subparsers()``)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "analyse",
+        help="agreement and over-scoring report from a long-format scores CSV",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument("scores", metavar="SCORES.csv", help="long-format scores, as `session-rater export` writes")
+    parser.add_argument(
+        "--benchmark-role",
+        choices=ROLES,
+        default=None,
+        help="the role whose scores are the reference (default: benchmark where present, else external_assessor)",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="text (default) or json")
+    parser.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="analyse the good rows even if some rows are bad (the report says how many were skipped)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"seed of the bootstrap resampling (default {DEFAULT_SEED}); the report states it",
+    )
+    parser.add_argument(
+        "--resamples",
+        type=int,
+        default=DEFAULT_RESAMPLES,
+        help=f"bootstrap resamples of sessions (default {DEFAULT_RESAMPLES})",
+    )
+    parser.add_argument(
+        "--scale",
+        metavar="MIN-MAX",
+        type=_scale,
+        help="the rubric's scale, e.g. 0-3: scores off it are bad rows, and unused points count "
+        "in chance agreement (default: whole numbers, scale inferred from the scores)",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+_SCALE = re.compile(r"\s*(-?\d+)\s*-\s*(-?\d+)\s*")
+
+
+def _scale(text: str) -> tuple[int, ...]:
+    """``"0-3"`` -> (0, 1, 2, 3)."""
+    match = _SCALE.fullmatch(text)
+    if not match or int(match[2]) <= int(match[1]):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scale: write MIN-MAX with whole numbers, e.g. 0-3")
+    return tuple(range(int(match[1]), int(match[2]) + 1))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command; expected failures print a message and return 1."""
+    try:
+        return _run(args)
+    except SessionRaterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from session_rater.analysis import analyse, report_to_json, report_to_text
+    from session_rater.io.scores_csv import read_scores_csv
+
+    path = Path(args.scores)
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        print(f"error: {path} {what}; give the scores CSV that `session-rater export` writes", file=sys.stderr)
+        return 1
+    scale = getattr(args, "scale", None)
+    scores_file = read_scores_csv(path, categories=scale)
+    bad = scores_file.bad_rows
+    if bad:
+        for row in bad:
+            print(f"{path}:{row.line}: {'; '.join(row.problems)}", file=sys.stderr)
+        if not args.skip_bad_rows:
+            print(
+                f"error: {len(bad)} bad row(s) in {path}; nothing was analysed. Fix them, or pass "
+                "--skip-bad-rows to analyse the other rows.",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"Skipping {len(bad)} bad row(s) of {path}.", file=sys.stderr)
+    report = analyse(
+        scores_file.scores,
+        benchmark_role=args.benchmark_role,
+        seed=args.seed,
+        n_boot=getattr(args, "resamples", DEFAULT_RESAMPLES),
+        categories=scale,
+        skipped_rows=len(bad),
+        source=str(path),
+    )
+    if args.format == "json":
+        json.dump(report_to_json(report), sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(report_to_text(report))
+    return 0
+
+
+__all__ = ["register", "run"]

@@ -1,0 +1,198 @@
+"""``session-rater analyse SCORES.csv``: the report from a scores file, through the command line.
+
+The command is registered on a small argparse parser here, as ``cli.py`` registers it. Scores
+are synthetic, in the export's format, with biases injected so that their expectation is
+exact (self +0.9, manager +0.4, external assessor 0 against master scores; see
+``tests/unit/test_bias.py``); expected signs and figures follow from that construction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from session_rater import cli_analyse
+from session_rater.services import EXPORT_COLUMNS
+
+INJECTED = {"tutor": 0.9, "treatment_manager": 0.4, "external_assessor": 0.0}
+
+
+def synthetic_csv(path: Path, *, n_sessions: int = 30, items: int = 8, seed: int = 1, master: bool = True) -> Path:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for session in range(1, n_sessions + 1):
+        for tutor in rng.choice(np.arange(1, 13), size=2, replace=False):
+            truth = rng.integers(1, 5, size=items)
+            raters = [
+                ("tutor", int(tutor)),
+                ("treatment_manager", 100 + session % 3),
+                ("external_assessor", 200 + session % 2),
+            ]
+            for role, rater in raters:
+                shift = (rng.random(items) < INJECTED[role]).astype(int)
+                noise = rng.choice([-1, 0, 1], size=items, p=[0.15, 0.7, 0.15])
+                rows += [
+                    (session, int(tutor), rater, role, f"item{k}", int(truth[k] + shift[k] + noise[k]))
+                    for k in range(items)
+                ]
+            if master:
+                rows += [(session, int(tutor), 900, "benchmark", f"item{k}", int(truth[k])) for k in range(items)]
+    frame = pd.DataFrame(rows, columns=["session_id", "tutor_id", "rater_id", "rater_role", "item_id", "score"])
+    frame["rubric_id"], frame["rubric_version"], frame["submitted_at"] = "think-first", "1", "2025-01-01T10:00:00"
+    frame[EXPORT_COLUMNS].to_csv(path, index=False)
+    return path
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="session-rater")
+    cli_analyse.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["analyse", *argv])
+    return int(args.func(args))
+
+
+def json_report(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    assert run(*argv, "--format", "json") == 0
+    out = capsys.readouterr().out
+
+    def no_nan(token: str) -> None:
+        raise AssertionError(f"{token} in the JSON report")
+
+    report: dict[str, Any] = json.loads(out, parse_constant=no_nan)
+    return report
+
+
+@pytest.fixture
+def scores(tmp_path: Path) -> Path:
+    return synthetic_csv(tmp_path / "scores.csv")
+
+
+def test_the_json_report_follows_the_contract(scores: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = json_report(capsys, str(scores), "--scale", "0-6", "--seed", "7")
+    assert {"n_scores", "benchmark_role", "agreement", "bias", "bias_by_role", "bias_by_item", "halo"} <= set(report)
+    assert report["n_scores"] == 30 * 2 * 8 * 4
+    assert report["benchmark_role"] == "benchmark"
+    assert set(report["agreement"]) >= {"overall", "by_item"}
+    for measure in report["agreement"]["overall"].values():
+        assert {"value", "ci"} <= set(measure)
+    assert set(report["agreement"]["by_item"]) == {f"item{k}" for k in range(8)}
+    for entry in report["bias"]:
+        assert {"rater_id", "rater_role", "n", "mean_diff", "ci", "p_value", "share_over_by_1"} <= set(entry)
+        assert entry["ci"] is None or len(entry["ci"]) == 2
+    for role, entry in report["bias_by_role"].items():
+        assert {"n", "mean_diff", "ci", "p_value"} <= set(entry)
+        low, high = entry["ci"]
+        assert low <= INJECTED[role] <= high, role
+    assert set(report["bias_by_item"]["item0"]) == set(INJECTED)
+    assert {"n", "mean_diff", "ci"} <= set(report["bias_by_item"]["item0"]["tutor"])
+    for flag in report["halo"]:
+        assert {"rater_id", "flag", "detail"} <= set(flag)
+    assert report["bootstrap"]["seed"] == 7 and report["skipped_rows"] == 0
+
+
+def test_mean_differences_are_rater_minus_benchmark_so_over_scoring_is_positive(
+    scores: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = json_report(capsys, str(scores))
+    by_role = report["bias_by_role"]
+    assert by_role["tutor"]["mean_diff"] > by_role["treatment_manager"]["mean_diff"] > 0.2
+    tutors = [e for e in report["bias"] if e["rater_role"] == "tutor"]
+    assert all(e["mean_diff"] > 0 for e in tutors)
+
+
+def test_without_master_scores_the_external_assessors_are_the_benchmark(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = synthetic_csv(tmp_path / "scores.csv", master=False)
+    report = json_report(capsys, str(path))
+    assert report["benchmark_role"] == "external_assessor"
+    assert set(report["bias_by_role"]) == {"tutor", "treatment_manager"}
+
+
+def test_bad_rows_are_listed_with_line_numbers_and_nothing_is_analysed(
+    scores: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = scores.read_text().splitlines()
+    lines[2] = lines[2].replace(",tutor,", ",supervisor,")  # line 3
+    lines[9] = lines[9].rsplit(",", 2)[0] + ",many," + lines[9].rsplit(",", 1)[1]  # line 10
+    scores.write_text("\n".join(lines) + "\n")
+    assert run(str(scores)) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{scores}:3: unknown rater_role 'supervisor'" in captured.err
+    assert f"{scores}:10: score 'many' is not a number" in captured.err
+    assert "2 bad row(s)" in captured.err and "--skip-bad-rows" in captured.err
+
+
+def test_skip_bad_rows_analyses_the_rest_and_the_report_says_how_many_were_skipped(
+    scores: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with scores.open("a") as handle:
+        handle.write("1,1,1,tutor,think-first,1,item0,99x,\n1,1,1,nobody,think-first,1,item1,2,\n")
+    report = json_report(capsys, str(scores), "--skip-bad-rows")
+    assert report["skipped_rows"] == 2
+    assert run(str(scores), "--skip-bad-rows") == 0
+    captured = capsys.readouterr()
+    assert "Rows skipped as bad: 2" in captured.out
+    assert "Skipping 2 bad row(s)" in captured.err
+
+
+def test_the_text_report_states_the_benchmark_used(scores: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(str(scores)) == 0
+    text = capsys.readouterr().out
+    assert "Reference (benchmark): master (benchmark) scores" in text
+    assert "Landis & Koch (1977)" in text and "Krippendorff (2004)" in text
+    assert run(str(scores), "--benchmark-role", "external_assessor") == 0
+    text = capsys.readouterr().out
+    assert "Reference (benchmark): external assessors' scores" in text
+
+
+def test_ratings_piled_at_the_top_are_warned_about_with_ac2_beside_kappa(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(3)
+    rows = ["session_id,tutor_id,rater_id,rater_role,item_id,score"]
+    for session in range(40):
+        for role, rater in (("tutor", 1), ("treatment_manager", 2), ("external_assessor", 3)):
+            for item in range(5):
+                rows.append(f"{session},1,{rater},{role},i{item},{3 if rng.random() < 0.9 else 2}")
+    path = tmp_path / "top.csv"
+    path.write_text("\n".join(rows) + "\n")
+    report = json_report(capsys, str(path), "--scale", "0-3")
+    assert any("kappa paradox" in w and "AC2" in w for w in report["warnings"])
+
+
+def test_a_figure_that_cannot_be_computed_is_null_with_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text(
+        "session_id,tutor_id,rater_id,rater_role,item_id,score\n1,1,1,tutor,a,3\n1,1,2,external_assessor,a,2\n"
+    )
+    report = json_report(capsys, str(path))
+    icc = report["agreement"]["overall"]["icc_2_1"]
+    assert icc["value"] is None and icc["ci"] is None and "two units" in icc["note"]
+
+
+def test_a_missing_file_gives_a_clear_message_and_status_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(str(tmp_path / "nowhere.csv")) == 1
+    assert "nowhere.csv does not exist" in capsys.readouterr().err
+
+
+def test_a_benchmark_role_without_scores_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = synthetic_csv(tmp_path / "scores.csv", master=False, n_sessions=3)
+    assert run(str(path), "--benchmark-role", "benchmark") == 1
+    assert "no scores have rater_role 'benchmark'" in capsys.readouterr().err
+
+
+def test_the_same_seed_gives_the_same_report(scores: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = json_report(capsys, str(scores), "--seed", "5")
+    again = json_report(capsys, str(scores), "--seed", "5")
+    assert first == again
