@@ -237,7 +237,8 @@ def test_compare_page_shows_one_session_by_capacity_and_over_scoring_across_sess
     app_env: AppEnv, open_page: OpenPage
 ) -> None:
     recording_id = app_env.recording(FIRST_CLIP)
-    at = open_page("compare", recording=recording_id, tutor=app_env.person("Sam Rowe"))
+    # Ruth Okafor assessed this session: having submitted her own rating she may compare.
+    at = open_page("compare", recording=recording_id, tutor=app_env.person("Sam Rowe"), rater=app_env.person("Ruth Okafor"))
     no_exception(at)
     assert [t.label for t in at.tabs] == ["One session and tutor", "Across sessions: over-scoring by item"]
     one, across = at.tabs
@@ -246,13 +247,41 @@ def test_compare_page_shows_one_session_by_capacity_and_over_scoring_across_sess
     labels = {c.label for c in (Capacity.SELF_ASSESSMENT, Capacity.MONITORING, Capacity.EXTERNAL)}
     assert labels <= set(table.columns)
     assert len(table) == len(app_env.services.rubrics()[0].items)
+    assert any("programme managers" in i.value for i in across.info), "reports are for overseers"
 
+    at = open_page("compare", recording=recording_id, tutor=app_env.person("Sam Rowe"), rater=app_env.person(BENCHMARKER))
+    across = at.tabs[1]
     metrics = {m.label: m.value for m in across.metric}
     self_vs = float(metrics["Tutor self-assessment vs external"].split()[0])
     manager_vs = float(metrics["Treatment manager monitoring vs external"].split()[0])
     assert self_vs > 0, "the demo's tutors over-score their own delivery"
     assert self_vs > manager_vs
     assert len(across.get("vega_lite_chart")) == 1  # the per-item bar chart
+
+
+def test_ratings_stay_blind_until_the_viewer_has_submitted_their_own(app_env: AppEnv, open_page: OpenPage) -> None:
+    recording_id, tutor_id = app_env.recording(FIRST_CLIP), app_env.person("Sam Rowe")
+    at = open_page("compare", recording=recording_id, tutor=tutor_id, rater=app_env.person("Alan Reid"))
+    no_exception(at)
+    one = at.tabs[0]
+    assert not one.dataframe and any("submit your own rating first" in i.value for i in one.info)
+
+
+def test_an_overseer_who_looks_is_recorded_as_not_blind_and_a_later_rating_is_marked_so(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    recording_id, tutor_id, overseer = app_env.recording(FIRST_CLIP), app_env.person("Sam Rowe"), app_env.person(BENCHMARKER)
+    at = open_page("compare", recording=recording_id, tutor=tutor_id, rater=overseer)
+    one = at.tabs[0]
+    assert not one.dataframe and any("not blind" in w.value for w in one.warning)
+    next(b for b in one.button if b.label.startswith("Show the ratings")).click().run()
+    no_exception(at)
+    assert at.tabs[0].dataframe, "the ratings are shown once the overseer accepts"
+    store = app_env.services.store
+    assert store.is_unblinded(overseer, recording_id, tutor_id)
+    rubric = app_env.services.rubrics()[0]
+    rating = store.start_rating(recording_id, tutor_id, overseer, Capacity.BENCHMARK, rubric)
+    assert not rating.is_blind
 
 
 # -- Broken rubric -------------------------------------------------------------------------------

@@ -415,6 +415,7 @@ class Store:
                     capacity=capacity.value,
                     status=RatingStatus.DRAFT.value,
                     is_demo=is_demo,
+                    is_blind=not self.is_unblinded(rater_id, recording_id, tutor_id),
                 )
                 s.add(rating)
                 s.flush()
@@ -584,6 +585,37 @@ class Store:
             _audit(s, actor_id, "rating", new.id, new.id, "correct", {"version": old.version, "rating_id": old.id},
                    {"version": new.version, "reason": reason})
             return _rating_view(new)
+
+    # -- blind rating -----------------------------------------------------------------------
+    def has_submitted(self, person_id: int, recording_id: int, tutor_id: int | None) -> bool:
+        """Whether ``person_id`` has a submitted rating of this (session, tutor), in any capacity."""
+        tutor = m.Rating.tutor_id.is_(None) if tutor_id is None else m.Rating.tutor_id == tutor_id
+        with self._sessions() as s:
+            found = s.scalar(
+                select(func.count())
+                .select_from(m.Rating)
+                .where(m.Rating.recording_id == recording_id, tutor, m.Rating.rater_id == person_id,
+                       m.Rating.status == RatingStatus.SUBMITTED.value)
+            )
+            return bool(found)
+
+    def record_unblinding(self, person_id: int, recording_id: int, tutor_id: int | None) -> None:
+        """``person_id`` has seen others' ratings of this (session, tutor) without rating it."""
+        if self.is_unblinded(person_id, recording_id, tutor_id):
+            return
+        with self._sessions.begin() as s:
+            s.add(AuditEntry(actor_id=person_id, entity="blindness", entity_id=recording_id, rating_id=None,
+                             action="saw_others", before=None, after={"tutor_id": tutor_id}))
+
+    def is_unblinded(self, person_id: int, recording_id: int, tutor_id: int | None) -> bool:
+        with self._sessions() as s:
+            entries = s.scalars(
+                select(AuditEntry.after).where(
+                    AuditEntry.actor_id == person_id, AuditEntry.entity == "blindness",
+                    AuditEntry.entity_id == recording_id,
+                )
+            )
+            return any((after or {}).get("tutor_id") == tutor_id for after in entries)
 
     def rating_history(self, rating_id: int) -> list[RatingView]:
         """Every version of the form ``rating_id`` belongs to, oldest first (for administrators)."""

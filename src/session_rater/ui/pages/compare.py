@@ -9,6 +9,7 @@ import streamlit as st
 
 from session_rater.domain.compare import ALL_ITEMS
 from session_rater.domain.model import Capacity
+from session_rater.db.store import PersonView, RecordingView
 from session_rater.services import Services
 from session_rater.ui.state import (
     current_rater,
@@ -28,7 +29,7 @@ def _highlight_spread(row: pd.Series) -> list[str]:
     return [colour] * len(row)
 
 
-def _one_session(svc: Services) -> None:
+def _one_session(svc: Services, viewer: PersonView) -> None:
     recordings = svc.store.list_recordings()
     if not recordings:
         st.info("No recorded sessions yet.")
@@ -38,6 +39,8 @@ def _one_session(svc: Services) -> None:
     recording_id = pick_by_id(c1, "Session", by_id, recording_label, param="recording", required=True)
     tutors = {t.id: t for t in by_id[recording_id].tutors}
     tutor_id = pick_by_id(c2, "Tutor", tutors, lambda t: t.display_name, param="tutor", required=True)
+    if not _may_see(svc, viewer, by_id[recording_id], tutor_id):
+        return
     table, ratings = svc.compare_session(recording_id, tutor_id)
     if table.empty:
         st.info("No submitted ratings of this tutor in this session yet.")
@@ -59,7 +62,36 @@ def _one_session(svc: Services) -> None:
     )
 
 
-def _across_sessions(svc: Services) -> None:
+def _may_see(svc: Services, viewer: PersonView, recording: RecordingView, tutor_id: int) -> bool:
+    """Blind rating: others' scores stay hidden until the viewer has submitted their own."""
+    decision = svc.may_see_ratings(viewer, recording, tutor_id)
+    if not decision:
+        st.info(
+            f"{viewer.display_name}: {decision.reason}. Ratings stay blind so that each rater scores the "
+            "session independently, as the inspectorate asked.",
+            icon=":material/visibility_off:",
+        )
+        return False
+    if decision.not_blind and not svc.store.is_unblinded(viewer.id, recording.id, tutor_id):
+        st.warning(
+            f"{viewer.display_name} has not rated this tutor in this session. If you look at the ratings now, "
+            "you are recorded as not blind for it, and a rating you make of it later is marked so.",
+            icon=":material/visibility:",
+        )
+        if st.button("Show the ratings and record me as not blind", icon=":material/visibility:"):
+            svc.store.record_unblinding(viewer.id, recording.id, tutor_id)
+            st.rerun()
+        return False
+    if decision.not_blind:
+        st.caption(f"{viewer.display_name} is recorded as not blind for this session and tutor.")
+    return True
+
+
+def _across_sessions(svc: Services, viewer: PersonView) -> None:
+    decision = svc.may_see_reports(viewer)
+    if not decision:
+        st.info(f"{decision.reason.capitalize()}.", icon=":material/lock:")
+        return
     rubrics = svc.rubrics()
     if not rubrics:
         st.error("No valid rubric is available.")
@@ -120,17 +152,19 @@ def _across_sessions(svc: Services) -> None:
 
 def render() -> None:
     svc = services()
-    current_rater(svc)
+    viewer = current_rater(svc)
     demo_banner(svc)
     show_rubric_problems(svc)
     st.title("Compare scores")
+    if viewer is None:
+        return
     one, across = st.tabs(["One session and tutor", "Across sessions: over-scoring by item"])
     with one:
-        _one_session(svc)
+        _one_session(svc, viewer)
     with across:
         st.caption(
             "Reference: the external assessors' scores of the same session and tutor (a benchmark of "
             "master scores replaces them once one exists). Descriptive figures; intervals and "
             "chance-corrected agreement come with the statistics engine."
         )
-        _across_sessions(svc)
+        _across_sessions(svc, viewer)

@@ -278,6 +278,8 @@ def _form(svc: Services, ctx: FormContext) -> None:
     head = st.container()
     if FLASH_KEY in st.session_state:
         st.toast(st.session_state.pop(FLASH_KEY), icon=":material/schedule:")
+    if rating is not None and not rating.is_blind:
+        head.caption("Not blind: you saw other people's ratings of this session and tutor before rating it.")
     if rating is not None and rating.version > 1:
         head.info(f"Version {rating.version}, a correction: {rating.correction_reason}", icon=":material/history:")
     if locked:

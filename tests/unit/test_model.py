@@ -1,28 +1,10 @@
-"""Who may rate in which capacity; capacities map to export roles; moments parse as raters type them."""
+"""Capacities map to export roles; moments parse as raters type them. (Who may rate what: test_access_rules.)"""
 
 from __future__ import annotations
 
 import pytest
 
 from session_rater.domain.model import Capacity, format_moment, parse_moment
-from session_rater.domain.rules import capacities_for
-
-
-def test_a_tutor_self_assesses_only_their_own_delivery() -> None:
-    assert capacities_for(1, {"tutor"}, {1, 2}, tutor_id=1) == [Capacity.SELF_ASSESSMENT]
-    assert capacities_for(1, {"tutor"}, {1, 2}, tutor_id=2) == []
-    assert capacities_for(1, {"tutor"}, {2, 3}, tutor_id=2) == []
-
-
-def test_nobody_monitors_or_assesses_a_session_they_delivered() -> None:
-    assert capacities_for(5, {"treatment_manager", "tutor"}, {5, 6}, tutor_id=6) == []
-    assert capacities_for(5, {"external_assessor"}, {5, 6}, tutor_id=6) == []
-
-
-def test_managers_monitor_assessors_assess_programme_managers_benchmark() -> None:
-    assert capacities_for(5, {"treatment_manager"}, {1, 2}, tutor_id=1) == [Capacity.MONITORING]
-    assert capacities_for(7, {"external_assessor"}, {1, 2}, tutor_id=1) == [Capacity.EXTERNAL]
-    assert capacities_for(9, {"programme_manager"}, {1, 2}, tutor_id=1) == [Capacity.BENCHMARK]
 
 
 def test_capacities_map_to_the_export_rater_roles_and_back() -> None:

@@ -1,0 +1,362 @@
+"""Agreement: how closely raters agree when they score the same tutor in the same session.
+
+Per item, the reliability figures of :func:`session_rater.analysis.analyse` (Krippendorff's
+alpha, Gwet's AC2, Fleiss' kappa, percent agreement, the ICC) with their intervals and
+readings; the kappa-paradox warning; and a rater x rater matrix of pairwise agreement
+(:func:`session_rater.ui.analysis_data.pairwise_agreement`).
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from session_rater.analysis import MATRICES, MEASURES, AnalysisReport, MeasureResult
+from session_rater.domain import readings
+from session_rater.errors import SessionRaterError
+from session_rater.ui import analysis_data as ad
+from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+
+__all__ = ["render"]
+
+NEEDS_TWO = (
+    "Agreement needs **at least two raters on the same session and tutor**: for example a tutor's "
+    "self-assessment and a treatment manager's monitoring of that tutor in that session, or an external "
+    "assessor double-rating a monitored session."
+)
+PERCENT = {"percent_agreement", "percent_agreement_within_1"}
+CALIBRATION_PASS = 0.8
+"""Observers of classroom video pass calibration at 80% agreement within one point of the master
+codes (Teachstone CLASS): a working mark for 'within one point', not a published reliability scale."""
+# How each measure is read, for the column help and the chart's background bands.
+SCALES: dict[str, tuple[str, list[tuple[float, float, str]]]] = {
+    "krippendorff_alpha_ordinal": ("Krippendorff (2004): ≥ .800 reliable, .667-.800 tentative conclusions only", [
+        (-1.0, 0.667, "not reliable (below .667)"), (0.667, 0.8, "tentative (.667 to .800)"),
+        (0.8, 1.0, "reliable (.800 or above)")]),
+    "gwet_ac2_quadratic": ("Landis & Koch (1977): .41-.60 moderate, .61-.80 substantial, .81+ almost perfect", [
+        (-1.0, 0.0, "poor"), (0.0, 0.2, "slight"), (0.2, 0.4, "fair"), (0.4, 0.6, "moderate"),
+        (0.6, 0.8, "substantial"), (0.8, 1.0, "almost perfect")]),
+    "fleiss_kappa": ("Landis & Koch (1977): .41-.60 moderate, .61-.80 substantial, .81+ almost perfect", [
+        (-1.0, 0.0, "poor"), (0.0, 0.2, "slight"), (0.2, 0.4, "fair"), (0.4, 0.6, "moderate"),
+        (0.6, 0.8, "substantial"), (0.8, 1.0, "almost perfect")]),
+    "percent_agreement": ("no published verbal scale: not chance-corrected", []),
+    "percent_agreement_within_1": ("no published verbal scale; calibration commonly asks 80% within one point "
+                                   "of the master codes (Teachstone CLASS)", [(0.8, 1.0, "80% or more within one point")]),
+    "icc_2_1": ("Koo & Li (2016), judged on the 95% interval: < .50 poor, .50-.75 moderate, .75-.90 good, > .90 "
+                "excellent", [(-1.0, 0.5, "poor"), (0.5, 0.75, "moderate"), (0.75, 0.9, "good"), (0.9, 1.0, "excellent")]),
+}  # fmt: skip
+WHAT = {
+    "krippendorff_alpha_ordinal": "1 − observed ÷ expected disagreement, disagreements weighted by how far apart "
+    "the points are on the ordinal scale; missing ratings allowed. Interval: seeded bootstrap over units.",
+    "gwet_ac2_quadratic": "Agreement corrected for chance as Gwet (2008) does, quadratic weights (near misses count "
+    "as partial agreement); stays stable when ratings pile up at one end. Interval: Gwet's variance.",
+    "fleiss_kappa": "Exact agreement corrected for chance from how often each point is used (Fleiss 1971); low "
+    "when ratings pile up at one end even if raters agree. Interval: Gwet's variance.",
+    "percent_agreement": "Share of pairs of ratings of the same item that are identical. Not chance-corrected.",
+    "percent_agreement_within_1": "Share of pairs of ratings of the same item at most one point apart.",
+    "icc_2_1": "Shrout & Fleiss (1979) ICC(2,1), absolute agreement between capacities: the capacities' mean "
+    "scores of the same item; systematic over-scoring by one capacity lowers it. Interval: F distribution.",
+}  # fmt: skip
+PAIR_MEASURES = {
+    "within_one": ("Within one point", "Share of the items both raters scored that they scored at most one point apart."),
+    "exact": ("Exact agreement", "Share of the items both raters scored that they scored the same."),
+    "kappa_w": ("Weighted kappa", "Cohen's (1968) kappa with quadratic weights over the items both raters scored: "
+                "agreement corrected for chance; near misses count as partial agreement."),
+    "mean_diff": ("Mean difference (row − column)", "Mean of the row rater's score minus the column rater's, over the "
+                  "items both scored: positive = the row rater scores higher."),
+}  # fmt: skip
+
+
+def _number(x: float, percent: bool) -> str:
+    if percent:
+        return f"{x:.0%}"
+    return f"{round(x, 2) + 0.0:.2f}".replace("-", "−")  # + 0.0: no "−0.00"
+
+
+def _fmt(m: MeasureResult) -> str:
+    return "–" if m.value is None else _number(m.value, m.name in PERCENT)
+
+
+def _ci(m: MeasureResult) -> str:
+    if m.ci is None:
+        return "–"
+    return f"{_number(m.ci[0], m.name in PERCENT)} to {_number(m.ci[1], m.name in PERCENT)}"
+
+
+def _reading(m: MeasureResult) -> str:
+    if m.reading is not None:
+        return f"{m.reading.text} ({m.reading.scale}, on the {m.reading.basis})"
+    if m.value is not None and m.name == "percent_agreement_within_1":
+        side = "meets" if m.value >= CALIBRATION_PASS else "below"
+        return f"{side} the {CALIBRATION_PASS:.0%} calibration mark (Teachstone CLASS observers, within one point)"
+    return m.note or ("no verbal scale" if m.value is not None else "–")
+
+
+def _rows(measures: dict[str, MeasureResult] | object, **extra: object) -> list[dict[str, object]]:
+    return [
+        {
+            **extra,
+            "measure": MEASURES[name].label,
+            "key": name,
+            "value": m.value,
+            "shown": _fmt(m),
+            "interval": _ci(m),
+            "low": m.ci[0] if m.ci else None,
+            "high": m.ci[1] if m.ci else None,
+            "units": m.n_units,
+            "reading": _reading(m),
+            "reading_short": m.reading.text if m.reading is not None else _reading(m).split(" (")[0],
+            "method": m.method or m.note or "",
+            "what": WHAT[name],
+        }
+        for name, m in measures.items()  # type: ignore[attr-defined]
+    ]
+
+
+def _overall(report: AnalysisReport) -> None:
+    data = pd.DataFrame(_rows(report.agreement.overall))
+    st.dataframe(
+        data,
+        hide_index=True,
+        width="stretch",
+        column_order=["measure", "shown", "interval", "units", "reading"],
+        column_config={
+            "measure": st.column_config.TextColumn("Measure", pinned=True),
+            "shown": st.column_config.TextColumn("Value"),
+            "interval": st.column_config.TextColumn("95% interval"),
+            "units": st.column_config.NumberColumn(
+                "Items compared", help="Items of a session and tutor scored by two or more raters (for the ICC: "
+                "scored in every capacity compared)."),
+            "reading": st.column_config.TextColumn("Reading", help="The published scale each figure is read on, and "
+                                                   "whether the point estimate or the interval was read."),
+        },  # fmt: skip
+    )
+    with st.expander("What each measure is and how it was computed", icon=":material/menu_book:"):
+        st.markdown("\n".join(f"- **{MEASURES[n].label}**: {WHAT[n]} *Read on*: {SCALES[n][0]}." for n in MEASURES))
+        st.markdown("\n".join(f"- **Matrix '{k}'**: {v}" for k, v in MATRICES.items()))
+
+
+def _warnings(report: AnalysisReport) -> None:
+    warnings = list(report.agreement.warnings)
+    if not warnings:
+        return
+    st.warning(
+        f"**Ratings pile up at one end of the scale** on {len(warnings)} item(s), so kappa can be low although "
+        "raters mostly agree (the kappa paradox; Feinstein & Cicchetti 1990). Read Gwet's AC2 beside kappa: "
+        + warnings[0],
+        icon=":material/warning:",
+    )
+    if len(warnings) > 1:
+        with st.expander(f"The other {len(warnings) - 1} item(s)", icon=":material/warning:"):
+            st.markdown("\n".join(f"- {w}" for w in warnings[1:]))
+
+
+def _by_item(report: AnalysisReport, info: dict[str, ad.ItemInfo]) -> None:
+    rows = []
+    for item_id, measures in report.agreement.by_item.items():
+        item = info.get(item_id, ad.ItemInfo(len(info), "", item_id))
+        rows += _rows(measures, item=item.title, section=item.section, order=item.order)
+    data = pd.DataFrame(rows).sort_values(["order", "measure"])
+    names = {MEASURES[n].label: n for n in MEASURES}
+    label = st.segmented_control("Measure", list(names), default=MEASURES["krippendorff_alpha_ordinal"].label,
+                                 required=True, key="agreement:measure") or MEASURES["krippendorff_alpha_ordinal"].label  # fmt: skip
+    key = names[label]
+    chosen = data[data["key"] == key]
+    st.caption(f"**{label}**: {WHAT[key]} Read on {SCALES[key][0]}.")
+    _forest(chosen, key, label)
+    st.dataframe(
+        chosen,
+        hide_index=True,
+        width="stretch",
+        column_order=["item", "shown", "interval", "units", "reading_short"],
+        column_config={
+            "item": st.column_config.TextColumn("Item", pinned=True),
+            "section": "Section",
+            "shown": st.column_config.TextColumn(label, help=WHAT[key]),
+            "interval": "95% interval",
+            "units": st.column_config.NumberColumn(
+                "Tutors compared", help="Sessions and tutors in which two or more raters scored this item (for the "
+                "ICC: scored in every capacity compared)."),
+            "reading_short": st.column_config.TextColumn("Reading", help=f"Read on {SCALES[key][0]}."),
+        },  # fmt: skip
+    )
+    with st.expander("All measures side by side", icon=":material/table:"):
+        wide = data.pivot_table(index=["order", "item"], columns="measure", values="value", aggfunc="first", sort=False)
+        wide = wide.reset_index().sort_values("order").drop(columns="order")
+        labels = [MEASURES[n].label for n in MEASURES if MEASURES[n].label in wide.columns]
+        st.dataframe(
+            wide[["item", *labels]],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "item": st.column_config.TextColumn("Item", pinned=True),
+                **{MEASURES[n].label: st.column_config.NumberColumn(
+                    MEASURES[n].short, help=f"{MEASURES[n].label}: {WHAT[n]}",
+                    format="percent" if n in PERCENT else "%.2f") for n in MEASURES},
+            },  # fmt: skip
+        )
+
+
+def _forest(data: pd.DataFrame, key: str, label: str) -> None:
+    shown = data[data["value"].notna()]
+    if shown.empty:
+        st.info(f"{label} could not be computed for any item: {data['method'].iloc[0] if len(data) else ''}")
+        return
+    low = min(0.0, float(shown[["value", "low"]].min().min())) if key not in PERCENT else 0.0
+    bands = pd.DataFrame([{"from": max(a, low), "to": b, "band": text} for a, b, text in SCALES[key][1] if b > low])
+    items = list(data.sort_values("order")["item"])
+    y = alt.Y("item:N", sort=items, title=None, axis=alt.Axis(labelLimit=460))
+    x_scale = alt.Scale(domain=[low, 1.0], nice=False)
+    layers = []
+    if not bands.empty:
+        band_colours = alt.Scale(scheme="greys")
+        layers.append(alt.Chart(bands).mark_rect(opacity=0.18).encode(
+            x=alt.X("from:Q", scale=x_scale), x2="to:Q", color=alt.Color("from:Q", scale=band_colours, legend=None),
+            tooltip=[alt.Tooltip("band:N", title=f"Reading ({SCALES[key][0].split(':')[0]})")],
+        ))  # fmt: skip
+        bands["short"] = bands["band"].str.split(" (", regex=False).str[0]
+        bands["middle"] = (bands["from"] + bands["to"]) / 2
+        layers.append(alt.Chart(bands).mark_text(fontSize=11, color="#555", baseline="bottom").encode(
+            x=alt.X("middle:Q", scale=x_scale), y=alt.value(-4), text="short:N"))  # fmt: skip
+    tooltip = [
+        alt.Tooltip("item:N", title="Item"),
+        alt.Tooltip("shown:N", title=label),
+        alt.Tooltip("interval:N", title="95% interval"),
+        alt.Tooltip("units:Q", title="Sessions and tutors compared"),
+        alt.Tooltip("reading:N", title="Reading"),
+        alt.Tooltip("method:N", title="How computed"),
+    ]
+    base = alt.Chart(shown).encode(y=y, tooltip=tooltip)
+    layers.append(base.mark_rule(strokeWidth=2, color="#1f77b4").encode(x=alt.X("low:Q", scale=x_scale), x2="high:Q"))
+    layers.append(base.mark_point(filled=True, size=90, color="#1f77b4", opacity=1).encode(
+        x=alt.X("value:Q", scale=x_scale, title=label, axis=alt.Axis(format=".0%" if key in PERCENT else ".1f"))))  # fmt: skip
+    st.altair_chart(alt.layer(*layers).properties(height=alt.Step(22)), width="stretch")
+    st.caption("Dot: the item's figure; line: its 95% interval. Grey bands: the published reading scale "
+               "(darker = better). Hover for the reading and how the figure was computed.")  # fmt: skip
+
+
+def _matrix(svc, filters: ad.Filters) -> None:  # type: ignore[no-untyped-def]
+    pairs = ad.rater_agreement(svc, filters)
+    if pairs.empty:
+        st.info(f"No two raters have scored the same tutor in the same session here. {NEEDS_TWO}",
+                icon=":material/group:")  # fmt: skip
+        return
+    names = ad.people_names(svc)
+    pairs = pairs.assign(
+        a=[ad.rater_label(r, role, names) for r, role in zip(pairs["rater_a"], pairs["role_a"], strict=True)],
+        b=[ad.rater_label(r, role, names) for r, role in zip(pairs["rater_b"], pairs["role_b"], strict=True)],
+    )
+    shared = pairs.groupby("a")["n"].sum().sort_values(ascending=False)
+    keep = set(shared.index[: ad.MAX_MATRIX_RATERS])
+    pairs = pairs[pairs["a"].isin(keep) & pairs["b"].isin(keep)]
+    order_of = {r: i for i, r in enumerate(ad.ROLE_ORDER)}
+    raters = sorted(set(pairs["a"]), key=lambda s: (order_of.get(
+        pairs.loc[pairs["a"] == s, "role_a"].iloc[0], 9), s))  # fmt: skip
+    choice = st.segmented_control("Show", list(PAIR_MEASURES), format_func=lambda k: PAIR_MEASURES[k][0],
+                                  default="within_one", required=True, key="agreement:pair_measure") or "within_one"  # fmt: skip
+    title, what = PAIR_MEASURES[choice]
+    pairs = pairs.assign(
+        kappa_text=[f"{k:.2f}" if pd.notna(k) else f"not defined: {note}" for k, note in
+                    zip(pairs["kappa_w"], pairs["kappa_note"], strict=True)],
+        cell=[_cell(v, choice) for v in pairs[choice]],
+        how=what,
+    )  # fmt: skip
+    if choice in {"within_one", "exact"}:
+        scale = alt.Scale(scheme="blues", domain=[0, 1])
+    elif choice == "kappa_w":
+        scale = alt.Scale(scheme="redblue", domain=[-1, 1])
+    else:
+        top = max(1.0, float(pairs["mean_diff"].abs().max()))
+        scale = alt.Scale(scheme="redblue", domain=[-top, top], reverse=True)
+    base = alt.Chart(pairs).encode(
+        x=alt.X("b:N", sort=raters, title=None,
+                axis=alt.Axis(orient="top", labelAngle=-35, labelAlign="left", labelLimit=240, labelOverlap=False)),
+        y=alt.Y("a:N", sort=raters, title=None, axis=alt.Axis(labelLimit=300, labelOverlap=False)),
+        tooltip=[
+            alt.Tooltip("a:N", title="Row rater"),
+            alt.Tooltip("b:N", title="Column rater"),
+            alt.Tooltip("n:Q", title="Items both scored"),
+            alt.Tooltip("n_forms:Q", title="Sessions and tutors both scored"),
+            alt.Tooltip("within_one:Q", title="Within one point", format=".0%"),
+            alt.Tooltip("exact:Q", title="Exact agreement", format=".0%"),
+            alt.Tooltip("kappa_text:N", title="Weighted kappa (quadratic)"),
+            alt.Tooltip("mean_diff:Q", title="Mean difference (row − column)", format="+.2f"),
+            alt.Tooltip("how:N", title=f"{title}: how computed"),
+        ],
+    )
+    cells = base.mark_rect(stroke="white").encode(color=alt.Color(f"{choice}:Q", scale=scale, title=title))
+    dark = {"within_one": "datum.within_one > 0.6", "exact": "datum.exact > 0.6",
+            "kappa_w": "abs(datum.kappa_w) > 0.6", "mean_diff": f"abs(datum.mean_diff) > {0.6 * float(scale.domain[1])}"}
+    text = base.mark_text(fontSize=12).encode(
+        text="cell:N", color=alt.condition(dark[choice], alt.value("white"), alt.value("black")))
+    st.altair_chart((cells + text).properties(height=alt.Step(40)), width="stretch")
+    dropped = len(shared) - len(keep)
+    st.caption(f"Each cell compares the rater of its row with the rater of its column over the items of the sessions "
+               f"and tutors both scored (how many: in the tooltip). Empty cells: the two never scored the same tutor in "
+               f"the same session. {what}"
+               + (f" The {dropped} raters with the fewest shared scores are left out." if dropped > 0 else ""))  # fmt: skip
+
+
+def _cell(value: float | None, choice: str) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if choice in {"within_one", "exact"}:
+        return f"{value:.0%}"
+    return f"{value:+.2f}" if choice == "mean_diff" else f"{value:.2f}"
+
+
+def _sources() -> None:
+    references = (
+        readings.KRIPPENDORFF_SOURCE, readings.LANDIS_KOCH_SOURCE, readings.KOO_LI_SOURCE,
+        "Gwet KL (2008). Computing inter-rater reliability and its variance in the presence of high agreement. "
+        "Br J Math Stat Psychol 61:29-48.",
+        "Feinstein AR, Cicchetti DV (1990). High agreement but low kappa: I. J Clin Epidemiol 43:543-549.",
+        "Cohen J (1968). Weighted kappa. Psychol Bull 70:213-220.",
+        "Shrout PE, Fleiss JL (1979). Intraclass correlations: uses in assessing rater reliability. Psychol Bull "
+        "86:420-428.",
+    )  # fmt: skip
+    with st.expander("Sources", icon=":material/menu_book:"):
+        st.markdown("\n".join(f"- {r}" for r in references))
+
+
+def render() -> None:
+    svc = services()
+    current_rater(svc)
+    demo_banner(svc)
+    show_rubric_problems(svc)
+    st.title("Agreement")
+    st.caption(
+        "How closely raters agree when they score the same tutor in the same session, item by item. Agreement is "
+        "not accuracy: two lenient raters can agree perfectly and both over-score, which the **Over-scoring** page "
+        "measures. Hover over any figure for what it is and how it is computed."
+    )
+    filters, everything = ad.filter_bar(svc, key="agreement")
+    if everything.empty:
+        st.info(f"No submitted ratings yet. {NEEDS_TWO}", icon=":material/info:")
+        return
+    try:
+        report = ad.report(svc, filters)
+    except (SessionRaterError, ValueError) as exc:
+        st.info(f"Nothing to analyse for {filters.describe()}: {exc}. Widen the filters to include sessions with "
+                "submitted ratings.", icon=":material/filter_alt_off:")  # fmt: skip
+        return
+    overall = report.agreement.overall
+    if all(m.value is None for m in overall.values()):
+        reasons = sorted({m.note for m in overall.values() if m.note})
+        st.info(f"No agreement figure can be computed for {filters.describe()}. {NEEDS_TWO} "
+                f"({'; '.join(reasons)})", icon=":material/group:")  # fmt: skip
+        return
+    within = overall["percent_agreement"]
+    st.markdown(
+        f"**{within.n_units or 0:,} item scores** of a session and tutor were rated by two or more raters "
+        f"({filters.describe()})."
+    )
+    st.subheader("All items together")
+    _overall(report)
+    _warnings(report)
+    st.subheader("By item")
+    _by_item(report, ad.item_info(svc, filters.apply(everything)))
+    st.subheader("Rater by rater")
+    _matrix(svc, filters)
+    _sources()
