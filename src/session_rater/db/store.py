@@ -662,6 +662,19 @@ class Store:
             if item.is_answered
         ]
 
+    def submission_fingerprint(self) -> tuple[str, ...]:
+        """What changes whenever the submitted scores do, in one aggregate query: the number of
+        current submitted ratings, the newest submission time (a correction moves it) and the
+        highest rating and recording ids (a demo reset, new recordings). For caches."""
+        with self._sessions() as s:
+            ratings = s.execute(
+                select(func.count(), func.max(m.Rating.submitted_at), func.max(m.Rating.id)).where(
+                    m.Rating.status == RatingStatus.SUBMITTED.value, m.Rating.is_current.is_(True)
+                )
+            ).one()
+            recordings = s.execute(select(func.count(), func.max(m.Recording.id))).one()
+        return tuple(map(str, (*ratings, *recordings)))
+
     # -- housekeeping ---------------------------------------------------------------------
     def is_empty(self) -> bool:
         with self._sessions() as s:

@@ -25,10 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import streamlit as st
-from sqlalchemy import func, select
 
 from session_rater.analysis import AnalysisReport, analyse
-from session_rater.db import models as m
 from session_rater.domain.agreement import AgreementError, cohen_kappa
 from session_rater.domain.bias import (
     DEFAULT_RESAMPLES,
@@ -37,7 +35,7 @@ from session_rater.domain.bias import (
     estimate_bias,
     pair_with_benchmark,
 )
-from session_rater.domain.model import Capacity, RatingStatus
+from session_rater.domain.model import Capacity
 from session_rater.errors import NotFoundError
 from session_rater.io.rubric_files import version_sort_key
 from session_rater.services import Services
@@ -125,20 +123,8 @@ class Filters:
 
 
 def fingerprint(svc: Services) -> tuple[object, ...]:
-    """What changes whenever the submitted scores do: one aggregate query.
-
-    Counted over the versions that count (submitted and current), with the newest submission
-    time (a correction's submission moves it) and the highest rating and recording ids (a demo
-    reset, new recordings). TODO(lead): this belongs in ``Store`` as ``submission_fingerprint()``.
-    """
-    with svc.store.engine.connect() as connection:
-        ratings = connection.execute(
-            select(func.count(), func.max(m.Rating.submitted_at), func.max(m.Rating.id)).where(
-                m.Rating.status == RatingStatus.SUBMITTED.value, m.Rating.is_current.is_(True)
-            )
-        ).one()
-        recordings = connection.execute(select(func.count(), func.max(m.Recording.id))).one()
-    return (svc.settings.database_url, *map(str, ratings), *map(str, recordings))
+    """What changes whenever the submitted scores do (see Store.submission_fingerprint)."""
+    return (svc.settings.database_url, *svc.store.submission_fingerprint())
 
 
 def load_scores(svc: Services) -> pd.DataFrame:
@@ -147,7 +133,7 @@ def load_scores(svc: Services) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Reading the submitted scores…", max_entries=8)
-def _load_scores(_svc: Services, _fingerprint: tuple[object, ...]) -> pd.DataFrame:
+def _load_scores(_svc: Services, stamp: tuple[object, ...]) -> pd.DataFrame:
     rows = _svc.export_rows()
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in _COLUMNS})
@@ -218,8 +204,8 @@ def report(svc: Services, filters: Filters) -> AnalysisReport:
 
 
 @st.cache_data(show_spinner="Computing agreement and over-scoring…", max_entries=32)
-def _report(_svc: Services, _fingerprint: tuple[object, ...], key: tuple[object, ...]) -> AnalysisReport:
-    scores = Filters(*key).apply(_load_scores(_svc, _fingerprint))  # type: ignore[arg-type]
+def _report(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> AnalysisReport:
+    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
     return analyse(scores, seed=SEED, n_boot=N_BOOT, categories=scale_of(_svc, scores), source="the database")
 
 
@@ -229,8 +215,8 @@ def paired_scores(svc: Services, filters: Filters) -> PairedScores:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _paired(_svc: Services, _fingerprint: tuple[object, ...], key: tuple[object, ...]) -> PairedScores:
-    scores = Filters(*key).apply(_load_scores(_svc, _fingerprint))  # type: ignore[arg-type]
+def _paired(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> PairedScores:
+    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
     return pair_with_benchmark(scores)
 
 
@@ -240,8 +226,8 @@ def quarterly_bias(svc: Services, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Computing the trend by quarter…", max_entries=32)
-def _quarterly(_svc: Services, _fingerprint: tuple[object, ...], key: tuple[object, ...]) -> pd.DataFrame:
-    scores = Filters(*key).apply(_load_scores(_svc, _fingerprint))  # type: ignore[arg-type]
+def _quarterly(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> pd.DataFrame:
+    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
     return bias_by_period(scores, "quarter")
 
 
@@ -275,8 +261,8 @@ def rater_agreement(svc: Services, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Comparing raters pair by pair…", max_entries=32)
-def _rater_agreement(_svc: Services, _fingerprint: tuple[object, ...], key: tuple[object, ...]) -> pd.DataFrame:
-    scores = Filters(*key).apply(_load_scores(_svc, _fingerprint))  # type: ignore[arg-type]
+def _rater_agreement(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> pd.DataFrame:
+    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
     return pairwise_agreement(scores, categories=scale_of(_svc, scores))
 
 
@@ -297,7 +283,7 @@ def pairwise_agreement(scores: pd.DataFrame, *, categories: Sequence[float] | No
     scored = scores.loc[scores["score"].notna(), [*UNIT, "rater_id", "rater_role", "score"]].copy()
     if scored.empty:
         return pd.DataFrame(columns=columns)
-    scored["tutor_id"] = scored["tutor_id"].map(lambda t: -1 if t is None or t != t else t)
+    scored["tutor_id"] = scored["tutor_id"].map(lambda t: -1 if pd.isna(t) else t)
     both = scored.merge(scored, on=UNIT, suffixes=("_a", "_b"))
     both = both[(both["rater_id_a"] != both["rater_id_b"]) | (both["rater_role_a"] != both["rater_role_b"])]
     if both.empty:

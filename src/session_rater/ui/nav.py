@@ -6,7 +6,17 @@ import streamlit as st
 
 
 def pages() -> list[st.Page]:
-    from session_rater.ui.pages import compare, coverage, queue, rate, recordings_admin, sampling, sessions
+    from session_rater.ui.pages import (
+        agreement,
+        compare,
+        coverage,
+        overscoring,
+        queue,
+        rate,
+        recordings_admin,
+        sampling,
+        sessions,
+    )
 
     return [
         st.Page(sessions.render, title="Sessions", icon=":material/video_library:", url_path="sessions", default=True),
@@ -14,6 +24,8 @@ def pages() -> list[st.Page]:
         st.Page(rate.render, title="Rate", icon=":material/rate_review:", url_path="rate"),
         st.Page(compare.render, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
         st.Page(coverage.render, title="Coverage", icon=":material/monitoring:", url_path="coverage"),
+        st.Page(overscoring.render, title="Over-scoring", icon=":material/balance:", url_path="overscoring"),
+        st.Page(agreement.render, title="Agreement", icon=":material/handshake:", url_path="agreement"),
         st.Page(sampling.render, title="Sampling", icon=":material/casino:", url_path="sampling"),
         st.Page(recordings_admin.render, title="Recordings", icon=":material/movie:", url_path="recordings"),
     ]

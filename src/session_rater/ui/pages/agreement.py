@@ -8,6 +8,8 @@ readings; the kappa-paradox warning; and a rater x rater matrix of pairwise agre
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -15,8 +17,14 @@ import streamlit as st
 from session_rater.analysis import MATRICES, MEASURES, AnalysisReport, MeasureResult
 from session_rater.domain import readings
 from session_rater.errors import SessionRaterError
+from session_rater.services import Services
 from session_rater.ui import analysis_data as ad
-from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+from session_rater.ui.state import (
+    current_rater,
+    demo_banner,
+    services,
+    show_rubric_problems,
+)
 
 __all__ = ["render"]
 
@@ -41,10 +49,10 @@ SCALES: dict[str, tuple[str, list[tuple[float, float, str]]]] = {
         (-1.0, 0.0, "poor"), (0.0, 0.2, "slight"), (0.2, 0.4, "fair"), (0.4, 0.6, "moderate"),
         (0.6, 0.8, "substantial"), (0.8, 1.0, "almost perfect")]),
     "percent_agreement": ("no published verbal scale: not chance-corrected", []),
-    "percent_agreement_within_1": ("no published verbal scale; calibration commonly asks 80% within one point "
-                                   "of the master codes (Teachstone CLASS)", [(0.8, 1.0, "80% or more within one point")]),
-    "icc_2_1": ("Koo & Li (2016), judged on the 95% interval: < .50 poor, .50-.75 moderate, .75-.90 good, > .90 "
-                "excellent", [(-1.0, 0.5, "poor"), (0.5, 0.75, "moderate"), (0.75, 0.9, "good"), (0.9, 1.0, "excellent")]),
+    "percent_agreement_within_1": (("no published verbal scale; calibration commonly asks 80% within one point "
+                                   "of the master codes (Teachstone CLASS)"), [(0.8, 1.0, "80% or more within one point")]),
+    "icc_2_1": (("Koo & Li (2016), judged on the 95% interval: < .50 poor, .50-.75 moderate, .75-.90 good, > .90 "
+                "excellent"), [(-1.0, 0.5, "poor"), (0.5, 0.75, "moderate"), (0.75, 0.9, "good"), (0.9, 1.0, "excellent")]),
 }  # fmt: skip
 WHAT = {
     "krippendorff_alpha_ordinal": "1 − observed ÷ expected disagreement, disagreements weighted by how far apart "
@@ -61,10 +69,10 @@ WHAT = {
 PAIR_MEASURES = {
     "within_one": ("Within one point", "Share of the items both raters scored that they scored at most one point apart."),
     "exact": ("Exact agreement", "Share of the items both raters scored that they scored the same."),
-    "kappa_w": ("Weighted kappa", "Cohen's (1968) kappa with quadratic weights over the items both raters scored: "
-                "agreement corrected for chance; near misses count as partial agreement."),
-    "mean_diff": ("Mean difference (row − column)", "Mean of the row rater's score minus the column rater's, over the "
-                  "items both scored: positive = the row rater scores higher."),
+    "kappa_w": ("Weighted kappa", ("Cohen's (1968) kappa with quadratic weights over the items both raters scored: "
+                "agreement corrected for chance; near misses count as partial agreement.")),
+    "mean_diff": ("Mean difference (row − column)", ("Mean of the row rater's score minus the column rater's, over the "
+                  "items both scored: positive = the row rater scores higher.")),
 }  # fmt: skip
 
 
@@ -93,7 +101,7 @@ def _reading(m: MeasureResult) -> str:
     return m.note or ("no verbal scale" if m.value is not None else "–")
 
 
-def _rows(measures: dict[str, MeasureResult] | object, **extra: object) -> list[dict[str, object]]:
+def _rows(measures: Mapping[str, MeasureResult], **extra: object) -> list[dict[str, object]]:
     return [
         {
             **extra,
@@ -110,7 +118,7 @@ def _rows(measures: dict[str, MeasureResult] | object, **extra: object) -> list[
             "method": m.method or m.note or "",
             "what": WHAT[name],
         }
-        for name, m in measures.items()  # type: ignore[attr-defined]
+        for name, m in measures.items()
     ]
 
 
@@ -130,7 +138,7 @@ def _overall(report: AnalysisReport) -> None:
                 "scored in every capacity compared)."),
             "reading": st.column_config.TextColumn("Reading", help="The published scale each figure is read on, and "
                                                    "whether the point estimate or the interval was read."),
-        },  # fmt: skip
+        },
     )
     with st.expander("What each measure is and how it was computed", icon=":material/menu_book:"):
         st.markdown("\n".join(f"- **{MEASURES[n].label}**: {WHAT[n]} *Read on*: {SCALES[n][0]}." for n in MEASURES))
@@ -179,7 +187,7 @@ def _by_item(report: AnalysisReport, info: dict[str, ad.ItemInfo]) -> None:
                 "Tutors compared", help="Sessions and tutors in which two or more raters scored this item (for the "
                 "ICC: scored in every capacity compared)."),
             "reading_short": st.column_config.TextColumn("Reading", help=f"Read on {SCALES[key][0]}."),
-        },  # fmt: skip
+        },
     )
     with st.expander("All measures side by side", icon=":material/table:"):
         wide = data.pivot_table(index=["order", "item"], columns="measure", values="value", aggfunc="first", sort=False)
@@ -194,7 +202,7 @@ def _by_item(report: AnalysisReport, info: dict[str, ad.ItemInfo]) -> None:
                 **{MEASURES[n].label: st.column_config.NumberColumn(
                     MEASURES[n].short, help=f"{MEASURES[n].label}: {WHAT[n]}",
                     format="percent" if n in PERCENT else "%.2f") for n in MEASURES},
-            },  # fmt: skip
+            },
         )
 
 
@@ -236,7 +244,7 @@ def _forest(data: pd.DataFrame, key: str, label: str) -> None:
                "(darker = better). Hover for the reading and how the figure was computed.")  # fmt: skip
 
 
-def _matrix(svc, filters: ad.Filters) -> None:  # type: ignore[no-untyped-def]
+def _matrix(svc: Services, filters: ad.Filters) -> None:
     pairs = ad.rater_agreement(svc, filters)
     if pairs.empty:
         st.info(f"No two raters have scored the same tutor in the same session here. {NEEDS_TWO}",
@@ -309,12 +317,12 @@ def _cell(value: float | None, choice: str) -> str:
 def _sources() -> None:
     references = (
         readings.KRIPPENDORFF_SOURCE, readings.LANDIS_KOCH_SOURCE, readings.KOO_LI_SOURCE,
-        "Gwet KL (2008). Computing inter-rater reliability and its variance in the presence of high agreement. "
-        "Br J Math Stat Psychol 61:29-48.",
+        ("Gwet KL (2008). Computing inter-rater reliability and its variance in the presence of high agreement. "
+        "Br J Math Stat Psychol 61:29-48."),
         "Feinstein AR, Cicchetti DV (1990). High agreement but low kappa: I. J Clin Epidemiol 43:543-549.",
         "Cohen J (1968). Weighted kappa. Psychol Bull 70:213-220.",
-        "Shrout PE, Fleiss JL (1979). Intraclass correlations: uses in assessing rater reliability. Psychol Bull "
-        "86:420-428.",
+        ("Shrout PE, Fleiss JL (1979). Intraclass correlations: uses in assessing rater reliability. Psychol Bull "
+        "86:420-428."),
     )  # fmt: skip
     with st.expander("Sources", icon=":material/menu_book:"):
         st.markdown("\n".join(f"- {r}" for r in references))
@@ -322,7 +330,7 @@ def _sources() -> None:
 
 def render() -> None:
     svc = services()
-    current_rater(svc)
+    viewer = current_rater(svc)
     demo_banner(svc)
     show_rubric_problems(svc)
     st.title("Agreement")
@@ -331,6 +339,10 @@ def render() -> None:
         "not accuracy: two lenient raters can agree perfectly and both over-score, which the **Over-scoring** page "
         "measures. Hover over any figure for what it is and how it is computed."
     )
+    if viewer is not None and not (decision := svc.may_see_reports(viewer)):
+        st.info(f"{decision.reason.capitalize()}. Pick a programme manager or administrator under **Rating as** "
+                "to see this report.", icon=":material/lock:")  # fmt: skip
+        return
     filters, everything = ad.filter_bar(svc, key="agreement")
     if everything.empty:
         st.info(f"No submitted ratings yet. {NEEDS_TWO}", icon=":material/info:")

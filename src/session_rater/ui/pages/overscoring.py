@@ -16,11 +16,25 @@ import pandas as pd
 import streamlit as st
 
 from session_rater.analysis import AnalysisReport
-from session_rater.domain.bias import MIN_SESSIONS_FOR_INTERVAL, BiasEstimate, BiasReport
-from session_rater.domain.independence import HALO_CORRELATION, MIN_ITEMS_PER_FORM, STRAIGHT_LINE_SD
+from session_rater.domain.bias import (
+    MIN_SESSIONS_FOR_INTERVAL,
+    BiasEstimate,
+    BiasReport,
+)
+from session_rater.domain.independence import (
+    HALO_CORRELATION,
+    MIN_ITEMS_PER_FORM,
+    STRAIGHT_LINE_SD,
+)
 from session_rater.errors import SessionRaterError
+from session_rater.services import Services
 from session_rater.ui import analysis_data as ad
-from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+from session_rater.ui.state import (
+    current_rater,
+    demo_banner,
+    services,
+    show_rubric_problems,
+)
 
 __all__ = ["render"]
 
@@ -32,13 +46,13 @@ ROLE_COLOURS = {
 }
 DIFFERENCE = "score − benchmark"
 SOURCES = (
-    "Bland JM, Altman DG (1986). Statistical methods for assessing agreement between two methods of clinical "
-    "measurement. Lancet 327:307-310 (mean difference, limits of agreement).",
-    "Efron B, Tibshirani RJ (1993). An Introduction to the Bootstrap; Davison AC, Hinkley DV (1997). Bootstrap "
-    "Methods and their Application, s. 3.8 (percentile intervals, resampling whole sessions).",
+    ("Bland JM, Altman DG (1986). Statistical methods for assessing agreement between two methods of clinical "
+    "measurement. Lancet 327:307-310 (mean difference, limits of agreement)."),
+    ("Efron B, Tibshirani RJ (1993). An Introduction to the Bootstrap; Davison AC, Hinkley DV (1997). Bootstrap "
+    "Methods and their Application, s. 3.8 (percentile intervals, resampling whole sessions)."),
     "Wilcoxon F (1945). Individual comparisons by ranking methods. Biometrics Bulletin 1:80-83 (signed-rank test).",
-    "Thorndike EL (1920). A constant error in psychological ratings; Clark LA, Watson DA (1995). Constructing "
-    "validity (halo: items scored as one impression).",
+    ("Thorndike EL (1920). A constant error in psychological ratings; Clark LA, Watson DA (1995). Constructing "
+    "validity (halo: items scored as one impression)."),
 )
 HOW_MEAN = (
     f"Each item score is paired with the benchmark's score of the same session, tutor and item; the figure is "
@@ -213,7 +227,7 @@ def _by_capacity_chart(bias: BiasReport) -> None:
     st.caption(f"Dot: mean difference; bar: 95% interval ({HOW_CI}) Right of the dashed line = above the benchmark.")
 
 
-def _item_heat_map(svc, report: AnalysisReport, info: dict[str, ad.ItemInfo]) -> None:  # type: ignore[no-untyped-def]
+def _item_heat_map(report: AnalysisReport, info: dict[str, ad.ItemInfo]) -> None:
     rows = []
     for e in report.bias.by_item.estimates:
         item_id, role = str(e.key[0]), str(e.key[1])
@@ -239,7 +253,7 @@ def _item_heat_map(svc, report: AnalysisReport, info: dict[str, ad.ItemInfo]) ->
             legend=alt.Legend(orient="right", gradientLength=200),
         ),
         tooltip=_tooltips(alt.Tooltip("item:N", title="Item"), alt.Tooltip("section:N", title="Section"),
-                          alt.Tooltip("capacity:N", title="Capacity")),  # fmt: skip
+                          alt.Tooltip("capacity:N", title="Capacity")),
     )
     text = base.mark_text(fontSize=12).encode(
         text="cell:N",
@@ -281,11 +295,11 @@ def _raters_table(bias: BiasReport, names: dict[object, str]) -> None:
                 "Limits of agreement", help="Bland & Altman (1986): mean ± 1.96 SD of the differences; 95% of single "
                 "differences are expected in this range.",
             ),
-        },  # fmt: skip
+        },
     )
 
 
-def _bland_altman(svc, filters: ad.Filters, bias: BiasReport, names: dict[object, str]) -> None:  # type: ignore[no-untyped-def]
+def _bland_altman(svc: Services, filters: ad.Filters, bias: BiasReport, names: dict[object, str]) -> None:
     choices: dict[str, tuple[str, BiasEstimate]] = {}
     for e in sorted(bias.by_role.estimates, key=lambda e: ad.ROLE_ORDER.index(str(e.key[0]))):
         choices[f"All {WHOSE.get(str(e.key[0]), ad.capacity_label(str(e.key[0])))[0].lower()}"
@@ -348,7 +362,7 @@ def _bland_altman(svc, filters: ad.Filters, bias: BiasReport, names: dict[object
                "limits of agreement; if differences grow with the score the limits understate them.")  # fmt: skip
 
 
-def _trend(svc, filters: ad.Filters) -> None:  # type: ignore[no-untyped-def]
+def _trend(svc: Services, filters: ad.Filters) -> None:
     data = ad.quarterly_bias(svc, filters)
     if data.empty:
         return
@@ -449,7 +463,7 @@ def _by_tutor(bias: BiasReport, names: dict[object, str]) -> None:
                 "share_pct": st.column_config.ProgressColumn("≥ 1 point above", min_value=0, max_value=100,
                                                              format="%.0f%%"),
                 "n": "Item scores", "n_sessions": "Sessions", "p_text": "Wilcoxon p",
-            },  # fmt: skip
+            },
         )
 
 
@@ -473,7 +487,7 @@ def _method(report: AnalysisReport) -> None:
 
 def render() -> None:
     svc = services()
-    current_rater(svc)
+    viewer = current_rater(svc)
     demo_banner(svc)
     show_rubric_problems(svc)
     st.title("Over-scoring")
@@ -482,6 +496,10 @@ def render() -> None:
         "item by item. Positive differences mean scoring above the benchmark: over-scoring. Hover over any "
         "figure for what it is and how it is computed."
     )
+    if viewer is not None and not (decision := svc.may_see_reports(viewer)):
+        st.info(f"{decision.reason.capitalize()}. Pick a programme manager or administrator under **Rating as** "
+                "to see this report.", icon=":material/lock:")  # fmt: skip
+        return
     filters, everything = ad.filter_bar(svc, key="overscoring")
     if everything.empty:
         st.info("No submitted ratings yet. Over-scoring needs sessions scored by the tutor or a treatment manager "
@@ -503,7 +521,7 @@ def render() -> None:
         st.subheader("By capacity")
         _by_capacity_chart(bias)
         st.subheader("By item")
-        _item_heat_map(svc, report, ad.item_info(svc, filters.apply(everything)))
+        _item_heat_map(report, ad.item_info(svc, filters.apply(everything)))
         st.subheader("Raters ranked by their difference from the benchmark")
         _raters_table(bias, names)
         _by_tutor(bias, names)
