@@ -88,3 +88,28 @@ def pick_by_id(container, label: str, options: dict[int, object], format_func, *
 
 def recording_label(recording) -> str:  # type: ignore[no-untyped-def]
     return f"{recording.recorded_on:%d/%m/%Y} · {recording.label}"
+
+
+def page_start() -> tuple[Services, PersonView | None]:
+    """What every page does first: the services, the stand-in rater picker, the demo-data
+    banner and any broken rubric, in the sidebar. Returns the services and who is rating."""
+    svc = services()
+    rater = current_rater(svc)
+    demo_banner(svc)
+    show_rubric_problems(svc)
+    return svc, rater
+
+
+def reports_allowed(svc: Services, viewer: PersonView | None) -> bool:
+    """Reports across sessions are for programme managers and administrators; anyone else is
+    told so (the rule is domain.access's, checked here before anything is computed)."""
+    if viewer is None:  # no people at all yet (stand-in picker): nothing to protect, nothing to show
+        return True
+    decision = svc.may_see_reports(viewer)
+    if not decision:
+        st.info(
+            f"{decision.reason.capitalize()}. Pick a programme manager or administrator under **Rating as** "
+            "to see this report.",
+            icon=":material/lock:",
+        )
+    return bool(decision)

@@ -20,10 +20,8 @@ from session_rater.errors import SessionRaterError
 from session_rater.services import Services
 from session_rater.ui import analysis_data as ad
 from session_rater.ui.state import (
-    current_rater,
-    demo_banner,
-    services,
-    show_rubric_problems,
+    page_start,
+    reports_allowed,
 )
 
 __all__ = ["render"]
@@ -329,19 +327,14 @@ def _sources() -> None:
 
 
 def render() -> None:
-    svc = services()
-    viewer = current_rater(svc)
-    demo_banner(svc)
-    show_rubric_problems(svc)
+    svc, viewer = page_start()
     st.title("Agreement")
     st.caption(
         "How closely raters agree when they score the same tutor in the same session, item by item. Agreement is "
         "not accuracy: two lenient raters can agree perfectly and both over-score, which the **Over-scoring** page "
         "measures. Hover over any figure for what it is and how it is computed."
     )
-    if viewer is not None and not (decision := svc.may_see_reports(viewer)):
-        st.info(f"{decision.reason.capitalize()}. Pick a programme manager or administrator under **Rating as** "
-                "to see this report.", icon=":material/lock:")  # fmt: skip
+    if not reports_allowed(svc, viewer):
         return
     filters, everything = ad.filter_bar(svc, key="agreement")
     if everything.empty:

@@ -12,12 +12,10 @@ from session_rater.domain.model import Capacity
 from session_rater.db.store import PersonView, RecordingView
 from session_rater.services import Services
 from session_rater.ui.state import (
-    current_rater,
-    demo_banner,
+    page_start,
+    reports_allowed,
     pick_by_id,
     recording_label,
-    services,
-    show_rubric_problems,
 )
 
 LABELS = {c.value: c.label for c in Capacity}
@@ -88,9 +86,7 @@ def _may_see(svc: Services, viewer: PersonView, recording: RecordingView, tutor_
 
 
 def _across_sessions(svc: Services, viewer: PersonView) -> None:
-    decision = svc.may_see_reports(viewer)
-    if not decision:
-        st.info(f"{decision.reason.capitalize()}.", icon=":material/lock:")
+    if not reports_allowed(svc, viewer):
         return
     rubrics = svc.rubrics()
     if not rubrics:
@@ -151,10 +147,7 @@ def _across_sessions(svc: Services, viewer: PersonView) -> None:
 
 
 def render() -> None:
-    svc = services()
-    viewer = current_rater(svc)
-    demo_banner(svc)
-    show_rubric_problems(svc)
+    svc, viewer = page_start()
     st.title("Compare scores")
     if viewer is None:
         return

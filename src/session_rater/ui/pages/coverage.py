@@ -18,7 +18,7 @@ from session_rater.domain.coverage import AssignmentStatus, coverage_table
 from session_rater.domain.sampling import SamplingPolicy, SessionFacts
 from session_rater.errors import PolicyError
 from session_rater.ui.pages.sampling import policies_in_force, policy_catalog
-from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+from session_rater.ui.state import page_start
 
 __all__ = ["Targets", "column_definitions", "render", "xlsx_bytes"]
 
@@ -214,10 +214,7 @@ def _pick_targets(catalog_error: str | None, in_force: list) -> Targets:  # type
 
 
 def render() -> None:
-    svc = services()
-    current_rater(svc)
-    demo_banner(svc)
-    show_rubric_problems(svc)
+    svc, _ = page_start()
     st.title("Coverage")
     store = SamplingStore(svc.store.engine)
     sessions = store.roster()

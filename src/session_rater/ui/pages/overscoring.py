@@ -30,10 +30,8 @@ from session_rater.errors import SessionRaterError
 from session_rater.services import Services
 from session_rater.ui import analysis_data as ad
 from session_rater.ui.state import (
-    current_rater,
-    demo_banner,
-    services,
-    show_rubric_problems,
+    page_start,
+    reports_allowed,
 )
 
 __all__ = ["render"]
@@ -486,19 +484,14 @@ def _method(report: AnalysisReport) -> None:
 
 
 def render() -> None:
-    svc = services()
-    viewer = current_rater(svc)
-    demo_banner(svc)
-    show_rubric_problems(svc)
+    svc, viewer = page_start()
     st.title("Over-scoring")
     st.caption(
         "How far tutors' self-assessments and treatment managers' monitoring scores sit from the benchmark, "
         "item by item. Positive differences mean scoring above the benchmark: over-scoring. Hover over any "
         "figure for what it is and how it is computed."
     )
-    if viewer is not None and not (decision := svc.may_see_reports(viewer)):
-        st.info(f"{decision.reason.capitalize()}. Pick a programme manager or administrator under **Rating as** "
-                "to see this report.", icon=":material/lock:")  # fmt: skip
+    if not reports_allowed(svc, viewer):
         return
     filters, everything = ad.filter_bar(svc, key="overscoring")
     if everything.empty:

@@ -11,7 +11,7 @@ import streamlit as st
 from session_rater.db.sampling_store import QueueItem, QueueStatus, SamplingStore
 from session_rater.db.store import RecordingView
 from session_rater.ui import nav
-from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+from session_rater.ui.state import page_start
 
 SHOW_KEY = "queue:show"
 TO_DO, DONE, ALL = "To do", "Submitted", "All"
@@ -90,10 +90,7 @@ def _shown(items: list[QueueItem], show: str) -> list[QueueItem]:
 
 
 def render() -> None:
-    svc = services()
-    rater = current_rater(svc)
-    demo_banner(svc)
-    show_rubric_problems(svc)
+    svc, rater = page_start()
     if rater is None:
         return
     st.title("My work")

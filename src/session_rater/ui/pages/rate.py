@@ -19,13 +19,10 @@ from session_rater.domain.rubric import RatedUnit, Rubric
 from session_rater.errors import RecordingMissingError, SessionRaterError, StaleEditError
 from session_rater.services import Services
 from session_rater.ui.state import (
-    current_rater,
-    demo_banner,
+    page_start,
     pick_by_id,
     query_int,
     recording_label,
-    services,
-    show_rubric_problems,
 )
 from session_rater.ui.player import Note, Thumbnail, data_uri, player
 from session_rater.web import signed_recording_path, viewer_cookie
@@ -380,10 +377,7 @@ def _form(svc: Services, ctx: FormContext) -> None:
 
 
 def render() -> None:
-    svc = services()
-    rater = current_rater(svc)
-    demo_banner(svc)
-    show_rubric_problems(svc)
+    svc, rater = page_start()
     if rater is None:
         return
     st.title("Rate a session")

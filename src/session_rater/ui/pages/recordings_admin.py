@@ -16,7 +16,7 @@ from session_rater.errors import SessionRaterError
 from session_rater.ingest import expand_paths, ingest, missing_recordings
 from session_rater.media.worker import start_worker
 from session_rater.services import Services
-from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+from session_rater.ui.state import page_start
 
 
 def _ingest_folder(svc: Services) -> None:
@@ -111,10 +111,7 @@ def _access_log(svc: Services) -> None:
 
 
 def render() -> None:
-    svc = services()
-    current_rater(svc)
-    demo_banner(svc)
-    show_rubric_problems(svc)
+    svc, _ = page_start()
     st.title("Recordings")
     st.subheader("Add recordings", divider="gray")
     _ingest_folder(svc)

@@ -36,7 +36,7 @@ from session_rater.io.policy_files import (
 )
 from session_rater.io.rubric_files import version_sort_key
 from session_rater.services import Services
-from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+from session_rater.ui.state import page_start
 
 __all__ = ["PolicyInForce", "policies_in_force", "policy_catalog", "policy_summary", "render"]
 
@@ -503,10 +503,7 @@ def _draws_made(store: SamplingStore, recordings: Mapping[int, RecordingView], n
 
 
 def render() -> None:
-    svc = services()
-    rater = current_rater(svc)
-    demo_banner(svc)
-    show_rubric_problems(svc)
+    svc, rater = page_start()
     st.title("Sampling")
     st.caption(
         "Which recorded sessions are monitored by treatment managers and rated by the external audit, "

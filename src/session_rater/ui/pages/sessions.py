@@ -8,7 +8,7 @@ from session_rater.domain.model import Capacity
 from session_rater.services import filter_sessions
 from session_rater.ui import nav
 from session_rater.ui.player import data_uri
-from session_rater.ui.state import current_rater, demo_banner, services, show_rubric_problems
+from session_rater.ui.state import page_start
 
 SHORT = {
     Capacity.SELF_ASSESSMENT: "Self",
@@ -19,10 +19,7 @@ SHORT = {
 
 
 def render() -> None:
-    svc = services()
-    current_rater(svc)
-    demo_banner(svc)
-    show_rubric_problems(svc)
+    svc, _ = page_start()
     st.title("Recorded sessions")
     table = svc.sessions_table()
     if table.empty:
