@@ -403,6 +403,7 @@ class Store:
         if found is not None:
             return found
         self.record_rubric_version(rubric)
+        blind = not self.is_unblinded(rater_id, recording_id, tutor_id)  # before taking a connection
         try:
             with self._sessions.begin() as s:
                 _get(s, m.Recording, recording_id)
@@ -415,7 +416,7 @@ class Store:
                     capacity=capacity.value,
                     status=RatingStatus.DRAFT.value,
                     is_demo=is_demo,
-                    is_blind=not self.is_unblinded(rater_id, recording_id, tutor_id),
+                    is_blind=blind,
                 )
                 s.add(rating)
                 s.flush()
