@@ -93,7 +93,7 @@ def viewer_of(secret: bytes, token: str | None, *, now: float | None = None) -> 
         return None
     good = hmac.new(secret, f"viewer\n{person_id}\n{expires_at}".encode(), hashlib.sha256).hexdigest()
     now = time.time() if now is None else now
-    return person_id if expires_at >= now and hmac.compare_digest(good, mac) else None
+    return person_id if expires_at >= now and hmac.compare_digest(good.encode(), mac.encode()) else None
 
 
 def viewer_cookie(secret: bytes, person_id: int) -> str:
@@ -109,7 +109,7 @@ def verify(secret: bytes, recording_id: int, person: str | None, expires: str | 
     now = time.time() if now is None else now
     if expires_at < now:
         return False
-    return hmac.compare_digest(_mac(secret, recording_id, person_id, expires_at), sig or "")
+    return hmac.compare_digest(_mac(secret, recording_id, person_id, expires_at).encode(), (sig or "").encode())
 
 
 def make_routes(get_secret, resolve_path, log_access=None) -> list[Route]:  # type: ignore[no-untyped-def]

@@ -49,22 +49,33 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest migration (creates it in an empty database)."""
+    """Bring the schema up to the newest migration (creates it in an empty database).
+
+    SQLite: batch migrations rebuild tables (copy, drop, rename); with foreign keys on, the
+    drop would cascade and delete dependent rows (every item score, when ``ratings`` is
+    rebuilt). Foreign keys are switched off for the migration and checked after it.
+    PostgreSQL: one migrator at a time, by a transaction-scoped advisory lock (released
+    even when a migration fails).
+    """
     config = alembic_config(engine)
     if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-            try:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
-                connection.commit()
-            finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
-                connection.commit()
-    else:
         with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+        return
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, where it takes effect
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left rows pointing at missing rows: {broken[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def schema_is_current(engine: Engine) -> bool:
