@@ -25,6 +25,16 @@ from session_rater.errors import SessionRaterError
 FORMATS = ("text", "json")
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs at least 1 resample, not {value}")
+    return value
+
+
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``analyse`` command to a CLI's subparsers (``parser.add_subparsers()``)."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -53,7 +63,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--resamples",
-        type=int,
+        type=_positive,
         default=DEFAULT_RESAMPLES,
         help=f"bootstrap resamples of sessions (default {DEFAULT_RESAMPLES})",
     )

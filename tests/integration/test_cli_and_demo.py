@@ -109,3 +109,11 @@ def test_the_demo_can_be_reset_after_samples_were_drawn_from_it(demo: Services, 
     assert "Saved draw" in capsys.readouterr().out
     assert cli.main(["demo"]) == 0
     assert len(demo.store.list_recordings()) == 6
+
+
+def test_a_demo_reset_forgets_who_looked_at_demo_sessions(demo: Services) -> None:
+    overseer = next(p for p in demo.store.list_people() if p.display_name == "Dev Sharma")
+    recording = demo.store.list_recordings()[0]
+    demo.store.record_unblinding(overseer.id, recording.id, recording.tutors[0].id)
+    assert cli.main(["demo"]) == 0
+    assert not any(e.entity == "blindness" for e in demo.store.audit_entries())

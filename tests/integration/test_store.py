@@ -274,3 +274,14 @@ def test_every_change_is_in_the_audit_log_with_before_and_after(store: Store, th
     assert [(e.entity, e.action) for e in entries] == [("rating", "create"), ("item_score", "create"), ("item_score", "update")]
     assert entries[1].after["score"] == 1 and entries[1].actor_id == tm  # type: ignore[index]
     assert (entries[2].before["evidence"], entries[2].after["evidence"]) == ("", "Clear recap")  # type: ignore[index]
+
+
+def test_looking_at_others_ratings_makes_ones_draft_and_later_corrections_not_blind(store: Store, think_first: Rubric) -> None:
+    rating_id, recording_id, t1, tm = _submitted(store, think_first)
+    store.record_unblinding(tm, recording_id, t1)  # looked after submitting
+    assert not store.correct_rating(rating_id, "moved towards the others").is_blind
+    overseer = store.add_person("Overseer", [Role.PROGRAMME_MANAGER])
+    draft = store.start_rating(recording_id, t1, overseer.id, Capacity.BENCHMARK, think_first)
+    assert draft.is_blind
+    store.record_unblinding(overseer.id, recording_id, t1)
+    assert not store.get_rating(draft.id).is_blind

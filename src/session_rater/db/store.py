@@ -559,6 +559,8 @@ class Store:
         """Start a correction of a submitted rating: a new draft version with the same scores,
         which the rater edits and submits. Earlier versions are kept; the reason is required."""
         reason = (reason or "").strip()
+        old_view = self.get_rating(rating_id)
+        blind = old_view.is_blind and not self.is_unblinded(old_view.rater_id, old_view.recording_id, old_view.tutor_id)
         if not reason:
             raise RatingError("A correction needs a reason (what was wrong, and why it is being changed); nothing was changed.")
         with self._sessions.begin() as s:
@@ -574,7 +576,7 @@ class Store:
                 recording_id=old.recording_id, tutor_id=old.tutor_id, rater_id=old.rater_id,
                 rubric_id=old.rubric_id, rubric_version=old.rubric_version, capacity=old.capacity,
                 status=RatingStatus.DRAFT.value, is_demo=old.is_demo, version=old.version + 1,
-                supersedes_id=old.id, correction_reason=reason, is_current=False, is_blind=old.is_blind,
+                supersedes_id=old.id, correction_reason=reason, is_current=False, is_blind=blind,
             )
             new.scores = [
                 m.ItemScore(item_id=sc.item_id, score=sc.score, not_applicable=sc.not_applicable,
@@ -601,12 +603,20 @@ class Store:
             return bool(found)
 
     def record_unblinding(self, person_id: int, recording_id: int, tutor_id: int | None) -> None:
-        """``person_id`` has seen others' ratings of this (session, tutor) without rating it."""
-        if self.is_unblinded(person_id, recording_id, tutor_id):
-            return
+        """``person_id`` has seen others' ratings of this (session, tutor). Their ratings of it
+        not yet submitted (a draft, a correction) and any they start later are not blind."""
+        tutor = m.Rating.tutor_id.is_(None) if tutor_id is None else m.Rating.tutor_id == tutor_id
+        already = self.is_unblinded(person_id, recording_id, tutor_id)
         with self._sessions.begin() as s:
-            s.add(AuditEntry(actor_id=person_id, entity="blindness", entity_id=recording_id, rating_id=None,
-                             action="saw_others", before=None, after={"tutor_id": tutor_id}))
+            if not already:
+                s.add(AuditEntry(actor_id=person_id, entity="blindness", entity_id=recording_id, rating_id=None,
+                                 action="saw_others", before=None, after={"tutor_id": tutor_id}))
+            s.execute(
+                update(m.Rating)
+                .where(m.Rating.recording_id == recording_id, tutor, m.Rating.rater_id == person_id,
+                       m.Rating.status == RatingStatus.DRAFT.value)
+                .values(is_blind=False)
+            )
 
     def is_unblinded(self, person_id: int, recording_id: int, tutor_id: int | None) -> bool:
         with self._sessions() as s:
@@ -709,6 +719,8 @@ class Store:
                 )
             demo_ratings = select(m.Rating.id).where(m.Rating.is_demo.is_(True))
             s.execute(delete(AuditEntry).where(AuditEntry.rating_id.in_(demo_ratings)))
+            s.execute(delete(AuditEntry).where(AuditEntry.entity == "blindness",
+                                               AuditEntry.entity_id.in_(demo_recordings)))
             s.execute(delete(m.ItemScore).where(m.ItemScore.rating_id.in_(demo_ratings)))
             s.execute(update(m.Rating).where(m.Rating.is_demo.is_(True)).values(supersedes_id=None, version=1))
             s.execute(delete(m.Rating).where(m.Rating.is_demo.is_(True)))

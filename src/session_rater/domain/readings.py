@@ -90,6 +90,12 @@ def landis_koch(value: float) -> Reading:
     )
 
 
+def _koo_li_band(value: float) -> str:
+    """Koo & Li's bands: below .50 poor, .50 to .75 moderate, .75 to .90 good, *greater than*
+    .90 excellent (so .90 itself reads "good")."""
+    return "good" if value == 0.90 else _band(value, KOO_LI, inclusive=False)
+
+
 def koo_li(value: float, ci: tuple[float, float] | None = None) -> Reading:
     """Koo & Li (2016) for an ICC, judged on its confidence interval where there is one.
 
@@ -98,9 +104,9 @@ def koo_li(value: float, ci: tuple[float, float] | None = None) -> Reading:
     """
     if ci is None:
         return Reading(
-            _band(value, KOO_LI, inclusive=False), "Koo & Li (2016)", KOO_LI_SOURCE, "point estimate (no interval)"
+            _koo_li_band(value), "Koo & Li (2016)", KOO_LI_SOURCE, "point estimate (no interval)"
         )
-    low, high = (_band(end, KOO_LI, inclusive=False) for end in ci)
+    low, high = (_koo_li_band(end) for end in ci)
     text = low if low == high else f"{low} to {high}"
     return Reading(text, "Koo & Li (2016)", KOO_LI_SOURCE, "95% confidence interval")
 

@@ -164,7 +164,9 @@ def krippendorff_alpha(
     alpha = 1 - d_o / d_e
 
     ci, note = None, "no CI (n_boot=0)."
-    if n_boot:
+    if n_boot and counts.shape[0] < 2:  # one pattern of values: every resample would be the same
+        note = "no CI: the pairable units all have the same values, so resampling cannot vary."
+    elif n_boot:
         rng = np.random.default_rng(seed)
         replicates = _bootstrap(counts, frequency, points, metric, n_boot, rng)
         if isinstance(seed, int | np.integer):

@@ -82,6 +82,8 @@ def _may_see(svc: Services, viewer: PersonView, recording: RecordingView, tutor_
         return False
     if decision.not_blind:
         st.caption(f"{viewer.display_name} is recorded as not blind for this session and tutor.")
+    else:  # own rating submitted: a correction made after looking is not blind either
+        svc.store.record_unblinding(viewer.id, recording.id, tutor_id)
     return True
 
 

@@ -188,7 +188,14 @@ def _store_stamp(svc: Services, ctx: FormContext, seconds: float, item_id: str |
         return
     try:
         rating = svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
-        saved = svc.store.save_item(rating.id, item_id, moment_seconds=round(seconds, 1), actor_id=ctx.rater_id)
+        saved = svc.store.save_item(
+            rating.id, item_id, moment_seconds=round(seconds, 1), actor_id=ctx.rater_id,
+            expected_revision=st.session_state.get(ctx.key(item_id, "rev")),
+        )
+    except StaleEditError as exc:
+        _forget_item(ctx, item_id)
+        st.session_state[ERROR_KEY] = (item_id, str(exc))
+        return
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (item_id, str(exc))
         return
