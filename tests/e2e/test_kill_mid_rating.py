@@ -33,6 +33,25 @@ def _ids(server: AppServer) -> tuple[int, int, int]:
         svc.store.engine.dispose()
 
 
+def _wait_until_saved(server: AppServer, recording_id: int, tutor_id: int, rater_id: int, scores: dict[str, int]) -> None:
+    """Until the server has written every entry (a click is acknowledged before its callback
+    has run), so that the kill comes after the saves, as it would for a rater."""
+    import time
+
+    svc = open_services(load_settings(server.env), load_demo=False)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            rating = svc.store.find_rating(recording_id, tutor_id, rater_id, Capacity.BENCHMARK)
+            if rating is not None and {i: s.score for i, s in rating.scores.items() if s.score is not None} == scores \
+                    and any(s.evidence for s in rating.scores.values()):
+                return
+            time.sleep(0.2)
+        raise AssertionError("the entries were not saved within 30 s")
+    finally:
+        svc.store.engine.dispose()
+
+
 def test_every_entered_score_survives_a_killed_server(
     browser: Browser, chromium_executable: Path, tmp_path: Path
 ) -> None:
@@ -56,13 +75,14 @@ def test_every_entered_score_survives_a_killed_server(
             score = k % 4
             group = page.get_by_role("radiogroup", name=f"Score for {item.title}", exact=True)
             group.locator('label[data-testid="stRadioOption"]').filter(has_text=f"{score} · ").click()
-            expect(group.locator('input[type="radio"]').nth(score)).to_be_checked()
+            expect(group.locator('input[type="radio"]').nth(score)).to_be_checked(timeout=20_000)
             first.wait_until_ready(page)
             entered[item.id] = score
         note = page.get_by_label("Evidence").first
         note.fill("Recap of last session; aims stated")
         note.press("Tab")  # a note is saved when the rater leaves the box
         first.wait_until_ready(page)
+        _wait_until_saved(first, recording_id, tutor_id, rater_id, entered)  # the server has it: now kill
         first.process.send_signal(signal.SIGKILL)
         first.process.wait(10)
         context.close()

@@ -285,3 +285,33 @@ def test_looking_at_others_ratings_makes_ones_draft_and_later_corrections_not_bl
     assert draft.is_blind
     store.record_unblinding(overseer.id, recording_id, t1)
     assert not store.get_rating(draft.id).is_blind
+
+
+def test_on_sqlite_two_saves_of_the_same_item_at_once_cannot_both_pass_the_stale_check(
+    store: Store, think_first: Rubric
+) -> None:
+    """Each write takes the lock before it reads (BEGIN IMMEDIATE), so the revision check and
+    the write are one step; exactly one of two racing saves wins, the other is told."""
+    import threading
+
+    recording_id, t1, _, tm = _session(store)
+    rating = store.start_rating(recording_id, t1, tm, Capacity.MONITORING, think_first)
+    item = think_first.items[0].id
+    seen = store.save_item(rating.id, item, score=1).revision
+    barrier, outcomes = threading.Barrier(2), []
+
+    def tab(score: int) -> None:
+        other = Store(store.engine)
+        barrier.wait()
+        try:
+            other.save_item(rating.id, item, score=score, expected_revision=seen)
+            outcomes.append("saved")
+        except StaleEditError:
+            outcomes.append("stale")
+
+    threads = [threading.Thread(target=tab, args=(s,)) for s in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["saved", "stale"]

@@ -26,12 +26,21 @@ def make_engine(database_url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            # The driver would start a transaction only at the first write, so a read-check-write
+            # (is the rating still a draft? is this the revision the rater saw?) would not be
+            # atomic. SQLAlchemy's recipe: the driver never begins; _begin below does, taking
+            # the write lock at once (BEGIN IMMEDIATE). Readers are not blocked in WAL mode.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection):  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
