@@ -512,3 +512,16 @@ def test_the_cli_reports_a_bad_file_and_exits_non_zero(
     out = capsys.readouterr().out
     assert code == 1
     assert "failed    gone.mp4: Recording" in out and "does not exist" in out
+
+
+def test_a_running_worker_frees_the_queue_from_a_job_whose_worker_died(
+    store: Store, media_store: MediaStore, settings: Settings, recordings: Callable[..., Path], engine: Engine
+) -> None:
+    worker = JobWorker(media_store, settings)  # already running, long before the job got stuck
+    stuck = run([recordings("camera.mkv")], store, media_store, settings).job_ids[0]
+    media_store.claim_next()
+    with engine.begin() as connection:  # the process running it died while this server stays up
+        connection.execute(update(TranscodeJob).where(TranscodeJob.id == stuck).values(worker_pid=999_999_999))
+    run([recordings("long-tape.mpg")], store, media_store, settings)
+    assert worker._run_one() is False  # the slot is held: the worker looks at the holder ...
+    assert media_store.get_job(stuck).status == "queued"  # ... and re-queues it, no restart needed

@@ -219,7 +219,9 @@ class JobWorker:
         if not self.media_store.has_queued():
             return False
         job = self.media_store.claim_next(max_running=self.max_running)
-        if job is None:
+        if job is None:  # work is waiting but something holds the slot: is that job still alive?
+            for stale in self.media_store.recover_stale_jobs():
+                log.warning("job %s: %s", stale.id, stale.message)
             return False
         self.current_job_id = job.id
         try:
