@@ -315,3 +315,27 @@ def test_on_sqlite_two_saves_of_the_same_item_at_once_cannot_both_pass_the_stale
     for t in threads:
         t.join(30)
     assert sorted(outcomes) == ["saved", "stale"]
+
+
+def test_a_session_rated_as_a_whole_has_one_form_per_rater_even_when_two_tabs_start_at_once(
+    store: Store, think_first: Rubric
+) -> None:
+    import dataclasses
+
+    from session_rater.domain.rubric import RatedUnit
+
+    whole = dataclasses.replace(think_first, id="whole-session", rated_unit=RatedUnit.SESSION)
+    recording_id, _, _, tm = _session(store)
+    first = store.start_rating(recording_id, None, tm, Capacity.MONITORING, whole)
+    with pytest.raises(Exception, match="(?i)unique"):
+        with store.engine.begin() as connection:  # what a racing second tab's insert would do
+            connection.execute(
+                text(
+                    "INSERT INTO ratings (recording_id, tutor_id, rater_id, rubric_id, rubric_version, capacity, status, "
+                    "started_at, updated_at, is_demo, version, is_current, is_blind, confirmed_uniform) "
+                    "SELECT recording_id, NULL, rater_id, rubric_id, rubric_version, capacity, 'draft', started_at, "
+                    "updated_at, is_demo, 1, is_current, is_blind, confirmed_uniform FROM ratings WHERE id = :id"
+                ),
+                {"id": first.id},
+            )
+    assert store.start_rating(recording_id, None, tm, Capacity.MONITORING, whole).id == first.id

@@ -20,12 +20,14 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -174,6 +176,18 @@ class Rating(Base):
             name="fk_ratings_rubric_versions",
         ),
         UniqueConstraint("recording_id", "tutor_id", "rater_id", "capacity", "version"),
+        # NULLs never collide in the constraint above: one form per rater for a session rated
+        # as a whole (tutor_id NULL) needs its own partial index.
+        Index(
+            "uq_ratings_session_level",
+            "recording_id",
+            "rater_id",
+            "capacity",
+            "version",
+            unique=True,
+            sqlite_where=text("tutor_id IS NULL"),
+            postgresql_where=text("tutor_id IS NULL"),
+        ),
         CheckConstraint("(version = 1) = (supersedes_id IS NULL)", name="versions_chain"),
         CheckConstraint(
             "version = 1 OR (correction_reason IS NOT NULL AND correction_reason <> '')",
