@@ -269,10 +269,18 @@ def _agreement(scored: pd.DataFrame, categories: Categories, seed: int, n_boot: 
         "capacities": _ByItem(capacities, capacities_item, n_items),
     }
 
+    # On the "raters" matrix a column is a rating slot, not a person: count the people.
+    rater_code, _ = group_codes(scored, ("rater_id", "rater_role"))
+    shared = np.bincount(unit, minlength=n_units)[unit] >= 2
+
+    def people(item: int | None) -> int:
+        mask = shared if item is None else shared & (item_codes == item)
+        return int(np.unique(rater_code[mask]).size)
+
     warnings: list[str] = []
-    overall = _measures(matrices, None, categories, seed, n_boot, "all items", warnings)
+    overall = _measures(matrices, None, categories, seed, n_boot, "all items", warnings, people(None))
     by_item = {
-        item_names[i]: _measures(matrices, i, categories, seed, n_boot, f"item {item_names[i]}", warnings)
+        item_names[i]: _measures(matrices, i, categories, seed, n_boot, f"item {item_names[i]}", warnings, people(i))
         for i in range(n_items)
     }
     return AgreementSummary(overall, by_item, tuple(warnings))
@@ -340,6 +348,7 @@ def _measures(
     n_boot: int,
     where: str,
     warnings: list[str],
+    n_people: int,
 ) -> dict[str, MeasureResult]:
     results: dict[str, MeasureResult] = {}
     computed: dict[str, AgreementResult] = {}
@@ -358,7 +367,7 @@ def _measures(
             value,
             ci,
             result.n_units,
-            result.n_raters,
+            n_people if spec.matrix == "raters" else result.n_raters,
             result.method,
             None if value is not None else "the figure is not finite for these data",
             readings.read(name, value, ci),

@@ -196,3 +196,18 @@ def test_the_same_seed_gives_the_same_report(scores: Path, capsys: pytest.Captur
     first = json_report(capsys, str(scores), "--seed", "5")
     again = json_report(capsys, str(scores), "--seed", "5")
     assert first == again
+
+
+def test_agreement_counts_people_not_rating_slots(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from session_rater.analysis import analyse
+
+    rows = []
+    for session in range(6):  # each unit scored by 2 of 5 different assessors
+        for k, rater in enumerate(((session % 5) + 1, ((session + 1) % 5) + 1)):
+            for item in ("a", "b"):
+                rows.append({"session_id": session, "tutor_id": 1, "rater_id": rater,
+                             "rater_role": "external_assessor", "item_id": item, "score": (session + k) % 4})
+    report = analyse(pd.DataFrame(rows), n_boot=50)
+    assert report.agreement.overall["krippendorff_alpha_ordinal"].n_raters == 5
