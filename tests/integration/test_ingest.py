@@ -48,7 +48,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "tape.mpg": make_clip("interlaced_pal.mpg", folder, as_name="tape.mpg"),
         "voice.m4a": make_clip("audio_only.m4a", folder, as_name="voice.m4a"),
     }
-    made["long-tape.mpg"] = make_clip("interlaced_pal.mpg", folder, seconds=12, as_name="long-tape.mpg")
+    made["long-tape.mpg"] = make_clip("interlaced_pal.mpg", folder, seconds=40, as_name="long-tape.mpg")
     return made
 
 
