@@ -179,6 +179,14 @@ def recording_thumbnails(
     return thumbnail_strip(playback.path, key, data_dir=settings.data_dir)
 
 
+def _size_and_mtime(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
 def derivative_path(settings: Settings, recording_hash: str) -> Path:
     """Where the browser-safe copy of the recording with this (original) hash goes."""
     return settings.data_dir / "media" / f"{recording_hash}.mp4"
@@ -209,10 +217,16 @@ class _Context:
 
     def ingest_one(self, path: Path) -> FileOutcome:
         path = path.absolute()
+        before = _size_and_mtime(path)
         self._progress(path, "probe", 0.0)
         info = probe(path)
         self._progress(path, "probe", 1.0)
         digest = content_hash(path, on_progress=lambda done, total: self._progress(path, "hash", done / (total or 1)))
+        if _size_and_mtime(path) != before:
+            raise RecordingError(
+                f"Recording {path.name} changed while it was being read: it is probably still being copied. "
+                "Ingest it again when the copy has finished."
+            )
         known = self.media.recording_for_hash(digest)
         if known is not None:
             return self._known(path, info, digest, known)

@@ -525,3 +525,27 @@ def test_a_running_worker_frees_the_queue_from_a_job_whose_worker_died(
     run([recordings("long-tape.mpg")], store, media_store, settings)
     assert worker._run_one() is False  # the slot is held: the worker looks at the holder ...
     assert media_store.get_job(stuck).status == "queued"  # ... and re-queues it, no restart needed
+
+
+def test_a_file_still_being_copied_is_reported_and_nothing_is_added(
+    store: Store, media_store: MediaStore, settings: Settings, recordings: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil
+
+    from session_rater import ingest as ingest_module
+
+    growing = settings.recordings_dir / "growing.mkv"
+    shutil.copy(recordings("camera.mkv"), growing)
+    real_hash = ingest_module.content_hash
+
+    def hash_while_the_copy_goes_on(path, **kwargs):  # type: ignore[no-untyped-def]
+        digest = real_hash(path, **kwargs)
+        with open(path, "ab") as handle:  # the copy writes more while we read
+            handle.write(bytes(1024))
+        return digest
+
+    monkeypatch.setattr(ingest_module, "content_hash", hash_while_the_copy_goes_on)  # a copy still running
+    report = run([growing], store, media_store, settings)
+    assert not report.ok and "still being copied" in report.outcomes[0].message
+    assert store.list_recordings() == []
