@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from session_rater.db.media_store import MediaStore
+from session_rater.db.media_store import MediaStore, PlaybackView
 from session_rater.db.store import RecordingSpec, Store
 from session_rater.domain.model import Role
 from session_rater.errors import ManifestError, RecordingError, SessionRaterError
@@ -163,12 +163,18 @@ def missing_recordings(store: Store, settings: Settings) -> list[MissingRecordin
 
 
 def recording_thumbnails(
-    recording_id: int, *, media_store: MediaStore, settings: Settings, generate: bool = True
+    recording_id: int,
+    *,
+    media_store: MediaStore,
+    settings: Settings,
+    generate: bool = True,
+    playback: PlaybackView | None = None,
 ) -> list[Thumbnail]:
     """The thumbnail strip of a recording (from its browser-safe file), [] while it is being
     converted or when its file is missing. With ``generate=False`` only a strip made earlier
-    is returned (never runs ffmpeg; for pages that must stay fast)."""
-    playback = media_store.playback(recording_id)
+    is returned (never runs ffmpeg; for pages that must stay fast). Pass ``playback`` when it
+    is already known (a list of recordings reads them all in one go)."""
+    playback = playback or media_store.playback(recording_id)
     if not playback.playable or not playback.file_present:
         return []
     if not generate:  # a page: never hash or run ffmpeg here

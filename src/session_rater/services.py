@@ -74,10 +74,12 @@ class Services:
             )
         return path
 
-    def thumbnails(self, recording: RecordingView) -> list[tuple[float, Path]]:
+    def thumbnails(self, recording: RecordingView, playback: PlaybackView | None = None) -> list[tuple[float, Path]]:
         """The recording's timeline frames as (seconds, image file), made at ingest or by the
         conversion worker; empty until then (a page never runs ffmpeg)."""
-        strip = recording_thumbnails(recording.id, media_store=self.media, settings=self.settings, generate=False)
+        strip = recording_thumbnails(
+            recording.id, media_store=self.media, settings=self.settings, generate=False, playback=playback
+        )
         return [(t.seconds, t.path) for t in strip]
 
     def playback(self, recording: RecordingView) -> PlaybackView:
@@ -92,6 +94,7 @@ class Services:
         for r in self.store.list_recordings():
             c = counts.get(r.id, {})
             state = playback.get(r.id)
+            present = self.recording_path(r).is_file()
             row = {
                 "id": r.id,
                 "date": r.recorded_on,
@@ -103,18 +106,15 @@ class Services:
                 "catch_up": r.is_catch_up,
                 "tutors": ", ".join(t.display_name for t in r.tutors),
                 "demo": r.is_demo,
-                "file_present": self.recording_path(r).is_file(),
-                "video": _video_state(state, self.recording_path(r).is_file()),
-                "thumbnail": _middle_frame(self.thumbnails(r)),
+                "file_present": present,
+                "video": _video_state(state, present),
+                "thumbnail": _middle_frame(self.thumbnails(r, state)),
             }
             for capacity in Capacity:
                 row[capacity.value] = c.get((capacity.value, RatingStatus.SUBMITTED.value), 0)
             row["drafts"] = sum(n for (_, status), n in c.items() if status == RatingStatus.DRAFT.value)
             rows.append(row)
         return pd.DataFrame(rows)
-
-    def recording_tutor_ids(self) -> dict[int, set[int]]:
-        return {r.id: {t.id for t in r.tutors} for r in self.store.list_recordings()}
 
     # -- who may do what ---------------------------------------------------------------------
     def actor(self, person: PersonView) -> Actor:

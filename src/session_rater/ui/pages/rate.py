@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 import streamlit as st
 
-from session_rater.db.store import PersonView, RecordingView
+from session_rater.db.store import PersonView, RatingView, RecordingView
 from session_rater.domain.model import Capacity, format_moment, parse_moment
 from session_rater.domain.rubric import RatedUnit, Rubric
 from session_rater.errors import RecordingMissingError, SessionRaterError, StaleEditError
@@ -236,7 +236,7 @@ def _player(svc: Services, ctx: FormContext, recording: RecordingView, scores: d
         src=_video_url(svc, recording.id, ctx.rater_id),
         viewer_cookie=viewer_cookie(svc.secret, ctx.rater_id),
         notes=notes,
-        thumbnails=[Thumbnail(t, data_uri(path)) for t, path in svc.thumbnails(recording)],
+        thumbnails=[Thumbnail(t, data_uri(path)) for t, path in svc.thumbnails(recording, playback)],
         active_item=active,
         active_title=ctx.rubric.item(active).title if active else None,
         can_stamp=not locked,
@@ -257,7 +257,7 @@ def rating_area(svc: Services, ctx: FormContext, recording: RecordingView) -> No
         _player(svc, ctx, recording, rating.scores if rating else {}, locked)
         _session_caption(recording, ctx)
     with right:
-        _form(svc, ctx)
+        _form(svc, ctx, rating)
 
 
 def _session_caption(recording: RecordingView, ctx: FormContext) -> None:
@@ -270,9 +270,8 @@ def _session_caption(recording: RecordingView, ctx: FormContext) -> None:
     st.caption(f"{ctx.capacity.label} on *{ctx.rubric.title}* v{ctx.rubric.version}. Score each item on its own evidence.")
 
 
-def _form(svc: Services, ctx: FormContext) -> None:
+def _form(svc: Services, ctx: FormContext, rating: RatingView | None) -> None:
     rubric = ctx.rubric
-    rating = svc.store.find_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity)
     scores = rating.scores if rating else {}
     locked = bool(rating and rating.is_submitted)
     answered = sum(1 for s in scores.values() if s.is_answered)
