@@ -21,27 +21,13 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
-from streamlit.util import calc_hash
 
 from session_rater.db.store import RecordingSpec
 from session_rater.domain.model import Capacity, Role
 from session_rater.services import DEFAULT_RUBRIC_ID
 
-from .conftest import RUN_TIMEOUT, AppEnv
+from .conftest import open_app, AppEnv
 
-ROUTER = """
-import streamlit as st
-from session_rater.ui.nav import pages
-from session_rater.ui.pages import agreement, overscoring
-
-app_pages = pages()
-listed = {page.url_path for page in app_pages}
-new = [
-    st.Page(overscoring.render, title="Over-scoring", icon=":material/balance:", url_path="overscoring"),
-    st.Page(agreement.render, title="Agreement", icon=":material/handshake:", url_path="agreement"),
-]
-st.navigation([*app_pages, *(page for page in new if page.url_path not in listed)]).run()
-"""
 OVERSEER = "Dev Sharma"  # programme manager and administrator
 OpenPage = Callable[..., AppTest]
 
@@ -65,15 +51,7 @@ def chart_data(at: AppTest) -> list[pd.DataFrame]:
 
 @pytest.fixture
 def open_report(app_env: AppEnv) -> OpenPage:
-    def open_new(url_path: str, **query: object) -> AppTest:
-        at = AppTest.from_string(ROUTER, default_timeout=RUN_TIMEOUT)
-        at.query_params.update({k: str(v) for k, v in query.items()})
-        at._page_hash = calc_hash(url_path)
-        at.run()
-        assert at._finished_page_script_hash == calc_hash(url_path), f"page {url_path!r} was not opened"
-        return at
-
-    return open_new
+    return open_app  # the real router: these pages are in ui/nav.py
 
 
 @pytest.fixture
