@@ -51,11 +51,13 @@ from session_rater.domain.sampling import (
     SamplingPolicy,
 )
 from session_rater.errors import NotFoundError, PolicyError
-from session_rater.io.rubric_files import (  # shared YAML helpers (strict loader, messages)
-    _describe,
-    _StrictLoader,
-    _yaml_error_message,
-    version_sort_key,
+from session_rater.io.rubric_files import version_sort_key
+from session_rater.io.yaml_support import (
+    TOP_LEVEL,
+    StrictLoader,
+    basic_type_message,
+    describe,
+    yaml_error_message,
 )
 
 __all__ = [
@@ -72,7 +74,7 @@ __all__ = [
 POLICY_FILE_SUFFIXES = (".yaml", ".yml")
 _NAME = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _VERSION = r"^[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*$"
-_TOP_LEVEL = "(top level)"
+_TOP_LEVEL = TOP_LEVEL
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,7 +185,7 @@ def _message(error: Mapping[str, Any]) -> str:
     value = error.get("input")
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     field_name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
-    got = _describe(value)
+    got = describe(value)
     if kind == "extra_forbidden":
         return _unknown(str(loc[-1]), list(_model_at(loc[:-1]).model_fields), "key", "keys")
     if kind == "missing":
@@ -196,20 +198,12 @@ def _message(error: Mapping[str, Any]) -> str:
         return f"must be a percentage {low} up to 100, not {got}"
     if kind == "greater_than_equal":
         return f"must be a whole number of at least {_number(ctx['ge'])}, not {got}"
-    if kind == "string_type":
-        if field_name == "version" and isinstance(value, int | float) and not isinstance(value, bool):
-            return f'must be text, not {got}; quote it, e.g. version: "1.0"'
-        return f"must be text, not {got}"
-    if kind == "int_type":
-        return f"must be a whole number, not {got}"
+    if (basic := basic_type_message(kind, field_name, value)) is not None:
+        return basic
     if kind == "float_type":
         return f"must be a number, not {got}"
-    if kind == "bool_type":
-        return f"must be true or false, not {got}"
     if kind == "list_type":
         return f"must be a list (e.g. [site, tutor]), not {got}"
-    if kind in {"model_type", "model_attributes_type", "dict_type"}:
-        return f"must be a mapping (key: value pairs), not {got}"
     if kind == "string_pattern_mismatch":
         return f"must be {_HINTS.get(field_name, 'text of letters and digits')}; got {got}"
     if kind == "value_error":
@@ -291,7 +285,7 @@ def parse_policy(data: object, source: str) -> SamplingPolicy:
                                     "with name, version, title and at least one rule (see policies/README.md)")])
     if not isinstance(data, dict):
         raise PolicyError(source, [(f"{source}: {_TOP_LEVEL}: must be a mapping (key: value pairs such as "
-                                    f"'name: default'), not {_describe(data)}")])
+                                    f"'name: default'), not {describe(data)}")])
     problems: list[tuple[str, str]] = []
     for problem in _schema_errors(data) + _cross_field_errors(data):
         if problem not in problems:
@@ -372,9 +366,9 @@ def policy_to_dict(policy: SamplingPolicy) -> dict[str, Any]:
 def parse_policy_text(text: str, source: str) -> SamplingPolicy:
     """Validate policy YAML text (e.g. edited in the app before it is saved)."""
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise PolicyError(source, [_yaml_error_message(source, exc)]) from None
+        raise PolicyError(source, [yaml_error_message(source, exc)]) from None
     return parse_policy(data, source)
 
 

@@ -36,6 +36,13 @@ from pydantic import (
 
 from session_rater.domain.rubric import Item, RatedUnit, Rubric, ScalePoint, Section
 from session_rater.errors import NotFoundError, RubricError
+from session_rater.io.yaml_support import (
+    TOP_LEVEL,
+    StrictLoader,
+    basic_type_message,
+    describe,
+    yaml_error_message,
+)
 
 __all__ = [
     "DEFAULT_NOT_APPLICABLE_LABEL",
@@ -55,7 +62,7 @@ _RUBRIC_ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _PART_ID = r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$"
 _VERSION = r"^[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*$"
 _INTEGER_TEXT = re.compile(r"^-?[0-9]+$")
-_TOP_LEVEL = "(top level)"
+_TOP_LEVEL = TOP_LEVEL
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,7 +87,7 @@ def _point_value_key(key: object) -> int:
     if isinstance(key, str) and _INTEGER_TEXT.match(key.strip()):
         return int(key)
     raise ValueError(
-        f"descriptor keys must be scale point values (whole numbers, e.g. 2:), not {_describe(key)}"
+        f"descriptor keys must be scale point values (whole numbers, e.g. 2:), not {describe(key)}"
     )
 
 
@@ -187,24 +194,6 @@ _TOO_SHORT_HINTS: dict[str, str] = {
 # --------------------------------------------------------------------------------------------
 
 
-def _describe(value: object) -> str:
-    """A short, human description of a YAML value, for "got ..." in messages."""
-    if value is None:
-        return "nothing (an empty value)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the text {shown!r}"
-    if isinstance(value, Mapping):
-        return "a mapping (key: value pairs)"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return f"a value of type {type(value).__name__}"
-
-
 def _dotted(loc: Sequence[object]) -> str:
     parts = [str(part) for part in loc if part != "[key]"]
     return ".".join(parts) if parts else _TOP_LEVEL
@@ -239,7 +228,7 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
     value = error.get("input")
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     field = next((part for part in reversed(loc) if isinstance(part, str)), None)
-    got = _describe(value)
+    got = describe(value)
 
     if kind in {"extra_forbidden", "invalid_key"}:
         return _unknown_key_message(loc)
@@ -250,18 +239,10 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
         else:
             hint = _FIELD_HINTS.get(str(field), "a value")
         return f"required field is missing; expected {hint}"
-    if kind == "string_type":
-        if field == "version" and isinstance(value, int | float) and not isinstance(value, bool):
-            return f'must be text, not {got}; quote it, e.g. version: "1.0"'
-        return f"must be text, not {got}"
-    if kind == "int_type":
-        return f"must be a whole number, not {got}"
-    if kind == "bool_type":
-        return f"must be true or false, not {got}"
+    if (basic := basic_type_message(kind, str(field), value)) is not None:
+        return basic
     if kind == "list_type":
         return f"must be a list (entries starting with '- '), not {got}"
-    if kind in {"model_type", "model_attributes_type", "dict_type"}:
-        return f"must be a mapping (key: value pairs), not {got}"
     if kind == "literal_error":
         expected = _FIELD_HINTS["rated_unit"] if field == "rated_unit" else ctx.get("expected")
         return f"must be {expected}, not {got}"
@@ -573,52 +554,6 @@ def rubric_fingerprint(rubric: Rubric) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _DuplicateKeyError(yaml.constructor.ConstructorError):
-    """A key given twice in one YAML mapping."""
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (it would silently win)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-            except TypeError:
-                continue  # unhashable key: the base class reports it
-            if duplicate:
-                raise _DuplicateKeyError(
-                    None,
-                    None,
-                    f"the key {key!r} appears twice in the same mapping; keep only one "
-                    "(YAML would silently use the last)",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _yaml_error_message(source: str, exc: yaml.YAMLError) -> str:
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}"
-        problem = exc.problem or "invalid YAML"
-        if isinstance(exc, _DuplicateKeyError):
-            return f"{source}: {where}: {problem}"
-        context = f" ({exc.context})" if exc.context else ""
-        if "'\\t'" in problem:  # PyYAML shows a tab as '\t'
-            fix = "indent with spaces, not tabs"
-        else:
-            fix = (
-                "check the indentation there and quote any text that contains ': ' or starts "
-                "with a special character"
-            )
-        return f"{source}: {where}: YAML syntax error: {problem}{context}; {fix}"
-    return f"{source}: {_TOP_LEVEL}: YAML syntax error: {exc}"
-
-
 def _read_yaml(path: Path, source: str) -> object:
     try:
         raw = path.read_bytes()
@@ -643,9 +578,9 @@ def _read_yaml(path: Path, source: str) -> object:
              "save it as UTF-8 in your editor"],
         ) from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise RubricError(source, [_yaml_error_message(source, exc)]) from None
+        raise RubricError(source, [yaml_error_message(source, exc)]) from None
 
 
 def load_rubric(path: Path) -> Rubric:
@@ -664,7 +599,7 @@ def load_rubric(path: Path) -> Rubric:
         raise RubricError(
             source,
             [f"{source}: {_TOP_LEVEL}: must be a mapping (key: value pairs such as "
-             f"'id: my-rubric'), not {_describe(data)}"],
+             f"'id: my-rubric'), not {describe(data)}"],
         )
     return parse_rubric(data, source)
 
