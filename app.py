@@ -4,7 +4,8 @@ Streamlit reads this file in two roles:
 
 * the server imports it and finds ``app = st.App(...)``, which adds the app's own route that
   streams recordings from disk behind signed URLs (never through ``st.video(path)``);
-* every browser session runs it as the script, which routes to the pages with st.navigation.
+* every browser session runs it as the script, which asks who is signed in (showing the
+  sign-in screen if nobody is) and routes to the pages their roles use, with st.navigation.
 """
 
 import streamlit as st
@@ -16,6 +17,8 @@ if get_script_run_ctx(suppress_warning=True) is None:
     app = st.App(__file__, routes=routes())
 else:
     from session_rater.ui.nav import pages
+    from session_rater.ui.state import signed_in
 
     st.set_page_config(page_title="Session Rater", page_icon=":material/video_library:", layout="wide")
-    st.navigation(pages()).run()
+    me = signed_in()  # or the sign-in screen, and the script stops
+    st.navigation(pages(me)).run()

@@ -33,6 +33,19 @@ STRAIGHT_LINER = "Tom Hughes"  # the tutor who gives every item the same score
 TREATMENT_MANAGERS = ("Helen Price", "Mark Dixon")
 EXTERNAL_ASSESSORS = ("Ruth Okafor", "Alan Reid")
 PROGRAMME_MANAGERS = ("Dev Sharma",)
+AREA = "Cumbria"
+# Every demo account signs in with its email (first.last@demo.example, see README) and this
+# password. Demo data is for trying the tool: do not load it where real people sign in.
+DEMO_PASSWORD = "demo-password"
+DEMO_EMAIL_DOMAIN = "demo.example"
+
+
+def demo_email(name: str) -> str:
+    return name.lower().replace(" ", ".") + "@" + DEMO_EMAIL_DOMAIN
+
+
+def demo_team(site: str) -> str:
+    return f"{site} team"
 # Weak spots named in the audit (C1.1-C1.3): words that identify those items in the rubric.
 WEAK_SPOTS = ("learning", "pacing", "open", "validat", "explain", "handover", "praise", "co-work")
 EVIDENCE = (
@@ -89,14 +102,26 @@ def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Servi
     entries = load_manifest(manifest_path)
     rng = np.random.default_rng(SEED)
 
+    accounts = services.accounts_store
+    password_hash = services.accounts.hash_password(DEMO_PASSWORD)
+
+    def add(name: str, *roles: Role):  # type: ignore[no-untyped-def]
+        return accounts.create_person(name, demo_email(name), roles, password_hash=password_hash, is_demo=True)
+
     tutor_names = sorted({name for e in entries for name in e.tutors})
-    people = {name: store.add_person(name, [Role.TUTOR], is_demo=True) for name in tutor_names}
+    people = {name: add(name, Role.TUTOR) for name in tutor_names}
+    sites = sorted({e.site for e in entries})
     for name in TREATMENT_MANAGERS:
-        people[name] = store.add_person(name, [Role.TREATMENT_MANAGER], is_demo=True)
+        people[name] = add(name, Role.TREATMENT_MANAGER)
     for name in EXTERNAL_ASSESSORS:
-        people[name] = store.add_person(name, [Role.EXTERNAL_ASSESSOR], is_demo=True)
+        people[name] = add(name, Role.EXTERNAL_ASSESSOR)
     for name in PROGRAMME_MANAGERS:
-        people[name] = store.add_person(name, [Role.PROGRAMME_MANAGER, Role.ADMINISTRATOR], is_demo=True)
+        people[name] = add(name, Role.PROGRAMME_MANAGER, Role.ADMINISTRATOR)
+        accounts.set_scope(people[name].id, actor_id=None, areas=[AREA])
+    # Each treatment manager monitors one site's team (the first manager the first site's).
+    manager_of = {site: people[TREATMENT_MANAGERS[i % len(TREATMENT_MANAGERS)]] for i, site in enumerate(sites)}
+    for site, manager in manager_of.items():
+        accounts.set_scope(manager.id, actor_id=None, managed_teams=[(AREA, demo_team(site))])
 
     # Latent delivery quality per tutor and item: the "truth" the external assessors see best.
     items = [item.id for item in rubric.items]
@@ -121,15 +146,17 @@ def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Servi
             recorded_on=entry.date,
             site=entry.site,
             is_catch_up=entry.catch_up,
-            area="Cumbria",
+            area=AREA,
+            team=demo_team(entry.site),
             duration_seconds=info.duration_seconds,
             content_hash=digest,
         )
         recording = store.add_recording(spec, [people[n].id for n in entry.tutors], is_demo=True)
         _register_media(services, recording.id, entry.path, info, digest)
         last = index == len(entries) - 1
-        manager = people[TREATMENT_MANAGERS[index % 2]]
+        manager = manager_of[entry.site]
         assessor = people[EXTERNAL_ASSESSORS[index % 2]]
+        accounts.assign(assessor.id, recording.id, actor_id=None)
         raters: list[tuple[Capacity, int, bool]] = []  # capacity, rater id (0 = the tutor), submit
         raters.append((Capacity.SELF_ASSESSMENT, 0, not last))
         if index % 3 != 2 or last:

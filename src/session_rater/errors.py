@@ -115,3 +115,19 @@ class SamplingError(SessionRaterError):
 
 class NotFoundError(SessionRaterError):
     """A session, person, rubric or rating does not exist."""
+
+
+class AuthError(SessionRaterError):
+    """Signing in or staying signed in failed."""
+
+
+class SignInError(AuthError):
+    """Wrong email or password, an unknown or deactivated account, or too many failed tries."""
+
+
+class SessionEndedError(AuthError):
+    """The sign-in is no longer valid: idle too long, signed out, altered, or the account closed."""
+
+
+class AccessDeniedError(SessionRaterError):
+    """The signed-in person may not do this (outside their role, scope or blind-rating rules)."""

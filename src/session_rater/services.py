@@ -15,6 +15,8 @@ from typing import TextIO
 
 import pandas as pd
 
+from session_rater.accounts import Accounts
+from session_rater.db.accounts_store import AccountsStore
 from session_rater.db.engine import make_engine, migrate
 from session_rater.db.media_store import MediaStore, PlaybackView
 from session_rater.db.store import PersonView, RatingView, RecordingView, Store
@@ -49,6 +51,13 @@ class Services:
     media: MediaStore
     catalog: RubricCatalog
     secret: bytes = field(repr=False)
+    accounts_store: AccountsStore = field(init=False, repr=False)
+    accounts: Accounts = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.accounts_store = AccountsStore(self.store.engine)
+        self.accounts = Accounts(self.accounts_store, self.store,
+                                 idle=dt.timedelta(minutes=self.settings.idle_minutes))
 
     # -- rubrics ----------------------------------------------------------------------------
     def rubrics(self) -> list[Rubric]:
@@ -118,13 +127,16 @@ class Services:
 
     # -- who may do what ---------------------------------------------------------------------
     def actor(self, person: PersonView) -> Actor:
-        """The person as the access rules see them. No teams, areas or assignments are recorded
-        for people yet, so every session is in their reach (see domain.access)."""
-        return Actor(person.id, frozenset(person.roles), everywhere=True)
+        """The person as the access rules see them: their roles and what those reach (the
+        teams they manage, their areas, the sessions assigned to them)."""
+        scope = self.accounts_store.scope_of(person.id)
+        return Actor(person.id, frozenset(person.roles), managed_teams=scope.managed_teams,
+                     areas=scope.areas, assigned_recordings=scope.assigned_recordings)
 
     @staticmethod
     def _scope(recording: RecordingView) -> SessionScope:
-        return SessionScope(recording.id, recording.area, None, frozenset(t.id for t in recording.tutors))
+        return SessionScope(recording.id, recording.area or "", recording.team,
+                            frozenset(t.id for t in recording.tutors))
 
     def capacities(self, person: PersonView, recording: RecordingView, tutor_id: int | None) -> list[Capacity]:
         return capacities_in_scope(self.actor(person), self._scope(recording), tutor_id)

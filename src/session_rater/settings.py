@@ -58,9 +58,14 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         "1: load the demo sessions, people and ratings into an empty database at first start. 0: start empty.",
     ),
     Setting(
+        "SESSION_RATER_IDLE_MINUTES",
+        "30",
+        "Minutes without activity after which a signed-in session ends and the person signs in again.",
+    ),
+    Setting(
         "SESSION_RATER_SECRET",
         "(generated into the data dir)",
-        "Key that signs recording URLs. Set it when several app processes share one database.",
+        "Key that signs recording URLs and viewer cookies. Set it when several app processes share one database.",
     ),
 )
 
@@ -74,6 +79,7 @@ class Settings:
     policies_dir: Path
     load_demo: bool
     secret: str | None
+    idle_minutes: int = 30
 
     @property
     def is_sqlite(self) -> bool:
@@ -103,7 +109,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     demo = env.get("SESSION_RATER_DEMO", "1").strip().lower()
     if demo not in {"0", "1", "true", "false", "yes", "no"}:
         raise ConfigurationError(f"SESSION_RATER_DEMO={demo!r}: use 1 (load demo data) or 0.")
+    idle = env.get("SESSION_RATER_IDLE_MINUTES", "30").strip()
+    if not idle.isdigit() or not 1 <= int(idle) <= 24 * 60:
+        raise ConfigurationError(
+            f"SESSION_RATER_IDLE_MINUTES={idle!r}: give a whole number of minutes from 1 to 1440."
+        )
     return Settings(
+        idle_minutes=int(idle),
         data_dir=data_dir,
         database_url=database_url,
         recordings_dir=_path(env.get("SESSION_RATER_RECORDINGS_DIR", "./sample_sessions")),

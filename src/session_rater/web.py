@@ -5,7 +5,10 @@ Recordings are streamed by :func:`recording_endpoint` from disk with Starlette's
 the person it was issued to and an expiry. Never ``st.video(path)``: that reads the whole file
 into server memory on every rerun (shared/design/recordings-notes.md, section 1).
 
-The full access-control and audit-log work belongs to the recordings issue; this is the seam.
+A request plays only if the signed URL, the viewer cookie and the access rules agree: both
+tokens must name the same person, and ``authorise(recording_id, person_id)`` must still allow
+that person to play that recording (their account open, the session in their scope) at the
+moment of the request. Every request, allowed or refused, is logged.
 """
 
 from __future__ import annotations
@@ -112,11 +115,12 @@ def verify(secret: bytes, recording_id: int, person: str | None, expires: str | 
     return hmac.compare_digest(_mac(secret, recording_id, person_id, expires_at).encode(), (sig or "").encode())
 
 
-def make_routes(get_secret, resolve_path, log_access=None) -> list[Route]:  # type: ignore[no-untyped-def]
+def make_routes(get_secret, resolve_path, log_access=None, authorise=None) -> list[Route]:  # type: ignore[no-untyped-def]
     """Routes for ``st.App``. Called per request, so nothing touches the database at import:
     ``get_secret() -> bytes`` gives the signing key; ``resolve_path(recording_id) -> Path | None``
     finds the file; ``log_access(recording_id, person_id, method, range_header, status_code)``
-    records every access (allowed or refused)."""
+    records every access (allowed or refused); ``authorise(recording_id, person_id) -> bool``
+    applies the access rules to the person the tokens name."""
 
     def _log(recording_id: int, person_id: int | None, request: Request, status: int) -> None:
         log.info("recording %s person %s %s %s -> %s", recording_id, person_id, request.method,
@@ -135,6 +139,13 @@ def make_routes(get_secret, resolve_path, log_access=None) -> list[Route]:  # ty
             return PlainTextResponse(
                 "This recording link is invalid, has expired or was issued to someone else. "
                 "Open the session in Session Rater again.",
+                status_code=403,
+            )
+        if authorise is not None and not await run_in_threadpool(authorise, recording_id, viewer):
+            await run_in_threadpool(_log, recording_id, viewer, request, 403)
+            return PlainTextResponse(
+                "You may no longer watch this recording (your account or your access to this session "
+                "has changed). Open Session Rater again.",
                 status_code=403,
             )
         path = await run_in_threadpool(resolve_path, recording_id)

@@ -16,12 +16,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from session_rater.demo import DEMO_PASSWORD, PROGRAMME_MANAGERS
 from session_rater.services import Services, open_services
+from session_rater.ui.auth import TOKEN_KEY
 from session_rater.settings import load_settings
 from session_rater.ui import server
 from session_rater.ui.server import reset_shared_services, shared_services
 
 REPO = Path(__file__).resolve().parents[2]
+DEMO_ADMIN = PROGRAMME_MANAGERS[0]  # the demo's programme manager and administrator
 APP = REPO / "app.py"
 ENV_VARS = (
     "SESSION_RATER_DATA_DIR",
@@ -95,16 +98,33 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, demo_template: Path
     _forget_services()
 
 
-def open_app(url_path: str = "", context_url: str | None = None, **query: object) -> AppTest:
+def sign_in_token(person_id: int, password: str = DEMO_PASSWORD) -> str:
+    """A real session token for a person (their email and password checked by Accounts)."""
+    services = shared_services()
+    email = services.person(person_id).email
+    assert email, f"person {person_id} has no email to sign in with"
+    token, _ = services.accounts.sign_in(email, password)
+    return token
+
+
+def open_app(url_path: str = "", context_url: str | None = None, *, rater: int | None | bool = None,
+             **query: object) -> AppTest:
     """Run ``app.py`` as a browser opening ``/<url_path>?<query>`` would, and return it.
+
+    ``rater``: the person signed in (by id; the demo administrator when left out; False:
+    nobody, so the sign-in screen shows). AppTest cannot send cookies, so the session token
+    goes in through session state, where ui.auth checks it exactly as it checks the cookie.
 
     Why the private ``_page_hash``: the pages are callables (``st.Page(render, url_path=...)``)
     and ``AppTest.switch_page()`` in Streamlit 1.67 only resolves pages that have a script
     file. A page's script hash is ``calc_hash(url_path)`` (``st.Page._script_hash``), and the
-    default page's hash is that of its own url_path. Opening the page on the very first run
-    also matters: ``?rater=`` is only read while the session has no stand-in rater yet.
+    default page's hash is that of its own url_path.
     """
     at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+    if rater is not False:
+        if rater is None or rater is True:
+            rater = next(p.id for p in shared_services().store.list_people() if p.display_name == DEMO_ADMIN)
+        at.session_state[TOKEN_KEY] = sign_in_token(rater)
     at.query_params.update({k: str(v) for k, v in query.items()})
     if context_url is not None:
         at.context["url"] = context_url
@@ -119,5 +139,5 @@ def open_app(url_path: str = "", context_url: str | None = None, **query: object
 
 @pytest.fixture
 def open_page(app_env: AppEnv) -> Callable[..., AppTest]:
-    """``open_page("rate", recording=1, tutor=2, rater=3)``: the app on that page."""
+    """``open_page("rate", recording=1, tutor=2, rater=3)``: the app on that page, signed in as 3."""
     return open_app

@@ -58,6 +58,10 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A local account: an argon2 hash (never the password). NULL: no local sign-in.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # The organisation identity provider's subject ("sub" claim), bound at first OIDC sign-in.
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     roles: Mapped[list[PersonRole]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
@@ -93,6 +97,7 @@ class Recording(Base):
     recorded_on: Mapped[dt.date] = mapped_column(Date)
     site: Mapped[str] = mapped_column(String(200))
     area: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))  # the delivery team, within the area
     is_catch_up: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -230,5 +235,5 @@ class ItemScore(Base):
 
 # Tables of other concepts live in their own modules on the same metadata; importing them
 # here makes Base.metadata (and so Alembic) complete whichever module is imported first.
-from session_rater.db import audit_models, media_models, sampling_models  # noqa: E402,F401
+from session_rater.db import accounts_models, audit_models, media_models, sampling_models  # noqa: E402,F401
 

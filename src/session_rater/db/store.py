@@ -69,6 +69,7 @@ class RecordingSpec:
     site: str
     is_catch_up: bool = False
     area: str | None = None
+    team: str | None = None
     duration_seconds: float | None = None
     content_hash: str | None = None
 
@@ -86,6 +87,7 @@ class RecordingView:
     area: str | None
     is_catch_up: bool
     is_demo: bool
+    team: str | None
     duration_seconds: float | None
     tutors: tuple[PersonView, ...]
 
@@ -163,6 +165,7 @@ def _recording_view(r: m.Recording) -> RecordingView:
         recorded_on=r.recorded_on,
         site=r.site,
         area=r.area,
+        team=r.team,
         is_catch_up=r.is_catch_up,
         is_demo=r.is_demo,
         duration_seconds=r.duration_seconds,
@@ -283,6 +286,7 @@ class Store:
                 recorded_on=spec.recorded_on,
                 site=spec.site,
                 area=spec.area,
+                team=spec.team,
                 is_catch_up=spec.is_catch_up,
                 duration_seconds=spec.duration_seconds,
                 content_hash=spec.content_hash,
@@ -720,6 +724,10 @@ class Store:
             demo_ratings = select(m.Rating.id).where(m.Rating.is_demo.is_(True))
             s.execute(delete(AuditEntry).where(AuditEntry.rating_id.in_(demo_ratings)))
             s.execute(delete(AuditEntry).where(AuditEntry.entity == "blindness",
+                                               AuditEntry.entity_id.in_(demo_recordings)))
+            s.execute(delete(AuditEntry).where(AuditEntry.entity.in_(("person", "scope")),
+                                               AuditEntry.entity_id.in_(demo_people)))
+            s.execute(delete(AuditEntry).where(AuditEntry.entity == "assignment",
                                                AuditEntry.entity_id.in_(demo_recordings)))
             s.execute(delete(m.ItemScore).where(m.ItemScore.rating_id.in_(demo_ratings)))
             s.execute(update(m.Rating).where(m.Rating.is_demo.is_(True)).values(supersedes_id=None, version=1))

@@ -26,6 +26,8 @@ class Action(StrEnum):
     RATE = "rate"  # start or edit one's own rating of a (session, tutor)
     SEE_OTHERS_RATINGS = "see_others_ratings"  # compare: other people's scores of a (session, tutor)
     VIEW_REPORTS = "view_reports"  # agreement and over-scoring across sessions
+    VIEW_COVERAGE = "view_coverage"  # monitoring coverage against the targets, and the sampling draws
+    MANAGE_RECORDINGS = "manage_recordings"  # ingest, conversions, the recording access log
     MANAGE_PEOPLE = "manage_people"
     MANAGE_RUBRICS = "manage_rubrics"
     MANAGE_ASSIGNMENTS = "manage_assignments"
@@ -121,8 +123,13 @@ def decide(
     area: str | None = None,
 ) -> Decision:
     """Whether ``actor`` may do ``action`` (on ``session`` / ``tutor_id`` where it applies)."""
-    if action in (Action.MANAGE_PEOPLE, Action.MANAGE_RUBRICS, Action.MANAGE_ASSIGNMENTS, Action.VIEW_AUDIT_LOG):
+    if action in (Action.MANAGE_PEOPLE, Action.MANAGE_RUBRICS, Action.MANAGE_ASSIGNMENTS, Action.VIEW_AUDIT_LOG,
+                  Action.MANAGE_RECORDINGS):
         return _yes("administrator") if actor.has(Role.ADMINISTRATOR) else _no("only administrators may do this")
+    if action is Action.VIEW_COVERAGE:
+        if any(actor.has(r) for r in (Role.ADMINISTRATOR, Role.PROGRAMME_MANAGER, Role.TREATMENT_MANAGER)):
+            return _yes("monitoring is overseen by treatment managers, programme managers and administrators")
+        return _no("coverage and sampling are for treatment managers, programme managers and administrators")
     if action is Action.VIEW_REPORTS:
         if actor.has(Role.ADMINISTRATOR):
             return _yes("administrators see every report")

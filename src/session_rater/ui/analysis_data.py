@@ -71,7 +71,7 @@ ROLE_ORDER = [c.rater_role for c in Capacity]
 UNIT = ["session_id", "tutor_id", "item_id"]
 _COLUMNS = [
     "session_id", "tutor_id", "rater_id", "rater_role", "rubric_id", "rubric_version", "item_id", "score",
-    "programme", "site", "recorded_on", "quarter",
+    "programme", "site", "area", "recorded_on", "quarter",
 ]  # fmt: skip
 
 
@@ -89,12 +89,15 @@ class Filters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     rubric_id: str | None = None
+    areas: tuple[str, ...] | None = None  # the areas the viewer's reports cover; None: every area
 
     def key(self) -> tuple[object, ...]:
-        return (self.programmes, self.sites, self.date_from, self.date_to, self.rubric_id)
+        return (self.programmes, self.sites, self.date_from, self.date_to, self.rubric_id, self.areas)
 
     def apply(self, scores: pd.DataFrame) -> pd.DataFrame:
         keep = pd.Series(True, index=scores.index)
+        if self.areas is not None:
+            keep &= scores["area"].isin(self.areas)
         if self.programmes:
             keep &= scores["programme"].isin(self.programmes)
         if self.sites:
@@ -141,8 +144,8 @@ def _load_scores(_svc: Services, stamp: tuple[object, ...]) -> pd.DataFrame:
     scores["score"] = pd.to_numeric(scores["score"].replace("", np.nan)).astype(float)
     scores["tutor_id"] = scores["tutor_id"].map(lambda t: None if t == "" else int(t)).astype(object)
     recordings = pd.DataFrame(
-        [(r.id, r.programme, r.site, r.recorded_on) for r in _svc.store.list_recordings()],
-        columns=["session_id", "programme", "site", "recorded_on"],
+        [(r.id, r.programme, r.site, r.area or "", r.recorded_on) for r in _svc.store.list_recordings()],
+        columns=["session_id", "programme", "site", "area", "recorded_on"],
     )
     recordings["quarter"] = [f"{d.year}Q{(d.month - 1) // 3 + 1}" for d in recordings["recorded_on"]]
     return scores.merge(recordings, on="session_id", how="left")[_COLUMNS]
@@ -321,15 +324,18 @@ def pairwise_agreement(scores: pd.DataFrame, *, categories: Sequence[float] | No
 # -- the filter bar --------------------------------------------------------------------------------
 
 
-def filter_bar(svc: Services, *, key: str) -> tuple[Filters, pd.DataFrame]:
+def filter_bar(svc: Services, *, key: str, areas: tuple[str, ...] | None = None) -> tuple[Filters, pd.DataFrame]:
     """Programme, site, period (and checklist, where several were used) above a page.
 
-    Returns the filters and every submitted score (unfiltered), so the page can tell "no
-    scores at all" from "none that match". ``key`` keeps each page's widgets apart.
+    Returns the filters and every submitted score the viewer may see (of ``areas`` only, when
+    given: a programme manager's), so the page can tell "no scores at all" from "none that
+    match". ``key`` keeps each page's widgets apart.
     """
     scores = load_scores(svc)
+    if areas is not None:
+        scores = scores[scores["area"].isin(areas)].reset_index(drop=True)
     if scores.empty:
-        return Filters(), scores
+        return Filters(areas=areas), scores
     rubric_ids = sorted(scores["rubric_id"].unique())
     cols = st.columns([2, 2, 2.4] + ([2] if len(rubric_ids) > 1 else []))
     programmes = cols[0].multiselect(
@@ -356,4 +362,4 @@ def filter_bar(svc: Services, *, key: str) -> tuple[Filters, pd.DataFrame]:
             "Checklist", rubric_ids, format_func=lambda r: titles.get(r, r), key=f"{key}:rubric",
             help="Items of different checklists cannot be compared: one at a time.",
         )  # fmt: skip
-    return Filters(tuple(programmes), tuple(sites), date_from, date_to, rubric_id), scores
+    return Filters(tuple(programmes), tuple(sites), date_from, date_to, rubric_id, areas), scores

@@ -11,9 +11,20 @@ from session_rater.errors import NotFoundError
 from session_rater.media.worker import start_worker
 from session_rater.services import Services, open_services
 from session_rater.web import make_routes
+from session_rater.web_auth import make_auth_routes
 
 _lock = threading.Lock()
 _services: Services | None = None
+
+
+def organisation_configured() -> bool:
+    """Whether an OpenID Connect provider is set up (``[auth]`` in .streamlit/secrets.toml)."""
+    try:
+        import streamlit as st
+
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all  # noqa: BLE001
+        return False
 
 
 def shared_services() -> Services:
@@ -47,5 +58,21 @@ def _log_access(recording_id: int, person_id: int | None, method: str, range_hea
     shared_services().media.log_access(recording_id, person_id, method, range_header, status)
 
 
+def _authorise(recording_id: int, person_id: int) -> bool:
+    from session_rater.domain.access import Action
+    from session_rater.permitted import Permitted
+
+    services = shared_services()
+    try:
+        if not services.accounts_store.is_active(person_id):
+            return False
+        permitted = Permitted(services, services.person(person_id))
+        return bool(permitted.decide(Action.PLAY_RECORDING, services.recording(recording_id)))
+    except NotFoundError:
+        return False
+
+
 def routes() -> list[Route]:
-    return make_routes(lambda: shared_services().secret, _resolve, _log_access)
+    return make_routes(lambda: shared_services().secret, _resolve, _log_access, _authorise) + make_auth_routes(
+        lambda: shared_services().accounts, organisation_configured
+    )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from session_rater.db.store import PersonView
 from session_rater.errors import SessionRaterError
+from session_rater.domain.access import Action
+from session_rater.permitted import Permitted
 from session_rater.services import Services
+from session_rater.ui.auth import current_user, sign_out_control
 from session_rater.ui.server import shared_services
-
-RATER_KEY = "stand_in_rater_id"
-
 
 def services() -> Services:
     """The process's services; a start-up failure is shown as a message, not a traceback."""
@@ -28,33 +27,6 @@ def query_int(name: str) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
-
-
-def current_rater(svc: Services) -> PersonView | None:
-    """Who is rating. Until accounts exist this is a stand-in picked in the sidebar; it is
-    kept in the URL (``?rater=``) so that a reload or a new tab keeps it."""
-    people = svc.store.list_people()
-    if not people:
-        st.sidebar.info("No people yet.")
-        return None
-    by_id = {p.id: p for p in people}
-    if st.session_state.get(RATER_KEY) not in by_id:
-        from_url = query_int("rater")
-        st.session_state[RATER_KEY] = from_url if from_url in by_id else people[0].id
-
-    def _label(pid: int) -> str:
-        person = by_id[pid]
-        roles = ", ".join(sorted(r.replace("_", " ") for r in person.roles))
-        return f"{person.display_name} ({roles})"
-
-    with st.sidebar:
-        st.selectbox("Rating as", list(by_id), key=RATER_KEY, format_func=_label)
-        st.caption(
-            "**Stand-in for sign-in.** Until accounts exist, pick who you are. "
-            "Blind rating and access control arrive with accounts."
-        )
-    st.query_params["rater"] = str(st.session_state[RATER_KEY])
-    return by_id[st.session_state[RATER_KEY]]
 
 
 def demo_banner(svc: Services) -> None:
@@ -90,26 +62,44 @@ def recording_label(recording) -> str:  # type: ignore[no-untyped-def]
     return f"{recording.recorded_on:%d/%m/%Y} · {recording.label}"
 
 
-def page_start() -> tuple[Services, PersonView | None]:
-    """What every page does first: the services, the stand-in rater picker, the demo-data
-    banner and any broken rubric, in the sidebar. Returns the services and who is rating."""
+ME_KEY = "_sr_signed_in"
+
+
+def signed_in() -> Permitted:
+    """Who is signed in, asked once per run by app.py (the sign-in screen, and a stop, if
+    nobody is); the pages read it with page_start."""
+    me = current_user(services())
+    if me is None:
+        st.stop()
+    st.session_state[ME_KEY] = me
+    return me  # type: ignore[return-value]
+
+
+def page_start() -> tuple[Services, Permitted]:
+    """What every page does first: the services and who is signed in, the sign-out control,
+    the demo-data banner and any broken rubric, in the sidebar."""
     svc = services()
-    rater = current_rater(svc)
+    me = st.session_state.get(ME_KEY)
+    if not isinstance(me, Permitted) or me.svc is not svc:
+        me = signed_in()
+    sign_out_control(svc, me)
     demo_banner(svc)
     show_rubric_problems(svc)
-    return svc, rater
+    return svc, me  # type: ignore[return-value]
 
 
-def reports_allowed(svc: Services, viewer: PersonView | None) -> bool:
+def allowed(me: Permitted, action: Action) -> bool:
+    """Whether ``me`` may use this page; if not, say why (the page then shows nothing else)."""
+    decision = me.decide(action)
+    if not decision:
+        st.info(f"{decision.reason.capitalize()}.", icon=":material/lock:")
+    return bool(decision)
+
+
+def reports_allowed(me: Permitted) -> bool:
     """Reports across sessions are for programme managers and administrators; anyone else is
     told so (the rule is domain.access's, checked here before anything is computed)."""
-    if viewer is None:  # no people at all yet (stand-in picker): nothing to protect, nothing to show
-        return True
-    decision = svc.may_see_reports(viewer)
+    decision = me.may_see_reports()
     if not decision:
-        st.info(
-            f"{decision.reason.capitalize()}. Pick a programme manager or administrator under **Rating as** "
-            "to see this report.",
-            icon=":material/lock:",
-        )
+        st.info(f"{decision.reason.capitalize()}.", icon=":material/lock:")
     return bool(decision)

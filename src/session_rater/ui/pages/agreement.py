@@ -327,16 +327,16 @@ def _sources() -> None:
 
 
 def render() -> None:
-    svc, viewer = page_start()
+    svc, me = page_start()
     st.title("Agreement")
     st.caption(
         "How closely raters agree when they score the same tutor in the same session, item by item. Agreement is "
         "not accuracy: two lenient raters can agree perfectly and both over-score, which the **Over-scoring** page "
         "measures. Hover over any figure for what it is and how it is computed."
     )
-    if not reports_allowed(svc, viewer):
+    if not reports_allowed(me):
         return
-    filters, everything = ad.filter_bar(svc, key="agreement")
+    filters, everything = ad.filter_bar(svc, key="agreement", areas=me.report_areas())
     if everything.empty:
         st.info(f"No submitted ratings yet. {NEEDS_TWO}", icon=":material/info:")
         return

@@ -9,8 +9,8 @@ import streamlit as st
 
 from session_rater.domain.compare import ALL_ITEMS
 from session_rater.domain.model import Capacity
-from session_rater.db.store import PersonView, RecordingView
-from session_rater.services import Services
+from session_rater.db.store import RecordingView
+from session_rater.permitted import Permitted
 from session_rater.ui.state import (
     page_start,
     reports_allowed,
@@ -27,19 +27,20 @@ def _highlight_spread(row: pd.Series) -> list[str]:
     return [colour] * len(row)
 
 
-def _one_session(svc: Services, viewer: PersonView) -> None:
-    recordings = svc.store.list_recordings()
+def _one_session(me: Permitted) -> None:
+    svc = me.svc
+    recordings = me.recordings()
     if not recordings:
-        st.info("No recorded sessions yet.")
+        st.info("No recorded sessions that you can see yet.")
         return
     by_id = {r.id: r for r in recordings}
     c1, c2 = st.columns(2)
     recording_id = pick_by_id(c1, "Session", by_id, recording_label, param="recording", required=True)
     tutors = {t.id: t for t in by_id[recording_id].tutors}
     tutor_id = pick_by_id(c2, "Tutor", tutors, lambda t: t.display_name, param="tutor", required=True)
-    if not _may_see(svc, viewer, by_id[recording_id], tutor_id):
+    if not _may_see(me, by_id[recording_id], tutor_id):
         return
-    table, ratings = svc.compare_session(recording_id, tutor_id)
+    table, ratings = me.compare_session(recording_id, tutor_id)
     if table.empty:
         st.info("No submitted ratings of this tutor in this session yet.")
         return
@@ -60,19 +61,20 @@ def _one_session(svc: Services, viewer: PersonView) -> None:
     )
 
 
-def _may_see(svc: Services, viewer: PersonView, recording: RecordingView, tutor_id: int) -> bool:
+def _may_see(me: Permitted, recording: RecordingView, tutor_id: int) -> bool:
     """Blind rating: others' scores stay hidden until the viewer has submitted their own."""
-    decision = svc.may_see_ratings(viewer, recording, tutor_id)
+    svc, viewer = me.svc, me.person
+    decision = me.may_see_ratings(recording, tutor_id)
     if not decision:
         st.info(
-            f"{viewer.display_name}: {decision.reason}. Ratings stay blind so that each rater scores the "
+            f"{decision.reason.capitalize()}. Ratings stay blind so that each rater scores the "
             "session independently, as the inspectorate asked.",
             icon=":material/visibility_off:",
         )
         return False
     if decision.not_blind and not svc.store.is_unblinded(viewer.id, recording.id, tutor_id):
         st.warning(
-            f"{viewer.display_name} has not rated this tutor in this session. If you look at the ratings now, "
+            "You have not rated this tutor in this session. If you look at the ratings now, "
             "you are recorded as not blind for it, and a rating you make of it later is marked so.",
             icon=":material/visibility:",
         )
@@ -81,15 +83,16 @@ def _may_see(svc: Services, viewer: PersonView, recording: RecordingView, tutor_
             st.rerun()
         return False
     if decision.not_blind:
-        st.caption(f"{viewer.display_name} is recorded as not blind for this session and tutor.")
+        st.caption("You are recorded as not blind for this session and tutor.")
     else:  # own rating submitted: a correction made after looking is not blind either
         svc.store.record_unblinding(viewer.id, recording.id, tutor_id)
     return True
 
 
-def _across_sessions(svc: Services, viewer: PersonView) -> None:
-    if not reports_allowed(svc, viewer):
+def _across_sessions(me: Permitted) -> None:
+    if not reports_allowed(me):
         return
+    svc = me.svc
     rubrics = svc.rubrics()
     if not rubrics:
         st.error("No valid rubric is available.")
@@ -149,17 +152,15 @@ def _across_sessions(svc: Services, viewer: PersonView) -> None:
 
 
 def render() -> None:
-    svc, viewer = page_start()
+    _, me = page_start()
     st.title("Compare scores")
-    if viewer is None:
-        return
     one, across = st.tabs(["One session and tutor", "Across sessions: over-scoring by item"])
     with one:
-        _one_session(svc, viewer)
+        _one_session(me)
     with across:
         st.caption(
             "Reference: the external assessors' scores of the same session and tutor (a benchmark of "
             "master scores replaces them once one exists). Descriptive figures; intervals and "
             "chance-corrected agreement come with the statistics engine."
         )
-        _across_sessions(svc, viewer)
+        _across_sessions(me)

@@ -18,7 +18,8 @@ from session_rater.domain.coverage import AssignmentStatus, coverage_table
 from session_rater.domain.sampling import SamplingPolicy, SessionFacts
 from session_rater.errors import PolicyError
 from session_rater.ui.pages.sampling import policies_in_force, policy_catalog
-from session_rater.ui.state import page_start
+from session_rater.domain.access import Action
+from session_rater.ui.state import allowed, page_start
 
 __all__ = ["Targets", "column_definitions", "render", "xlsx_bytes"]
 
@@ -214,8 +215,10 @@ def _pick_targets(catalog_error: str | None, in_force: list) -> Targets:  # type
 
 
 def render() -> None:
-    svc, _ = page_start()
+    svc, me = page_start()
     st.title("Coverage")
+    if not allowed(me, Action.VIEW_COVERAGE):
+        return
     store = SamplingStore(svc.store.engine)
     sessions = store.roster()
     if not sessions:

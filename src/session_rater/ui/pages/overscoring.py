@@ -484,16 +484,16 @@ def _method(report: AnalysisReport) -> None:
 
 
 def render() -> None:
-    svc, viewer = page_start()
+    svc, me = page_start()
     st.title("Over-scoring")
     st.caption(
         "How far tutors' self-assessments and treatment managers' monitoring scores sit from the benchmark, "
         "item by item. Positive differences mean scoring above the benchmark: over-scoring. Hover over any "
         "figure for what it is and how it is computed."
     )
-    if not reports_allowed(svc, viewer):
+    if not reports_allowed(me):
         return
-    filters, everything = ad.filter_bar(svc, key="overscoring")
+    filters, everything = ad.filter_bar(svc, key="overscoring", areas=me.report_areas())
     if everything.empty:
         st.info("No submitted ratings yet. Over-scoring needs sessions scored by the tutor or a treatment manager "
                 "**and** by an external assessor (or with master scores) for the same tutor.",

@@ -90,9 +90,8 @@ def _shown(items: list[QueueItem], show: str) -> list[QueueItem]:
 
 
 def render() -> None:
-    svc, rater = page_start()
-    if rater is None:
-        return
+    svc, me = page_start()
+    rater = me.person
     st.title("My work")
     store = SamplingStore(svc.store.engine)
     today = dt.date.today()
@@ -113,7 +112,7 @@ def render() -> None:
         "4 weeks after the session by default (see the policy on the Sampling page); hover over the rule "
         "to see why a session was picked. Co-delivered sessions are rated once per tutor on the Rate page."
     )
-    recordings: Mapping[int, RecordingView] = {r.id: r for r in svc.store.list_recordings()}
+    recordings: Mapping[int, RecordingView] = {r.id: r for r in me.recordings()}
     shown = _shown(items, show or ALL)
     if not shown:
         st.success("Nothing left to rate." if show == TO_DO else "Nothing submitted yet.", icon=":material/done_all:")

@@ -13,11 +13,11 @@ from urllib.parse import urljoin
 
 import streamlit as st
 
-from session_rater.db.store import PersonView, RatingView, RecordingView
+from session_rater.db.store import RatingView, RecordingView
 from session_rater.domain.model import Capacity, format_moment, parse_moment
 from session_rater.domain.rubric import RatedUnit, Rubric
 from session_rater.errors import RecordingMissingError, SessionRaterError, StaleEditError
-from session_rater.services import Services
+from session_rater.permitted import Permitted
 from session_rater.ui.state import (
     page_start,
     pick_by_id,
@@ -25,7 +25,6 @@ from session_rater.ui.state import (
     recording_label,
 )
 from session_rater.ui.player import Note, Thumbnail, data_uri, player
-from session_rater.web import signed_recording_path, viewer_cookie
 
 NA = "na"
 ERROR_KEY = "rate_form_error"
@@ -55,17 +54,17 @@ class FormContext:
         return f"{self.prefix}:active"
 
 
-def _video_url(svc: Services, recording_id: int, person_id: int) -> str:
-    """An absolute signed URL for this person (valid with their viewer cookie only)."""
-    path = signed_recording_path(svc.secret, recording_id, person_id)
+def _absolute(path: str) -> str:
     return urljoin(st.context.url or "http://localhost:8501/", path)
 
 
-def _pick(svc: Services, rater: PersonView) -> FormContext | None:
+def _pick(me: Permitted) -> FormContext | None:
     """Which session, tutor, rubric and capacity this form is for (from the URL, else asked)."""
-    recordings = svc.store.list_recordings()
+    svc, rater = me.svc, me.person
+    recordings = me.recordings()
     if not recordings:
-        st.info("No recorded sessions yet.")
+        st.info("No recorded sessions that you can rate yet: tutors see the sessions they delivered, "
+                "treatment managers their teams', external assessors those assigned to them.")
         return None
     by_id = {r.id: r for r in recordings}
     recording_id = pick_by_id(
@@ -98,24 +97,24 @@ def _pick(svc: Services, rater: PersonView) -> FormContext | None:
         )
         st.query_params["tutor"] = str(tutor_id)
 
-    capacities = svc.capacities(rater, recording, tutor_id)
+    capacities = me.capacities(recording, tutor_id)
     if not capacities:
         st.warning(
-            f"{rater.display_name} cannot rate this: tutors self-assess only their own delivery, and "
-            "nobody monitors or assesses a session they delivered. Pick another tutor, session or person."
+            "You cannot rate this: tutors self-assess only their own delivery, and "
+            "nobody monitors or assesses a session they delivered. Pick another tutor or session."
         )
         return None
     capacity = capacities[0]
     if len(capacities) > 1:
         capacity = st.radio("Rating as", capacities, format_func=lambda c: c.label, horizontal=True)
 
-    existing = svc.store.find_rating(recording_id, tutor_id, rater.id, capacity)
+    existing = me.find_rating(recording_id, tutor_id, capacity)
     if existing is not None:
         rubric = svc.rubric_of(existing)  # the version it was started under, whatever the file says now
     return FormContext(recording_id, tutor_id, rater.id, capacity, rubric)
 
 
-def _save(svc: Services, ctx: FormContext, item_id: str, field: str) -> None:
+def _save(me: Permitted, ctx: FormContext, item_id: str, field: str) -> None:
     """Widget callback: write the one value that changed, at once."""
     value = st.session_state[ctx.key(item_id, field)]
     st.session_state.pop(ERROR_KEY, None)
@@ -131,11 +130,8 @@ def _save(svc: Services, ctx: FormContext, item_id: str, field: str) -> None:
             st.session_state[ERROR_KEY] = (item_id, f"Not saved: {exc}")
             return
     try:
-        rating = svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
-        saved = svc.store.save_item(
-            rating.id, item_id, **change,
-            expected_revision=st.session_state.get(ctx.key(item_id, "rev")), actor_id=ctx.rater_id,
-        )
+        rating = me.start_rating(ctx.recording_id, ctx.tutor_id, ctx.capacity, ctx.rubric)
+        saved = me.save_item(rating.id, item_id, **change, expected_revision=st.session_state.get(ctx.key(item_id, "rev")))
         st.session_state[ctx.key(item_id, "rev")] = saved.revision
     except StaleEditError as exc:
         _forget_item(ctx, item_id)  # show what is saved now
@@ -150,21 +146,19 @@ def _forget_item(ctx: FormContext, item_id: str) -> None:
         st.session_state.pop(ctx.key(item_id, field), None)
 
 
-def _submit(svc: Services, ctx: FormContext) -> None:
+def _submit(me: Permitted, ctx: FormContext) -> None:
     st.session_state.pop(ERROR_KEY, None)
     try:
-        rating = svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
-        svc.store.submit_rating(
-            rating.id, confirm_uniform=bool(st.session_state.get(f"{ctx.prefix}:uniform")), actor_id=ctx.rater_id
-        )
+        rating = me.start_rating(ctx.recording_id, ctx.tutor_id, ctx.capacity, ctx.rubric)
+        me.submit(rating.id, confirm_uniform=bool(st.session_state.get(f"{ctx.prefix}:uniform")))
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (None, str(exc))
 
 
-def _correct(svc: Services, ctx: FormContext, rating_id: int) -> None:
+def _correct(me: Permitted, ctx: FormContext, rating_id: int) -> None:
     st.session_state.pop(ERROR_KEY, None)
     try:
-        svc.store.correct_rating(rating_id, st.session_state.get(f"{ctx.prefix}:reason", ""), actor_id=ctx.rater_id)
+        me.correct(rating_id, st.session_state.get(f"{ctx.prefix}:reason", ""))
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (None, str(exc))
         return
@@ -181,17 +175,15 @@ def _score_options(rubric: Rubric) -> list[object]:
     return [*rubric.scale_values, *([NA] if rubric.allow_not_applicable else [])]
 
 
-def _store_stamp(svc: Services, ctx: FormContext, seconds: float, item_id: str | None) -> None:
+def _store_stamp(me: Permitted, ctx: FormContext, seconds: float, item_id: str | None) -> None:
     """Save a moment stamped in the player for ``item_id`` and show it in that item's field."""
     if item_id is None:
         st.session_state[ERROR_KEY] = (None, "Score or annotate an item first: the moment is stored with that item's evidence.")
         return
     try:
-        rating = svc.store.start_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity, ctx.rubric)
-        saved = svc.store.save_item(
-            rating.id, item_id, moment_seconds=round(seconds, 1), actor_id=ctx.rater_id,
-            expected_revision=st.session_state.get(ctx.key(item_id, "rev")),
-        )
+        rating = me.start_rating(ctx.recording_id, ctx.tutor_id, ctx.capacity, ctx.rubric)
+        saved = me.save_item(rating.id, item_id, moment_seconds=round(seconds, 1),
+                             expected_revision=st.session_state.get(ctx.key(item_id, "rev")))
     except StaleEditError as exc:
         _forget_item(ctx, item_id)
         st.session_state[ERROR_KEY] = (item_id, str(exc))
@@ -207,7 +199,8 @@ def _store_stamp(svc: Services, ctx: FormContext, seconds: float, item_id: str |
     )
 
 
-def _player(svc: Services, ctx: FormContext, recording: RecordingView, scores: dict, locked: bool) -> None:  # type: ignore[type-arg]
+def _player(me: Permitted, ctx: FormContext, recording: RecordingView, scores: dict, locked: bool) -> None:  # type: ignore[type-arg]
+    svc = me.svc
     try:
         svc.require_recording_file(recording)
     except RecordingMissingError as exc:
@@ -230,11 +223,12 @@ def _player(svc: Services, ctx: FormContext, recording: RecordingView, scores: d
         for item_id, s in scores.items()
         if s.moment_seconds is not None
     ]
+    src, cookie = me.recording_url(recording)
     stamp = player(
         key=f"player:{ctx.prefix}",
         recording_id=recording.id,
-        src=_video_url(svc, recording.id, ctx.rater_id),
-        viewer_cookie=viewer_cookie(svc.secret, ctx.rater_id),
+        src=_absolute(src),
+        viewer_cookie=cookie,
         notes=notes,
         thumbnails=[Thumbnail(t, data_uri(path)) for t, path in svc.thumbnails(recording, playback)],
         active_item=active,
@@ -243,21 +237,21 @@ def _player(svc: Services, ctx: FormContext, recording: RecordingView, scores: d
         read_only=locked,
     )
     if stamp is not None and not locked:
-        _store_stamp(svc, ctx, stamp.seconds, stamp.item_id or active)
+        _store_stamp(me, ctx, stamp.seconds, stamp.item_id or active)
         st.rerun(scope="fragment")  # show the new note under the player and in the form
 
 
 @st.fragment
-def rating_area(svc: Services, ctx: FormContext, recording: RecordingView) -> None:
+def rating_area(me: Permitted, ctx: FormContext, recording: RecordingView) -> None:
     """The player and the form: reruns on its own when anything in it changes."""
     left, right = st.columns([1.15, 1], gap="large")
-    rating = svc.store.find_rating(ctx.recording_id, ctx.tutor_id, ctx.rater_id, ctx.capacity)
+    rating = me.find_rating(ctx.recording_id, ctx.tutor_id, ctx.capacity)
     locked = bool(rating and rating.is_submitted)
     with left:
-        _player(svc, ctx, recording, rating.scores if rating else {}, locked)
+        _player(me, ctx, recording, rating.scores if rating else {}, locked)
         _session_caption(recording, ctx)
     with right:
-        _form(svc, ctx, rating)
+        _form(me, ctx, rating)
 
 
 def _session_caption(recording: RecordingView, ctx: FormContext) -> None:
@@ -270,7 +264,7 @@ def _session_caption(recording: RecordingView, ctx: FormContext) -> None:
     st.caption(f"{ctx.capacity.label} on *{ctx.rubric.title}* v{ctx.rubric.version}. Score each item on its own evidence.")
 
 
-def _form(svc: Services, ctx: FormContext, rating: RatingView | None) -> None:
+def _form(me: Permitted, ctx: FormContext, rating: RatingView | None) -> None:
     rubric = ctx.rubric
     scores = rating.scores if rating else {}
     locked = bool(rating and rating.is_submitted)
@@ -294,7 +288,7 @@ def _form(svc: Services, ctx: FormContext, rating: RatingView | None) -> None:
             st.caption("A correction is a new version: this one is kept, and the reason is recorded.")
             st.text_area("Reason for the correction", key=f"{ctx.prefix}:reason",
                          placeholder="e.g. I scored the wrong tutor on two items")
-            st.button("Start a correction", on_click=_correct, args=(svc, ctx, rating.id),  # type: ignore[union-attr]
+            st.button("Start a correction", on_click=_correct, args=(me, ctx, rating.id),  # type: ignore[union-attr]
                       icon=":material/edit:")
     else:
         head.progress(answered / total, text=f"{answered} of {total} items scored or N/A · saved as you go")
@@ -335,7 +329,7 @@ def _form(svc: Services, ctx: FormContext, rating: RatingView | None) -> None:
                         captions=captions,
                         key=ctx.key(item.id, "score"),
                         on_change=_save,
-                        args=(svc, ctx, item.id, "score"),
+                        args=(me, ctx, item.id, "score"),
                         disabled=locked,
                         label_visibility="collapsed",
                     )
@@ -344,7 +338,7 @@ def _form(svc: Services, ctx: FormContext, rating: RatingView | None) -> None:
                         "Evidence",
                         key=ctx.key(item.id, "evidence"),
                         on_change=_save,
-                        args=(svc, ctx, item.id, "evidence"),
+                        args=(me, ctx, item.id, "evidence"),
                         disabled=locked,
                         height=68,
                         placeholder="What did you see or hear? (saved when you click away)",
@@ -353,7 +347,7 @@ def _form(svc: Services, ctx: FormContext, rating: RatingView | None) -> None:
                         "At (m:ss)",
                         key=ctx.key(item.id, "moment"),
                         on_change=_save,
-                        args=(svc, ctx, item.id, "moment"),
+                        args=(me, ctx, item.id, "moment"),
                         disabled=locked,
                         placeholder="e.g. 12:05",
                         help="The moment in the recording this evidence refers to.",
@@ -376,18 +370,16 @@ def _form(svc: Services, ctx: FormContext, rating: RatingView | None) -> None:
             type="primary",
             disabled=answered < total or (uniform and not st.session_state.get(f"{ctx.prefix}:uniform")),
             on_click=_submit,
-            args=(svc, ctx),
+            args=(me, ctx),
             help="Locks the rating. Every item needs a score or N/A first.",
             width="stretch",
         )
 
 
 def render() -> None:
-    svc, rater = page_start()
-    if rater is None:
-        return
+    _, me = page_start()
     st.title("Rate a session")
-    ctx = _pick(svc, rater)
+    ctx = _pick(me)
     if ctx is None:
         return
-    rating_area(svc, ctx, svc.recording(ctx.recording_id))
+    rating_area(me, ctx, me.recording(ctx.recording_id))

@@ -16,7 +16,8 @@ from session_rater.errors import SessionRaterError
 from session_rater.ingest import expand_paths, ingest, missing_recordings
 from session_rater.media.worker import start_worker
 from session_rater.services import Services
-from session_rater.ui.state import page_start
+from session_rater.domain.access import Action
+from session_rater.ui.state import allowed, page_start
 
 
 def _ingest_folder(svc: Services) -> None:
@@ -111,8 +112,10 @@ def _access_log(svc: Services) -> None:
 
 
 def render() -> None:
-    svc, _ = page_start()
+    svc, me = page_start()
     st.title("Recordings")
+    if not allowed(me, Action.MANAGE_RECORDINGS):
+        return
     st.subheader("Add recordings", divider="gray")
     _ingest_folder(svc)
     st.subheader("Conversions", divider="gray")

@@ -36,7 +36,8 @@ from session_rater.io.policy_files import (
 )
 from session_rater.io.rubric_files import version_sort_key
 from session_rater.services import Services
-from session_rater.ui.state import page_start
+from session_rater.domain.access import Action
+from session_rater.ui.state import allowed, page_start
 
 __all__ = ["PolicyInForce", "policies_in_force", "policy_catalog", "policy_summary", "render"]
 
@@ -503,8 +504,11 @@ def _draws_made(store: SamplingStore, recordings: Mapping[int, RecordingView], n
 
 
 def render() -> None:
-    svc, rater = page_start()
+    svc, me = page_start()
+    rater = me.person
     st.title("Sampling")
+    if not allowed(me, Action.VIEW_COVERAGE):
+        return
     st.caption(
         "Which recorded sessions are monitored by treatment managers and rated by the external audit, "
         "by rule: the policies, the draws that apply them, and an editor for administrators."

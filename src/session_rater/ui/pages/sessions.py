@@ -19,11 +19,13 @@ SHORT = {
 
 
 def render() -> None:
-    svc, _ = page_start()
+    svc, me = page_start()
     st.title("Recorded sessions")
-    table = svc.sessions_table()
+    table = me.sessions_table()
     if table.empty:
-        st.info("No recorded sessions yet. Load the demo with `session-rater demo`, or ingest recordings.")
+        st.info("No recorded sessions that you can see yet. Tutors see the sessions they delivered, treatment "
+                "managers their teams', external assessors those assigned to them; an administrator adds "
+                "recordings and assignments.")
         return
 
     cols = st.columns([2, 2, 2, 2, 1.4])
@@ -85,7 +87,7 @@ def render() -> None:
     if not rows:
         return
     row = shown.iloc[rows[0]]
-    recording = svc.recording(int(row["id"]))
+    recording = me.recording(int(row["id"]))
     st.subheader(recording.label)
     st.caption(f"{recording.programme} · {recording.site} · {recording.recorded_on:%d %B %Y}"
                + (" · catch-up session" if recording.is_catch_up else ""))

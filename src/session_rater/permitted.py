@@ -1,0 +1,193 @@
+"""What one signed-in person may do: every use case a page offers, checked against the access
+rules (domain.access) before it touches the store. Pages get one of these from ui.auth and
+never call the store for anything a person could be refused; hiding a control is never the
+only check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from session_rater.db.accounts_store import AccountView, AssignmentView, LogEntry
+from session_rater.db.store import PersonView, RatingView, RecordingView
+from session_rater.domain.access import Action, Actor, Decision, decide, reaches
+from session_rater.domain.model import Capacity, Role
+from session_rater.domain.rubric import Rubric
+from session_rater.errors import AccessDeniedError, NotFoundError
+from session_rater.services import Services
+from session_rater.web import signed_recording_path, viewer_cookie
+
+
+@dataclass
+class Permitted:
+    svc: Services
+    person: PersonView
+    actor: Actor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.actor = self.svc.actor(self.person)
+
+    # -- checks ----------------------------------------------------------------------------
+    def decide(self, action: Action, recording: RecordingView | None = None, **kwargs: object) -> Decision:
+        scope = None if recording is None else self.svc._scope(recording)
+        return decide(self.actor, action, scope, **kwargs)  # type: ignore[arg-type]
+
+    def require(self, action: Action, recording: RecordingView | None = None, **kwargs: object) -> Decision:
+        decision = self.decide(action, recording, **kwargs)
+        if not decision:
+            raise AccessDeniedError(f"{decision.reason.capitalize()}.")
+        return decision
+
+    def is_admin(self) -> bool:
+        return self.actor.has(Role.ADMINISTRATOR)
+
+    # -- sessions --------------------------------------------------------------------------
+    def recordings(self) -> list[RecordingView]:
+        """The recorded sessions this person may see."""
+        return [r for r in self.svc.store.list_recordings() if reaches(self.actor, self.svc._scope(r))]
+
+    def sessions_table(self) -> pd.DataFrame:
+        table = self.svc.sessions_table()
+        if table.empty:
+            return table
+        visible = {r.id for r in self.recordings()}
+        return table[table["id"].isin(visible)].reset_index(drop=True)
+
+    def recording(self, recording_id: int) -> RecordingView:
+        """One session, if it is in this person's reach. A session outside it is reported as
+        not found-or-not-yours alike, so ids cannot be probed."""
+        try:
+            recording = self.svc.recording(recording_id)
+        except NotFoundError:
+            recording = None
+        if recording is None or not self.decide(Action.VIEW_SESSION, recording):
+            raise AccessDeniedError(
+                f"Session {recording_id} does not exist or is not one you can open "
+                "(tutors see the sessions they delivered; managers their teams'; assessors their assignments)."
+            )
+        return recording
+
+    def recording_url(self, recording: RecordingView) -> tuple[str, str]:
+        """(signed relative URL, viewer cookie) for playing this recording."""
+        self.require(Action.PLAY_RECORDING, recording)
+        return (signed_recording_path(self.svc.secret, recording.id, self.person.id),
+                viewer_cookie(self.svc.secret, self.person.id))
+
+    # -- rating ----------------------------------------------------------------------------
+    def capacities(self, recording: RecordingView, tutor_id: int | None) -> list[Capacity]:
+        return self.svc.capacities(self.person, recording, tutor_id)
+
+    def find_rating(self, recording_id: int, tutor_id: int | None, capacity: Capacity) -> RatingView | None:
+        return self.svc.store.find_rating(recording_id, tutor_id, self.person.id, capacity)
+
+    def start_rating(self, recording_id: int, tutor_id: int | None, capacity: Capacity, rubric: Rubric) -> RatingView:
+        recording = self.recording(recording_id)
+        self.require(Action.RATE, recording, tutor_id=tutor_id, capacity=capacity)
+        return self.svc.store.start_rating(recording_id, tutor_id, self.person.id, capacity, rubric)
+
+    def _own(self, rating_id: int) -> RatingView:
+        rating = self.svc.store.get_rating(rating_id)
+        if rating.rater_id != self.person.id:
+            raise AccessDeniedError("This rating is someone else's: only its rater may change it. Nothing was changed.")
+        return rating
+
+    def save_item(self, rating_id: int, item_id: str, **changes: object) -> object:
+        self._own(rating_id)
+        return self.svc.store.save_item(rating_id, item_id, actor_id=self.person.id, **changes)  # type: ignore[arg-type]
+
+    def submit(self, rating_id: int, *, confirm_uniform: bool = False) -> RatingView:
+        self._own(rating_id)
+        return self.svc.store.submit_rating(rating_id, confirm_uniform=confirm_uniform, actor_id=self.person.id)
+
+    def correct(self, rating_id: int, reason: str) -> RatingView:
+        self._own(rating_id)
+        return self.svc.store.correct_rating(rating_id, reason, actor_id=self.person.id)
+
+    def rating_history(self, rating_id: int) -> list[RatingView]:
+        """Every version of a rating: its rater's own, or any for an administrator."""
+        rating = self.svc.store.get_rating(rating_id)
+        if rating.rater_id != self.person.id and not self.is_admin():
+            raise AccessDeniedError("Earlier versions of someone else's rating are for administrators.")
+        return self.svc.store.rating_history(rating_id)
+
+    # -- blind comparison --------------------------------------------------------------------
+    def may_see_ratings(self, recording: RecordingView, tutor_id: int | None) -> Decision:
+        return self.svc.may_see_ratings(self.person, recording, tutor_id)
+
+    def compare_session(self, recording_id: int, tutor_id: int | None) -> tuple[pd.DataFrame, list[RatingView]]:
+        """Others' ratings of a (session, tutor) side by side. Refused until one's own rating
+        is submitted; an overseer who looks first is recorded as not blind for it."""
+        recording = self.recording(recording_id)
+        decision = self.may_see_ratings(recording, tutor_id)
+        if not decision:
+            raise AccessDeniedError(f"{decision.reason.capitalize()}.")
+        if decision.not_blind:
+            self.svc.store.record_unblinding(self.person.id, recording_id, tutor_id)
+        return self.svc.compare_session(recording_id, tutor_id)
+
+    # -- reports ---------------------------------------------------------------------------
+    def may_see_reports(self) -> Decision:
+        return self.svc.may_see_reports(self.person)
+
+    def report_areas(self) -> tuple[str, ...] | None:
+        """The areas this person's reports cover: None (every area) for an administrator."""
+        self.require(Action.VIEW_REPORTS)
+        return None if self.is_admin() else tuple(sorted(self.actor.areas))
+
+    def export_rows(self) -> list[dict[str, object]]:
+        """The submitted scores a report may use: every area's for an administrator, the
+        person's areas' for a programme manager."""
+        self.require(Action.VIEW_REPORTS)
+        rows = self.svc.export_rows()
+        if self.is_admin():
+            return rows
+        visible = {r.id for r in self.recordings() if (r.area or "") in self.actor.areas}
+        return [row for row in rows if row["session_id"] in visible]
+
+    # -- administration ----------------------------------------------------------------------
+    def accounts(self) -> list[AccountView]:
+        self.require(Action.MANAGE_PEOPLE)
+        return self.svc.accounts_store.accounts()
+
+    def add_person(self, display_name: str, email: str, roles: list[Role], password: str | None) -> PersonView:
+        self.require(Action.MANAGE_PEOPLE)
+        hashed = self.svc.accounts.hash_password(password) if password else None
+        return self.svc.accounts_store.create_person(display_name, email, roles, password_hash=hashed,
+                                                      actor_id=self.person.id)
+
+    def update_person(self, person_id: int, **changes: object) -> None:
+        self.require(Action.MANAGE_PEOPLE)
+        if person_id == self.person.id and (changes.get("active") is False or (
+                changes.get("roles") is not None and Role.ADMINISTRATOR not in changes["roles"])):  # type: ignore[operator]
+            raise AccessDeniedError("You cannot remove your own administrator role or close your own account; "
+                                    "ask another administrator.")
+        self.svc.accounts_store.update_person(person_id, actor_id=self.person.id, **changes)  # type: ignore[arg-type]
+
+    def set_password(self, person_id: int, password: str) -> None:
+        if person_id != self.person.id:
+            self.require(Action.MANAGE_PEOPLE)
+        self.svc.accounts.set_password(person_id, password, actor_id=self.person.id)
+
+    def set_scope(self, person_id: int, **scope: object) -> None:
+        self.require(Action.MANAGE_PEOPLE)
+        self.svc.accounts_store.set_scope(person_id, actor_id=self.person.id, **scope)  # type: ignore[arg-type]
+
+    def assignments(self) -> list[AssignmentView]:
+        self.require(Action.MANAGE_ASSIGNMENTS)
+        return self.svc.accounts_store.assignments()
+
+    def assign(self, person_id: int, recording_id: int) -> None:
+        self.require(Action.MANAGE_ASSIGNMENTS)
+        if not self.svc.person(person_id).has_role(Role.EXTERNAL_ASSESSOR):
+            raise AccessDeniedError("Sessions are assigned to external assessors; give the person that role first.")
+        self.svc.accounts_store.assign(person_id, recording_id, actor_id=self.person.id)
+
+    def withdraw(self, person_id: int, recording_id: int) -> None:
+        self.require(Action.MANAGE_ASSIGNMENTS)
+        self.svc.accounts_store.withdraw(person_id, recording_id, actor_id=self.person.id)
+
+    def audit_log(self, limit: int = 5000) -> list[LogEntry]:
+        self.require(Action.VIEW_AUDIT_LOG)
+        return self.svc.accounts_store.audit_log(limit=limit)

@@ -1,0 +1,121 @@
+"""Who is using the app: the one seam, :func:`current_user`. Local accounts (the sign-in page
+at /signin sets an HttpOnly session cookie) and organisation sign-in (OpenID Connect through
+``st.login``, configured by ``[auth]`` in .streamlit/secrets.toml) both end here; no page
+knows which was used.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+import streamlit as st
+
+from session_rater.errors import AuthError, SessionRaterError
+from session_rater.permitted import Permitted
+from session_rater.services import Services
+from session_rater.ui.server import organisation_configured
+from session_rater.web_auth import SESSION_COOKIE, SIGNIN_PATH, SIGNOUT_PATH
+
+# A local session token handed to the script in session state rather than in the cookie (the
+# Streamlit test harness, which cannot send cookies). It is checked exactly like the cookie.
+TOKEN_KEY = "_sr_session_token"
+ORGANISATION_COOKIE = "_streamlit_user"
+
+
+def _here() -> str:
+    """This page's path and query, to come back to after signing in."""
+    url = getattr(st.context, "url", None) or ""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _organisation_user(svc: Services) -> Permitted | str | None:
+    """The person signed in through the organisation's provider; a message if that failed;
+    None if nobody is signed in that way."""
+    if not organisation_configured() or not st.user.is_logged_in:
+        return None
+    cookie = st.context.cookies.get(ORGANISATION_COOKIE) or ""
+    try:
+        signed = svc.accounts.organisation_sign_in(cookie, st.user.get("sub"), st.user.get("email"))
+    except AuthError as exc:
+        return str(exc)
+    return Permitted(svc, signed.person)
+
+
+def current_user(svc: Services) -> Permitted | None:
+    """The signed-in person and what they may do; None after showing the sign-in screen."""
+    organisation = _organisation_user(svc)
+    if isinstance(organisation, Permitted):
+        return organisation
+    message = organisation or ""
+    token = st.session_state.get(TOKEN_KEY) or st.context.cookies.get(SESSION_COOKIE)
+    if token:
+        try:
+            return Permitted(svc, svc.accounts.resume(token).person)
+        except AuthError as exc:
+            message = str(exc)
+    sign_in_screen(svc, message, organisation_failed=organisation is not None)
+    return None
+
+
+def sign_out_control(svc: Services, me: Permitted) -> None:
+    roles = ", ".join(sorted(r.replace("_", " ") for r in me.person.roles)) or "no role yet"
+    with st.sidebar:
+        st.markdown(f"Signed in as **{me.person.display_name}**  \n:small[{roles}]")
+        if organisation_configured() and st.user.is_logged_in:
+            if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+                svc.accounts.end_organisation_session(st.context.cookies.get(ORGANISATION_COOKIE) or "")
+                st.logout()
+        else:
+            st.link_button("Sign out", SIGNOUT_PATH, icon=":material/logout:")
+
+
+def sign_in_screen(svc: Services, message: str = "", *, organisation_failed: bool = False) -> None:
+    organisation = organisation_configured()
+    if organisation and st.query_params.get("signin") == "organisation" and not organisation_failed:
+        st.login()
+    st.title("Session Rater")
+    if message:
+        st.warning(message, icon=":material/lock:")
+    try:
+        first_run = svc.accounts.needs_first_administrator()
+    except SessionRaterError as exc:
+        st.error(str(exc))
+        return
+    if first_run and not organisation:
+        _first_administrator(svc)
+        return
+    st.write("Score recorded programme sessions against the integrity checklist, blind, and see "
+             "how ratings compare with the benchmark. Sign in to go on.")
+    left, right, _ = st.columns([1, 1, 2])
+    left.link_button("Sign in", SIGNIN_PATH + "?" + urlencode({"next": _here()}), type="primary",
+                     icon=":material/login:", use_container_width=True)
+    if organisation:
+        if organisation_failed:
+            if right.button("Sign out of the organisation account", use_container_width=True):
+                svc.accounts.end_organisation_session(st.context.cookies.get(ORGANISATION_COOKIE) or "")
+                st.logout()
+        elif right.button("Sign in with your organisation", icon=":material/badge:", use_container_width=True):
+            st.login()
+
+
+def _first_administrator(svc: Services) -> None:
+    st.subheader("First run: create the administrator")
+    st.write("Nobody can sign in yet. The administrator adds the tutors, managers and assessors, "
+             "their teams and areas, and assigns sessions. Keep this password safe.")
+    with st.form("first_administrator"):
+        name = st.text_input("Your name")
+        email = st.text_input("Email (you sign in with it)")
+        password = st.text_input("Password (at least 10 characters)", type="password")
+        again = st.text_input("Password again", type="password")
+        if st.form_submit_button("Create the administrator", type="primary"):
+            if password != again:
+                st.error("The two passwords differ; type the same one twice.")
+                return
+            try:
+                person = svc.accounts.create_first_administrator(name, email, password)
+            except SessionRaterError as exc:
+                st.error(str(exc))
+                return
+            st.success(f"{person.display_name} is the administrator. Sign in with {person.email}.")
+            st.link_button("Sign in", SIGNIN_PATH, type="primary")
