@@ -8,6 +8,12 @@
   which case it is a failure.
 * ``app_services``: the app's database opened from the test process (after the app has loaded
   the demo data), to find ids and to check what the app saved.
+* :func:`sign_in`: signs a browser page in as a named demo person through the real ``/signin``
+  form (email ``first.last@demo.example``, the demo password), as a person would.
+
+Host names: an app is opened at one host name throughout (``127.0.0.1`` unless launched with
+``host="localhost"``, as the organisation sign-in test must, its redirect URI being on
+localhost): cookies set for one are not sent to the other.
 
 Notes: shared/design/recordings-notes.md, section 6.
 """
@@ -22,12 +28,15 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from urllib.parse import urlencode
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from session_rater.db.store import PersonView
+from session_rater.demo import DEMO_PASSWORD, demo_email
 from session_rater.services import Services, open_services
 from session_rater.settings import load_settings
 
@@ -54,11 +63,15 @@ LOG_TAIL_LINES = 60
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Attach the tail of the app's log to the report of a failing e2e test."""
+    """Attach the tail of the app's log to the report of a failing e2e test (every app server
+    among its fixtures)."""
     report = yield
-    server = getattr(item, "funcargs", {}).get("app_server")
-    if report.failed and isinstance(server, AppServer):
-        report.sections.append((f"app server log (last {LOG_TAIL_LINES} lines of {server.log_path})", server.log_tail()))
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, AppServer):
+                report.sections.append(
+                    (f"app server log (last {LOG_TAIL_LINES} lines of {value.log_path})", value.log_tail())
+                )
     return report
 
 
@@ -95,7 +108,7 @@ def chromium_executable() -> Path:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -126,10 +139,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-def launch_app(data_dir: Path) -> AppServer:
-    """Start the app on a free port over ``data_dir`` and wait until it answers (fails the test
-    with the server's log if it does not). Stop it with :func:`stop_app`."""
-    port = _free_port()
+def launch_app(data_dir: Path, *, port: int | None = None, cwd: Path | None = None, host: str = "127.0.0.1") -> AppServer:
+    """Start the app over ``data_dir`` and wait until it answers (fails the test with the
+    server's log if it does not). Stop it with :func:`stop_app`.
+
+    ``port``: a free one unless given. ``cwd``: the app's working folder (the repository unless
+    given); Streamlit reads ``.streamlit/secrets.toml`` from there. ``host``: the host name the
+    browser uses for it (it listens on 127.0.0.1 either way)."""
+    port = free_port() if port is None else port
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("STREAMLIT_")}
     env.update(
         SESSION_RATER_DATA_DIR=str(data_dir),
@@ -141,7 +158,7 @@ def launch_app(data_dir: Path) -> AppServer:
     env.pop("SESSION_RATER_SECRET", None)
     log_path = data_dir / f"server-{port}.log"
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
         "--server.headless", "true",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
@@ -151,11 +168,11 @@ def launch_app(data_dir: Path) -> AppServer:
     ]  # fmt: skip
     with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command, cwd=cwd or REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
-    server = AppServer(f"http://127.0.0.1:{port}", data_dir, log_path, env, process)
+    server = AppServer(f"http://{host}:{port}", data_dir, log_path, env, process)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not _healthy(server.url("/_stcore/health")):
+    while not _healthy(f"http://127.0.0.1:{port}/_stcore/health"):
         if process.poll() is not None:
             pytest.fail(f"The app exited with code {process.returncode} while starting.\n{server.log_tail()}", pytrace=False)
         if time.monotonic() > deadline:
@@ -230,3 +247,23 @@ def app_services(app_server: AppServer, browser: Browser) -> Iterator[Services]:
         yield services
     finally:
         services.store.engine.dispose()
+
+
+def person_named(svc: Services, name: str) -> PersonView:
+    """The (demo) person with this display name."""
+    found = [p for p in svc.store.list_people() if p.display_name == name]
+    assert len(found) == 1, f"expected one person named {name!r}, found {len(found)}"
+    return found[0]
+
+
+def sign_in(page: Page, server: AppServer, name: str, next_path: str = "/sessions", *,
+            password: str = DEMO_PASSWORD) -> None:
+    """Sign ``page`` in as the demo person ``name`` through the real sign-in form, then wait
+    for the app at ``next_path`` (where the form sends the browser back) to show them signed in."""
+    page.goto(server.url("/signin?" + urlencode({"next": next_path})))
+    page.locator("#email").fill(demo_email(name))
+    page.locator("#password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/signin" not in url)
+    wait_until_ready(page)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(f"Signed in as {name}")

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 
 CLIP = "tf01-s03-problem-solving.mp4"
 ITEMS = 5
+RATER = "Dev Sharma"  # programme manager: rates as the benchmark
 
 
 def _ids(server: AppServer) -> tuple[int, int, int]:
@@ -28,7 +29,7 @@ def _ids(server: AppServer) -> tuple[int, int, int]:
     try:
         recording = next(r for r in svc.store.list_recordings() if Path(r.file_path).name == CLIP)
         people = {p.display_name: p.id for p in svc.store.list_people()}
-        return recording.id, people["Priya Nair"], people["Dev Sharma"]
+        return recording.id, people["Priya Nair"], people[RATER]
     finally:
         svc.store.engine.dispose()
 
@@ -55,7 +56,7 @@ def _wait_until_saved(server: AppServer, recording_id: int, tutor_id: int, rater
 def test_every_entered_score_survives_a_killed_server(
     browser: Browser, chromium_executable: Path, tmp_path: Path
 ) -> None:
-    from conftest import launch_app, stop_app
+    from conftest import launch_app, sign_in, stop_app
 
     first = launch_app(tmp_path)
     try:
@@ -64,8 +65,8 @@ def test_every_entered_score_survives_a_killed_server(
         page.goto(first.url("/sessions"))  # the first run loads the demo
         first.wait_until_ready(page, timeout_ms=90_000)
         recording_id, tutor_id, rater_id = _ids(first)
-        path = f"/rate?recording={recording_id}&tutor={tutor_id}&rater={rater_id}"
-        page.goto(first.url(path))
+        path = f"/rate?recording={recording_id}&tutor={tutor_id}"
+        sign_in(page, first, RATER, path)
         first.wait_until_ready(page)
         svc = open_services(load_settings(first.env), load_demo=False)
         rubric = svc.rubrics()[0]
@@ -100,7 +101,7 @@ def test_every_entered_score_survives_a_killed_server(
 
         context = browser.new_context()
         page = context.new_page()
-        page.goto(second.url(path))
+        sign_in(page, second, RATER, path)
         second.wait_until_ready(page)
         for item in rubric.items[:ITEMS]:
             group = page.get_by_role("radiogroup", name=f"Score for {item.title}", exact=True)

@@ -18,8 +18,10 @@ from session_rater.domain.model import Capacity, Role
 from session_rater.domain.rubric import Rubric
 from session_rater.services import Services
 
+from conftest import sign_in
+
 if TYPE_CHECKING:
-    from tests.e2e.conftest import AppServer
+    from conftest import AppServer
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +42,7 @@ class Target:
 
     @property
     def path(self) -> str:
-        return f"/rate?recording={self.recording_id}&tutor={self.tutor_id}&rater={self.rater_id}"
+        return f"/rate?recording={self.recording_id}&tutor={self.tutor_id}"
 
 
 def unrated_monitoring_target(svc: Services) -> Target:
@@ -65,7 +67,7 @@ def test_scoring_while_the_video_plays_keeps_it_playing_and_the_score_survives_a
     item = target.rubric.items[0]
     option_label = f"{SCORE} · {target.rubric.point(SCORE).label}"
 
-    page.goto(app_server.url(target.path))
+    sign_in(page, app_server, target.rater_name, target.path)  # the form sends the browser back there
     app_server.wait_until_ready(page)
     video = page.locator('video.sr-video')
     expect(video).to_be_visible()

@@ -1,6 +1,9 @@
 """Recordings in a real browser: a legacy tape (interlaced MPEG-2 with sound) is ingested and
 converted, then plays with a picture and sound; evidence notes jump to their moment; a
-recording URL works only for the person it was issued to, and only until it expires."""
+recording URL works only for the person it was issued to, and only until it expires.
+
+Ingest records no area or team for the legacy tape, so only an administrator reaches it: it is
+rated by Dev Sharma (programme manager and administrator), as a benchmark."""
 
 from __future__ import annotations
 
@@ -12,12 +15,16 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from session_rater.domain.model import Capacity, Role
+from session_rater.domain.access import Action
+from session_rater.domain.model import Capacity
 from session_rater.ingest import ingest
 from session_rater.media.ffmpeg import ffmpeg_exe
 from session_rater.media.worker import run_next_job
+from session_rater.permitted import Permitted
 from session_rater.services import Services
 from session_rater.web import signed_recording_path
+
+from conftest import person_named, sign_in
 
 if TYPE_CHECKING:
     from conftest import AppServer
@@ -61,13 +68,10 @@ def legacy_recording(app_services: Services, tmp_path_factory: pytest.TempPathFa
     return recording_id
 
 
-def _manager(svc: Services, name: str) -> int:
-    return next(p.id for p in svc.store.list_people(Role.TREATMENT_MANAGER) if p.display_name == name)
-
-
-def _open_rate(page: Page, app_server: AppServer, svc: Services, recording_id: int, rater_id: int):  # type: ignore[no-untyped-def]
+def _open_rate(page: Page, app_server: AppServer, svc: Services, recording_id: int, rater: str):  # type: ignore[no-untyped-def]
+    """Sign ``page`` in as ``rater`` and open the Rate page of the recording's first tutor."""
     tutor_id = svc.recording(recording_id).tutors[0].id
-    page.goto(app_server.url(f"/rate?recording={recording_id}&tutor={tutor_id}&rater={rater_id}"))
+    sign_in(page, app_server, rater, f"/rate?recording={recording_id}&tutor={tutor_id}")
     app_server.wait_until_ready(page)
     video = page.locator("video.sr-video")
     expect(video).to_be_visible(timeout=20_000)
@@ -78,8 +82,8 @@ def test_a_transcoded_legacy_tape_plays_with_picture_and_sound_and_notes_jump_to
     page: Page, app_server: AppServer, app_services: Services, legacy_recording: int
 ) -> None:
     svc = app_services
-    rater = _manager(svc, "Helen Price")
-    video, tutor_id = _open_rate(page, app_server, svc, legacy_recording, rater)
+    rater = person_named(svc, "Dev Sharma").id
+    video, tutor_id = _open_rate(page, app_server, svc, legacy_recording, "Dev Sharma")
 
     video.evaluate("el => { el.muted = true; return el.play(); }")
     page.wait_for_function(
@@ -97,7 +101,7 @@ def test_a_transcoded_legacy_tape_plays_with_picture_and_sound_and_notes_jump_to
     page.get_by_role("button", name="+ Add evidence at this moment").click()
     note = page.locator("button.sr-note")
     expect(note).to_have_count(1, timeout=15_000)
-    rating = svc.store.find_rating(legacy_recording, tutor_id, rater, Capacity.MONITORING)
+    rating = svc.store.find_rating(legacy_recording, tutor_id, rater, Capacity.BENCHMARK)
     assert rating is not None
     moment = rating.scores[item.id].moment_seconds
     assert moment is not None and moment > 2.0
@@ -116,15 +120,21 @@ def test_a_recording_url_is_refused_to_another_person_and_after_expiry(
     browser: Browser, app_server: AppServer, app_services: Services
 ) -> None:
     svc = app_services
-    owner, other = _manager(svc, "Helen Price"), _manager(svc, "Mark Dixon")
-    recording_id = svc.store.list_recordings()[-1].id
+    helen, dev = person_named(svc, "Helen Price"), person_named(svc, "Dev Sharma")
+    # A session both may play: the refusal below is the URL's binding to its person, not scope.
+    recording_id = next(
+        r.id for r in svc.store.list_recordings()
+        if svc.recording_path(r).is_file()
+        and all(Permitted(svc, p).decide(Action.PLAY_RECORDING, r) for p in (helen, dev))
+    )
+    owner = helen.id
     mine, theirs = browser.new_context(), browser.new_context()
     try:
-        video, _ = _open_rate(mine.new_page(), app_server, svc, recording_id, owner)
+        video, _ = _open_rate(mine.new_page(), app_server, svc, recording_id, "Helen Price")
         src = video.get_attribute("src") or ""
         assert mine.request.get(src, headers={"Range": "bytes=0-99"}).status == 206
 
-        _open_rate(theirs.new_page(), app_server, svc, recording_id, other)
+        _open_rate(theirs.new_page(), app_server, svc, recording_id, "Dev Sharma")
         refused = theirs.request.get(src, headers={"Range": "bytes=0-99"})
         assert refused.status == 403, "a URL taken from one person's page must not play for another"
 

@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from session_rater.db.store import RecordingSpec
 from session_rater.domain.model import Capacity, Role
+from session_rater.demo import DEMO_PASSWORD
 from session_rater.services import DEFAULT_RUBRIC_ID
 
 from .conftest import open_app, AppEnv
@@ -182,7 +183,9 @@ def test_ratings_piled_at_the_top_of_the_scale_warn_of_the_kappa_paradox_with_ac
     tutors = [store.add_person(name, [Role.TUTOR]) for name in ("Ann Tutor", "Ben Tutor")]
     manager = store.add_person("Cat Manager", [Role.TREATMENT_MANAGER])
     assessor = store.add_person("Dan Assessor", [Role.EXTERNAL_ASSESSOR])
-    overseer = store.add_person("Eve Overseer", [Role.PROGRAMME_MANAGER])
+    overseer = svc.accounts_store.create_person(  # an administrator: the sessions have no area
+        "Eve Overseer", "eve@example.org", [Role.PROGRAMME_MANAGER, Role.ADMINISTRATOR],
+        password_hash=svc.accounts.hash_password(DEMO_PASSWORD))
     top = rubric.maximum
     for session in range(2):
         spec = RecordingSpec(f"s{session}.mp4", "Think First", "Group A", session + 1, "A session",

@@ -30,6 +30,8 @@ MATRIX = {
     Action.RATE:               dict(zip(ACTORS, [1, 0, 1, 0, 1, 0, 1, 0, 1])),
     Action.SEE_OTHERS_RATINGS: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 0, 1])),
     Action.VIEW_REPORTS:       dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 0, 1])),
+    Action.VIEW_COVERAGE:      dict(zip(ACTORS, [0, 0, 1, 1, 0, 0, 1, 1, 1])),
+    Action.MANAGE_RECORDINGS:  dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
     Action.MANAGE_PEOPLE:      dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
     Action.MANAGE_RUBRICS:     dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
     Action.MANAGE_ASSIGNMENTS: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),

@@ -58,6 +58,20 @@ def pick_by_id(container, label: str, options: dict[int, object], format_func, *
     return chosen
 
 
+def refuse_unreachable(me: Permitted, visible: dict[int, object]) -> bool:
+    """A session named in the URL (``?recording=``) that is not in reach is refused, not
+    silently swapped for another: says so and returns True."""
+    wanted = query_int("recording")
+    if wanted is None or wanted in visible:
+        return False
+    try:
+        me.recording(wanted)
+    except SessionRaterError as exc:
+        st.error(str(exc), icon=":material/block:")
+        return True
+    return False
+
+
 def recording_label(recording) -> str:  # type: ignore[no-untyped-def]
     return f"{recording.recorded_on:%d/%m/%Y} · {recording.label}"
 

@@ -12,6 +12,7 @@ from session_rater.domain.model import Capacity
 from session_rater.db.store import RecordingView
 from session_rater.permitted import Permitted
 from session_rater.ui.state import (
+    refuse_unreachable,
     page_start,
     reports_allowed,
     pick_by_id,
@@ -34,6 +35,8 @@ def _one_session(me: Permitted) -> None:
         st.info("No recorded sessions that you can see yet.")
         return
     by_id = {r.id: r for r in recordings}
+    if refuse_unreachable(me, by_id):
+        return
     c1, c2 = st.columns(2)
     recording_id = pick_by_id(c1, "Session", by_id, recording_label, param="recording", required=True)
     tutors = {t.id: t for t in by_id[recording_id].tutors}

@@ -19,6 +19,7 @@ from session_rater.domain.rubric import RatedUnit, Rubric
 from session_rater.errors import RecordingMissingError, SessionRaterError, StaleEditError
 from session_rater.permitted import Permitted
 from session_rater.ui.state import (
+    refuse_unreachable,
     page_start,
     pick_by_id,
     query_int,
@@ -67,6 +68,8 @@ def _pick(me: Permitted) -> FormContext | None:
                 "treatment managers their teams', external assessors those assigned to them.")
         return None
     by_id = {r.id: r for r in recordings}
+    if refuse_unreachable(me, by_id):
+        return None
     recording_id = pick_by_id(
         st, "Session", by_id, recording_label, param="recording", required=False,
         placeholder="Choose a recorded session",
