@@ -8,6 +8,9 @@
     session-rater sample --policy NAME [--seed N] [--dry-run]   draw the monitoring and audit samples
     session-rater ingest PATH... [--manifest CSV] [--no-wait]   add recordings (probe, hash, convert)
     session-rater jobs [--cancel ID] [--run]      conversion jobs: list, cancel, run
+    session-rater add-person --name N --email E --role R [--role R] [--password-stdin | --no-password]
+    session-rater set-password EMAIL [--password-stdin]   a new password (an administrator locked out)
+    session-rater people                          list everyone, their emails and roles
     session-rater analyse SCORES.csv [--benchmark-role ROLE] [--format text|json] [--skip-bad-rows]
 
 Expected failures print a message that says what to fix and exit with status 1.
@@ -21,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from session_rater import cli_analyse, cli_ingest, cli_sample
+from session_rater import cli_analyse, cli_ingest, cli_people, cli_sample
 from session_rater.errors import RubricError, SessionRaterError
 from session_rater.settings import PROJECT_ROOT, load_settings
 
@@ -117,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_sample.register(sub)
     cli_ingest.register(sub)
     cli_analyse.register(sub)
+    cli_people.register(sub)
     return parser
 
 
