@@ -247,6 +247,8 @@ class _Context:
                 recorded_on=entry.date,
                 site=entry.site,
                 is_catch_up=entry.catch_up,
+                area=entry.area,
+                team=entry.team,
                 duration_seconds=info.duration_seconds,
                 content_hash=digest,
             ),

@@ -152,7 +152,7 @@ def test_missing_and_unknown_columns(tmp_path: Path) -> None:
     errors = errors_of(write(tmp_path, header, "whatever"))
     assert errors[0] == "line 1: missing column(s): site, tutors"
     assert errors[1].startswith("line 1: unknown column(s): 'tutor', 'notes'")
-    assert errors[-1] == f"line 1: the header must be: {HEADER}"
+    assert errors[-1] == f"line 1: the header must be: {HEADER} (optionally also: area,team)"
 
 
 def test_columns_in_another_order_are_accepted(tmp_path: Path) -> None:
@@ -189,3 +189,16 @@ def test_committed_demo_manifest_is_valid() -> None:
     assert any(e.catch_up for e in entries)
     assert all(len(e.tutors) == 2 for e in entries)
     assert len({t for e in entries for t in e.tutors}) == 4
+
+
+def test_area_and_team_are_optional_columns(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.csv"
+    path.write_text(
+        "file,programme,group,session_number,session_title,date,site,catch_up,tutors,area,team\n"
+        "a.mp4,Think First,TF-01,3,Problem solving,2026-02-10,Carlisle,no,Sam Rowe,Cumbria,Carlisle team\n"
+        "b.mp4,Think First,TF-01,4,Problem solving,2026-02-17,Carlisle,no,Sam Rowe,,\n",
+        encoding="utf-8",
+    )
+    first, second = load_manifest(path)
+    assert (first.area, first.team) == ("Cumbria", "Carlisle team")
+    assert (second.area, second.team) == (None, None)

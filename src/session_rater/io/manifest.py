@@ -41,6 +41,9 @@ COLUMNS: tuple[str, ...] = (
     "catch_up",
     "tutors",
 )
+OPTIONAL_COLUMNS: tuple[str, ...] = ("area", "team")
+"""Where the session belongs (for who may see it): a treatment manager monitors their teams'
+sessions, a programme manager sees their area's reports. Either may be left out or empty."""
 MAX_TUTORS = 3
 TUTOR_SEPARATOR = ";"
 
@@ -63,6 +66,8 @@ class ManifestEntry:
     catch_up: bool
     tutors: tuple[str, ...]
     path: Path  # ``file`` resolved against the manifest's folder (absolute)
+    area: str | None = None
+    team: str | None = None
 
 
 def load_manifest(path: Path) -> list[ManifestEntry]:
@@ -102,10 +107,10 @@ def load_manifest(path: Path) -> list[ManifestEntry]:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue  # blank line
-            if len(row) != len(COLUMNS):
+            if len(row) != len(columns):
                 errors.append(
-                    f"line {line}: has {len(row)} fields, expected {len(COLUMNS)} "
-                    f"({','.join(COLUMNS)}); quote fields that contain a comma"
+                    f"line {line}: has {len(row)} fields, expected {len(columns)} "
+                    f"({','.join(columns)}); quote fields that contain a comma"
                 )
                 continue
             cells = dict(zip(columns, (cell.strip() for cell in row)))
@@ -138,8 +143,9 @@ def missing_files(entries: Iterable[ManifestEntry]) -> list[ManifestEntry]:
 def _check_header(header: list[str], source: str) -> None:
     errors: list[str] = []
     missing = [c for c in COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
-    repeated = sorted({c for c in header if c in COLUMNS and header.count(c) > 1})
+    known = COLUMNS + OPTIONAL_COLUMNS
+    unknown = [c for c in header if c not in known]
+    repeated = sorted({c for c in header if c in known and header.count(c) > 1})
     if missing:
         errors.append(f"line 1: missing column(s): {', '.join(missing)}")
     if unknown:
@@ -151,7 +157,7 @@ def _check_header(header: list[str], source: str) -> None:
     if repeated:
         errors.append(f"line 1: column(s) given more than once: {', '.join(repeated)}")
     if errors:
-        errors.append(f"line 1: the header must be: {','.join(COLUMNS)}")
+        errors.append(f"line 1: the header must be: {','.join(COLUMNS)} (optionally also: {','.join(OPTIONAL_COLUMNS)})")
         raise ManifestError(source, errors)
 
 
@@ -243,5 +249,7 @@ def _parse_row(
         catch_up=catch_up,
         tutors=tutors,
         path=resolved,
+        area=cells.get("area") or None,
+        team=cells.get("team") or None,
     )
     return entry, []
