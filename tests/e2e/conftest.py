@@ -59,6 +59,11 @@ READY = (
 """The app has connected and no script run is in progress."""
 STARTUP_TIMEOUT_S = 60.0
 LOG_TAIL_LINES = 60
+EXPECT_TIMEOUT_MS = 30_000
+"""How long an ``expect`` waits: the app's status attribute says "notRunning" once the script
+has finished, but a long page (the Rate form's radio groups, the player) can take seconds more
+to appear in the browser on a busy 2-core machine."""
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -341,8 +341,8 @@ class AccountsStore:
 
     # -- the logs, for administrators --------------------------------------------------------
     def audit_log(self, *, since: dt.datetime | None = None, limit: int = 5000) -> list[LogEntry]:
-        """Every change (ratings, people, scope, assignments, unblinding) and every recording
-        access, newest first."""
+        """Every change (ratings, people, scope, assignments, unblinding), every recording
+        access and every password sign-in attempt, newest first."""
         with self._sessions() as s:
             changes = select(AuditEntry).order_by(AuditEntry.at.desc()).limit(limit)
             access = select(RecordingAccess).order_by(RecordingAccess.accessed_at.desc()).limit(limit)
@@ -354,6 +354,13 @@ class AccountsStore:
             entries += [LogEntry(aware(r.accessed_at), r.person_id, "recording", r.recording_id, "play",
                                  None, {"method": r.method, "range": r.range_header, "status": r.status_code})
                         for r in s.scalars(access)]
+            attempts = select(SignInAttempt).order_by(SignInAttempt.at.desc()).limit(limit)
+            if since is not None:
+                attempts = attempts.where(SignInAttempt.at >= since)
+            people = dict(s.execute(select(func.lower(m.Person.email), m.Person.id)).all())
+            entries += [LogEntry(aware(a.at), people.get(a.login) if a.succeeded else None, "sign_in", people.get(a.login),
+                                 "signed_in" if a.succeeded else "failed", None, {"email": a.login, "client": a.client})
+                        for a in s.scalars(attempts)]
         return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
 
     def teams(self) -> list[tuple[str, str]]:

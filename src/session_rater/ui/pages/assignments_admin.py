@@ -81,32 +81,28 @@ def _table(assignments: list[AssignmentView], names: dict[int, str], recordings:
             "assessor": names.get(a.person_id, f"person {a.person_id}"),
             "session": _session_text(recordings, a.recording_id),
             "session id": a.recording_id,
-            "status": "withdrawn" if a.withdrawn_at else "current",
+            "status": f"withdrawn {a.withdrawn_at:%d/%m/%Y %H:%M}" if a.withdrawn_at else "current",
             "assigned at": a.assigned_at,
             "assigned by": names.get(a.assigned_by, f"person {a.assigned_by}") if a.assigned_by else "system",
-            "withdrawn at": a.withdrawn_at,
         }
         for a in assignments
         if show_withdrawn or a.withdrawn_at is None
     ]
     current = sum(a.withdrawn_at is None for a in assignments)
     st.caption(f"{current} current and {len(assignments) - current} withdrawn assignment(s). Times are UTC.")
-    table = pd.DataFrame(rows, columns=["assessor", "session", "session id", "status", "assigned at", "assigned by",
-                                        "withdrawn at"])
-    for column in ("assigned at", "withdrawn at"):  # NaT shows as an empty cell; None would read "None"
-        table[column] = pd.to_datetime(table[column], utc=True)
+    table = pd.DataFrame(rows, columns=["assessor", "session", "session id", "status", "assigned at", "assigned by"])
+    table["assigned at"] = pd.to_datetime(table["assigned at"], utc=True)
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         column_config={
-            "assessor": st.column_config.TextColumn("External assessor", width="small"),
-            "session": st.column_config.TextColumn("Session", width="large"),
-            "session id": st.column_config.NumberColumn("Session id", width=80),
-            "status": st.column_config.TextColumn("Status", width=80),
-            "assigned at": st.column_config.DatetimeColumn("Assigned", format="DD/MM/YYYY HH:mm"),
-            "assigned by": st.column_config.TextColumn("Assigned by", width="small"),
-            "withdrawn at": st.column_config.DatetimeColumn("Withdrawn", format="DD/MM/YYYY HH:mm"),
+            "assessor": st.column_config.TextColumn("External assessor", width=120),
+            "session": st.column_config.TextColumn("Session", width=370),
+            "session id": st.column_config.NumberColumn("Id", width=50, help="The session's id (as in the audit log)"),
+            "status": st.column_config.TextColumn("Status", width=180),
+            "assigned at": st.column_config.DatetimeColumn("Assigned", format="DD/MM/YYYY HH:mm", width=130),
+            "assigned by": st.column_config.TextColumn("Assigned by", width=100),
         },
     )
 

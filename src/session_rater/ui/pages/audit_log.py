@@ -87,8 +87,8 @@ def _filters(table: pd.DataFrame, kinds, people, dates, words) -> pd.DataFrame: 
 
 
 def _log(svc: Services, me: Permitted) -> None:
-    kinds, people, dates, words, newest = st.columns([2, 2, 2, 2, 1.2])
-    limit = newest.selectbox("Newest entries read", LIMITS, index=1, key="audit:limit",
+    kinds, people, dates, words, newest = st.columns([2, 2, 2.4, 2, 1.4])
+    limit = newest.selectbox("Entries to read", LIMITS, index=1, key="audit:limit",
                              format_func=lambda n: f"{n:,}",
                              help="How many of the newest entries (changes and recording plays together) to read")
     try:
@@ -184,24 +184,29 @@ def _versions(svc: Services, me: Permitted) -> None:
         st.error(str(exc))
         return
     latest = history[-1]
-    tutor = names.get(latest.tutor_id, "—") if latest.tutor_id is not None else "the session"
+    tutor = names.get(latest.tutor_id, "—") if latest.tutor_id is not None else "the session as a whole"
+    try:
+        session = recording_label(me.recording(latest.recording_id))
+    except SessionRaterError:
+        session = f"session {latest.recording_id}"
     st.markdown(f"**{len(history)} version(s)** of {names.get(latest.rater_id, latest.rater_id)}'s "
-                f"{latest.capacity.label.lower()} of {tutor}, session {latest.recording_id} "
+                f"{latest.capacity.label.lower()} of {tutor} in {session} "
                 f"(rubric {latest.rubric_id} v{latest.rubric_version}).")
+    versions = pd.DataFrame(
+        [
+            {
+                "version": r.version,
+                "rating id": r.id,
+                "status": r.status.value + (" (current)" if r.is_current else ""),
+                "submitted at": f"{r.submitted_at:%d/%m/%Y %H:%M}" if r.submitted_at else "not yet",
+                "correction reason": r.correction_reason or "",
+                "blind": r.is_blind,
+            }
+            for r in history
+        ]
+    )
     st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "version": r.version,
-                    "rating id": r.id,
-                    "status": r.status.value + (" (current)" if r.is_current else ""),
-                    "submitted at": r.submitted_at,
-                    "correction reason": r.correction_reason or "",
-                    "blind": r.is_blind,
-                }
-                for r in history
-            ]
-        ),
+        versions,
         hide_index=True,
         width="stretch",
         column_config={
@@ -209,7 +214,7 @@ def _versions(svc: Services, me: Permitted) -> None:
             "rating id": st.column_config.NumberColumn("Rating id", width="small"),
             "status": st.column_config.TextColumn(
                 "Status", help="current: the version that counts (a correction counts once it is submitted)"),
-            "submitted at": st.column_config.DatetimeColumn("Submitted (UTC)", format="DD/MM/YYYY HH:mm"),
+            "submitted at": st.column_config.TextColumn("Submitted (UTC)"),
             "correction reason": st.column_config.TextColumn("Why it was corrected", width="large"),
             "blind": st.column_config.CheckboxColumn(
                 "Blind", help="Unticked: the rater had seen others' ratings of this session before rating it"),
@@ -224,17 +229,24 @@ def _versions(svc: Services, me: Permitted) -> None:
             for item_id in item_ids
         ]
     )
+    shown = scores
     if len(history) > 1:
         version_columns = [f"v{r.version}" for r in history]
         scores["changed"] = scores[version_columns].nunique(axis=1) > 1
-        st.caption(f"Scores per item in each version (N/A: not applicable; blank: not scored). "
-                   f"{int(scores['changed'].sum())} item(s) changed between versions.")
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.caption(f"Scores per item in each version (N/A: not applicable; blank: not scored). "
+                     f"**{int(scores['changed'].sum())} item(s) changed** between versions, highlighted.")
+        if right.toggle("Only the items that changed", key="audit:changed_only"):
+            shown = scores[scores["changed"]].reset_index(drop=True)
     else:
         st.caption("Scores per item (N/A: not applicable; blank: not scored). This rating was never corrected.")
-    st.dataframe(scores, hide_index=True, width="stretch",
-                 column_config={"item": st.column_config.TextColumn("Item", width="small"),
+    highlight = "background-color: rgba(255, 189, 69, 0.25)"
+    styled = shown.style.apply(
+        lambda row: [highlight if row.get("changed", False) else ""] * len(row), axis=1)
+    st.dataframe(styled, hide_index=True, width="stretch",
+                 column_config={"item": st.column_config.TextColumn("Item", width=200),
                                 "title": st.column_config.TextColumn("Item title", width="large"),
-                                "changed": st.column_config.CheckboxColumn("Changed")})
+                                "changed": st.column_config.CheckboxColumn("Changed", width=70)})
 
 
 def render() -> None:

@@ -40,9 +40,10 @@ def sign_in_method(account: AccountView) -> str:
     return " + ".join(methods) or "none"
 
 
-def _done(message: str) -> None:
-    """A change was stored: say so after a fresh run, with every form showing what is stored."""
-    st.session_state[FLASH_KEY] = message
+def _done(message: str, where: str = "edit") -> None:
+    """A change was stored: say so after a fresh run (next to the form it came from), with every
+    form showing what is stored."""
+    st.session_state[FLASH_KEY] = (where, message)
     st.session_state[REVISION_KEY] = st.session_state.get(REVISION_KEY, 0) + 1
     st.rerun()
 
@@ -63,7 +64,6 @@ def _people_table(accounts: list[AccountView]) -> None:
                 "sign-in": sign_in_method(a),
                 "managed teams": ", ".join(team_label(t) for t in sorted(a.scope.managed_teams)),
                 "areas": ", ".join(sorted(a.scope.areas)),
-                "demo": a.person.is_demo,
             }
             for a in accounts
         ]
@@ -77,20 +77,24 @@ def _people_table(accounts: list[AccountView]) -> None:
         key="people:table",
         column_config={
             "id": st.column_config.NumberColumn("Id", width=48),
-            "name": st.column_config.TextColumn("Name", width="medium"),
-            "email": st.column_config.TextColumn("Email", width="medium"),
-            "roles": st.column_config.TextColumn("Roles", width="large"),
+            "name": st.column_config.TextColumn("Name", width=120),
+            "email": st.column_config.TextColumn("Email", width=190),
+            "roles": st.column_config.TextColumn("Roles", width=230),
             "active": st.column_config.CheckboxColumn(
                 "Open", width=56, help="Unticked: the account is closed and cannot sign in"),
             "sign-in": st.column_config.TextColumn(
-                "Sign-in", help="password: a local password is set; organisation identity: linked to the "
+                "Sign-in", width=100, help="password: a local password is set; organisation identity: linked to the "
                 "organisation's sign-in; none: cannot sign in until one is set"),
-            "managed teams": st.column_config.TextColumn("Managed teams", width="medium",
+            "managed teams": st.column_config.TextColumn("Managed teams", width=160,
                                                          help="Teams a treatment manager monitors"),
             "areas": st.column_config.TextColumn("Areas", help="Areas a programme manager oversees"),
-            "demo": st.column_config.CheckboxColumn("Demo", width=56, help="Invented demo data"),
         },
     )
+
+
+def _flash(where: str, flash: tuple[str, str] | None) -> None:
+    if flash and flash[0] == where:
+        st.success(flash[1], icon=":material/check_circle:")
 
 
 def _add_person(me: Permitted) -> None:
@@ -119,12 +123,11 @@ def _add_person(me: Permitted) -> None:
         st.error(f"{exc} Nothing was added.")
         return
     how = "with a password" if password else "without a password (they can sign in with the organisation's account, or set one below)"
-    _done(f"Added {person.display_name} ({person.email}) as {role_labels(person.roles).lower()}, {how}.")
+    _done(f"Added {person.display_name} ({person.email}) as {role_labels(person.roles).lower()}, {how}.", "add")
 
 
 def _details(me: Permitted, account: AccountView) -> None:
     person = account.person
-    st.markdown("**Name, email and roles**")
     with st.form(_key(f"{person.id}:details")):
         left, right = st.columns(2)
         name = left.text_input("Name", value=person.display_name, key=_key(f"{person.id}:name"))
@@ -150,7 +153,6 @@ def _details(me: Permitted, account: AccountView) -> None:
 
 def _scope(svc: Services, me: Permitted, account: AccountView) -> None:
     person = account.person
-    st.markdown("**Teams and areas**")
     known_teams = [t for t in svc.accounts_store.teams() if t[0]]
     teams = sorted(set(known_teams) | set(account.scope.managed_teams))
     areas = sorted(set(svc.accounts_store.areas()) | set(account.scope.areas))
@@ -184,7 +186,6 @@ def _scope(svc: Services, me: Permitted, account: AccountView) -> None:
 
 def _password(me: Permitted, account: AccountView) -> None:
     person = account.person
-    st.markdown("**Password**")
     with st.form(_key(f"{person.id}:password")):
         left, right = st.columns(2)
         password = left.text_input(f"New password (at least {MIN_PASSWORD_LENGTH} characters)", type="password",
@@ -208,7 +209,6 @@ def _password(me: Permitted, account: AccountView) -> None:
 
 def _open_or_close(me: Permitted, account: AccountView) -> None:
     person = account.person
-    st.markdown("**Account**")
     if account.active:
         st.caption("Closing the account signs the person out everywhere and stops them signing in. Nothing is "
                    "deleted: their ratings, assignments and history stay, and the account can be reopened.")
@@ -232,7 +232,7 @@ def _open_or_close(me: Permitted, account: AccountView) -> None:
             _done(f"Reopened {person.display_name}'s account.")
 
 
-def _edit_person(svc: Services, me: Permitted, accounts: list[AccountView]) -> None:
+def _edit_person(svc: Services, me: Permitted, accounts: list[AccountView], flash: tuple[str, str] | None) -> None:
     by_id = {a.person.id: a for a in accounts}
     chosen = pick_by_id(
         st, "Person", by_id,
@@ -244,10 +244,17 @@ def _edit_person(svc: Services, me: Permitted, accounts: list[AccountView]) -> N
     account = by_id[chosen]
     if chosen == me.person.id:
         st.caption("This is you: you cannot close your own account or remove your own administrator role.")
-    _details(me, account)
-    _scope(svc, me, account)
-    _password(me, account)
-    _open_or_close(me, account)
+    _flash("edit", flash)
+    details, scope, password, closing = st.tabs(
+        ["Name, email and roles", "Teams and areas", "Password", "Close or reopen"])
+    with details:
+        _details(me, account)
+    with scope:
+        _scope(svc, me, account)
+    with password:
+        _password(me, account)
+    with closing:
+        _open_or_close(me, account)
 
 
 def render() -> None:
@@ -256,8 +263,6 @@ def render() -> None:
     if not allowed(me, Action.MANAGE_PEOPLE):
         return
     flash = st.session_state.pop(FLASH_KEY, None)
-    if flash:
-        st.success(flash, icon=":material/check_circle:")
     try:
         accounts = me.accounts()
     except SessionRaterError as exc:
@@ -266,6 +271,7 @@ def render() -> None:
     _people_table(accounts)
     st.subheader("Add a person", divider="gray")
     _add_person(me)
+    _flash("add", flash)
     st.subheader("Change a person", divider="gray")
     st.caption("Every change is recorded in the audit log, with what it was before.")
-    _edit_person(svc, me, accounts)
+    _edit_person(svc, me, accounts, flash)
