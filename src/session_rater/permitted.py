@@ -188,6 +188,10 @@ class Permitted:
         self.require(Action.MANAGE_ASSIGNMENTS)
         self.svc.accounts_store.withdraw(person_id, recording_id, actor_id=self.person.id)
 
+    def set_recording_place(self, recording_id: int, area: str | None, team: str | None) -> bool:
+        self.require(Action.MANAGE_RECORDINGS)
+        return self.svc.accounts_store.set_recording_place(recording_id, area=area, team=team, actor_id=self.person.id)
+
     def audit_log(self, limit: int = 5000) -> list[LogEntry]:
         self.require(Action.VIEW_AUDIT_LOG)
         return self.svc.accounts_store.audit_log(limit=limit)

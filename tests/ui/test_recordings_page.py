@@ -65,3 +65,32 @@ def test_demo_sessions_show_a_thumbnail_in_the_list_and_a_timeline_under_the_pla
     strip = player_data(at)["thumbnails"]  # type: ignore[index]
     assert len(strip) >= 10 and all(t["src"].startswith("data:image/jpeg;base64,") for t in strip)
     assert [t["t"] for t in strip] == sorted(t["t"] for t in strip)
+
+
+def test_an_administrator_moves_a_session_to_another_team_and_its_managers_change(app_env: AppEnv, open_page) -> None:  # type: ignore[no-untyped-def]
+    svc = app_env.services
+    recording = svc.recording(app_env.recording("tf01-s03-problem-solving.mp4"))  # a Carlisle team session
+    carlisle, barrow = svc.person(app_env.person("Mark Dixon")), svc.person(app_env.person("Helen Price"))
+    from session_rater.permitted import Permitted
+
+    assert recording.id in {r.id for r in Permitted(svc, carlisle).recordings()}
+    assert recording.id not in {r.id for r in Permitted(svc, barrow).recordings()}
+    at = open_page("recordings")
+    _no_exception(at)
+    row = next(i for i, r in enumerate(svc.store.list_recordings()) if r.id == recording.id)
+    at.session_state["places"] = {"edited_rows": {row: {"team": "Barrow team"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.label.startswith("Save 1 change")).click().run()
+    _no_exception(at)
+    assert any("Saved where 1 session(s) belong" in s.value for s in at.success)
+    assert recording.id in {r.id for r in Permitted(svc, barrow).recordings()}
+    assert recording.id not in {r.id for r in Permitted(svc, carlisle).recordings()}
+    [entry] = [e for e in svc.accounts_store.audit_log() if e.entity == "recording" and e.action == "place"]
+    assert entry.before == {"area": "Cumbria", "team": "Carlisle team"} and entry.after["team"] == "Barrow team"
+
+
+def test_a_tutor_cannot_open_the_recordings_page(app_env: AppEnv, open_page) -> None:  # type: ignore[no-untyped-def]
+    at = open_page("recordings", rater=app_env.person("Sam Rowe"))
+    _no_exception(at)
+    assert any("only administrators" in i.value.lower() for i in at.info)
+    assert not at.button and not at.dataframe

@@ -311,6 +311,22 @@ class AccountsStore:
             if after != before:
                 self._audit(s, actor_id, "scope", person_id, "update", before, after)
 
+    def set_recording_place(self, recording_id: int, *, area: str | None, team: str | None,
+                            actor_id: int | None) -> bool:
+        """Which area and team a session belongs to (who may see it). True if it changed."""
+        with self._sessions.begin() as s:
+            recording = s.get(m.Recording, recording_id, with_for_update=True)
+            if recording is None:
+                raise NotFoundError(f"There is no recorded session with id {recording_id}.")
+            before = {"area": recording.area, "team": recording.team}
+            recording.area = (area or "").strip() or None
+            recording.team = (team or "").strip() or None
+            after = {"area": recording.area, "team": recording.team}
+            if after == before:
+                return False
+            self._audit(s, actor_id, "recording", recording_id, "place", before, after)
+            return True
+
     def assign(self, person_id: int, recording_id: int, *, actor_id: int | None) -> None:
         with self._sessions.begin() as s:
             self._person(s, person_id)

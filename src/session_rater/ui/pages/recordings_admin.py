@@ -17,7 +17,8 @@ from session_rater.ingest import expand_paths, ingest, missing_recordings
 from session_rater.media.worker import start_worker
 from session_rater.services import Services
 from session_rater.domain.access import Action
-from session_rater.ui.state import allowed, page_start
+from session_rater.permitted import Permitted
+from session_rater.ui.state import allowed, page_start, recording_label
 
 
 def _ingest_folder(svc: Services) -> None:
@@ -50,6 +51,37 @@ def _ingest_folder(svc: Services) -> None:
                 (st.error if not outcome.ok else st.write)(outcome.line)
             status.update(label=report.summary, state="complete" if report.ok else "error")
         start_worker(svc.media, svc.settings).wake()
+
+
+def _places(me: Permitted) -> None:
+    """Which area and team each session belongs to: that decides which treatment managers
+    monitor it and which programme managers' reports include it."""
+    recordings = me.recordings()
+    if not recordings:
+        st.caption("No recorded sessions yet.")
+        return
+    table = pd.DataFrame(
+        [{"id": r.id, "session": recording_label(r), "site": r.site, "area": r.area or "", "team": r.team or ""}
+         for r in recordings]
+    )
+    edited = st.data_editor(
+        table, key="places", hide_index=True, width="stretch", disabled=["id", "session", "site"],
+        column_config={
+            "id": st.column_config.NumberColumn("Id", width="small"),
+            "session": st.column_config.TextColumn("Session", width="large"),
+            "area": st.column_config.TextColumn("Area", help="e.g. Cumbria: programme managers of the area see its reports"),
+            "team": st.column_config.TextColumn("Team", help="e.g. Carlisle team: its treatment managers monitor it"),
+        },
+    )
+    changed = edited[(edited["area"] != table["area"]) | (edited["team"] != table["team"])]
+    if st.button(f"Save {len(changed)} change(s)", icon=":material/save:", disabled=changed.empty):
+        for row in changed.itertuples(index=False):
+            me.set_recording_place(int(row.id), row.area, row.team)
+        st.session_state.pop("places", None)
+        st.session_state["places:saved"] = f"Saved where {len(changed)} session(s) belong; the change is in the audit log."
+        st.rerun()
+    if saved := st.session_state.pop("places:saved", None):
+        st.success(saved, icon=":material/check:")
 
 
 @st.fragment(run_every=2)
@@ -118,6 +150,10 @@ def render() -> None:
         return
     st.subheader("Add recordings", divider="gray")
     _ingest_folder(svc)
+    st.subheader("Where sessions belong", divider="gray")
+    st.caption("A session's area and team decide who sees it: the treatment managers of that team monitor it, "
+               "the programme managers of that area see it in their reports. Its tutors and administrators always do.")
+    _places(me)
     st.subheader("Conversions", divider="gray")
     _jobs(svc)
     st.subheader("Missing files", divider="gray")
