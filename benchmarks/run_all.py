@@ -9,6 +9,7 @@ beside its target from the issues:
     analyse    the full analyse report on 3 million scores with 1,000 bootstrap resamples (< 10 s, < 2 GB)
     sampling   every policy's draw for 50,000 recordings across 40 areas (< 1 s)
     media      probe + 24 thumbnails of a 2-hour file (< 3 s); MPEG-2 transcode speed (>= 5x realtime)
+    auth       sign-in (argon2id), per-rerun identity and scope, a manager's sessions among 20,000
     serving    TTFB, Range seek p50/p95 (< 100 ms), server RSS with 4 streams (< +50 MB) vs st.video(path)
 """
 
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["agreement", "analyse", "sampling", "media", "serving"]
+ORDER = ["agreement", "analyse", "sampling", "auth", "media", "serving"]
 
 
 def main(names: list[str]) -> int:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from session_rater.db.accounts_store import AccountView, AssignmentView, LogEntry
-from session_rater.db.store import PersonView, RatingView, RecordingView
-from session_rater.domain.access import Action, Actor, Decision, decide, reaches
+from session_rater.db.store import PersonView, RatingView, Reach, RecordingView
+from session_rater.domain.access import Action, Actor, Decision, capacities_in_scope, decide, reaches
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.rubric import Rubric
 from session_rater.errors import AccessDeniedError, NotFoundError
@@ -45,15 +45,19 @@ class Permitted:
 
     # -- sessions --------------------------------------------------------------------------
     def recordings(self) -> list[RecordingView]:
-        """The recorded sessions this person may see."""
-        return [r for r in self.svc.store.list_recordings() if reaches(self.actor, self.svc._scope(r))]
+        """The recorded sessions this person may see (selected in SQL by their scope, then
+        checked against the rule itself)."""
+        a = self.actor
+        within = None if a.has(Role.ADMINISTRATOR) else Reach(
+            a.id,
+            areas=a.areas if a.has(Role.PROGRAMME_MANAGER) else frozenset(),
+            teams=a.managed_teams if a.has(Role.TREATMENT_MANAGER) else frozenset(),
+            recordings=a.assigned_recordings if a.has(Role.EXTERNAL_ASSESSOR) else frozenset(),
+        )
+        return [r for r in self.svc.store.list_recordings(within=within) if reaches(a, self.svc._scope(r))]
 
     def sessions_table(self) -> pd.DataFrame:
-        table = self.svc.sessions_table()
-        if table.empty:
-            return table
-        visible = {r.id for r in self.recordings()}
-        return table[table["id"].isin(visible)].reset_index(drop=True)
+        return self.svc.sessions_table(self.recordings())
 
     def recording(self, recording_id: int) -> RecordingView:
         """One session, if it is in this person's reach. A session outside it is reported as
@@ -77,7 +81,7 @@ class Permitted:
 
     # -- rating ----------------------------------------------------------------------------
     def capacities(self, recording: RecordingView, tutor_id: int | None) -> list[Capacity]:
-        return self.svc.capacities(self.person, recording, tutor_id)
+        return capacities_in_scope(self.actor, self.svc._scope(recording), tutor_id)
 
     def find_rating(self, recording_id: int, tutor_id: int | None, capacity: Capacity) -> RatingView | None:
         return self.svc.store.find_rating(recording_id, tutor_id, self.person.id, capacity)
@@ -114,7 +118,8 @@ class Permitted:
 
     # -- blind comparison --------------------------------------------------------------------
     def may_see_ratings(self, recording: RecordingView, tutor_id: int | None) -> Decision:
-        return self.svc.may_see_ratings(self.person, recording, tutor_id)
+        own = self.svc.store.has_submitted(self.person.id, recording.id, tutor_id)
+        return self.decide(Action.SEE_OTHERS_RATINGS, recording, tutor_id=tutor_id, own_rating_submitted=own)
 
     def compare_session(self, recording_id: int, tutor_id: int | None) -> tuple[pd.DataFrame, list[RatingView]]:
         """Others' ratings of a (session, tutor) side by side. Refused until one's own rating
@@ -129,7 +134,7 @@ class Permitted:
 
     # -- reports ---------------------------------------------------------------------------
     def may_see_reports(self) -> Decision:
-        return self.svc.may_see_reports(self.person)
+        return self.decide(Action.VIEW_REPORTS)
 
     def report_areas(self) -> tuple[str, ...] | None:
         """The areas this person's reports cover: None (every area) for an administrator."""

@@ -95,12 +95,14 @@ class Services:
         """Whether the recording can be played now (or is queued, converting, failed, missing)."""
         return self.media.playback(recording.id)
 
-    def sessions_table(self) -> pd.DataFrame:
-        """One row per recorded session with its ratings counted per capacity."""
-        counts = self.store.rating_counts()
-        playback = self.media.playback_of()
+    def sessions_table(self, recordings: Sequence[RecordingView] | None = None) -> pd.DataFrame:
+        """One row per recorded session (of ``recordings``; default: all) with its ratings
+        counted per capacity."""
+        ids = None if recordings is None else [r.id for r in recordings]
+        counts = self.store.rating_counts(ids)
+        playback = self.media.playback_of(ids)
         rows = []
-        for r in self.store.list_recordings():
+        for r in self.store.list_recordings() if recordings is None else recordings:
             c = counts.get(r.id, {})
             state = playback.get(r.id)
             present = self.recording_path(r).is_file()

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,6 +54,28 @@ class PersonView:
 
     def has_role(self, role: Role) -> bool:
         return role.value in self.roles
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The sessions a person's scope reaches, as SQL: the same rule as domain.access.reaches
+    (which Permitted applies again to what this selects)."""
+
+    person_id: int
+    areas: frozenset[str] = frozenset()
+    teams: frozenset[tuple[str, str]] = frozenset()
+    recordings: frozenset[int] = frozenset()
+
+    def condition(self):  # type: ignore[no-untyped-def]
+        delivered = select(m.RecordingTutor.recording_id).where(m.RecordingTutor.person_id == self.person_id)
+        area = func.coalesce(m.Recording.area, "")
+        parts = [m.Recording.id.in_(delivered)]
+        if self.areas:
+            parts.append(area.in_(sorted(self.areas)))
+        parts += [and_(area == a, m.Recording.team == t) for a, t in sorted(self.teams)]
+        if self.recordings:
+            parts.append(m.Recording.id.in_(sorted(self.recordings)))
+        return or_(*parts)
 
 
 @dataclass(frozen=True)
@@ -300,23 +322,30 @@ class Store:
             s.refresh(recording)
             return _recording_view(recording)
 
-    def list_recordings(self) -> list[RecordingView]:
+    def list_recordings(self, *, within: Reach | None = None) -> list[RecordingView]:
+        """Every recorded session, newest first; only those ``within`` reaches when given (the
+        selection is made in SQL, so a tutor's list does not load a whole country's)."""
         with self._sessions() as s:
             query = select(m.Recording).order_by(m.Recording.recorded_on.desc(), m.Recording.id)
+            if within is not None:
+                query = query.where(within.condition())
             return [_recording_view(r) for r in s.scalars(query).unique()]
 
     def get_recording(self, recording_id: int) -> RecordingView:
         with self._sessions() as s:
             return _recording_view(_get(s, m.Recording, recording_id))
 
-    def rating_counts(self) -> dict[int, dict[tuple[str, str], int]]:
-        """recording id -> {(capacity, status): number of ratings}."""
+    def rating_counts(self, recording_ids: Iterable[int] | None = None) -> dict[int, dict[tuple[str, str], int]]:
+        """recording id -> {(capacity, status): number of ratings} (of ``recording_ids``; default all)."""
         with self._sessions() as s:
-            rows = s.execute(
+            query = (
                 select(m.Rating.recording_id, m.Rating.capacity, m.Rating.status, func.count())
                 .where((m.Rating.is_current.is_(True)) | (m.Rating.status == RatingStatus.DRAFT.value))
                 .group_by(m.Rating.recording_id, m.Rating.capacity, m.Rating.status)
-            ).all()
+            )
+            if recording_ids is not None:
+                query = query.where(m.Rating.recording_id.in_(list(recording_ids)))
+            rows = s.execute(query).all()
         counts: dict[int, dict[tuple[str, str], int]] = {}
         for recording_id, capacity, status, n in rows:
             counts.setdefault(recording_id, {})[(capacity, status)] = n
