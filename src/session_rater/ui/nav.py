@@ -20,6 +20,7 @@ def pages(me: Permitted | None = None) -> list[st.Page]:
         assignments_admin,
         audit_log,
         people_admin,
+        rubrics_admin,
         compare,
         coverage,
         overscoring,
@@ -46,6 +47,7 @@ def pages(me: Permitted | None = None) -> list[st.Page]:
         st.Page(recordings_admin.render, title="Recordings", icon=":material/movie:", url_path="recordings"),
         st.Page(people_admin.render, title="People", icon=":material/group:", url_path="people"),
         st.Page(assignments_admin.render, title="Assignments", icon=":material/assignment_ind:", url_path="assignments"),
+        st.Page(rubrics_admin.render, title="Rubrics", icon=":material/checklist:", url_path="rubrics"),
         st.Page(audit_log.render, title="Audit log", icon=":material/history:", url_path="audit"),
     ]
     hidden = set()
@@ -54,7 +56,7 @@ def pages(me: Permitted | None = None) -> list[st.Page]:
     if not overseer:
         hidden |= {"coverage", "sampling"}
     if not admin:
-        hidden |= {"recordings", "people", "assignments", "audit"}
+        hidden |= {"recordings", "people", "assignments", "rubrics", "audit"}
     # Hidden, not left out: a link to a page one may not use opens it, and it says why.
     return [st.Page(p._page, title=p.title, icon=p.icon, url_path=p.url_path, default=p._default, visibility="hidden")
             if p.url_path in hidden else p for p in listed]

@@ -98,9 +98,9 @@ def _table(assignments: list[AssignmentView], names: dict[int, str], recordings:
         width="stretch",
         column_config={
             "assessor": st.column_config.TextColumn("External assessor", width=120),
-            "session": st.column_config.TextColumn("Session", width=370),
+            "session": st.column_config.TextColumn("Session", width=400),
             "session id": st.column_config.NumberColumn("Id", width=50, help="The session's id (as in the audit log)"),
-            "status": st.column_config.TextColumn("Status", width=180),
+            "status": st.column_config.TextColumn("Status", width=150),
             "assigned at": st.column_config.DatetimeColumn("Assigned", format="DD/MM/YYYY HH:mm", width=130),
             "assigned by": st.column_config.TextColumn("Assigned by", width=100),
         },

@@ -62,7 +62,7 @@ def log_table(entries: list[LogEntry], names: dict[int, str]) -> pd.DataFrame:
 def _filters(table: pd.DataFrame, kinds, people, dates, words) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     entities = kinds.multiselect("Kind", sorted(table["entity"].unique()), key="audit:entity",
                                  placeholder="Every kind",
-                                 help="person, scope, assignment: administration; rating, item_score: ratings; "
+                                 help="For example person, scope, assignment: administration; rating, item_score: ratings; "
                                       "blindness: someone looked before rating; recording: a recording was played")
     who = people.multiselect("Person", sorted(table["who"].unique()), key="audit:who", placeholder="Anyone",
                              help=f"Who made the change or played the recording ({SYSTEM}: nobody signed in)")

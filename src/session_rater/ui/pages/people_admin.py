@@ -77,17 +77,17 @@ def _people_table(accounts: list[AccountView]) -> None:
         key="people:table",
         column_config={
             "id": st.column_config.NumberColumn("Id", width=48),
-            "name": st.column_config.TextColumn("Name", width=120),
-            "email": st.column_config.TextColumn("Email", width=190),
-            "roles": st.column_config.TextColumn("Roles", width=230),
+            "name": st.column_config.TextColumn("Name", width=110),
+            "email": st.column_config.TextColumn("Email", width=180),
+            "roles": st.column_config.TextColumn("Roles", width=215),
             "active": st.column_config.CheckboxColumn(
                 "Open", width=56, help="Unticked: the account is closed and cannot sign in"),
             "sign-in": st.column_config.TextColumn(
-                "Sign-in", width=100, help="password: a local password is set; organisation identity: linked to the "
+                "Sign-in", width=90, help="password: a local password is set; organisation identity: linked to the "
                 "organisation's sign-in; none: cannot sign in until one is set"),
             "managed teams": st.column_config.TextColumn("Managed teams", width=160,
                                                          help="Teams a treatment manager monitors"),
-            "areas": st.column_config.TextColumn("Areas", help="Areas a programme manager oversees"),
+            "areas": st.column_config.TextColumn("Areas", width=100, help="Areas a programme manager oversees"),
         },
     )
 
