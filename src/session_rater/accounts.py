@@ -84,20 +84,26 @@ class Accounts:
         return self.store.create_person(display_name, email, [Role.ADMINISTRATOR], password_hash=hashed)
 
     def set_password(self, person_id: int, password: str, *, actor_id: int | None) -> None:
+        """A new password; it also lifts a pause after failed sign-ins (failures count from the
+        last success, and setting a password counts as one)."""
         self.store.set_password_hash(person_id, self.hash_password(password), actor_id=actor_id)
+        email = self.people.get_person(person_id).email
+        if email:
+            self.store.record_attempt(email, None, True, self.clock())
 
     # -- local sign-in -----------------------------------------------------------------------
-    def locked_until(self, login: str, client: str | None) -> dt.datetime | None:
-        """When further sign-in tries for this email (or from this client) will be heard again."""
+    def locked_until(self, login: str, client: str | None) -> tuple[dt.datetime, str] | None:
+        """When further sign-in tries for this email (or from this client) will be heard
+        again, and which of the two is paused; None if neither is."""
         now = self.clock()
         since = now - FAILURE_WINDOW
         failures = self.store.failures_since(since, login=login)
         if len(failures) >= MAX_FAILURES:
-            return failures[-MAX_FAILURES] + FAILURE_WINDOW
+            return failures[-MAX_FAILURES] + FAILURE_WINDOW, "this account is paused"
         if client:
             from_client = self.store.failures_since(since, client=client)
             if len(from_client) >= CLIENT_MAX_FAILURES:
-                return from_client[-CLIENT_MAX_FAILURES] + FAILURE_WINDOW
+                return from_client[-CLIENT_MAX_FAILURES] + FAILURE_WINDOW, "sign-ins from this computer are paused"
         return None
 
     def sign_in(self, login: str, password: str, *, client: str | None = None) -> tuple[str, SignedIn]:
@@ -107,9 +113,10 @@ class Accounts:
             raise SignInError("Enter your email and your password.")
         locked = self.locked_until(login, client)
         if locked is not None:
-            minutes = max(1, round((locked - self.clock()).total_seconds() / 60))
+            until, what = locked
+            minutes = max(1, round((until - self.clock()).total_seconds() / 60))
             raise SignInError(
-                f"Too many failed sign-ins: this account is paused for {minutes} more minute(s). "
+                f"Too many failed sign-ins: {what} for {minutes} more minute(s). "
                 "Wait, or ask an administrator to set a new password."
             )
         found = self.store.credentials(login)
@@ -176,8 +183,12 @@ class Accounts:
         sign-in makes a new one, so it keys the idle clock of this browser's session."""
         if not subject:
             raise SignInError("The identity provider did not say who you are (no subject). Ask your administrator.")
+        if not cookie:
+            raise SignInError("Your organisation sign-in could not be read in this browser. Sign out and in again.")
         key = token_hash("oidc\n" + cookie)
         session = self.store.session_by_token(key)
+        if session is not None and self.store.account(session.person_id).oidc_subject != subject:
+            raise SignInError("This browser's organisation sign-in belongs to someone else. Sign out and in again.")
         if session is None:
             match = self.store.person_for_identity(subject, email)
             if match is None:

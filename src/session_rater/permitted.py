@@ -92,9 +92,12 @@ class Permitted:
         return self.svc.store.start_rating(recording_id, tutor_id, self.person.id, capacity, rubric)
 
     def _own(self, rating_id: int) -> RatingView:
+        """A rating this person made and may still change (the session still in their scope)."""
         rating = self.svc.store.get_rating(rating_id)
         if rating.rater_id != self.person.id:
             raise AccessDeniedError("This rating is someone else's: only its rater may change it. Nothing was changed.")
+        self.require(Action.RATE, self.recording(rating.recording_id), tutor_id=rating.tutor_id,
+                     capacity=rating.capacity)
         return rating
 
     def save_item(self, rating_id: int, item_id: str, **changes: object) -> object:
@@ -128,8 +131,9 @@ class Permitted:
         decision = self.may_see_ratings(recording, tutor_id)
         if not decision:
             raise AccessDeniedError(f"{decision.reason.capitalize()}.")
-        if decision.not_blind:
-            self.svc.store.record_unblinding(self.person.id, recording_id, tutor_id)
+        # Whoever looks is not blind for it from now on: an overseer's later rating, and a
+        # rater's later correction of their own, are marked so.
+        self.svc.store.record_unblinding(self.person.id, recording_id, tutor_id)
         return self.svc.compare_session(recording_id, tutor_id)
 
     # -- reports ---------------------------------------------------------------------------

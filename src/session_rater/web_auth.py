@@ -75,9 +75,8 @@ def make_auth_routes(get_accounts: Callable[[], Accounts], organisation_configur
         next_path = safe_next(request.query_params.get("next"))
         organisation = await run_in_threadpool(organisation_configured)
         if request.method == "GET":
-            notice = {"signed_out": "You have signed out.", "ended": request.query_params.get("why", "")}
-            said = next((text for key, text in notice.items() if key in request.query_params and text), "")
-            return signin_page(message=said[:300], kind="info", next_path=next_path, organisation=organisation)
+            said = "You have signed out." if "signed_out" in request.query_params else ""
+            return signin_page(message=said, kind="info", next_path=next_path, organisation=organisation)
         form = await request.form()
         email, password = str(form.get("email", "")), str(form.get("password", ""))
         client = request.client.host if request.client else None

@@ -242,7 +242,7 @@ def app_services(app_server: AppServer, browser: Browser) -> Iterator[Services]:
     context = browser.new_context()
     try:
         warm_up = context.new_page()
-        warm_up.goto(app_server.url("/sessions"))
+        warm_up.goto(app_server.url("/"))
         wait_until_ready(warm_up, timeout_ms=STARTUP_TIMEOUT_S * 1000)
     finally:
         context.close()
@@ -261,7 +261,7 @@ def person_named(svc: Services, name: str) -> PersonView:
     return found[0]
 
 
-def sign_in(page: Page, server: AppServer, name: str, next_path: str = "/sessions", *,
+def sign_in(page: Page, server: AppServer, name: str, next_path: str = "/", *,
             password: str = DEMO_PASSWORD) -> None:
     """Sign ``page`` in as the demo person ``name`` through the real sign-in form, then wait
     for the app at ``next_path`` (where the form sends the browser back) to show them signed in."""

@@ -33,11 +33,13 @@ from starlette.routing import Route
 
 @dataclass
 class IdpUser:
-    """Who the provider says signed in: the id_token's ``sub``, ``email`` and ``name``."""
+    """Who the provider says signed in: the id_token's ``sub``, ``email``, ``email_verified``
+    and ``name``."""
 
     sub: str
     email: str
     name: str
+    email_verified: bool = True
 
 
 @dataclass
@@ -115,7 +117,7 @@ class FakeIdP:
         now = int(time.time())
         claims: dict[str, object] = {
             "iss": self.issuer, "sub": user.sub, "aud": self.client_id, "iat": now, "exp": now + 600,
-            "email": user.email, "email_verified": True, "name": user.name,
+            "email": user.email, "email_verified": user.email_verified, "name": user.name,
         }
         if grant["nonce"]:
             claims["nonce"] = grant["nonce"]

@@ -62,7 +62,7 @@ def test_every_entered_score_survives_a_killed_server(
     try:
         context = browser.new_context()
         page = context.new_page()
-        page.goto(first.url("/sessions"))  # the first run loads the demo
+        page.goto(first.url("/"))  # the first run loads the demo
         first.wait_until_ready(page, timeout_ms=90_000)
         recording_id, tutor_id, rater_id = _ids(first)
         path = f"/rate?recording={recording_id}&tutor={tutor_id}"

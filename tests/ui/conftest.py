@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
@@ -153,3 +154,18 @@ def open_app(url_path: str = "", context_url: str | None = None, *, rater: int |
 def open_page(app_env: AppEnv) -> Callable[..., AppTest]:
     """``open_page("rate", recording=1, tutor=2, rater=3)``: the app on that page, signed in as 3."""
     return open_app
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """File name -> the bytes each download button hands to the browser (spied, not replaced)."""
+    captured: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+        if filename is not None and isinstance(path_or_data, bytes):
+            captured[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return captured

@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from session_rater.demo import AREA, demo_email, demo_team
@@ -51,19 +50,6 @@ def successes(at: AppTest) -> list[str]:
     return [s.value for s in at.success]
 
 
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """File name -> the bytes each download button hands to the browser (spied, not replaced)."""
-    captured: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def spy(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
-        if filename is not None and isinstance(path_or_data, bytes):
-            captured[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
-    return captured
 
 
 def fill_new_person(at: AppTest, name: str, email: str, roles: list[Role], password: str = "") -> AppTest:

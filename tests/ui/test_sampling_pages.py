@@ -17,7 +17,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from session_rater.db.sampling_store import SamplingStore
@@ -132,19 +131,6 @@ def test_my_work_rate_button_opens_the_rate_page_on_that_session_and_its_first_t
 # -- Coverage ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """File name -> the bytes each download button hands to the browser (spied, not replaced)."""
-    captured: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def spy(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
-        if filename is not None and isinstance(path_or_data, bytes):
-            captured[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
-    return captured
 
 
 @pytest.mark.parametrize(

@@ -79,13 +79,3 @@ def test_a_capacity_outside_ones_roles_is_refused() -> None:
     assert decide(MANAGER, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.MONITORING)
     assert not decide(MANAGER, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.EXTERNAL)
     assert not decide(ASSESSOR, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.BENCHMARK)
-
-
-def test_until_scope_is_recorded_everyone_reaches_every_session_but_blindness_still_holds() -> None:
-    unscoped_manager = Actor(20, frozenset({"treatment_manager"}), everywhere=True)
-    elsewhere = SessionScope(recording_id=9, area="Lancashire", team="Preston", tutor_ids=frozenset({12}))
-    assert decide(unscoped_manager, Action.VIEW_SESSION, elsewhere)
-    assert capacities_in_scope(unscoped_manager, elsewhere, 12) == [Capacity.MONITORING]
-    assert not decide(unscoped_manager, Action.SEE_OTHERS_RATINGS, elsewhere, tutor_id=12)
-    unscoped_tutor = Actor(10, frozenset({"tutor"}), everywhere=True)
-    assert capacities_in_scope(unscoped_tutor, SESSION, 11) == []

@@ -43,9 +43,6 @@ class Actor:
     managed_teams: frozenset[tuple[str, str]] = frozenset()  # (area, team) a treatment manager manages
     areas: frozenset[str] = frozenset()  # a programme manager's areas
     assigned_recordings: frozenset[int] = frozenset()  # an external assessor's assignments
-    # Until teams, areas and assignments are recorded for people, every session is in reach
-    # (the blind-rating and capacity rules still apply).
-    everywhere: bool = False
 
     def has(self, role: Role) -> bool:
         return role.value in self.roles
@@ -83,8 +80,6 @@ def reaches(actor: Actor, session: SessionScope) -> str | None:
     """Why ``actor`` may see ``session`` at all (None: not in their scope)."""
     if actor.has(Role.ADMINISTRATOR):
         return "administrators see every session"
-    if actor.everywhere:
-        return "no scope is recorded yet, so every session is in reach"
     if actor.has(Role.PROGRAMME_MANAGER) and session.area in actor.areas:
         return f"programme manager for {session.area}"
     if actor.has(Role.TREATMENT_MANAGER) and (session.area, session.team) in actor.managed_teams:
@@ -102,12 +97,11 @@ def capacities_in_scope(actor: Actor, session: SessionScope, tutor_id: int | Non
         own = tutor_id == actor.id or tutor_id is None
         return [Capacity.SELF_ASSESSMENT] if own and actor.has(Role.TUTOR) else []
     capacities = []
-    anywhere = actor.everywhere
-    if actor.has(Role.TREATMENT_MANAGER) and (anywhere or (session.area, session.team) in actor.managed_teams):
+    if actor.has(Role.TREATMENT_MANAGER) and (session.area, session.team) in actor.managed_teams:
         capacities.append(Capacity.MONITORING)
-    if actor.has(Role.EXTERNAL_ASSESSOR) and (anywhere or session.recording_id in actor.assigned_recordings):
+    if actor.has(Role.EXTERNAL_ASSESSOR) and session.recording_id in actor.assigned_recordings:
         capacities.append(Capacity.EXTERNAL)
-    if actor.has(Role.PROGRAMME_MANAGER) and (anywhere or session.area in actor.areas) or actor.has(Role.ADMINISTRATOR):
+    if actor.has(Role.PROGRAMME_MANAGER) and session.area in actor.areas or actor.has(Role.ADMINISTRATOR):
         capacities.append(Capacity.BENCHMARK)
     return capacities
 
@@ -133,7 +127,7 @@ def decide(
     if action is Action.VIEW_REPORTS:
         if actor.has(Role.ADMINISTRATOR):
             return _yes("administrators see every report")
-        if actor.has(Role.PROGRAMME_MANAGER) and (actor.everywhere or area is None or area in actor.areas):
+        if actor.has(Role.PROGRAMME_MANAGER) and (area is None or area in actor.areas):
             return _yes("programme manager's area")
         return _no("reports across sessions are for programme managers and administrators")
     if session is None:

@@ -554,7 +554,7 @@ def rubric_fingerprint(rubric: Rubric) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _read_yaml(path: Path, source: str) -> object:
+def _read_text(path: Path, source: str) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -569,7 +569,7 @@ def _read_yaml(path: Path, source: str) -> object:
         ) from None
     raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark, as some editors write
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise RubricError(
@@ -577,17 +577,16 @@ def _read_yaml(path: Path, source: str) -> object:
             [f"{source}: line {line}: the file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
              "save it as UTF-8 in your editor"],
         ) from None
+
+
+def parse_rubric_text(text: str, source: str) -> Rubric:
+    """Validate rubric YAML given as text (a file's, or typed into the Rubrics page): the strict
+    YAML loader (no key twice), then :func:`parse_rubric`. Every problem becomes a
+    :class:`RubricError` listing them as ``"{source}: {where}: {what}"``."""
     try:
-        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text.removeprefix("\ufeff"), Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise RubricError(source, [yaml_error_message(source, exc)]) from None
-
-
-def load_rubric(path: Path) -> Rubric:
-    """Read and validate one rubric file. Every problem becomes a :class:`RubricError`."""
-    path = Path(path)
-    source = path.name
-    data = _read_yaml(path, source)
     if data is None:
         raise RubricError(
             source,
@@ -602,6 +601,12 @@ def load_rubric(path: Path) -> Rubric:
              f"'id: my-rubric'), not {describe(data)}"],
         )
     return parse_rubric(data, source)
+
+
+def load_rubric(path: Path) -> Rubric:
+    """Read and validate one rubric file. Every problem becomes a :class:`RubricError`."""
+    path = Path(path)
+    return parse_rubric_text(_read_text(path, path.name), path.name)
 
 
 def version_sort_key(version: str) -> tuple[tuple[int, int, str], ...]:

@@ -6,6 +6,7 @@ knows which was used.
 
 from __future__ import annotations
 
+import html
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
@@ -36,7 +37,9 @@ def _organisation_user(svc: Services) -> Permitted | str | None:
         return None
     cookie = st.context.cookies.get(ORGANISATION_COOKIE) or ""
     try:
-        signed = svc.accounts.organisation_sign_in(cookie, st.user.get("sub"), st.user.get("email"))
+        # An email the provider says it has not verified is not used to find the account.
+        email = st.user.get("email") if st.user.get("email_verified") is not False else None
+        signed = svc.accounts.organisation_sign_in(cookie, st.user.get("sub"), email)  # type: ignore[arg-type]
     except AuthError as exc:
         return str(exc)
     return Permitted(svc, signed.person)
@@ -58,6 +61,18 @@ def current_user(svc: Services) -> Permitted | None:
     return None
 
 
+def _same_tab_link(label: str, href: str, *, primary: bool = False) -> None:
+    """A link styled as a button that opens in this tab (st.link_button always opens a new
+    one, which would leave the old tab showing the app after signing out)."""
+    colours = "background:#ff4b4b;color:#fff;border-color:#ff4b4b" if primary else "background:#fff;color:#31333f"
+    st.markdown(
+        f'<a href="{html.escape(href)}" target="_self" style="display:inline-block;padding:.4rem .9rem;'
+        f'border:1px solid rgba(49,51,63,.2);border-radius:.5rem;text-decoration:none;{colours}">'
+        f"{html.escape(label)}</a>",
+        unsafe_allow_html=True,
+    )
+
+
 def sign_out_control(svc: Services, me: Permitted) -> None:
     roles = ", ".join(sorted(r.replace("_", " ") for r in me.person.roles)) or "no role yet"
     with st.sidebar:
@@ -67,7 +82,7 @@ def sign_out_control(svc: Services, me: Permitted) -> None:
                 svc.accounts.end_organisation_session(st.context.cookies.get(ORGANISATION_COOKIE) or "")
                 st.logout()
         else:
-            st.link_button("Sign out", SIGNOUT_PATH, icon=":material/logout:")
+            _same_tab_link("Sign out", SIGNOUT_PATH)
 
 
 def sign_in_screen(svc: Services, message: str = "", *, organisation_failed: bool = False) -> None:
@@ -88,8 +103,8 @@ def sign_in_screen(svc: Services, message: str = "", *, organisation_failed: boo
     st.write("Score recorded programme sessions against the integrity checklist, blind, and see "
              "how ratings compare with the benchmark. Sign in to go on.")
     left, right, _ = st.columns([1, 1, 2])
-    left.link_button("Sign in", SIGNIN_PATH + "?" + urlencode({"next": _here()}), type="primary",
-                     icon=":material/login:", use_container_width=True)
+    with left:
+        _same_tab_link("Sign in", SIGNIN_PATH + "?" + urlencode({"next": _here()}), primary=True)
     if organisation:
         if organisation_failed:
             if right.button("Sign out of the organisation account", use_container_width=True):
@@ -118,4 +133,4 @@ def _first_administrator(svc: Services) -> None:
                 st.error(str(exc))
                 return
             st.success(f"{person.display_name} is the administrator. Sign in with {person.email}.")
-            st.link_button("Sign in", SIGNIN_PATH, type="primary")
+            _same_tab_link("Sign in", SIGNIN_PATH, primary=True)

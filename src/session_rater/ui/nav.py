@@ -36,7 +36,7 @@ def pages(me: Permitted | None = None) -> list[st.Page]:
     admin = everyone or me.is_admin()
     overseer = everyone or bool(me.decide(Action.VIEW_COVERAGE))
     listed = [
-        st.Page(sessions.render, title="Sessions", icon=":material/video_library:", url_path="sessions", default=True),
+        st.Page(sessions.render, title="Sessions", icon=":material/video_library:", default=True),  # at / (a default page has no other path)
         st.Page(queue.render, title="My work", icon=":material/assignment:", url_path="queue"),
         st.Page(rate.render, title="Rate", icon=":material/rate_review:", url_path="rate"),
         st.Page(compare.render, title="Compare", icon=":material/compare_arrows:", url_path="compare"),

@@ -9,9 +9,7 @@ stores the policy snapshot (``policy_to_dict``) and its seed, like ``session-rat
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -37,6 +35,7 @@ from session_rater.io.policy_files import (
 from session_rater.io.rubric_files import version_sort_key
 from session_rater.services import Services
 from session_rater.domain.access import Action
+from session_rater.io.files import bumped, write_new_file
 from session_rater.ui.state import allowed, page_start
 
 __all__ = ["PolicyInForce", "policies_in_force", "policy_catalog", "policy_summary", "render"]
@@ -205,26 +204,6 @@ def _load_file_into_editor(directory: Path) -> None:
     st.session_state.pop(EDIT_RESULT_KEY, None)
 
 
-def write_new_file(directory: Path, file_name: str, text: str) -> Path:
-    """Write ``text`` as ``directory/file_name``, which must not exist: to a hidden temporary
-    file first (the loader skips hidden files), then renamed, so no reader sees half a file."""
-    target = directory / file_name
-    if target.exists():
-        raise FileExistsError(f"{target} already exists")
-    fd, temporary = tempfile.mkstemp(prefix=f".{file_name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text if text.endswith("\n") else text + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
-
-
 def _check(text: str, source: str) -> tuple[SamplingPolicy | None, list[str]]:
     try:
         return parse_policy_text(text, source), []
@@ -257,7 +236,7 @@ def _on_save(svc: Services, store: SamplingStore, source: str, rater: PersonView
     newest = max(versions, key=version_sort_key, default=None)
     if newest is not None and version_sort_key(policy.version) <= version_sort_key(newest):
         message = (f"{source}: version: {policy.version!r} is not newer than version {newest!r} of policy "
-                   f"{policy.name!r}; bump it (e.g. to \"{_bumped(newest)}\") to save the edit as a new version")  # fmt: skip
+                   f"{policy.name!r}; bump it (e.g. to \"{bumped(newest)}\") to save the edit as a new version")  # fmt: skip
         st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [message])
         return
     file_name = f"{policy.name}-{policy.version}.yaml"
@@ -274,11 +253,6 @@ def _on_save(svc: Services, store: SamplingStore, source: str, rater: PersonView
     policy_catalog(svc)  # read the new file now, so the list of policies shows it
     st.session_state[EDITOR_FILE_KEY] = file_name
     st.session_state[EDIT_RESULT_KEY] = ("saved", policy, [file_name])
-
-
-def _bumped(version: str) -> str:
-    head, _, last = version.rpartition(".")
-    return f"{head}.{int(last) + 1}" if last.isdigit() and head else f"{version}.1"
 
 
 def _editor(svc: Services, store: SamplingStore, rater: PersonView | None) -> None:
