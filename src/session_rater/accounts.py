@@ -79,9 +79,8 @@ class Accounts:
         if not display_name.strip() or "@" not in email:
             raise SignInError("Give the administrator's name and email address.")
         hashed = self.hash_password(password)
-        if not self.needs_first_administrator():
-            raise SignInError("An administrator already exists; sign in, or ask them to add you.")
-        return self.store.create_person(display_name, email, [Role.ADMINISTRATOR], password_hash=hashed)
+        return self.store.create_person(display_name, email, [Role.ADMINISTRATOR], password_hash=hashed,
+                                        only_if_no_administrator=True)
 
     def set_password(self, person_id: int, password: str, *, actor_id: int | None) -> None:
         """A new password; it also lifts a pause after failed sign-ins (failures count from the

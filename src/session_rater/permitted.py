@@ -201,6 +201,12 @@ class Permitted:
         self.require(Action.MANAGE_RECORDINGS)
         return self.svc.accounts_store.set_recording_place(recording_id, area=area, team=team, actor_id=self.person.id)
 
+    def record_rubric_version(self, rubric_id: str, version: str, file_name: str) -> None:
+        """Log a new rubric version file written by this administrator."""
+        self.require(Action.MANAGE_RUBRICS)
+        self.svc.accounts_store.record_event(self.person.id, "rubric", "add_version",
+                                             {"rubric_id": rubric_id, "version": version, "file": file_name})
+
     def audit_log(self, limit: int = 5000) -> list[LogEntry]:
         self.require(Action.VIEW_AUDIT_LOG)
         return self.svc.accounts_store.audit_log(limit=limit)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from argon2 import PasswordHasher
@@ -101,6 +103,24 @@ def test_the_first_administrator_is_created_once_and_refused_the_second_time(acc
         accounts.create_first_administrator("Eve Intruder", "eve@example.org", "another long password")
     assert _count(engine, m.Person) == 1
     assert accounts.store.credentials("eve@example.org") is None
+
+
+def test_two_first_run_forms_submitted_at_once_make_one_administrator(accounts: Accounts, engine: Engine) -> None:
+    barrier = threading.Barrier(4)
+
+    def submit(i: int) -> str:
+        barrier.wait()
+        try:
+            accounts.create_first_administrator(f"Admin {i}", f"admin{i}@example.org", PASSWORD)
+        except SignInError as exc:
+            return str(exc)
+        return "created"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(submit, range(4)))
+    assert outcomes.count("created") == 1, outcomes
+    assert all("An administrator already exists" in o for o in outcomes if o != "created")
+    assert _count(engine, m.Person) == 1
 
 
 def test_passwords_and_session_tokens_are_stored_only_as_hashes(real_accounts: Accounts, engine: Engine) -> None:

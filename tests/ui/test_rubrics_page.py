@@ -168,6 +168,9 @@ def test_saving_a_bumped_version_writes_a_new_file_and_new_ratings_use_it(
         ("1.1", f"{RUBRIC_ID}-1.1.yaml", True), ("1.0", SHIPPED, False)
     ]
     assert rows[0]["ratings"] == 0 and rows[1]["ratings"] == len(made)
+    [logged] = [e for e in services.accounts_store.audit_log() if e.entity == "rubric"]
+    assert logged.action == "add_version" and logged.after == {
+        "rubric_id": RUBRIC_ID, "version": "1.1", "file": f"{RUBRIC_ID}-1.1.yaml"}
 
 
 def test_an_uploaded_file_fills_the_editor_and_can_be_saved(app_env: AppEnv, rubrics_dir: Path, open_page: OpenPage) -> None:

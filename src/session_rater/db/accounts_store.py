@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,9 @@ from session_rater.db.sampling_models import SampleAssignment
 from session_rater.db.store import PersonView, _person_view
 from session_rater.domain.model import Role
 from session_rater.errors import NotFoundError, SignInError
+
+
+_FIRST_ADMIN_LOCK = 7_215_002  # pg_advisory_xact_lock key: one first-run administrator at a time
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,18 @@ class AccountsStore:
     # -- people and credentials -----------------------------------------------------------
     def create_person(self, display_name: str, email: str | None, roles: Iterable[Role], *,
                       password_hash: str | None = None, actor_id: int | None = None,
-                      is_demo: bool = False) -> PersonView:
+                      is_demo: bool = False, only_if_no_administrator: bool = False) -> PersonView:
+        """Add a person. ``only_if_no_administrator``: the first-run step; checked in the same
+        transaction as the insert (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock), so
+        two people submitting the first-run form at once cannot both become administrator."""
         email = normalise_login(email) if email else None
         with self._sessions.begin() as s:
+            if only_if_no_administrator:
+                if s.get_bind().dialect.name == "postgresql":
+                    s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FIRST_ADMIN_LOCK})
+                if s.scalar(select(func.count()).select_from(m.Person).join(m.PersonRole).where(
+                        m.PersonRole.role == Role.ADMINISTRATOR.value, m.Person.active.is_(True))):
+                    raise SignInError("An administrator already exists; sign in, or ask them to add you.")
             if email and s.scalar(select(m.Person.id).where(func.lower(m.Person.email) == email)):
                 raise SignInError(f"Someone already has the email {email}; each person needs their own.")
             person = m.Person(display_name=display_name.strip(), email=email, password_hash=password_hash,
@@ -148,6 +160,11 @@ class AccountsStore:
             before = _person_state(person)
             person.password_hash = password_hash
             self._audit(s, actor_id, "person", person_id, "set_password", before, _person_state(person))
+
+    def record_event(self, actor_id: int | None, entity: str, action: str, after: dict) -> None:  # type: ignore[type-arg]
+        """An audit entry for a change that is not a row here (a rubric version file added)."""
+        with self._sessions.begin() as s:
+            self._audit(s, actor_id, entity, 0, action, None, after)
 
     def is_active(self, person_id: int) -> bool:
         with self._sessions() as s:

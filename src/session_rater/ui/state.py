@@ -43,7 +43,8 @@ def show_rubric_problems(svc: Services) -> None:
     for name, error in svc.catalog.errors.items():
         with st.sidebar.expander(f":material/warning: Rubric {name} is broken", expanded=False):
             st.error("\n".join(f"- {e}" for e in error.errors))
-            st.caption("Fix the file and restart the app; the other rubrics work meanwhile.")
+            st.caption("Fix the file (an administrator can also add a corrected version on the Rubrics page); "
+                       "the other rubrics work meanwhile.")
 
 
 def pick_by_id(container, label: str, options: dict[int, object], format_func, *, param: str, required: bool, **kwargs):  # type: ignore[no-untyped-def]

@@ -248,6 +248,7 @@ def save_new_version(svc: Services, me: Permitted, text: str, source: str) -> Ou
             return Outcome("not saved", text, rubric, messages=tuple(catalog.errors[file_name].errors))
         previous = svc.catalog.versions(rubric.id)
         svc.catalog = catalog  # new ratings use the new version from now on
+    me.record_rubric_version(rubric.id, rubric.version, file_name)
     in_use = catalog.latest(rubric.id)
     notes = [file_name, f"Version {in_use.version} is now the one new ratings use."]
     return Outcome("saved", text, rubric, notes=tuple(notes), compared_with=previous[-1] if previous else None)
