@@ -16,9 +16,9 @@ if get_script_run_ctx(suppress_warning=True) is None:
 
     app = st.App(__file__, routes=routes())
 else:
-    from session_rater.ui.nav import pages
+    from session_rater.ui.nav import menu
     from session_rater.ui.state import signed_in
 
     st.set_page_config(page_title="Session Rater", page_icon=":material/video_library:", layout="wide")
     me = signed_in()  # or the sign-in screen, and the script stops
-    st.navigation(pages(me)).run()
+    st.navigation(menu(me), expanded=True).run()

@@ -1,4 +1,4 @@
-"""The app's pages, in one place: app.py routes with them, pages link with them."""
+"""The app's pages, in one place: app.py routes with them (by section), pages link with them."""
 
 from __future__ import annotations
 
@@ -12,54 +12,67 @@ if TYPE_CHECKING:
     from session_rater.permitted import Permitted
 
 
-def pages(me: Permitted | None = None) -> list[st.Page]:
-    """Every page; those ``me`` has no use for are hidden from the menu (each page checks
-    again: hiding is never the check)."""
+def menu(me: Permitted | None = None) -> dict[str, list[st.Page]]:
+    """The pages by section for st.navigation. Pages ``me`` has no use for are hidden, not
+    left out: a link to one still opens it, and the page says why it is refused (each page
+    checks again: hiding is never the check)."""
     from session_rater.ui.pages import (
         agreement,
         assignments_admin,
         audit_log,
-        people_admin,
-        rubrics_admin,
         compare,
         coverage,
         overscoring,
+        people_admin,
         queue,
         rate,
         recordings_admin,
+        rubrics_admin,
         sampling,
         sessions,
     )
 
     everyone = me is None
     reports = everyone or bool(me.decide(Action.VIEW_REPORTS))
-    admin = everyone or me.is_admin()
     overseer = everyone or bool(me.decide(Action.VIEW_COVERAGE))
-    listed = [
-        st.Page(sessions.render, title="Sessions", icon=":material/video_library:", default=True),  # at / (a default page has no other path)
-        st.Page(queue.render, title="My work", icon=":material/assignment:", url_path="queue"),
-        st.Page(rate.render, title="Rate", icon=":material/rate_review:", url_path="rate"),
-        st.Page(compare.render, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-        st.Page(coverage.render, title="Coverage", icon=":material/monitoring:", url_path="coverage"),
-        st.Page(overscoring.render, title="Over-scoring", icon=":material/balance:", url_path="overscoring"),
-        st.Page(agreement.render, title="Agreement", icon=":material/handshake:", url_path="agreement"),
-        st.Page(sampling.render, title="Sampling", icon=":material/casino:", url_path="sampling"),
-        st.Page(recordings_admin.render, title="Recordings", icon=":material/movie:", url_path="recordings"),
-        st.Page(people_admin.render, title="People", icon=":material/group:", url_path="people"),
-        st.Page(assignments_admin.render, title="Assignments", icon=":material/assignment_ind:", url_path="assignments"),
-        st.Page(rubrics_admin.render, title="Rubrics", icon=":material/checklist:", url_path="rubrics"),
-        st.Page(audit_log.render, title="Audit log", icon=":material/history:", url_path="audit"),
-    ]
-    hidden = set()
-    if not reports:
-        hidden |= {"overscoring", "agreement"}
-    if not overseer:
-        hidden |= {"coverage", "sampling"}
-    if not admin:
-        hidden |= {"recordings", "people", "assignments", "rubrics", "audit"}
-    # Hidden, not left out: a link to a page one may not use opens it, and it says why.
-    return [st.Page(p._page, title=p.title, icon=p.icon, url_path=p.url_path, default=p._default, visibility="hidden")
-            if p.url_path in hidden else p for p in listed]
+    admin = everyone or me.is_admin()
+    sections = {
+        "Rating": [
+            (True, sessions.render, "Sessions", ":material/video_library:", None),  # the default page, at /
+            (True, queue.render, "My work", ":material/assignment:", "queue"),
+            (True, rate.render, "Rate", ":material/rate_review:", "rate"),
+            (True, compare.render, "Compare", ":material/compare_arrows:", "compare"),
+        ],
+        "Monitoring": [
+            (overseer, coverage.render, "Coverage", ":material/monitoring:", "coverage"),
+            (overseer, sampling.render, "Sampling", ":material/casino:", "sampling"),
+        ],
+        "Reports": [
+            (reports, overscoring.render, "Over-scoring", ":material/balance:", "overscoring"),
+            (reports, agreement.render, "Agreement", ":material/handshake:", "agreement"),
+        ],
+        "Administration": [
+            (admin, recordings_admin.render, "Recordings", ":material/movie:", "recordings"),
+            (admin, people_admin.render, "People", ":material/group:", "people"),
+            (admin, assignments_admin.render, "Assignments", ":material/assignment_ind:", "assignments"),
+            (admin, rubrics_admin.render, "Rubrics", ":material/checklist:", "rubrics"),
+            (admin, audit_log.render, "Audit log", ":material/history:", "audit"),
+        ],
+    }
+    shown: dict[str, list[st.Page]] = {}
+    hidden: list[st.Page] = []
+    for section, entries in sections.items():
+        for visible, render, title, icon, url_path in entries:
+            extra = {"default": True} if url_path is None else {"url_path": url_path}
+            if visible:
+                shown.setdefault(section, []).append(st.Page(render, title=title, icon=icon, **extra))
+            else:
+                hidden.append(st.Page(render, title=title, icon=icon, visibility="hidden", **extra))
+    return {**shown, **({"": hidden} if hidden else {})}
+
+
+def pages(me: Permitted | None = None) -> list[st.Page]:
+    return [page for section in menu(me).values() for page in section]
 
 
 def goto(url_path: str, **params: object) -> None:
