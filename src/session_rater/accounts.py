@@ -201,6 +201,23 @@ class Accounts:
             session = self.store.open_session(key, person_id, "oidc", self.clock())
         return self._check(session)
 
+    def keep_alive(self, token: str | None, organisation_cookie: str | None) -> bool:
+        """Watching a recording is activity: the player calls this while the video plays, so
+        a rater who watches for an hour without touching the form is not signed out. Never
+        revives a session that has already ended or gone idle."""
+        keys = ([token_hash(token)] if token else []) + (
+            [token_hash("oidc\n" + organisation_cookie)] if organisation_cookie else [])
+        for key in keys:
+            session = self.store.session_by_token(key)
+            if session is None:
+                continue
+            try:
+                self._check(session)
+            except SessionEndedError:
+                continue
+            return True
+        return False
+
     def end_organisation_session(self, cookie: str) -> None:
         session = self.store.session_by_token(token_hash("oidc\n" + cookie))
         if session is not None:

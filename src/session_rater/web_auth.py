@@ -24,6 +24,8 @@ from session_rater.errors import SignInError
 SESSION_COOKIE = "sr_session"
 SIGNIN_PATH = "/signin"
 SIGNOUT_PATH = "/signout"
+KEEPALIVE_PATH = "/session/keepalive"  # the player posts here while a recording plays
+ORGANISATION_COOKIE = "_streamlit_user"  # st.login's identity cookie
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -100,7 +102,14 @@ def make_auth_routes(get_accounts: Callable[[], Accounts], organisation_configur
         response.delete_cookie("sr_viewer", path="/recordings")
         return response
 
+    async def keepalive(request: Request) -> Response:
+        accounts = await run_in_threadpool(get_accounts)
+        alive = await run_in_threadpool(accounts.keep_alive, request.cookies.get(SESSION_COOKIE),
+                                        request.cookies.get(ORGANISATION_COOKIE))
+        return Response(status_code=204 if alive else 401, headers={"Cache-Control": "no-store"})
+
     return [
+        Route(KEEPALIVE_PATH, keepalive, methods=["POST"]),
         Route(SIGNIN_PATH, signin, methods=["GET", "POST"]),
         Route(SIGNOUT_PATH, signout, methods=["GET", "POST"]),
     ]

@@ -101,6 +101,25 @@ def test_a_wrong_password_is_a_401_with_the_message_and_no_cookie(browser: TestC
     assert accounts.store.failures_since(accounts.clock() - dt.timedelta(minutes=1), client="testclient")
 
 
+def test_a_playing_recording_keeps_the_session_alive_but_never_revives_an_ended_one(
+    browser: TestClient, accounts: Accounts
+) -> None:
+    token = sign_in(browser).cookies[SESSION_COOKIE]
+    clock = accounts.clock
+    for _ in range(4):  # an hour of watching, the player posting every few minutes
+        clock.now += dt.timedelta(minutes=15)
+        assert browser.post("/session/keepalive").status_code == 204  # the client keeps the cookie
+    assert accounts.resume(token).person.email == EMAIL  # 60 minutes, never 30 idle
+    clock.now += dt.timedelta(minutes=31)
+    assert browser.post("/session/keepalive").status_code == 401
+    with pytest.raises(SessionEndedError, match="without activity"):
+        accounts.resume(token)
+    browser.cookies.clear()
+    assert browser.post("/session/keepalive").status_code == 401
+    browser.cookies.set(SESSION_COOKIE, "made-up")
+    assert browser.post("/session/keepalive").status_code == 401
+
+
 def test_what_the_form_echoes_back_is_escaped(browser: TestClient) -> None:
     hostile = '"><script>alert(1)</script>'
     refused = sign_in(browser, password="wrong password", email=hostile)

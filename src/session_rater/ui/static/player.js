@@ -8,6 +8,8 @@
 
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 
+const KEEPALIVE_MS = 120000;
+
 function fmt(seconds) {
   const s = Math.max(0, Math.floor(seconds || 0));
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
@@ -78,6 +80,14 @@ function install(state) {
     ui.time.textContent = fmt(v.currentTime) + " / " + fmt(v.duration);
   };
   for (const ev of ["play", "pause", "timeupdate", "loadedmetadata", "seeked"]) v.addEventListener(ev, paint);
+  // Watching is activity: while the video plays, tell the server every two minutes, so that a
+  // rater who watches without touching the form is not signed out for being idle.
+  state.aliveAt = 0;
+  v.addEventListener("timeupdate", () => {
+    if (v.paused || Date.now() - state.aliveAt < KEEPALIVE_MS) return;
+    state.aliveAt = Date.now();
+    fetch(new URL("/session/keepalive", state.data.src), { method: "POST", credentials: "same-origin" }).catch(() => {});
+  });
   state.onKey = (e) => {
     const t = e.target;
     const typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
