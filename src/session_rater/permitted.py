@@ -52,7 +52,8 @@ class Permitted:
             a.id,
             areas=a.areas if a.has(Role.PROGRAMME_MANAGER) else frozenset(),
             teams=a.managed_teams if a.has(Role.TREATMENT_MANAGER) else frozenset(),
-            recordings=a.assigned_recordings if a.has(Role.EXTERNAL_ASSESSOR) else frozenset(),
+            recordings=(a.assigned_recordings if a.has(Role.EXTERNAL_ASSESSOR) else frozenset())
+            | (a.monitoring_assignments if a.has(Role.TREATMENT_MANAGER) else frozenset()),
         )
         return [r for r in self.svc.store.list_recordings(within=within) if reaches(a, self.svc._scope(r))]
 

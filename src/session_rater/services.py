@@ -133,7 +133,8 @@ class Services:
         teams they manage, their areas, the sessions assigned to them)."""
         scope = self.accounts_store.scope_of(person.id)
         return Actor(person.id, frozenset(person.roles), managed_teams=scope.managed_teams,
-                     areas=scope.areas, assigned_recordings=scope.assigned_recordings)
+                     areas=scope.areas, assigned_recordings=scope.assigned_recordings,
+                     monitoring_assignments=scope.monitoring_assignments)
 
     @staticmethod
     def _scope(recording: RecordingView) -> SessionScope:

@@ -533,3 +533,29 @@ def test_a_rater_whose_access_is_withdrawn_can_no_longer_change_their_rating(fre
     with pytest.raises(AccessDeniedError):
         alan.submit(draft.id)
     assert fresh.fingerprint() == before
+
+
+def test_a_manager_drawn_to_monitor_another_teams_session_may_open_and_monitor_it(fresh: Demo) -> None:
+    """A sample draw may give a treatment manager a session outside their teams (the sampler
+    works by area); the draw itself puts it in their reach, for monitoring only."""
+    from session_rater.db.sampling_models import SampleAssignment, SampleDraw
+
+    mark = fresh.person("other team's manager")  # manages Carlisle; the session is Barrow's
+    barrow = fresh.recording("tf02-s03-problem-solving.mp4")
+    assert barrow.id not in {r.id for r in fresh.me("other team's manager").recordings()}
+    with fresh.svc.store.engine.begin() as db:
+        draw_id = db.execute(insert(SampleDraw).values(
+            policy_name="default", policy_version="1", seed=1, drawn_on=barrow.recorded_on, dry_run=False,
+            policy={}, shortfalls=[])).inserted_primary_key[0]
+        db.execute(insert(SampleAssignment).values(
+            draw_id=draw_id, policy_name="default", recording_id=barrow.id, rule="monitoring",
+            reason="10% monitoring sample", rater_id=mark.id))
+    me = fresh.me("other team's manager")
+    assert barrow.id in {r.id for r in me.recordings()}
+    assert me.recording(barrow.id).id == barrow.id
+    tutor = barrow.tutors[0]
+    assert me.capacities(barrow, tutor.id) == [Capacity.MONITORING]
+    rating = me.start_rating(barrow.id, tutor.id, Capacity.MONITORING, fresh.rubric)
+    assert rating.rater_id == mark.id
+    with pytest.raises(AccessDeniedError):
+        me.start_rating(barrow.id, tutor.id, Capacity.EXTERNAL, fresh.rubric)

@@ -75,6 +75,15 @@ def test_overseers_may_look_without_rating_but_are_then_not_blind() -> None:
         assert decision and decision.not_blind
 
 
+def test_a_treatment_manager_drawn_to_monitor_a_session_of_another_team_may_open_and_monitor_it() -> None:
+    drawn = Actor(21, frozenset({"treatment_manager"}), managed_teams=frozenset({("Cumbria", "Barrow")}),
+                  monitoring_assignments=frozenset({1}))
+    assert decide(drawn, Action.VIEW_SESSION, SESSION) and decide(drawn, Action.PLAY_RECORDING, SESSION)
+    assert capacities_in_scope(drawn, SESSION, 10) == [Capacity.MONITORING]
+    assessor_drawn_to_monitor = Actor(30, frozenset({"external_assessor"}), monitoring_assignments=frozenset({1}))
+    assert not decide(assessor_drawn_to_monitor, Action.VIEW_SESSION, SESSION)  # monitoring is a manager's
+
+
 def test_a_capacity_outside_ones_roles_is_refused() -> None:
     assert decide(MANAGER, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.MONITORING)
     assert not decide(MANAGER, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.EXTERNAL)

@@ -38,7 +38,8 @@ class Scope:
 
     managed_teams: frozenset[tuple[str, str]] = frozenset()
     areas: frozenset[str] = frozenset()
-    assigned_recordings: frozenset[int] = frozenset()
+    assigned_recordings: frozenset[int] = frozenset()  # for external assessment
+    monitoring_assignments: frozenset[int] = frozenset()  # drawn for monitoring (regular or catch-up)
 
 
 @dataclass(frozen=True)
@@ -257,10 +258,11 @@ class AccountsStore:
             areas = s.scalars(select(PersonArea.area).where(PersonArea.person_id == person_id))
             assigned = set(s.scalars(select(AssessorAssignment.recording_id).where(
                 AssessorAssignment.person_id == person_id, AssessorAssignment.withdrawn_at.is_(None))))
-            assigned.update(s.scalars(select(SampleAssignment.recording_id).where(
-                SampleAssignment.rule == "external_audit",
-                or_(SampleAssignment.rater_id == person_id, SampleAssignment.second_rater_id == person_id))))
-            return Scope(frozenset((a, t) for a, t in teams), frozenset(areas), frozenset(assigned))
+            drawn = s.execute(select(SampleAssignment.recording_id, SampleAssignment.rule).where(
+                or_(SampleAssignment.rater_id == person_id, SampleAssignment.second_rater_id == person_id))).all()
+            assigned.update(r for r, rule in drawn if rule == "external_audit")
+            monitoring = frozenset(r for r, rule in drawn if rule != "external_audit")
+            return Scope(frozenset((a, t) for a, t in teams), frozenset(areas), frozenset(assigned), monitoring)
 
     def account(self, person_id: int) -> AccountView:
         with self._sessions() as s:

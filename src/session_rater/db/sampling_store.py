@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from session_rater.db import models as m
+from session_rater.db.accounts_models import ManagedTeam, PersonArea
 from session_rater.db import sampling_models as sm
 from session_rater.db.engine import make_sessionmaker
 from session_rater.domain.coverage import AssignmentStatus
@@ -136,13 +137,20 @@ class SamplingStore:
         ]
 
     def people(self) -> list[PersonFacts]:
-        """Everyone, with their roles (the area each rater covers is not recorded yet: any area)."""
+        """Everyone, with their roles and the areas they cover: those of the teams they manage
+        and their programme-manager areas; any area where neither is recorded."""
         with self._sessions() as s:
             roles: dict[int, set[str]] = defaultdict(set)
             for person_id, role in s.execute(select(m.PersonRole.person_id, m.PersonRole.role)):
                 roles[person_id].add(role)
+            areas: dict[int, set[str]] = defaultdict(set)
+            for person_id, area in s.execute(select(ManagedTeam.person_id, ManagedTeam.area)):
+                areas[person_id].add(area)
+            for person_id, area in s.execute(select(PersonArea.person_id, PersonArea.area)):
+                areas[person_id].add(area)
             rows = s.execute(select(m.Person.id, m.Person.display_name, m.Person.active).order_by(m.Person.id)).all()
-        return [PersonFacts(pid, name, frozenset(roles.get(pid, ())), None, bool(active)) for pid, name, active in rows]
+        return [PersonFacts(pid, name, frozenset(roles.get(pid, ())), frozenset(areas[pid]) if pid in areas else None,
+                            bool(active)) for pid, name, active in rows]
 
     def previous_selections(self, policy_name: str) -> list[Selection]:
         """Everything earlier (saved, not dry-run) draws of ``policy_name`` assigned."""

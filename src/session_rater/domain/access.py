@@ -2,7 +2,7 @@
 route (never only by hiding controls).
 
 Scope: a recording belongs to an area, a site and a team. A treatment manager monitors the
-teams they manage; an external assessor sees only the sessions assigned to them; a tutor sees
+teams they manage, and any session a sample draw assigned them; an external assessor sees only the sessions assigned to them; a tutor sees
 only sessions they delivered and self-assesses only their own delivery; a programme manager
 sees their area's reports; an administrator manages people, rubrics and assignments.
 
@@ -43,6 +43,7 @@ class Actor:
     managed_teams: frozenset[tuple[str, str]] = frozenset()  # (area, team) a treatment manager manages
     areas: frozenset[str] = frozenset()  # a programme manager's areas
     assigned_recordings: frozenset[int] = frozenset()  # an external assessor's assignments
+    monitoring_assignments: frozenset[int] = frozenset()  # sessions a sample draw gave a treatment manager
 
     def has(self, role: Role) -> bool:
         return role.value in self.roles
@@ -84,6 +85,8 @@ def reaches(actor: Actor, session: SessionScope) -> str | None:
         return f"programme manager for {session.area}"
     if actor.has(Role.TREATMENT_MANAGER) and (session.area, session.team) in actor.managed_teams:
         return f"treatment manager of team {session.team}"
+    if actor.has(Role.TREATMENT_MANAGER) and session.recording_id in actor.monitoring_assignments:
+        return "drawn for this treatment manager to monitor"
     if actor.has(Role.EXTERNAL_ASSESSOR) and session.recording_id in actor.assigned_recordings:
         return "assigned to this external assessor"
     if actor.has(Role.TUTOR) and actor.id in session.tutor_ids:
@@ -97,7 +100,9 @@ def capacities_in_scope(actor: Actor, session: SessionScope, tutor_id: int | Non
         own = tutor_id == actor.id or tutor_id is None
         return [Capacity.SELF_ASSESSMENT] if own and actor.has(Role.TUTOR) else []
     capacities = []
-    if actor.has(Role.TREATMENT_MANAGER) and (session.area, session.team) in actor.managed_teams:
+    if actor.has(Role.TREATMENT_MANAGER) and (
+        (session.area, session.team) in actor.managed_teams or session.recording_id in actor.monitoring_assignments
+    ):
         capacities.append(Capacity.MONITORING)
     if actor.has(Role.EXTERNAL_ASSESSOR) and session.recording_id in actor.assigned_recordings:
         capacities.append(Capacity.EXTERNAL)
