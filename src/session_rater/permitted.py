@@ -31,7 +31,7 @@ class Permitted:
 
     # -- checks ----------------------------------------------------------------------------
     def decide(self, action: Action, recording: RecordingView | None = None, **kwargs: object) -> Decision:
-        scope = None if recording is None else self.svc._scope(recording)
+        scope = None if recording is None else self.svc.session_scope(recording)
         return decide(self.actor, action, scope, **kwargs)  # type: ignore[arg-type]
 
     def require(self, action: Action, recording: RecordingView | None = None, **kwargs: object) -> Decision:
@@ -55,7 +55,7 @@ class Permitted:
             recordings=(a.assigned_recordings if a.has(Role.EXTERNAL_ASSESSOR) else frozenset())
             | (a.monitoring_assignments if a.has(Role.TREATMENT_MANAGER) else frozenset()),
         )
-        return [r for r in self.svc.store.list_recordings(within=within) if reaches(a, self.svc._scope(r))]
+        return [r for r in self.svc.store.list_recordings(within=within) if reaches(a, self.svc.session_scope(r))]
 
     def sessions_table(self) -> pd.DataFrame:
         return self.svc.sessions_table(self.recordings())
@@ -82,7 +82,7 @@ class Permitted:
 
     # -- rating ----------------------------------------------------------------------------
     def capacities(self, recording: RecordingView, tutor_id: int | None) -> list[Capacity]:
-        return capacities_in_scope(self.actor, self.svc._scope(recording), tutor_id)
+        return capacities_in_scope(self.actor, self.svc.session_scope(recording), tutor_id)
 
     def find_rating(self, recording_id: int, tutor_id: int | None, capacity: Capacity) -> RatingView | None:
         return self.svc.store.find_rating(recording_id, tutor_id, self.person.id, capacity)

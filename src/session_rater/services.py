@@ -23,7 +23,7 @@ from session_rater.db.store import PersonView, RatingView, RecordingView, Store
 from session_rater.domain import compare
 from session_rater.domain.model import Capacity, RatingStatus
 from session_rater.domain.rubric import Rubric
-from session_rater.domain.access import Action, Actor, Decision, SessionScope, capacities_in_scope, decide
+from session_rater.domain.access import Actor, SessionScope
 from session_rater.errors import NotFoundError, RecordingMissingError
 from session_rater.ingest import recording_thumbnails
 from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir, version_sort_key
@@ -137,22 +137,9 @@ class Services:
                      monitoring_assignments=scope.monitoring_assignments)
 
     @staticmethod
-    def _scope(recording: RecordingView) -> SessionScope:
+    def session_scope(recording: RecordingView) -> SessionScope:
         return SessionScope(recording.id, recording.area or "", recording.team,
                             frozenset(t.id for t in recording.tutors))
-
-    def capacities(self, person: PersonView, recording: RecordingView, tutor_id: int | None) -> list[Capacity]:
-        return capacities_in_scope(self.actor(person), self._scope(recording), tutor_id)
-
-    def may_see_ratings(self, person: PersonView, recording: RecordingView, tutor_id: int | None) -> Decision:
-        """Blind rating: others' ratings of a (session, tutor) stay hidden until the person has
-        submitted their own; overseers may look, and are then recorded as not blind."""
-        own = self.store.has_submitted(person.id, recording.id, tutor_id)
-        return decide(self.actor(person), Action.SEE_OTHERS_RATINGS, self._scope(recording),
-                      tutor_id=tutor_id, own_rating_submitted=own)
-
-    def may_see_reports(self, person: PersonView) -> Decision:
-        return decide(self.actor(person), Action.VIEW_REPORTS)
 
     # -- comparison -------------------------------------------------------------------------
     def compare_session(self, recording_id: int, tutor_id: int | None) -> tuple[pd.DataFrame, list[RatingView]]:

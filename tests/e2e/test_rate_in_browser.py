@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.rubric import Rubric
+from session_rater.permitted import Permitted
 from session_rater.services import Services
 
 from conftest import sign_in
@@ -53,7 +54,7 @@ def unrated_monitoring_target(svc: Services) -> Target:
             if not svc.recording_path(recording).is_file():
                 continue
             for tutor in recording.tutors:
-                if svc.capacities(rater, recording, tutor.id)[:1] != [Capacity.MONITORING]:
+                if Permitted(svc, rater).capacities(recording, tutor.id)[:1] != [Capacity.MONITORING]:
                     continue
                 if svc.store.find_rating(recording.id, tutor.id, rater.id, Capacity.MONITORING) is None:
                     return Target(recording.id, tutor.id, rater.id, rater.display_name, rubric)
