@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from session_rater.io.rubric_files import load_rubric_dir
 from session_rater.io.files import bumped, write_new_file
+from session_rater import rubric_versions
 from session_rater.ui.pages import rubrics_admin
 
 from .conftest import REPO, AppEnv
@@ -257,7 +258,7 @@ def test_an_unwritable_folder_is_reported_and_nothing_changes(
     def refuse(directory: Path, file_name: str, text: str) -> Path:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(rubrics_admin, "write_new_file", refuse)
+    monkeypatch.setattr(rubric_versions, "write_new_file", refuse)
     before = snapshot(rubrics_dir)
     at = open_page("rubrics")
     at = save(at, bump(shipped_text(rubrics_dir)))
