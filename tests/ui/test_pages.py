@@ -303,3 +303,14 @@ def test_a_malformed_rubric_file_is_named_in_the_sidebar_and_the_app_still_works
     assert [t.value for t in at.title] == ["Recorded sessions"]
     assert len(at.dataframe[0].value) == 6
     assert any("broken-checklist.yaml" in e.label for e in at.sidebar.expander)
+
+
+def test_on_a_new_install_the_administrator_is_told_where_to_add_recordings(
+    app_env: AppEnv, open_page: OpenPage, tmp_path: Path
+) -> None:
+    app_env.set("SESSION_RATER_DATA_DIR", tmp_path / "new-install")
+    app_env.set("SESSION_RATER_DEMO", "0")
+    at = open_page()  # signs in as the administrator the first-run step creates
+    no_exception(at)
+    [info] = at.main.info
+    assert "No recorded sessions yet" in info.value and "Recordings" in info.value

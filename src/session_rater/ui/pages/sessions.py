@@ -23,9 +23,13 @@ def render() -> None:
     st.title("Recorded sessions")
     table = me.sessions_table()
     if table.empty:
-        st.info("No recorded sessions that you can see yet. Tutors see the sessions they delivered, treatment "
-                "managers their teams', external assessors those assigned to them; an administrator adds "
-                "recordings and assignments.")
+        if me.is_admin():
+            st.info("No recorded sessions yet. Add them on the **Recordings** page (or with `session-rater ingest`), "
+                    "then the people who rate them on **People**.")
+        else:
+            st.info("No recorded sessions that you can see yet. Tutors see the sessions they delivered, treatment "
+                    "managers their teams', external assessors those assigned to them; an administrator adds "
+                    "recordings and assignments.")
         return
 
     cols = st.columns([2, 2, 2, 2, 1.4])
