@@ -157,12 +157,13 @@ class Accounts:
         if now - session.last_seen_at > self.idle:
             self.store.end_session(session.id, "idle", now)
             raise SessionEndedError(f"Your session ended after {self._idle_text()} without activity. Sign in again.")
-        if not self.store.is_active(session.person_id):
+        person = self.store.active_person(session.person_id)
+        if person is None:
             self.store.end_session(session.id, "deactivated", now)
             raise SessionEndedError("Your session ended because the account was closed.")
         if now - session.last_seen_at >= TOUCH_EVERY:
             self.store.touch_session(session.id, now)
-        return SignedIn(self.people.get_person(session.person_id), session)
+        return SignedIn(person, session)
 
     def _idle_text(self) -> str:
         minutes = round(self.idle.total_seconds() / 60)
@@ -186,7 +187,7 @@ class Accounts:
             raise SignInError("Your organisation sign-in could not be read in this browser. Sign out and in again.")
         key = token_hash("oidc\n" + cookie)
         session = self.store.session_by_token(key)
-        if session is not None and self.store.account(session.person_id).oidc_subject != subject:
+        if session is not None and self.store.oidc_subject(session.person_id) != subject:
             raise SignInError("This browser's organisation sign-in belongs to someone else. Sign out and in again.")
         if session is None:
             match = self.store.person_for_identity(subject, email)

@@ -25,6 +25,7 @@ class Permitted:
     svc: Services
     person: PersonView
     actor: Actor = field(init=False)
+    _recordings: dict[int, RecordingView | None] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.actor = self.svc.actor(self.person)
@@ -63,10 +64,12 @@ class Permitted:
     def recording(self, recording_id: int) -> RecordingView:
         """One session, if it is in this person's reach. A session outside it is reported as
         not found-or-not-yours alike, so ids cannot be probed."""
-        try:
-            recording = self.svc.recording(recording_id)
-        except NotFoundError:
-            recording = None
+        if recording_id not in self._recordings:  # read once per run (a click starts, then saves)
+            try:
+                self._recordings[recording_id] = self.svc.recording(recording_id)
+            except NotFoundError:
+                self._recordings[recording_id] = None
+        recording = self._recordings[recording_id]
         if recording is None or not self.decide(Action.VIEW_SESSION, recording):
             raise AccessDeniedError(
                 f"Session {recording_id} does not exist or is not one you can open "
@@ -147,13 +150,14 @@ class Permitted:
         return None if self.is_admin() else tuple(sorted(self.actor.areas))
 
     def export_rows(self) -> list[dict[str, object]]:
-        """The submitted scores a report may use: every area's for an administrator, the
-        person's areas' for a programme manager."""
-        self.require(Action.VIEW_REPORTS)
+        """The submitted scores a report may use: those of :meth:`report_areas` (the rule the
+        report pages apply to their cached scores through analysis_data.filter_bar)."""
+        areas = self.report_areas()
         rows = self.svc.export_rows()
-        if self.is_admin():
+        if areas is None:
             return rows
-        visible = {r.id for r in self.recordings() if (r.area or "") in self.actor.areas}
+        visible = {r.id for r in self.svc.store.list_recordings(within=Reach(self.person.id, areas=frozenset(areas)))
+                   if (r.area or "") in areas}
         return [row for row in rows if row["session_id"] in visible]
 
     # -- administration ----------------------------------------------------------------------

@@ -167,9 +167,15 @@ class AccountsStore:
         with self._sessions.begin() as s:
             self._audit(s, actor_id, entity, 0, action, None, after)
 
-    def is_active(self, person_id: int) -> bool:
+    def active_person(self, person_id: int) -> PersonView | None:
+        """The person, if their account is open (one read, for every rerun of a signed-in page)."""
         with self._sessions() as s:
-            return bool(s.scalar(select(m.Person.active).where(m.Person.id == person_id)))
+            person = s.get(m.Person, person_id)
+            return _person_view(person) if person is not None and person.active else None
+
+    def oidc_subject(self, person_id: int) -> str | None:
+        with self._sessions() as s:
+            return s.scalar(select(m.Person.oidc_subject).where(m.Person.id == person_id))
 
     def person_for_identity(self, subject: str, email: str | None) -> tuple[int, bool] | None:
         """(person id, active) matched by the provider's subject, else by email (binding the

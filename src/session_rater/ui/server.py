@@ -64,9 +64,10 @@ def _authorise(recording_id: int, person_id: int) -> bool:
 
     services = shared_services()
     try:
-        if not services.accounts_store.is_active(person_id):
+        person = services.accounts_store.active_person(person_id)
+        if person is None:  # unknown, or the account was closed
             return False
-        permitted = Permitted(services, services.person(person_id))
+        permitted = Permitted(services, person)
         return bool(permitted.decide(Action.PLAY_RECORDING, services.recording(recording_id)))
     except NotFoundError:
         return False

@@ -66,7 +66,6 @@ def _one_session(me: Permitted) -> None:
 
 def _may_see(me: Permitted, recording: RecordingView, tutor_id: int) -> bool:
     """Blind rating: others' scores stay hidden until the viewer has submitted their own."""
-    svc, viewer = me.svc, me.person
     decision = me.may_see_ratings(recording, tutor_id)
     if not decision:
         st.info(
@@ -75,20 +74,20 @@ def _may_see(me: Permitted, recording: RecordingView, tutor_id: int) -> bool:
             icon=":material/visibility_off:",
         )
         return False
-    if decision.not_blind and not svc.store.is_unblinded(viewer.id, recording.id, tutor_id):
+    confirmed = f"compare:look:{recording.id}:{tutor_id}"
+    already = decision.not_blind and me.svc.store.is_unblinded(me.person.id, recording.id, tutor_id)
+    if decision.not_blind and not already and not st.session_state.get(confirmed):
         st.warning(
             "You have not rated this tutor in this session. If you look at the ratings now, "
             "you are recorded as not blind for it, and a rating you make of it later is marked so.",
             icon=":material/visibility:",
         )
         if st.button("Show the ratings and record me as not blind", icon=":material/visibility:"):
-            svc.store.record_unblinding(viewer.id, recording.id, tutor_id)
+            st.session_state[confirmed] = True  # Permitted.compare_session records it as it shows them
             st.rerun()
         return False
     if decision.not_blind:
         st.caption("You are recorded as not blind for this session and tutor.")
-    else:  # own rating submitted: a correction made after looking is not blind either
-        svc.store.record_unblinding(viewer.id, recording.id, tutor_id)
     return True
 
 
