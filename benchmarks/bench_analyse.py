@@ -1,4 +1,4 @@
-"""National-scale benchmark of ``session_rater.analysis.analyse``: time, peak memory, recovery.
+"""National-scale benchmark of ``session_rater.usecases.analysis.analyse``: time, peak memory, recovery.
 
     .venv/bin/python benchmarks/bench_analyse.py [--pairs 50000] [--resamples 1000] [--seed 7]
 
@@ -130,7 +130,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    from session_rater.analysis import analyse, report_to_json
+    from session_rater.usecases.analysis import analyse, report_to_json
 
     t0 = time.perf_counter()
     scores, straight = synthetic_scores(args.pairs, seed=args.seed)

@@ -28,8 +28,8 @@ from sqlalchemy import insert  # noqa: E402
 from session_rater.db import models as m  # noqa: E402
 from session_rater.db.accounts_models import ManagedTeam  # noqa: E402
 from session_rater.domain.model import Role  # noqa: E402
-from session_rater.permitted import Permitted  # noqa: E402
-from session_rater.services import open_services  # noqa: E402
+from session_rater.usecases.permitted import Permitted  # noqa: E402
+from session_rater.usecases.services import open_services  # noqa: E402
 from session_rater.settings import load_settings  # noqa: E402
 
 PASSWORD = "benchmark password"

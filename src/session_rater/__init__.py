@@ -7,7 +7,7 @@ The statistics are a public API (code outside this repository calls them exactly
     from session_rater import percent_agreement, bland_altman, analyse
 """
 
-from session_rater.analysis import AnalysisReport, analyse, report_to_json, report_to_text
+from session_rater.usecases.analysis import AnalysisReport, analyse, report_to_json, report_to_text
 from session_rater.domain.agreement import (
     MEASURES,
     TWO_RATER_MEASURES,

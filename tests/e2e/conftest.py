@@ -36,8 +36,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from session_rater.db.store import PersonView
-from session_rater.demo import DEMO_PASSWORD, demo_email
-from session_rater.services import Services, open_services
+from session_rater.usecases.demo import DEMO_PASSWORD, demo_email
+from session_rater.usecases.services import Services, open_services
 from session_rater.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]

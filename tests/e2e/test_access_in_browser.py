@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import APIRequestContext, Browser, expect
 
 from session_rater.domain.access import Action
-from session_rater.permitted import Permitted
-from session_rater.services import Services
-from session_rater.web import signed_recording_path
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services
+from session_rater.web.recordings import signed_recording_path
 
 from conftest import person_named, sign_in
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from session_rater.domain.model import Capacity
-from session_rater.services import open_services
+from session_rater.usecases.services import open_services
 from session_rater.settings import load_settings
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from playwright.sync_api import Page, expect
 
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.rubric import Rubric
-from session_rater.permitted import Permitted
-from session_rater.services import Services
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services
 
 from conftest import sign_in
 

@@ -17,12 +17,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from session_rater.domain.access import Action
 from session_rater.domain.model import Capacity
-from session_rater.ingest import ingest
+from session_rater.usecases.ingest import ingest
 from session_rater.media.ffmpeg import ffmpeg_exe
-from session_rater.media.worker import run_next_job
-from session_rater.permitted import Permitted
-from session_rater.services import Services
-from session_rater.web import signed_recording_path
+from session_rater.usecases.conversion_worker import run_next_job
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services
+from session_rater.web.recordings import signed_recording_path
 
 from conftest import person_named, sign_in
 

@@ -25,10 +25,10 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 
 from session_rater.db import models as m
-from session_rater.demo import DEMO_PASSWORD, demo_email
-from session_rater.services import Services, open_services
+from session_rater.usecases.demo import DEMO_PASSWORD, demo_email
+from session_rater.usecases.services import Services, open_services
 from session_rater.settings import load_settings
-from session_rater.web_auth import SESSION_COOKIE
+from session_rater.web.signin import SESSION_COOKIE
 
 from conftest import STARTUP_TIMEOUT_S, free_port, launch_app, person_named, stop_app, wait_until_ready
 from fake_idp import FakeIdP, IdpUser

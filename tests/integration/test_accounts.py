@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, func, select, update
 
-from session_rater.accounts import Accounts
+from session_rater.usecases.accounts import Accounts
 from session_rater.db import models as m
 from session_rater.db.accounts_models import SignInAttempt, SignInSession
 from session_rater.db.accounts_store import AccountsStore
@@ -60,7 +60,7 @@ def real_accounts(engine: Engine, clock: Clock) -> Accounts:
 
 @pytest.fixture
 def accounts(engine: Engine, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Accounts:
-    monkeypatch.setattr("session_rater.accounts.PasswordHasher", cheap_hasher)
+    monkeypatch.setattr("session_rater.usecases.accounts.PasswordHasher", cheap_hasher)
     return Accounts(AccountsStore(engine), Store(engine), idle=IDLE, clock=clock)
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from session_rater import cli_analyse
-from session_rater.services import EXPORT_COLUMNS
+from session_rater.cli import analyse as cli_analyse
+from session_rater.usecases.services import EXPORT_COLUMNS
 
 INJECTED = {"tutor": 0.9, "treatment_manager": 0.4, "external_assessor": 0.0}
 
@@ -201,7 +201,7 @@ def test_the_same_seed_gives_the_same_report(scores: Path, capsys: pytest.Captur
 def test_agreement_counts_people_not_rating_slots(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import pandas as pd
 
-    from session_rater.analysis import analyse
+    from session_rater.usecases.analysis import analyse
 
     rows = []
     for session in range(6):  # each unit scored by 2 of 5 different assessors

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from session_rater import cli
-from session_rater.demo import STRAIGHT_LINER
+from session_rater.usecases.demo import STRAIGHT_LINER
 from session_rater.domain.compare import ALL_ITEMS
 from session_rater.domain.model import Capacity
-from session_rater.services import EXPORT_COLUMNS, Services, open_services
+from session_rater.usecases.services import EXPORT_COLUMNS, Services, open_services
 from session_rater.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]

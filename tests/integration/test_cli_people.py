@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from session_rater import cli
-from session_rater.services import open_services
+from session_rater.usecases.services import open_services
 from session_rater.settings import load_settings
 
 

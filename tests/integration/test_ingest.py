@@ -19,16 +19,16 @@ import pytest
 from sqlalchemy import Engine, update
 from test_media_probe import make_clip  # shared clip recipes (tests/integration is on sys.path)
 
-from session_rater import cli_ingest
+from session_rater.cli import ingest as cli_ingest
 from session_rater.db.media_models import TranscodeJob
 from session_rater.db.media_store import MediaStore
 from session_rater.db.store import Store
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.rubric import Rubric
-from session_rater.ingest import derivative_path, ingest, missing_recordings, recording_thumbnails
+from session_rater.usecases.ingest import derivative_path, ingest, missing_recordings, recording_thumbnails
 from session_rater.media import transcode
 from session_rater.media.ffmpeg import probe
-from session_rater.media.worker import JobWorker, run_next_job
+from session_rater.usecases.conversion_worker import JobWorker, run_next_job
 from session_rater.settings import Settings, load_settings
 
 HEADER = "file,programme,group,session_number,session_title,date,site,catch_up,tutors\n"
@@ -533,7 +533,7 @@ def test_a_file_still_being_copied_is_reported_and_nothing_is_added(
 ) -> None:
     import shutil
 
-    from session_rater import ingest as ingest_module
+    from session_rater.usecases import ingest as ingest_module
 
     growing = settings.recordings_dir / "growing.mkv"
     shutil.copy(recordings("camera.mkv"), growing)

@@ -29,12 +29,12 @@ from session_rater.db import models as m
 from session_rater.db.audit_models import AuditEntry
 from session_rater.db.engine import make_engine, migrate
 from session_rater.db.store import PersonView, RatingView, RecordingView
-from session_rater.demo import AREA
+from session_rater.usecases.demo import AREA
 from session_rater.domain.model import Capacity, RatingStatus, Role
 from session_rater.domain.rubric import Rubric
 from session_rater.errors import AccessDeniedError, RatingError, RatingLockedError
-from session_rater.permitted import Permitted
-from session_rater.services import DEFAULT_RUBRIC_ID, Services, open_services
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import DEFAULT_RUBRIC_ID, Services, open_services
 from session_rater.settings import load_settings
 
 POSTGRES_ENV = "SESSION_RATER_TEST_POSTGRES_URL"
@@ -191,7 +191,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def databases(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("session_rater.accounts.PasswordHasher", cheap_hasher)
+        patch.setattr("session_rater.usecases.accounts.PasswordHasher", cheap_hasher)
         dbs = Databases(template, tmp_path_factory)
         yield dbs
         dbs.close()

@@ -8,7 +8,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from session_rater.web import (
+from session_rater.web.recordings import (
     VIEWER_COOKIE,
     load_or_create_secret,
     make_routes,

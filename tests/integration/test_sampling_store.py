@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from session_rater import cli_sample
+from session_rater.cli import sample as cli_sample
 from session_rater.db.sampling_store import QueueStatus, SamplingError, SamplingStore
 from session_rater.db.store import RecordingSpec, Store
 from session_rater.domain.coverage import coverage_table

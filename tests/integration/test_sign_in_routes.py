@@ -19,17 +19,17 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from session_rater.accounts import Accounts
+from session_rater.usecases.accounts import Accounts
 from session_rater.db.accounts_store import AccountsStore
 from session_rater.db.store import PersonView, RecordingSpec, RecordingView, Store
 from session_rater.domain.model import Role
 from session_rater.errors import AccessDeniedError, SessionEndedError
-from session_rater.permitted import Permitted
-from session_rater.services import Services, open_services
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services, open_services
 from session_rater.settings import PROJECT_ROOT, load_settings
 from session_rater.ui import server
-from session_rater.web import VIEWER_COOKIE, signed_recording_path, viewer_token
-from session_rater.web_auth import SESSION_COOKIE, make_auth_routes
+from session_rater.web.recordings import VIEWER_COOKIE, signed_recording_path, viewer_token
+from session_rater.web.signin import SESSION_COOKIE, make_auth_routes
 
 PASSWORD = "correct horse battery staple"
 EMAIL = "tess.tutor@example.org"
@@ -63,7 +63,7 @@ def set_cookies(response: httpx.Response) -> dict[str, dict[str, str | bool]]:
 # -- /signin and /signout ------------------------------------------------------------------------
 @pytest.fixture
 def accounts(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Accounts:
-    monkeypatch.setattr("session_rater.accounts.PasswordHasher", cheap_hasher)
+    monkeypatch.setattr("session_rater.usecases.accounts.PasswordHasher", cheap_hasher)
     accounts = Accounts(AccountsStore(engine), Store(engine), idle=dt.timedelta(minutes=30), clock=Clock())
     accounts.store.create_person("Tess Tutor", EMAIL, [Role.TUTOR], password_hash=accounts.hash_password(PASSWORD))
     return accounts
@@ -208,7 +208,7 @@ class Cast:
 def app_services(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
     """Real Services on this database, recordings and data in tmp folders, installed as the
     process's shared services (what ui.server's routes and _authorise use)."""
-    monkeypatch.setattr("session_rater.accounts.PasswordHasher", cheap_hasher)
+    monkeypatch.setattr("session_rater.usecases.accounts.PasswordHasher", cheap_hasher)
     recordings = tmp_path / "recordings"
     recordings.mkdir()
     clip = min((PROJECT_ROOT / "sample_sessions").glob("*.mp4"), key=lambda p: p.stat().st_size)

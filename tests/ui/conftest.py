@@ -17,8 +17,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from session_rater.demo import DEMO_PASSWORD, PROGRAMME_MANAGERS
-from session_rater.services import Services, open_services
+from session_rater.usecases.demo import DEMO_PASSWORD, PROGRAMME_MANAGERS
+from session_rater.usecases.services import Services, open_services
 from session_rater.ui.auth import TOKEN_KEY
 from session_rater.settings import load_settings
 from session_rater.ui import server

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from session_rater.demo import AREA, demo_email, demo_team
+from session_rater.usecases.demo import AREA, demo_email, demo_team
 from session_rater.domain.model import Capacity, Role
 
 from .conftest import AppEnv

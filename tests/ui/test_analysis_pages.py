@@ -5,7 +5,7 @@ app's pages plus these two (only those nav does not list yet), by the same priva
 ``conftest.open_app``. Reports across sessions are for programme managers and administrators
 (``domain.access``): the demo's Dev Sharma is both.
 
-The demo (``session_rater.demo``): six sessions at Carlisle and Barrow, two tutors each, 23
+The demo (``session_rater.usecases.demo``): six sessions at Carlisle and Barrow, two tutors each, 23
 items; tutors' self-assessments are invented 1.1 points above the truth, treatment managers'
 0.55, external assessors' on it; Tom Hughes gives every item of his self-assessments the same
 score.
@@ -24,8 +24,8 @@ from streamlit.testing.v1 import AppTest
 
 from session_rater.db.store import RecordingSpec
 from session_rater.domain.model import Capacity, Role
-from session_rater.demo import DEMO_PASSWORD
-from session_rater.services import DEFAULT_RUBRIC_ID
+from session_rater.usecases.demo import DEMO_PASSWORD
+from session_rater.usecases.services import DEFAULT_RUBRIC_ID
 
 from .conftest import open_app, AppEnv
 

@@ -71,7 +71,7 @@ def test_an_administrator_moves_a_session_to_another_team_and_its_managers_chang
     svc = app_env.services
     recording = svc.recording(app_env.recording("tf01-s03-problem-solving.mp4"))  # a Carlisle team session
     carlisle, barrow = svc.person(app_env.person("Mark Dixon")), svc.person(app_env.person("Helen Price"))
-    from session_rater.permitted import Permitted
+    from session_rater.usecases.permitted import Permitted
 
     assert recording.id in {r.id for r in Permitted(svc, carlisle).recordings()}
     assert recording.id not in {r.id for r in Permitted(svc, barrow).recordings()}

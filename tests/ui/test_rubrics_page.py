@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from session_rater.io.rubric_files import load_rubric_dir
 from session_rater.io.files import bumped, write_new_file
-from session_rater import rubric_versions
+from session_rater.usecases import rubric_versions
 from session_rater.ui.pages import rubrics_admin
 
 from .conftest import REPO, AppEnv

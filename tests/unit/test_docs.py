@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from session_rater.cli import build_parser
+from session_rater.cli.main import build_parser
 from session_rater.settings import SETTINGS_TABLE
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()

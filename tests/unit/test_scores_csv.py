@@ -13,7 +13,7 @@ import pytest
 
 from session_rater.errors import ScoreError
 from session_rater.io.scores_csv import read_scores_csv
-from session_rater.services import EXPORT_COLUMNS
+from session_rater.usecases.services import EXPORT_COLUMNS
 
 HEADER = ",".join(EXPORT_COLUMNS)
 

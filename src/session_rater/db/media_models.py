@@ -5,7 +5,7 @@
   it as it is, else the remuxed or transcoded derivative). A file is known by its content hash,
   so a moved original is found again by hashing it.
 * ``transcode_jobs``: the queue of remux/transcode work, run one at a time by
-  :mod:`session_rater.media.worker` outside the Streamlit script.
+  :mod:`session_rater.usecases.conversion_worker` outside the Streamlit script.
 * ``recording_access_log``: who fetched which recording when (the audit trail of the
   recording route).
 

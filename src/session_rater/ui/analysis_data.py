@@ -1,6 +1,6 @@
 """The analysis pages' data: submitted scores from the database, filtered, analysed and cached.
 
-A thin adapter between the database and :func:`session_rater.analysis.analyse`:
+A thin adapter between the database and :func:`session_rater.usecases.analysis.analyse`:
 
 * :func:`load_scores` builds the long-format scores (the columns ``session-rater export``
   writes, ``score`` NaN for "not applicable") with the recording's programme, site, date and
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from session_rater.analysis import AnalysisReport, analyse
+from session_rater.usecases.analysis import AnalysisReport, analyse
 from session_rater.domain.agreement import AgreementError, cohen_kappa
 from session_rater.domain.bias import (
     DEFAULT_RESAMPLES,
@@ -38,7 +38,7 @@ from session_rater.domain.bias import (
 from session_rater.domain.model import Capacity
 from session_rater.errors import NotFoundError
 from session_rater.io.rubric_files import version_sort_key
-from session_rater.services import Services
+from session_rater.usecases.services import Services
 
 __all__ = [
     "CAPACITY_LABELS",

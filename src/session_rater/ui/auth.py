@@ -12,10 +12,10 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 from session_rater.errors import AuthError, SessionRaterError
-from session_rater.permitted import Permitted
-from session_rater.services import Services
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services
 from session_rater.ui.server import organisation_configured
-from session_rater.web_auth import ORGANISATION_COOKIE, SESSION_COOKIE, SIGNIN_PATH, SIGNOUT_PATH
+from session_rater.web.signin import ORGANISATION_COOKIE, SESSION_COOKIE, SIGNIN_PATH, SIGNOUT_PATH
 
 # A local session token handed to the script in session state rather than in the cookie (the
 # Streamlit test harness, which cannot send cookies). It is checked exactly like the cookie.

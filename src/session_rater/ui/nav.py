@@ -9,7 +9,7 @@ import streamlit as st
 from session_rater.domain.access import Action
 
 if TYPE_CHECKING:
-    from session_rater.permitted import Permitted
+    from session_rater.usecases.permitted import Permitted
 
 
 def menu(me: Permitted | None = None) -> dict[str, list[st.Page]]:

@@ -8,10 +8,10 @@ from pathlib import Path
 from starlette.routing import Route
 
 from session_rater.errors import NotFoundError
-from session_rater.media.worker import start_worker
-from session_rater.services import Services, open_services
-from session_rater.web import make_routes
-from session_rater.web_auth import make_auth_routes
+from session_rater.usecases.conversion_worker import start_worker
+from session_rater.usecases.services import Services, open_services
+from session_rater.web.recordings import make_routes
+from session_rater.web.signin import make_auth_routes
 
 _lock = threading.Lock()
 _services: Services | None = None
@@ -60,7 +60,7 @@ def _log_access(recording_id: int, person_id: int | None, method: str, range_hea
 
 def _authorise(recording_id: int, person_id: int) -> bool:
     from session_rater.domain.access import Action
-    from session_rater.permitted import Permitted
+    from session_rater.usecases.permitted import Permitted
 
     services = shared_services()
     try:

@@ -6,8 +6,8 @@ import streamlit as st
 
 from session_rater.errors import SessionRaterError
 from session_rater.domain.access import Action
-from session_rater.permitted import Permitted
-from session_rater.services import Services
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services
 from session_rater.ui.auth import current_user, sign_out_control
 from session_rater.ui.server import shared_services
 

@@ -1,6 +1,6 @@
 """Agreement: how closely raters agree when they score the same tutor in the same session.
 
-Per item, the reliability figures of :func:`session_rater.analysis.analyse` (Krippendorff's
+Per item, the reliability figures of :func:`session_rater.usecases.analysis.analyse` (Krippendorff's
 alpha, Gwet's AC2, Fleiss' kappa, percent agreement, the ICC) with their intervals and
 readings; the kappa-paradox warning; and a rater x rater matrix of pairwise agreement
 (:func:`session_rater.ui.analysis_data.pairwise_agreement`).
@@ -14,10 +14,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from session_rater.analysis import MATRICES, MEASURES, AnalysisReport, MeasureResult
+from session_rater.usecases.analysis import MATRICES, MEASURES, AnalysisReport, MeasureResult
 from session_rater.domain import readings
 from session_rater.errors import SessionRaterError
-from session_rater.services import Services
+from session_rater.usecases.services import Services
 from session_rater.ui import analysis_data as ad
 from session_rater.ui.state import (
     page_start,

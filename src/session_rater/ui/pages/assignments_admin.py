@@ -14,7 +14,7 @@ from session_rater.db.store import RecordingView
 from session_rater.domain.access import Action
 from session_rater.domain.model import Role
 from session_rater.errors import SessionRaterError
-from session_rater.permitted import Permitted
+from session_rater.usecases.permitted import Permitted
 from session_rater.ui.state import allowed, page_start, recording_label
 
 FLASH_KEY = "assignments:flash"

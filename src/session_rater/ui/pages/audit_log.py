@@ -16,8 +16,8 @@ from session_rater.db.accounts_store import LogEntry
 from session_rater.db.store import RatingView
 from session_rater.domain.access import Action
 from session_rater.errors import AccessDeniedError, SessionRaterError
-from session_rater.permitted import Permitted
-from session_rater.services import Services
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services
 from session_rater.ui.state import allowed, page_start, recording_label
 
 SYSTEM = "system"  # changes made with no one signed in: the demo loader, the command line, sign-in itself

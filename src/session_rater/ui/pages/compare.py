@@ -10,7 +10,7 @@ import streamlit as st
 from session_rater.domain.compare import ALL_ITEMS
 from session_rater.domain.model import Capacity
 from session_rater.db.store import RecordingView
-from session_rater.permitted import Permitted
+from session_rater.usecases.permitted import Permitted
 from session_rater.ui.state import (
     refuse_unreachable,
     page_start,

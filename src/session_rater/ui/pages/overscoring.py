@@ -4,7 +4,7 @@ Every score is paired with the benchmark's score of the same session, tutor and 
 scores where they exist, else the external assessors'), and the signed difference is summed
 up by capacity, item, rater and quarter (:mod:`session_rater.domain.bias`); halo and
 straight-line scoring come from :mod:`session_rater.domain.independence`. Figures are
-:func:`session_rater.analysis.analyse`'s, through :mod:`session_rater.ui.analysis_data`.
+:func:`session_rater.usecases.analysis.analyse`'s, through :mod:`session_rater.ui.analysis_data`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from session_rater.analysis import AnalysisReport
+from session_rater.usecases.analysis import AnalysisReport
 from session_rater.domain.bias import (
     MIN_SESSIONS_FOR_INTERVAL,
     BiasEstimate,
@@ -27,7 +27,7 @@ from session_rater.domain.independence import (
     STRAIGHT_LINE_SD,
 )
 from session_rater.errors import SessionRaterError
-from session_rater.services import Services
+from session_rater.usecases.services import Services
 from session_rater.ui import analysis_data as ad
 from session_rater.ui.state import (
     page_start,

@@ -11,13 +11,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from session_rater.accounts import MIN_PASSWORD_LENGTH
+from session_rater.usecases.accounts import MIN_PASSWORD_LENGTH
 from session_rater.db.accounts_store import AccountView
 from session_rater.domain.access import Action
 from session_rater.domain.model import Role
 from session_rater.errors import SessionRaterError
-from session_rater.permitted import Permitted
-from session_rater.services import Services
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services
 from session_rater.ui.state import allowed, page_start, pick_by_id
 
 FLASH_KEY = "people:flash"

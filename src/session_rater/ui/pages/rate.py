@@ -17,7 +17,7 @@ from session_rater.db.store import RatingView, RecordingView
 from session_rater.domain.model import Capacity, format_moment, parse_moment
 from session_rater.domain.rubric import RatedUnit, Rubric
 from session_rater.errors import RecordingMissingError, SessionRaterError, StaleEditError
-from session_rater.permitted import Permitted
+from session_rater.usecases.permitted import Permitted
 from session_rater.ui.state import (
     refuse_unreachable,
     page_start,

@@ -13,11 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from session_rater.errors import SessionRaterError
-from session_rater.ingest import expand_paths, ingest, missing_recordings
-from session_rater.media.worker import start_worker
-from session_rater.services import Services
+from session_rater.usecases.ingest import expand_paths, ingest, missing_recordings
+from session_rater.usecases.conversion_worker import start_worker
+from session_rater.usecases.services import Services
 from session_rater.domain.access import Action
-from session_rater.permitted import Permitted
+from session_rater.usecases.permitted import Permitted
 from session_rater.ui.state import allowed, page_start, recording_label
 
 

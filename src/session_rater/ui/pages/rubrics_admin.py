@@ -29,10 +29,10 @@ from session_rater.io.rubric_files import (
     rubric_to_dict,
     version_sort_key,
 )
-from session_rater.permitted import Permitted
-from session_rater.services import DEFAULT_RUBRIC_ID, Services
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import DEFAULT_RUBRIC_ID, Services
 from session_rater.io.files import bumped
-from session_rater.rubric_versions import (
+from session_rater.usecases.rubric_versions import (
     UNIT_LABELS,
     Folder,
     Outcome,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from session_rater.cli_sample import MAX_SEED, resolve_policy
+from session_rater.cli.sample import MAX_SEED, resolve_policy
 from session_rater.db.sampling_store import DrawView, SamplingStore
 from session_rater.db.store import PersonView, RecordingView
 from session_rater.domain.model import Role
@@ -33,7 +33,7 @@ from session_rater.io.policy_files import (
     policy_to_dict,
 )
 from session_rater.io.rubric_files import version_sort_key
-from session_rater.services import Services
+from session_rater.usecases.services import Services
 from session_rater.domain.access import Action
 from session_rater.io.files import bumped, write_new_file
 from session_rater.ui.state import allowed, page_start

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from session_rater.domain.model import Capacity
-from session_rater.services import filter_sessions
+from session_rater.usecases.services import filter_sessions
 from session_rater.ui import nav
 from session_rater.ui.player import data_uri
 from session_rater.ui.state import page_start

@@ -92,7 +92,7 @@ def print_draw(draw: Draw, roster: list[SessionFacts], people: list[PersonFacts]
 
 def _cmd_sample(args: argparse.Namespace) -> int:
     from session_rater.db.sampling_store import SamplingStore
-    from session_rater.services import open_services
+    from session_rater.usecases.services import open_services
 
     svc = open_services(load_demo=False)
     try:

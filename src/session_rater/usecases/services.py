@@ -15,7 +15,7 @@ from typing import TextIO
 
 import pandas as pd
 
-from session_rater.accounts import Accounts
+from session_rater.usecases.accounts import Accounts
 from session_rater.db.accounts_store import AccountsStore
 from session_rater.db.engine import make_engine, migrate
 from session_rater.db.media_store import MediaStore, PlaybackView
@@ -25,10 +25,10 @@ from session_rater.domain.model import Capacity, RatingStatus
 from session_rater.domain.rubric import Rubric
 from session_rater.domain.access import Actor, SessionScope
 from session_rater.errors import NotFoundError, RecordingMissingError
-from session_rater.ingest import recording_thumbnails
+from session_rater.usecases.ingest import recording_thumbnails
 from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir, version_sort_key
 from session_rater.settings import Settings, load_settings
-from session_rater.web import load_or_create_secret
+from session_rater.web.recordings import load_or_create_secret
 
 DEFAULT_RUBRIC_ID = "think-first-video-monitoring"
 EXPORT_COLUMNS = [
@@ -249,7 +249,7 @@ def open_services(settings: Settings | None = None, *, load_demo: bool | None = 
         secret=load_or_create_secret(settings.data_dir, settings.secret),
     )
     if (settings.load_demo if load_demo is None else load_demo) and services.store.is_empty():
-        from session_rater.demo import load_demo as _load_demo
+        from session_rater.usecases.demo import load_demo as _load_demo
 
         _load_demo(services)
     return services

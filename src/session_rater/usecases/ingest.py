@@ -13,7 +13,7 @@ For each file, independently (a bad file is reported and the batch goes on):
    remux/transcode job is queued whose output goes to ``<data dir>/media/<hash>.mp4``. Until
    that job is done ``Recording.file_path`` stays on the original and
    :meth:`MediaStore.playback <session_rater.db.media_store.MediaStore.playback>` says
-   ``queued``/``converting``; the worker (:mod:`session_rater.media.worker`) then points it at
+   ``queued``/``converting``; the worker (:mod:`session_rater.usecases.conversion_worker`) then points it at
    the derivative.
 
 Without an explicit manifest, ``manifest.csv`` next to the file, then in the recordings folder,

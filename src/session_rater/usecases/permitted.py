@@ -16,8 +16,8 @@ from session_rater.domain.access import Action, Actor, Decision, capacities_in_s
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.rubric import Rubric
 from session_rater.errors import AccessDeniedError, NotFoundError
-from session_rater.services import Services
-from session_rater.web import signed_recording_path, viewer_cookie
+from session_rater.usecases.services import Services
+from session_rater.web.recordings import signed_recording_path, viewer_cookie
 
 
 @dataclass

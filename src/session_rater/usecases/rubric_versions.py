@@ -29,8 +29,8 @@ from session_rater.io.rubric_files import (
 )
 from session_rater.io.yaml_support import TOP_LEVEL
 from session_rater.domain.access import Action
-from session_rater.permitted import Permitted
-from session_rater.services import Services
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services
 
 UNIT_LABELS = {RatedUnit.TUTOR: "per tutor", RatedUnit.SESSION: "per session"}
 _AT_LINE = re.compile(r"^line (\d+)(?:, column \d+)?$")

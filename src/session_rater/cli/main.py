@@ -24,13 +24,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from session_rater import cli_analyse, cli_ingest, cli_people, cli_sample
+from session_rater.cli import analyse as cli_analyse
+from session_rater.cli import ingest as cli_ingest
+from session_rater.cli import people as cli_people
+from session_rater.cli import sample as cli_sample
 from session_rater.errors import RubricError, SessionRaterError
 from session_rater.settings import PROJECT_ROOT, load_settings
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from session_rater.services import open_services
+    from session_rater.usecases.services import open_services
 
     open_services()  # migrate and load the demo before the browser opens
     command = [
@@ -44,8 +47,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from session_rater.demo import reset_demo
-    from session_rater.services import open_services
+    from session_rater.usecases.demo import reset_demo
+    from session_rater.usecases.services import open_services
 
     services = open_services(load_demo=False)
     summary = reset_demo(services)
@@ -57,7 +60,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from session_rater.services import open_services
+    from session_rater.usecases.services import open_services
 
     services = open_services(load_demo=False)
     if args.output in (None, "-"):

@@ -83,7 +83,7 @@ def _register_media(services, recording_id: int, path: Path, info: VideoInfo, di
 
 def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Services (import cycle)
     """Load the demo roster, sessions and ratings into the database."""
-    from session_rater.services import DEFAULT_RUBRIC_ID
+    from session_rater.usecases.services import DEFAULT_RUBRIC_ID
 
     store = services.store
     try:

@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from session_rater.services import open_services
+    from session_rater.usecases.services import open_services
 
     services = open_services(load_demo=False)
     try:
@@ -60,7 +60,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace, services: Any) -> int:
-    from session_rater.ingest import ingest
+    from session_rater.usecases.ingest import ingest
 
     media_store = MediaStore(services.store.engine)
     status = _StatusLine(sys.stderr, on_pipe=False)
@@ -91,7 +91,7 @@ def _ingest(args: argparse.Namespace, services: Any) -> int:
 
 
 def _cmd_jobs(args: argparse.Namespace) -> int:
-    from session_rater.services import open_services
+    from session_rater.usecases.services import open_services
 
     services = open_services(load_demo=False)
     try:
@@ -127,7 +127,7 @@ def _jobs(args: argparse.Namespace, services: Any) -> int:
 def _run_queue(media_store: MediaStore, settings: Any, *, wait_for: set[int] | None) -> int:
     """Run queued jobs here until those in ``wait_for`` (or the whole queue) are finished.
     When another process is running a job, show its progress and wait."""
-    from session_rater.media.worker import run_next_job
+    from session_rater.usecases.conversion_worker import run_next_job
 
     bar = _StatusLine(sys.stderr)
     failed = 0

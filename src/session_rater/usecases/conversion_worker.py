@@ -35,7 +35,7 @@ from session_rater.media.transcode import (
 )
 from session_rater.settings import Settings
 
-log = logging.getLogger("session_rater.media.worker")
+log = logging.getLogger("session_rater.usecases.conversion_worker")
 
 PROGRESS_WRITE_SECONDS = 1.0
 POLL_SECONDS = 2.0

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from session_rater.accounts import Accounts
+from session_rater.usecases.accounts import Accounts
 from session_rater.errors import SignInError
 
 SESSION_COOKIE = "sr_session"

@@ -24,7 +24,7 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def _cmd_add_person(args: argparse.Namespace) -> int:
-    from session_rater.services import open_services
+    from session_rater.usecases.services import open_services
 
     services = open_services(load_demo=False)
     password = _password(args)
@@ -37,7 +37,7 @@ def _cmd_add_person(args: argparse.Namespace) -> int:
 
 
 def _cmd_set_password(args: argparse.Namespace) -> int:
-    from session_rater.services import open_services
+    from session_rater.usecases.services import open_services
 
     services = open_services(load_demo=False)
     found = services.accounts_store.credentials(args.email)
@@ -50,7 +50,7 @@ def _cmd_set_password(args: argparse.Namespace) -> int:
 
 
 def _cmd_people(args: argparse.Namespace) -> int:
-    from session_rater.services import open_services
+    from session_rater.usecases.services import open_services
 
     services = open_services(load_demo=False)
     for account in services.accounts_store.accounts():

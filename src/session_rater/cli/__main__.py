@@ -1,0 +1,5 @@
+import sys
+
+from session_rater.cli.main import main
+
+sys.exit(main())
