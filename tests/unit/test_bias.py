@@ -361,7 +361,7 @@ def test_shifting_a_raters_scores_shifts_its_bias_and_interval_by_the_same_amoun
     assert b.mean_diff == pytest.approx(a.mean_diff + shift)
     assert (a.ci is None) == (b.ci is None)
     if a.ci is not None and b.ci is not None:
-        # resampled sums are single precision (bias._BOOT_DTYPE): equal to about 1e-7 of the scale
+        # resampled sums are single precision (bias.estimate._BOOT_DTYPE): equal to about 1e-7 of the scale
         assert b.ci == pytest.approx((a.ci[0] + shift, a.ci[1] + shift), abs=1e-6)
 
 
