@@ -24,7 +24,8 @@ from session_rater.db.audit_models import AuditEntry
 from session_rater.db.engine import make_sessionmaker
 from session_rater.db.media_models import RecordingAccess
 from session_rater.db.sampling_models import SampleAssignment
-from session_rater.db.store import PersonView, _person_view
+from session_rater.db.rows import person_view
+from session_rater.domain.records import PersonView
 from session_rater.domain.model import Role
 from session_rater.errors import NotFoundError, SignInError
 
@@ -144,7 +145,7 @@ class AccountsStore:
             s.add(person)
             s.flush()
             self._audit(s, actor_id, "person", person.id, "create", None, _person_state(person))
-            return _person_view(person)
+            return person_view(person)
 
     def credentials(self, login: str) -> tuple[int, str | None, bool] | None:
         """(person id, password hash, active) of the person whose email is ``login``."""
@@ -171,7 +172,7 @@ class AccountsStore:
         """The person, if their account is open (one read, for every rerun of a signed-in page)."""
         with self._sessions() as s:
             person = s.get(m.Person, person_id)
-            return _person_view(person) if person is not None and person.active else None
+            return person_view(person) if person is not None and person.active else None
 
     def oidc_subject(self, person_id: int) -> str | None:
         with self._sessions() as s:
@@ -273,7 +274,7 @@ class AccountsStore:
     def account(self, person_id: int) -> AccountView:
         with self._sessions() as s:
             p = self._person(s, person_id)
-            view = _person_view(p)
+            view = person_view(p)
             active, has_password, subject = p.active, p.password_hash is not None, p.oidc_subject
         return AccountView(view, active, has_password, subject, self.scope_of(person_id))
 

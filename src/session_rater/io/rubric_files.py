@@ -34,7 +34,16 @@ from pydantic import (
     ValidationError,
 )
 
-from session_rater.domain.rubric import Item, RatedUnit, Rubric, ScalePoint, Section
+from session_rater.domain.rubric import (  # the writers are the domain's, shared with storage
+    DEFAULT_NOT_APPLICABLE_LABEL,
+    Item,
+    RatedUnit,
+    Rubric,
+    ScalePoint,
+    Section,
+    rubric_fingerprint,
+    rubric_to_dict,
+)
 from session_rater.errors import NotFoundError, RubricError
 from session_rater.io.yaml_support import (
     TOP_LEVEL,
@@ -55,7 +64,6 @@ __all__ = [
     "version_sort_key",
 ]
 
-DEFAULT_NOT_APPLICABLE_LABEL = "Not applicable / not observed"
 RUBRIC_FILE_SUFFIXES = (".yaml", ".yml")
 
 _RUBRIC_ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -501,57 +509,6 @@ def _to_domain(model: _RubricModel) -> Rubric:
 
 def _frozen_descriptors(descriptors: Mapping[int, str] | None) -> Mapping[int, str]:
     return MappingProxyType(dict(sorted((descriptors or {}).items())))
-
-
-def rubric_to_dict(rubric: Rubric) -> dict[str, Any]:
-    """The rubric as plain data in the file schema: ``parse_rubric(rubric_to_dict(r), s) == r``.
-
-    Descriptor keys are ints (as YAML writes them); after a JSON round trip they become digit
-    strings, which :func:`parse_rubric` also accepts.
-    """
-    return {
-        "id": rubric.id,
-        "version": rubric.version,
-        "title": rubric.title,
-        "description": rubric.description,
-        "rated_unit": rubric.rated_unit.value,
-        "scale": {
-            "points": [
-                {"value": p.value, "label": p.label, "descriptor": p.descriptor}
-                for p in rubric.scale
-            ]
-        },
-        "not_applicable": {
-            "allowed": rubric.allow_not_applicable,
-            "label": rubric.not_applicable_label,
-        },
-        "sections": [_section_to_dict(section) for section in rubric.sections],
-    }
-
-
-def _section_to_dict(section: Section) -> dict[str, Any]:
-    result: dict[str, Any] = {"id": section.id, "title": section.title}
-    if section.description:
-        result["description"] = section.description
-    result["items"] = [_item_to_dict(item) for item in section.items]
-    return result
-
-
-def _item_to_dict(item: Item) -> dict[str, Any]:
-    result: dict[str, Any] = {"id": item.id, "title": item.title}
-    if item.guidance:
-        result["guidance"] = item.guidance
-    if item.descriptors:
-        result["descriptors"] = {value: text for value, text in sorted(item.descriptors.items())}
-    return result
-
-
-def rubric_fingerprint(rubric: Rubric) -> str:
-    """SHA-256 (hex) of the rubric's canonical JSON: changes whenever any wording or point does."""
-    canonical = json.dumps(
-        rubric_to_dict(rubric), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _read_text(path: Path, source: str) -> str:

@@ -1,0 +1,100 @@
+"""Recorded sessions: add, list (within a person's reach, selected in SQL), look up, and their
+ratings counted per capacity and status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+
+from session_rater.db import models as m
+from session_rater.db.rows import (
+    StoreBase,
+    get_row,
+    recording_view,
+)
+from session_rater.domain.model import RatingStatus
+from session_rater.domain.records import (
+    RecordingSpec,
+    RecordingView,
+)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The sessions a person's scope reaches, as SQL: the same rule as domain.access.reaches
+    (which Permitted applies again to what this selects)."""
+
+    person_id: int
+    areas: frozenset[str] = frozenset()
+    teams: frozenset[tuple[str, str]] = frozenset()
+    recordings: frozenset[int] = frozenset()
+
+    def condition(self):  # type: ignore[no-untyped-def]
+        delivered = select(m.RecordingTutor.recording_id).where(m.RecordingTutor.person_id == self.person_id)
+        area = func.coalesce(m.Recording.area, "")
+        parts = [m.Recording.id.in_(delivered)]
+        if self.areas:
+            parts.append(area.in_(sorted(self.areas)))
+        parts += [and_(area == a, m.Recording.team == t) for a, t in sorted(self.teams)]
+        if self.recordings:
+            parts.append(m.Recording.id.in_(sorted(self.recordings)))
+        return or_(*parts)
+
+
+class RecordingStore(StoreBase):
+    # -- recordings -----------------------------------------------------------------------
+    def add_recording(self, spec: RecordingSpec, tutor_ids: Sequence[int], *, is_demo: bool = False) -> RecordingView:
+        with self._sessions.begin() as s:
+            recording = m.Recording(
+                file_path=spec.file_path,
+                programme=spec.programme,
+                group_name=spec.group_name,
+                session_number=spec.session_number,
+                session_title=spec.session_title,
+                recorded_on=spec.recorded_on,
+                site=spec.site,
+                area=spec.area,
+                team=spec.team,
+                is_catch_up=spec.is_catch_up,
+                duration_seconds=spec.duration_seconds,
+                content_hash=spec.content_hash,
+                is_demo=is_demo,
+            )
+            recording.tutors = [
+                m.RecordingTutor(person_id=pid, position=i) for i, pid in enumerate(tutor_ids)
+            ]
+            s.add(recording)
+            s.flush()
+            s.refresh(recording)
+            return recording_view(recording)
+
+    def list_recordings(self, *, within: Reach | None = None) -> list[RecordingView]:
+        """Every recorded session, newest first; only those ``within`` reaches when given (the
+        selection is made in SQL, so a tutor's list does not load a whole country's)."""
+        with self._sessions() as s:
+            query = select(m.Recording).order_by(m.Recording.recorded_on.desc(), m.Recording.id)
+            if within is not None:
+                query = query.where(within.condition())
+            return [recording_view(r) for r in s.scalars(query).unique()]
+
+    def get_recording(self, recording_id: int) -> RecordingView:
+        with self._sessions() as s:
+            return recording_view(get_row(s, m.Recording, recording_id))
+
+    def rating_counts(self, recording_ids: Iterable[int] | None = None) -> dict[int, dict[tuple[str, str], int]]:
+        """recording id -> {(capacity, status): number of ratings} (of ``recording_ids``; default all)."""
+        with self._sessions() as s:
+            query = (
+                select(m.Rating.recording_id, m.Rating.capacity, m.Rating.status, func.count())
+                .where((m.Rating.is_current.is_(True)) | (m.Rating.status == RatingStatus.DRAFT.value))
+                .group_by(m.Rating.recording_id, m.Rating.capacity, m.Rating.status)
+            )
+            if recording_ids is not None:
+                query = query.where(m.Rating.recording_id.in_(list(recording_ids)))
+            rows = s.execute(query).all()
+        counts: dict[int, dict[tuple[str, str], int]] = {}
+        for recording_id, capacity, status, n in rows:
+            counts.setdefault(recording_id, {})[(capacity, status)] = n
+        return counts
