@@ -12,9 +12,10 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 if get_script_run_ctx(suppress_warning=True) is None:
-    from session_rater.ui.server import routes
+    from session_rater.ui.auth import organisation_configured
+    from session_rater.web.routes import routes
 
-    app = st.App(__file__, routes=routes())
+    app = st.App(__file__, routes=routes(organisation_configured))
 else:
     from session_rater.ui.nav import menu
     from session_rater.ui.state import signed_in

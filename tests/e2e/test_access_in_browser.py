@@ -13,7 +13,7 @@ from playwright.sync_api import APIRequestContext, Browser, expect
 from session_rater.domain.access import Action
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
-from session_rater.web.recordings import signed_recording_path
+from session_rater.usecases.recording_links import signed_recording_path
 
 from conftest import person_named, sign_in
 

@@ -22,7 +22,7 @@ from session_rater.media.ffmpeg import ffmpeg_exe
 from session_rater.usecases.conversion_worker import run_next_job
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
-from session_rater.web.recordings import signed_recording_path
+from session_rater.usecases.recording_links import signed_recording_path
 
 from conftest import person_named, sign_in
 

@@ -409,7 +409,7 @@ def test_jobs_left_running_by_a_dead_process_are_requeued(
     media_store.claim_next()
     with engine.begin() as connection:  # as if the server had been killed mid-job
         connection.execute(update(TranscodeJob).where(TranscodeJob.id == job_id).values(worker_pid=999_999_999))
-    assert [j.id for j in media_store.recover_stale_jobs()] == [job_id]
+    assert [j.id for j in media_store.recover_stale_jobs(pid_alive=transcode.pid_alive)] == [job_id]
     assert media_store.get_job(job_id).status == "queued"
     assert media_store.claim_next().id == job_id  # type: ignore[union-attr]
 

@@ -8,15 +8,15 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from session_rater.web.recordings import (
+from session_rater.usecases.recording_links import (
     VIEWER_COOKIE,
     load_or_create_secret,
-    make_routes,
     signed_recording_path,
     verify,
     viewer_of,
     viewer_token,
 )
+from session_rater.web.recordings import make_routes
 
 SECRET = b"k" * 32
 

@@ -1,6 +1,6 @@
 """The HTTP routes beside Streamlit, through a real Starlette app on SQLite and PostgreSQL:
 /signin and /signout (web_auth) with a clock the tests move, and the recording route (web)
-authorised by the app's own rule (ui.server._authorise: the account open, the session in the
+authorised by the app's own rule (usecases.process.may_play: the account open, the session in the
 person's scope) on real Services."""
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from session_rater.errors import AccessDeniedError, SessionEndedError
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services, open_services
 from session_rater.settings import PROJECT_ROOT, load_settings
-from session_rater.ui import server
-from session_rater.web.recordings import VIEWER_COOKIE, signed_recording_path, viewer_token
+from session_rater.usecases import process as server
+from session_rater.web.routes import routes
+from session_rater.usecases.recording_links import VIEWER_COOKIE, signed_recording_path, viewer_token
 from session_rater.web.signin import SESSION_COOKIE, make_auth_routes
 
 PASSWORD = "correct horse battery staple"
@@ -207,7 +208,7 @@ class Cast:
 @pytest.fixture
 def app_services(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
     """Real Services on this database, recordings and data in tmp folders, installed as the
-    process's shared services (what ui.server's routes and _authorise use)."""
+    process's shared services (what web.routes and usecases.process.may_play use)."""
     monkeypatch.setattr("session_rater.usecases.accounts.PasswordHasher", cheap_hasher)
     recordings = tmp_path / "recordings"
     recordings.mkdir()
@@ -229,8 +230,8 @@ def cast(app_services: Services) -> Cast:
 
 @pytest.fixture
 def player(app_services: Services) -> TestClient:
-    """A browser talking to the app's own routes (ui.server.routes)."""
-    return TestClient(Starlette(routes=server.routes()), follow_redirects=False)
+    """A browser talking to the app's own routes (web.routes.routes)."""
+    return TestClient(Starlette(routes=routes()), follow_redirects=False)
 
 
 def play_as(player: TestClient, svc: Services, person: PersonView, recording: RecordingView) -> str:

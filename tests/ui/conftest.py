@@ -21,8 +21,8 @@ from session_rater.usecases.demo import DEMO_PASSWORD, PROGRAMME_MANAGERS
 from session_rater.usecases.services import Services, open_services
 from session_rater.ui.auth import TOKEN_KEY
 from session_rater.settings import load_settings
-from session_rater.ui import server
-from session_rater.ui.server import reset_shared_services, shared_services
+from session_rater.usecases import process as server
+from session_rater.usecases.process import reset_shared_services, shared_services
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_ADMIN = PROGRAMME_MANAGERS[0]  # the demo's programme manager and administrator

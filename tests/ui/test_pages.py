@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Radio, TextInput
 
 from session_rater.domain.model import Capacity, RatingStatus
-from session_rater.web.recordings import verify
+from session_rater.usecases.recording_links import verify
 
 from .conftest import REPO, AppEnv
 

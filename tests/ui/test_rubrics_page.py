@@ -14,7 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from session_rater.io.rubric_files import load_rubric_dir
-from session_rater.io.files import bumped, write_new_file
+from session_rater.domain.versions import bumped
+from session_rater.io.files import write_new_file
 from session_rater.usecases import rubric_versions
 from session_rater.ui.pages import rubrics_admin
 
@@ -303,7 +304,7 @@ def test_write_new_file_refuses_an_existing_name(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("version", "expected"), [("1.0", "1.1"), ("1.9", "1.10"), ("2", "3"), ("2.0-draft", "2.0-draft.1")])
 def test_bumped_suggests_a_newer_version(version: str, expected: str) -> None:
-    from session_rater.io.rubric_files import version_sort_key
+    from session_rater.domain.versions import version_sort_key
 
     assert bumped(version) == expected
     assert version_sort_key(expected) > version_sort_key(version)

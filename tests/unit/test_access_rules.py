@@ -36,6 +36,7 @@ MATRIX = {
     Action.MANAGE_RUBRICS:     dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
     Action.MANAGE_ASSIGNMENTS: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
     Action.VIEW_AUDIT_LOG:     dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
+    Action.MANAGE_SAMPLING:    dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any, get_args
 import pytest
 import yaml
 
-from session_rater.cli.sample import resolve_policy
+from session_rater.usecases.monitoring import resolve_policy
 from session_rater.domain.sampling import CELL_KEYS, STRATA, Rule
 from session_rater.errors import NotFoundError
 from session_rater.io import policy_files

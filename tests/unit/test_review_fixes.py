@@ -9,7 +9,7 @@ import pytest
 from session_rater import krippendorff_alpha
 from session_rater.cli.analyse import register
 from session_rater.domain.readings import koo_li
-from session_rater.web.recordings import verify, viewer_of
+from session_rater.usecases.recording_links import verify, viewer_of
 
 
 def test_koo_and_li_read_exactly_090_as_good_not_excellent() -> None:

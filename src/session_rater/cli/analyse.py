@@ -99,8 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from session_rater.usecases.analysis import analyse, report_to_json, report_to_text
-    from session_rater.io.scores_csv import read_scores_csv
+    from session_rater.usecases.analysis import analyse, read_scores_csv, report_to_json, report_to_text
 
     path = Path(args.scores)
     if not path.is_file():

@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from session_rater.db.media_store import JobView, MediaStore
-from session_rater.media.transcode import ConversionProgress
+from session_rater.domain.media import ConversionProgress, JobView
 
 EXIT_INTERRUPTED = 130
 _WAIT_POLL_SECONDS = 1.0
@@ -56,21 +55,17 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     try:
         return _ingest(args, services)
     finally:
-        services.store.engine.dispose()
+        services.close()
 
 
 def _ingest(args: argparse.Namespace, services: Any) -> int:
-    from session_rater.usecases.ingest import ingest
+    from session_rater.usecases.conversion_worker import Conversions
 
-    media_store = MediaStore(services.store.engine)
     status = _StatusLine(sys.stderr, on_pipe=False)
     try:
-        report = ingest(
+        report = services.ingest(
             args.paths,
             manifest=args.manifest,
-            store=services.store,
-            media_store=media_store,
-            settings=services.settings,
             on_progress=lambda path, stage, fraction: status.show(f"{stage:<10} {path.name}", fraction=fraction),
         )
     except KeyboardInterrupt:
@@ -83,7 +78,7 @@ def _ingest(args: argparse.Namespace, services: Any) -> int:
     print(report.summary, flush=True)
     code = 0 if report.ok else 1
     if report.job_ids and not args.no_wait:
-        jobs_code = _run_queue(media_store, services.settings, wait_for=set(report.job_ids))
+        jobs_code = _run_queue(Conversions(services), wait_for=set(report.job_ids))
         code = jobs_code if jobs_code == EXIT_INTERRUPTED else max(code, jobs_code)
     elif report.job_ids:
         print("The app's worker runs the conversions; follow them with `session-rater jobs`.")
@@ -97,21 +92,23 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
     try:
         return _jobs(args, services)
     finally:
-        services.store.engine.dispose()
+        services.close()
 
 
 def _jobs(args: argparse.Namespace, services: Any) -> int:
-    media_store = MediaStore(services.store.engine)
+    from session_rater.usecases.conversion_worker import Conversions
+
+    conversions = Conversions(services)
     if args.cancel is not None:
-        job = media_store.request_cancel(args.cancel)
+        job = conversions.cancel(args.cancel)
         if job.status == "running":
             print(f"Job {job.id}: cancel requested; its worker stops it within a few seconds.")
         else:
             print(f"Job {job.id} is {job.status}." + (f" {job.message}" if job.message else ""))
         return 0
     if args.run:
-        return _run_queue(media_store, services.settings, wait_for=None)
-    jobs = media_store.jobs(limit=args.limit)
+        return _run_queue(conversions, wait_for=None)
+    jobs = conversions.jobs(limit=args.limit)
     if not jobs:
         print("No conversion jobs.")
         return 0
@@ -124,31 +121,25 @@ def _jobs(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
-def _run_queue(media_store: MediaStore, settings: Any, *, wait_for: set[int] | None) -> int:
+def _run_queue(conversions: Any, *, wait_for: set[int] | None) -> int:
     """Run queued jobs here until those in ``wait_for`` (or the whole queue) are finished.
     When another process is running a job, show its progress and wait."""
-    from session_rater.usecases.conversion_worker import run_next_job
-
     bar = _StatusLine(sys.stderr)
     failed = 0
-    for job in media_store.recover_stale_jobs():  # left "running" by a process that died
+    for job in conversions.recover_stale():  # left "running" by a process that died
         print(f"job {job.id:>4} {job.status}: {job.message}", file=sys.stderr)
     try:
         while True:
-            pending = [j for j in _jobs_of(media_store, wait_for) if j.is_active]
+            pending = [j for j in _jobs_of(conversions, wait_for) if j.is_active]
             if not pending:
                 break
-            ran = run_next_job(
-                media_store,
-                settings,
-                on_progress=lambda j, p: bar.show(*_describe(j, p), fraction=p.fraction),
-            )
+            ran = conversions.run_next(on_progress=lambda j, p: bar.show(*_describe(j, p), fraction=p.fraction))
             if ran is not None:
                 bar.clear()
                 failed += ran.status != "done"
                 print(f"job {ran.id:>4} {ran.status:<9} {Path(ran.source_path).name}: {ran.message}", flush=True)
                 continue
-            running = media_store.jobs(status="running", limit=1)
+            running = conversions.jobs(status="running", limit=1)
             if running:
                 other = running[0]
                 label = f"job {other.id} {other.action} {Path(other.source_path).name} (in another process)"
@@ -156,7 +147,7 @@ def _run_queue(media_store: MediaStore, settings: Any, *, wait_for: set[int] | N
             time.sleep(_WAIT_POLL_SECONDS)
     except KeyboardInterrupt:
         bar.clear()
-        running = media_store.jobs(status="running", limit=1)
+        running = conversions.jobs(status="running", limit=1)
         if running:
             print(
                 f"Stopped waiting; job {running[0].id} goes on in another process "
@@ -171,10 +162,10 @@ def _run_queue(media_store: MediaStore, settings: Any, *, wait_for: set[int] | N
     return 1 if failed else 0
 
 
-def _jobs_of(media_store: MediaStore, ids: set[int] | None) -> list[JobView]:
+def _jobs_of(conversions: Any, ids: set[int] | None) -> list[JobView]:
     if ids is None:
-        return media_store.jobs(status=("queued", "running"), limit=1000)
-    return [media_store.get_job(i) for i in sorted(ids)]
+        return conversions.jobs(status=("queued", "running"), limit=1000)
+    return [conversions.job(i) for i in sorted(ids)]
 
 
 def _describe(job: JobView, progress: ConversionProgress) -> tuple[str, str]:

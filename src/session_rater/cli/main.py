@@ -76,7 +76,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_rubrics(args: argparse.Namespace) -> int:
-    from session_rater.io.rubric_files import load_rubric
+    from session_rater.usecases.rubric_versions import check_rubric_file
 
     files = [Path(f) for f in args.files] or sorted(
         p for p in load_settings().rubrics_dir.glob("*") if p.suffix in {".yaml", ".yml"}
@@ -87,7 +87,7 @@ def _cmd_check_rubrics(args: argparse.Namespace) -> int:
     failed = 0
     for path in files:
         try:
-            rubric = load_rubric(path)
+            rubric = check_rubric_file(path)
         except RubricError as exc:
             failed += 1
             print(exc, file=sys.stderr)
@@ -97,10 +97,9 @@ def _cmd_check_rubrics(args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from session_rater.db.engine import make_engine, migrate
+    from session_rater.usecases.services import migrate_database
 
-    settings = load_settings()
-    migrate(make_engine(settings.database_url))
+    migrate_database(load_settings())
     print("Database schema is up to date.")
     return 0
 

@@ -28,10 +28,9 @@ def _cmd_add_person(args: argparse.Namespace) -> int:
 
     services = open_services(load_demo=False)
     password = _password(args)
-    hashed = services.accounts.hash_password(password) if password is not None else None
-    person = services.accounts_store.create_person(args.name, args.email, [Role(r) for r in args.role],
-                                                   password_hash=hashed)
-    how = "a password" if hashed else "organisation sign-in only"
+    person = services.accounts.add_person(args.name, args.email, [Role(r) for r in args.role], password,
+                                          actor_id=None)
+    how = "a password" if password is not None else "organisation sign-in only"
     print(f"Added {person.display_name} <{person.email}> ({', '.join(sorted(person.roles))}; {how}).")
     return 0
 
@@ -40,11 +39,11 @@ def _cmd_set_password(args: argparse.Namespace) -> int:
     from session_rater.usecases.services import open_services
 
     services = open_services(load_demo=False)
-    found = services.accounts_store.credentials(args.email)
-    if found is None:
+    person_id = services.accounts.person_id_for_email(args.email)
+    if person_id is None:
         raise SignInError(f"Nobody has the email {args.email}. `session-rater people` lists everyone.")
     args.no_password = False
-    services.accounts.set_password(found[0], _password(args) or "", actor_id=None)
+    services.accounts.set_password(person_id, _password(args) or "", actor_id=None)
     print(f"New password set for {args.email}.")
     return 0
 
@@ -53,7 +52,7 @@ def _cmd_people(args: argparse.Namespace) -> int:
     from session_rater.usecases.services import open_services
 
     services = open_services(load_demo=False)
-    for account in services.accounts_store.accounts():
+    for account in services.accounts.accounts():
         person = account.person
         state = "" if account.active else "  [closed]"
         print(f"{person.id:>5}  {person.display_name:<28} {person.email or '-':<36} "

@@ -9,58 +9,17 @@ newest version stored with an earlier draw is used, with a warning that lists th
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import secrets
 import sys
 from collections import Counter
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from session_rater.errors import NotFoundError
+from session_rater.domain.model import MAX_SEED
 
 if TYPE_CHECKING:  # imported when used, so that `session-rater --help` stays quick
-    from session_rater.db.sampling_store import SamplingStore
-    from session_rater.domain.sampling import (
-        Draw,
-        PersonFacts,
-        SamplingPolicy,
-        SessionFacts,
-    )
-    from session_rater.io.policy_files import PolicyCatalog
+    from session_rater.domain.sampling import Draw, PersonFacts, SessionFacts
 
-__all__ = ["register", "resolve_policy"]
-
-MAX_SEED = 2**63 - 1  # stored as a signed 64-bit integer
-
-
-def resolve_policy(
-    catalog: PolicyCatalog, name: str, last_snapshot: dict[str, Any] | None
-) -> tuple[SamplingPolicy, list[str]]:
-    """The policy in force named ``name``, and warnings to show.
-
-    The newest valid version in the folder; if there is none but a policy file is broken, the
-    version stored with the last draw stays in force (with the broken files' errors as warnings).
-    """
-    from session_rater.io.policy_files import PolicyError, parse_policy
-
-    warnings = [f"{error}" for error in catalog.errors.values()]
-    try:
-        return catalog.latest(name), warnings
-    except NotFoundError:
-        if last_snapshot is None or not catalog.errors:
-            if catalog.errors:
-                raise PolicyError(
-                    name,
-                    [f"no valid policy named {name!r} and no earlier draw to fall back on; fix the file(s):"]
-                    + [e for error in catalog.errors.values() for e in error.errors],
-                ) from None
-            raise
-    policy = parse_policy(last_snapshot, f"{name} (stored with the last draw)")
-    warnings.append(
-        f"policy {name!r} did not load from the folder; the version in force stays in force: "
-        f"{policy.label}, as stored with the last draw"
-    )
-    return policy, warnings
+__all__ = ["register"]
 
 
 def print_draw(draw: Draw, roster: list[SessionFacts], people: list[PersonFacts], out: TextIO) -> None:
@@ -91,36 +50,24 @@ def print_draw(draw: Draw, roster: list[SessionFacts], people: list[PersonFacts]
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from session_rater.db.sampling_store import SamplingStore
+    from session_rater.usecases.monitoring import draw_by_policy
     from session_rater.usecases.services import open_services
 
     svc = open_services(load_demo=False)
     try:
-        return _sample(SamplingStore(svc.store.engine), svc.settings.policies_dir, args)
+        seed = secrets.randbelow(MAX_SEED) if args.seed is None else args.seed
+        outcome, warnings = draw_by_policy(svc, args.policy, seed, save=not args.dry_run)
     finally:
-        svc.store.engine.dispose()
-
-
-def _sample(store: SamplingStore, policies: Path, args: argparse.Namespace) -> int:
-    from session_rater.domain.sampling import draw_sample
-    from session_rater.io.policy_files import load_policy_dir, policy_to_dict
-
-    catalog = load_policy_dir(policies)
-    policy, warnings = resolve_policy(catalog, args.policy, store.last_policy_snapshot(args.policy))
+        svc.close()
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    seed = secrets.randbelow(MAX_SEED) if args.seed is None else args.seed
-    roster, people = store.roster(), store.people()
-    draw = draw_sample(
-        roster, people, policy, seed=seed, drawn_on=dt.date.today(), previous=store.previous_selections(policy.name)
-    )
-    print_draw(draw, roster, people, sys.stdout)
-    if args.dry_run:
+    print_draw(outcome.draw, outcome.roster, outcome.people, sys.stdout)
+    if outcome.saved is None:
         print(f"\nDry run: nothing saved. Re-run with --seed {seed} (and without --dry-run) to save this draw.")
-        return 0
-    saved = store.save_draw(draw, policy_to_dict(policy))
-    print(f"\nSaved draw {saved.id}: {saved.assignments} new assignment(s).")
+    else:
+        print(f"\nSaved draw {outcome.saved.id}: {outcome.saved.assignments} new assignment(s).")
     return 0
+
 
 
 def _seed(text: str) -> int:

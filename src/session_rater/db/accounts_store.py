@@ -25,22 +25,12 @@ from session_rater.db.engine import make_sessionmaker
 from session_rater.db.media_models import RecordingAccess
 from session_rater.db.sampling_models import SampleAssignment
 from session_rater.db.rows import person_view
-from session_rater.domain.records import PersonView
+from session_rater.domain.records import AccountView, AssignmentView, LogEntry, PersonView, Scope
 from session_rater.domain.model import Role
 from session_rater.errors import NotFoundError, SignInError
 
 
 _FIRST_ADMIN_LOCK = 7_215_002  # pg_advisory_xact_lock key: one first-run administrator at a time
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a person's roles reach beyond their own sessions."""
-
-    managed_teams: frozenset[tuple[str, str]] = frozenset()
-    areas: frozenset[str] = frozenset()
-    assigned_recordings: frozenset[int] = frozenset()  # for external assessment
-    monitoring_assignments: frozenset[int] = frozenset()  # drawn for monitoring (regular or catch-up)
 
 
 @dataclass(frozen=True)
@@ -52,37 +42,6 @@ class SignInSessionView:
     last_seen_at: dt.datetime
     ended_at: dt.datetime | None
     end_reason: str | None
-
-
-@dataclass(frozen=True)
-class AccountView:
-    person: PersonView
-    active: bool
-    has_password: bool
-    oidc_subject: str | None
-    scope: Scope
-
-
-@dataclass(frozen=True)
-class AssignmentView:
-    person_id: int
-    recording_id: int
-    assigned_by: int | None
-    assigned_at: dt.datetime
-    withdrawn_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One line of the audit log or of the recording access log, for administrators."""
-
-    at: dt.datetime
-    actor_id: int | None
-    entity: str
-    entity_id: int | None
-    action: str
-    before: dict | None  # type: ignore[type-arg]
-    after: dict | None  # type: ignore[type-arg]
 
 
 def aware(moment: dt.datetime) -> dt.datetime:

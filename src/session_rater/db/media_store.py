@@ -16,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from session_rater.domain.media import ACTIVE_STATUSES, AccessView, JobView, MediaFileView, PlaybackView, RelinkResult
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text, update
@@ -27,101 +29,9 @@ from session_rater.db import models as m
 from session_rater.db.engine import make_sessionmaker
 from session_rater.db.media_models import JOB_ACTIONS, MediaFile, RecordingAccess, TranscodeJob
 from session_rater.errors import NotFoundError
-from session_rater.media.ffmpeg import VideoInfo
-from session_rater.media.transcode import pid_alive
 
 _PG_QUEUE_LOCK = 7_215_003  # pg_advisory_xact_lock key: one claimer at a time
-ACTIVE_STATUSES = ("queued", "running")
 DEFAULT_STALE_AFTER = dt.timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class MediaFileView:
-    id: int
-    recording_id: int | None
-    kind: str  # "original" | "playable"
-    path: str
-    content_hash: str
-    size_bytes: int
-    container: str | None
-    video_codec: str | None
-    audio_codec: str | None
-    width: int | None
-    height: int | None
-    frame_rate: float | None
-    duration_seconds: float | None
-    interlaced: bool
-    has_audio: bool
-    browser_playable: bool
-    probed_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class JobView:
-    id: int
-    recording_id: int
-    source_path: str
-    output_path: str
-    action: str  # "remux" | "transcode"
-    status: str  # "queued" | "running" | "done" | "failed" | "cancelled"
-    progress: float  # 0..1
-    message: str
-    cancel_requested: bool
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    worker_pid: int | None
-    worker_host: str | None
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-
-@dataclass(frozen=True)
-class AccessView:
-    id: int
-    recording_id: int
-    person_id: int | None
-    accessed_at: dt.datetime
-    method: str
-    range_header: str | None
-    status_code: int
-
-
-@dataclass(frozen=True)
-class PlaybackView:
-    """Whether a recording can be played now, and from which file.
-
-    ``status``: ``ready`` (serve ``path``), ``queued`` / ``converting`` (a job is making the
-    browser-safe copy; ``progress`` 0..1), ``failed`` / ``cancelled`` (``message`` says why;
-    ingest the file again to retry), ``unchecked`` (never ingested, e.g. demo clips: serve
-    ``path`` as it is).
-    """
-
-    recording_id: int
-    status: str
-    path: str
-    content_hash: str | None
-    progress: float = 0.0
-    message: str = ""
-    job_id: int | None = None
-
-    @property
-    def playable(self) -> bool:
-        return self.status in {"ready", "unchecked"}
-
-    @property
-    def file_present(self) -> bool:
-        return Path(self.path).is_file()
-
-
-@dataclass(frozen=True)
-class RelinkResult:
-    recording_id: int
-    old_path: str | None
-    new_path: str
-    served_path: str  # Recording.file_path afterwards
 
 
 def _file_view(f: MediaFile) -> MediaFileView:
@@ -150,6 +60,24 @@ def _get_job(session: Session, job_id: int) -> TranscodeJob:
     return job
 
 
+class ProbedFile(Protocol):
+    """What storage keeps of a probe of a file (media.ffmpeg.VideoInfo has it)."""
+
+    size_bytes: int
+    container: str
+    video_codec: str
+    audio_codec: str | None
+    width: int
+    height: int
+    frame_rate: float | None
+    duration_seconds: float
+    interlaced: bool
+    has_audio: bool
+
+    @property
+    def browser_playable(self) -> bool: ...
+
+
 class MediaStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -157,7 +85,7 @@ class MediaStore:
 
     # -- media files ------------------------------------------------------------------------
     def record_file(
-        self, *, recording_id: int | None, kind: str, path: Path | str, content_hash: str, info: VideoInfo
+        self, *, recording_id: int | None, kind: str, path: Path | str, content_hash: str, info: ProbedFile
     ) -> MediaFileView:
         """Add or update the ``kind`` file with ``content_hash`` (its path, probe, owner)."""
         with self._sessions.begin() as s:
@@ -408,9 +336,12 @@ class MediaStore:
             s.flush()
             return _job_view(job)
 
-    def recover_stale_jobs(self, *, stale_after: dt.timedelta = DEFAULT_STALE_AFTER) -> list[JobView]:
-        """Re-queue running jobs whose worker is gone: a dead process on this host, or no
-        heartbeat for ``stale_after`` (any host). A job whose cancel was asked is cancelled."""
+    def recover_stale_jobs(
+        self, *, pid_alive: Callable[[int], bool], stale_after: dt.timedelta = DEFAULT_STALE_AFTER
+    ) -> list[JobView]:
+        """Re-queue running jobs whose worker is gone: a dead process on this host (by
+        ``pid_alive``), or no heartbeat for ``stale_after`` (any host). A job whose cancel was
+        asked is cancelled."""
         host = socket.gethostname()[:255]
         cutoff = m.utcnow() - stale_after
         recovered = []

@@ -31,6 +31,7 @@ class Action(StrEnum):
     MANAGE_PEOPLE = "manage_people"
     MANAGE_RUBRICS = "manage_rubrics"
     MANAGE_ASSIGNMENTS = "manage_assignments"
+    MANAGE_SAMPLING = "manage_sampling"  # save a draw, add a sampling policy version
     VIEW_AUDIT_LOG = "view_audit_log"
 
 
@@ -123,7 +124,7 @@ def decide(
 ) -> Decision:
     """Whether ``actor`` may do ``action`` (on ``session`` / ``tutor_id`` where it applies)."""
     if action in (Action.MANAGE_PEOPLE, Action.MANAGE_RUBRICS, Action.MANAGE_ASSIGNMENTS, Action.VIEW_AUDIT_LOG,
-                  Action.MANAGE_RECORDINGS):
+                  Action.MANAGE_RECORDINGS, Action.MANAGE_SAMPLING):
         return _yes("administrator") if actor.has(Role.ADMINISTRATOR) else _no("only administrators may do this")
     if action is Action.VIEW_COVERAGE:
         if any(actor.has(r) for r in (Role.ADMINISTRATOR, Role.PROGRAMME_MANAGER, Role.TREATMENT_MANAGER)):

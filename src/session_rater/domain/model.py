@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+MAX_SEED = 2**63 - 1
+"""The largest seed of a draw or a bootstrap: seeds are stored as signed 64-bit integers."""
+
 
 class Role(StrEnum):
     """What a person may do. A person may hold several roles."""

@@ -116,3 +116,44 @@ class RatingView:
     @property
     def is_submitted(self) -> bool:
         return self.status is RatingStatus.SUBMITTED
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a person's roles reach beyond their own sessions."""
+
+    managed_teams: frozenset[tuple[str, str]] = frozenset()
+    areas: frozenset[str] = frozenset()
+    assigned_recordings: frozenset[int] = frozenset()  # for external assessment
+    monitoring_assignments: frozenset[int] = frozenset()  # drawn for monitoring (regular or catch-up)
+
+
+@dataclass(frozen=True)
+class AccountView:
+    person: PersonView
+    active: bool
+    has_password: bool
+    oidc_subject: str | None
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    person_id: int
+    recording_id: int
+    assigned_by: int | None
+    assigned_at: dt.datetime
+    withdrawn_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the audit log or of the recording access log, for administrators."""
+
+    at: dt.datetime
+    actor_id: int | None
+    entity: str
+    entity_id: int | None
+    action: str
+    before: dict | None  # type: ignore[type-arg]
+    after: dict | None  # type: ignore[type-arg]

@@ -35,11 +35,3 @@ def write_new_file(directory: Path, file_name: str, text: str) -> Path:
     finally:
         Path(temporary).unlink(missing_ok=True)
     return target
-
-
-def bumped(version: str) -> str:
-    """A next version to suggest: "1.0" -> "1.1", "2" -> "3", "2.0-draft" -> "2.0-draft.1"."""
-    head, _, last = version.rpartition(".")
-    if last.isdigit():
-        return f"{head}.{int(last) + 1}" if head else str(int(last) + 1)
-    return f"{version}.1"

@@ -51,7 +51,7 @@ from session_rater.domain.sampling import (
     SamplingPolicy,
 )
 from session_rater.errors import NotFoundError, PolicyError
-from session_rater.io.rubric_files import version_sort_key
+from session_rater.domain.versions import version_sort_key
 from session_rater.io.yaml_support import (
     TOP_LEVEL,
     StrictLoader,

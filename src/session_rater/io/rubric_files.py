@@ -14,8 +14,6 @@ Every message reads ``"{file}: {dotted.path}: {what is expected}"``.
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +42,7 @@ from session_rater.domain.rubric import (  # the writers are the domain's, share
     rubric_fingerprint,
     rubric_to_dict,
 )
+from session_rater.domain.versions import version_sort_key
 from session_rater.errors import NotFoundError, RubricError
 from session_rater.io.yaml_support import (
     TOP_LEVEL,
@@ -564,12 +563,6 @@ def load_rubric(path: Path) -> Rubric:
     """Read and validate one rubric file. Every problem becomes a :class:`RubricError`."""
     path = Path(path)
     return parse_rubric_text(_read_text(path, path.name), path.name)
-
-
-def version_sort_key(version: str) -> tuple[tuple[int, int, str], ...]:
-    """Natural order of version strings: "1.2" < "1.10" < "2.0"."""
-    parts = re.findall(r"\d+|[^\d]+", version)
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from session_rater.domain.media import ConversionProgress
 from session_rater.errors import ConversionCancelled, RecordingError
 from session_rater.media.ffmpeg import VideoInfo, ffmpeg_exe, ffmpeg_input, probe
 
@@ -70,14 +71,6 @@ class Plan:
     def summary(self) -> str:
         why = "; ".join(self.reasons)
         return f"{self.action.value}" + (f" ({why})" if why else "")
-
-
-@dataclass(frozen=True)
-class ConversionProgress:
-    fraction: float  # 0..1 of the source's duration written so far
-    processed_seconds: float
-    total_seconds: float
-    speed: float | None  # x realtime, as ffmpeg reports it
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,19 @@ import streamlit as st
 from session_rater.errors import AuthError, SessionRaterError
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
-from session_rater.ui.server import organisation_configured
 from session_rater.web.signin import ORGANISATION_COOKIE, SESSION_COOKIE, SIGNIN_PATH, SIGNOUT_PATH
 
 # A local session token handed to the script in session state rather than in the cookie (the
 # Streamlit test harness, which cannot send cookies). It is checked exactly like the cookie.
 TOKEN_KEY = "_sr_session_token"
+
+
+def organisation_configured() -> bool:
+    """Whether an OpenID Connect provider is set up (``[auth]`` in .streamlit/secrets.toml)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all  # noqa: BLE001
+        return False
 
 
 def _here() -> str:

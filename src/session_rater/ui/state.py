@@ -9,7 +9,7 @@ from session_rater.domain.access import Action
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
 from session_rater.ui.auth import current_user, sign_out_control
-from session_rater.ui.server import shared_services
+from session_rater.usecases.process import shared_services
 
 def services() -> Services:
     """The process's services; a start-up failure is shown as a message, not a traceback."""
@@ -30,7 +30,7 @@ def query_int(name: str) -> int | None:
 
 
 def demo_banner(svc: Services) -> None:
-    if svc.store.has_demo_data():
+    if svc.has_demo_data():
         st.sidebar.warning(
             "**Demo data.** The sessions, people and scores marked *demo* are invented to show "
             "what the tool does. Reset them with `session-rater demo`.",

@@ -24,7 +24,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from session_rater.db.accounts_store import AccountsStore, SignInSessionView
 from session_rater.db.models import utcnow
-from session_rater.db.store import PersonView, Store
+from session_rater.db.store import Store
+from session_rater.domain.records import AccountView, PersonView
 from session_rater.domain.model import Role
 from session_rater.errors import SessionEndedError, SignInError
 
@@ -66,6 +67,20 @@ class Accounts:
         self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
 
     # -- accounts --------------------------------------------------------------------------
+    def add_person(self, display_name: str, email: str | None, roles: list[Role], password: str | None, *,
+                   actor_id: int | None) -> PersonView:  # fmt: skip
+        """A new account (audited); without a password it signs in only through the organisation."""
+        hashed = self.hash_password(password) if password is not None else None
+        return self.store.create_person(display_name, email, roles, password_hash=hashed, actor_id=actor_id)
+
+    def person_id_for_email(self, email: str) -> int | None:
+        found = self.store.credentials(email)
+        return None if found is None else found[0]
+
+    def accounts(self) -> list[AccountView]:
+        """Everyone, closed accounts included, with their roles and scope."""
+        return self.store.accounts()
+
     def hash_password(self, password: str) -> str:
         check_password_rules(password)
         return self.hasher.hash(password)

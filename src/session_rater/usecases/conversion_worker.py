@@ -17,15 +17,17 @@ import atexit
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from session_rater.db.media_store import JobView, MediaStore
+from session_rater.db.media_store import MediaStore
+from session_rater.domain.media import JobView
 from session_rater.errors import RecordingError
 from session_rater.media.ffmpeg import probe
 from session_rater.media.hashing import content_hash
 from session_rater.media.thumbnails import thumbnail_strip
 from session_rater.media.transcode import (
+    pid_alive,
     Action,
     ConversionCancelled,
     ConversionProgress,
@@ -33,6 +35,7 @@ from session_rater.media.transcode import (
     plan_for,
     remove_orphaned_partials,
 )
+from session_rater.usecases.services import Services
 from session_rater.settings import Settings
 
 log = logging.getLogger("session_rater.usecases.conversion_worker")
@@ -182,7 +185,7 @@ class JobWorker:
         start the thread (once)."""
         if self._thread is not None:
             return self
-        for job in self.media_store.recover_stale_jobs():
+        for job in recover_stale_jobs(self.media_store):
             log.warning("job %s: %s", job.id, job.message)
         remove_orphaned_partials(self.settings.data_dir / "media")
         self._thread = threading.Thread(target=self._run, name="session-rater-jobs", daemon=True)
@@ -220,7 +223,7 @@ class JobWorker:
             return False
         job = self.media_store.claim_next(max_running=self.max_running)
         if job is None:  # work is waiting but something holds the slot: is that job still alive?
-            for stale in self.media_store.recover_stale_jobs():
+            for stale in recover_stale_jobs(self.media_store):
                 log.warning("job %s: %s", stale.id, stale.message)
             return False
         self.current_job_id = job.id
@@ -245,3 +248,33 @@ def start_worker(media_store: MediaStore, settings: Settings) -> JobWorker:
             _worker = JobWorker(media_store, settings).start()
             atexit.register(_worker.stop)
         return _worker
+
+
+def recover_stale_jobs(media_store: MediaStore) -> list[JobView]:
+    """Put back in the queue the jobs left running by a process that died (on this machine) or
+    went silent (on any)."""
+    return media_store.recover_stale_jobs(pid_alive=pid_alive)
+
+
+class Conversions:
+    """The conversion jobs as the command line works them: list, cancel, recover, run here."""
+
+    def __init__(self, svc: Services) -> None:
+        self.media_store = svc.media
+        self.settings = svc.settings
+
+    def jobs(self, *, status: str | Iterable[str] | None = None, limit: int = 100) -> list[JobView]:
+        """Newest first."""
+        return self.media_store.jobs(status=status, limit=limit)
+
+    def job(self, job_id: int) -> JobView:
+        return self.media_store.get_job(job_id)
+
+    def cancel(self, job_id: int) -> JobView:
+        return self.media_store.request_cancel(job_id)
+
+    def recover_stale(self) -> list[JobView]:
+        return recover_stale_jobs(self.media_store)
+
+    def run_next(self, on_progress: JobProgress | None = None) -> JobView | None:
+        return run_next_job(self.media_store, self.settings, on_progress=on_progress)

@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from session_rater.db.accounts_store import AccountView, AssignmentView, LogEntry
-from session_rater.db.store import PersonView, RatingView, Reach, RecordingView
+from session_rater.domain.records import AccountView, AssignmentView, LogEntry
+from session_rater.db.store import Reach
+from session_rater.domain.records import PersonView, RatingView, RecordingView
 from session_rater.domain.access import Action, Actor, Decision, capacities_in_scope, decide, reaches
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.rubric import Rubric
 from session_rater.errors import AccessDeniedError, NotFoundError
 from session_rater.usecases.services import Services
-from session_rater.web.recordings import signed_recording_path, viewer_cookie
+from session_rater.usecases.recording_links import signed_recording_path, viewer_cookie
 
 
 @dataclass
@@ -140,6 +141,14 @@ class Permitted:
         self.svc.store.record_unblinding(self.person.id, recording_id, tutor_id)
         return self.svc.compare_session(recording_id, tutor_id)
 
+    def is_unblinded(self, recording: RecordingView, tutor_id: int | None) -> bool:
+        """Whether this person has already been recorded as not blind for this (session, tutor)."""
+        return self.svc.store.is_unblinded(self.person.id, recording.id, tutor_id)
+
+    def people_names(self) -> dict[int, str]:
+        """The names of everyone active, by id (to say who rated what)."""
+        return {p.id: p.display_name for p in self.svc.store.list_people()}
+
     # -- reports ---------------------------------------------------------------------------
     def may_see_reports(self) -> Decision:
         return self.decide(Action.VIEW_REPORTS)
@@ -167,9 +176,7 @@ class Permitted:
 
     def add_person(self, display_name: str, email: str, roles: list[Role], password: str | None) -> PersonView:
         self.require(Action.MANAGE_PEOPLE)
-        hashed = self.svc.accounts.hash_password(password) if password else None
-        return self.svc.accounts_store.create_person(display_name, email, roles, password_hash=hashed,
-                                                      actor_id=self.person.id)
+        return self.svc.accounts.add_person(display_name, email, roles, password or None, actor_id=self.person.id)
 
     def update_person(self, person_id: int, **changes: object) -> None:
         self.require(Action.MANAGE_PEOPLE)
@@ -211,6 +218,20 @@ class Permitted:
         self.require(Action.MANAGE_RUBRICS)
         self.svc.accounts_store.record_event(self.person.id, "rubric", "add_version",
                                              {"rubric_id": rubric_id, "version": version, "file": file_name})
+
+    def teams(self) -> list[tuple[str, str]]:
+        """Every (area, team) known from recordings and scope (to choose from)."""
+        self.require(Action.MANAGE_PEOPLE)
+        return self.svc.accounts_store.teams()
+
+    def areas(self) -> list[str]:
+        self.require(Action.MANAGE_PEOPLE)
+        return self.svc.accounts_store.areas()
+
+    def rating_forms_of(self, recording_id: int) -> list[RatingView]:
+        """Every version of every rating of a session, drafts included (the audit log's view)."""
+        self.require(Action.VIEW_AUDIT_LOG)
+        return self.svc.store.ratings_of_recording(recording_id, submitted_only=False)
 
     def audit_log(self, limit: int = 5000) -> list[LogEntry]:
         self.require(Action.VIEW_AUDIT_LOG)

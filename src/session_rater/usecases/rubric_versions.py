@@ -17,7 +17,9 @@ import yaml
 
 from session_rater.domain.rubric import RatedUnit, Rubric
 from session_rater.errors import NotFoundError, RubricError
-from session_rater.io.files import bumped, write_new_file
+from session_rater.domain.versions import bumped
+from session_rater.io.files import write_new_file
+from session_rater.domain.versions import version_sort_key
 from session_rater.io.rubric_files import (
     RUBRIC_FILE_SUFFIXES,
     RubricCatalog,
@@ -25,7 +27,6 @@ from session_rater.io.rubric_files import (
     load_rubric_dir,
     parse_rubric_text,
     rubric_fingerprint,
-    version_sort_key,
 )
 from session_rater.io.yaml_support import TOP_LEVEL
 from session_rater.domain.access import Action
@@ -107,6 +108,18 @@ def _declared(path: Path) -> tuple[object, object] | None:
 # --------------------------------------------------------------------------------------------
 # Ratings per version
 # --------------------------------------------------------------------------------------------
+
+
+def check_rubric_file(path: Path) -> Rubric:
+    """One rubric file read strictly (``session-rater check-rubrics``): the rubric, or a
+    RubricError listing every problem with its place in the file."""
+    return load_rubric(path)
+
+
+def reload_rubrics(svc: Services) -> None:
+    """Read the rubrics folder again (after its files changed on disk). A RubricError if the
+    folder cannot be read; the rubrics read before stay in use."""
+    svc.catalog = load_rubric_dir(Path(svc.settings.rubrics_dir))
 
 
 def submitted_counts(svc: Services) -> Counter[tuple[str, str]]:

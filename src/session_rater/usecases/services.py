@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -18,17 +18,21 @@ import pandas as pd
 from session_rater.usecases.accounts import Accounts
 from session_rater.db.accounts_store import AccountsStore
 from session_rater.db.engine import make_engine, migrate
-from session_rater.db.media_store import MediaStore, PlaybackView
-from session_rater.db.store import PersonView, RatingView, RecordingView, Store
+from session_rater.db.media_store import MediaStore
+from session_rater.db.sampling_store import SamplingStore
+from session_rater.db.store import Store
+from session_rater.domain.media import PlaybackView
+from session_rater.domain.records import PersonView, RatingView, RecordingView
 from session_rater.domain import compare
 from session_rater.domain.model import Capacity, RatingStatus
 from session_rater.domain.rubric import Rubric
 from session_rater.domain.access import Actor, SessionScope
 from session_rater.errors import NotFoundError, RecordingMissingError
-from session_rater.usecases.ingest import recording_thumbnails
-from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir, version_sort_key
+from session_rater.usecases.ingest import IngestReport, ingest, recording_thumbnails
+from session_rater.domain.versions import version_sort_key
+from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir
 from session_rater.settings import Settings, load_settings
-from session_rater.web.recordings import load_or_create_secret
+from session_rater.usecases.recording_links import load_or_create_secret
 
 DEFAULT_RUBRIC_ID = "think-first-video-monitoring"
 EXPORT_COLUMNS = [
@@ -52,10 +56,12 @@ class Services:
     catalog: RubricCatalog
     secret: bytes = field(repr=False)
     accounts_store: AccountsStore = field(init=False, repr=False)
+    sampling: SamplingStore = field(init=False, repr=False)
     accounts: Accounts = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.accounts_store = AccountsStore(self.store.engine)
+        self.sampling = SamplingStore(self.store.engine)
         self.accounts = Accounts(self.accounts_store, self.store,
                                  idle=dt.timedelta(minutes=self.settings.idle_minutes))
 
@@ -204,6 +210,19 @@ class Services:
         self.export_csv(buffer)
         return buffer.getvalue()
 
+    def close(self) -> None:
+        """Release the database connections (a command at its end)."""
+        self.store.engine.dispose()
+
+    def ingest(self, paths: Sequence[Path | str], *, manifest: Path | None = None,
+               on_progress: Callable[[Path, str, float], None] | None = None) -> IngestReport:  # fmt: skip
+        """Add recordings: probe, fingerprint, register and queue what browsers cannot play."""
+        return ingest(paths, manifest=manifest, store=self.store, media_store=self.media, settings=self.settings,
+                      on_progress=on_progress)  # fmt: skip
+
+    def has_demo_data(self) -> bool:
+        return self.store.has_demo_data()
+
     def person(self, person_id: int) -> PersonView:
         return self.store.get_person(person_id)
 
@@ -233,6 +252,15 @@ def _item_title(rubric: Rubric, item_id: str) -> str:
         return rubric.item(item_id).title
     except KeyError:
         return f"{item_id} (not in v{rubric.version})"
+
+
+def migrate_database(settings: Settings) -> None:
+    """Bring the database schema up to date (``session-rater migrate``; also done at start)."""
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
 
 
 def open_services(settings: Settings | None = None, *, load_demo: bool | None = None) -> Services:

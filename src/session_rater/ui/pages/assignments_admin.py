@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from session_rater.db.accounts_store import AccountView, AssignmentView
-from session_rater.db.store import RecordingView
+from session_rater.domain.records import AccountView, AssignmentView
+from session_rater.domain.records import RecordingView
 from session_rater.domain.access import Action
 from session_rater.domain.model import Role
 from session_rater.errors import SessionRaterError

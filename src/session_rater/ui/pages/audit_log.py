@@ -12,8 +12,8 @@ from collections import defaultdict
 import pandas as pd
 import streamlit as st
 
-from session_rater.db.accounts_store import LogEntry
-from session_rater.db.store import RatingView
+from session_rater.domain.records import LogEntry
+from session_rater.domain.records import RatingView
 from session_rater.domain.access import Action
 from session_rater.errors import AccessDeniedError, SessionRaterError
 from session_rater.usecases.permitted import Permitted
@@ -38,7 +38,7 @@ def _names(svc: Services, me: Permitted) -> dict[int, str]:
     try:
         return {a.person.id: a.person.display_name for a in me.accounts()}
     except AccessDeniedError:
-        return {p.id: p.display_name for p in svc.store.list_people()}
+        return me.people_names()
 
 
 def log_table(entries: list[LogEntry], names: dict[int, str]) -> pd.DataFrame:
@@ -154,7 +154,7 @@ def _pick_rating(svc: Services, me: Permitted, names: dict[int, str]) -> int | N
     if recording_id is None:
         return None
     forms: dict[tuple[int | None, int, str], list[RatingView]] = defaultdict(list)
-    for rating in svc.store.ratings_of_recording(recording_id, submitted_only=False):
+    for rating in me.rating_forms_of(recording_id):
         forms[(rating.tutor_id, rating.rater_id, rating.capacity.value)].append(rating)
     if not forms:
         st.caption("Nobody has rated this session yet.")

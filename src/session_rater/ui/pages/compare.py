@@ -9,7 +9,7 @@ import streamlit as st
 
 from session_rater.domain.compare import ALL_ITEMS
 from session_rater.domain.model import Capacity
-from session_rater.db.store import RecordingView
+from session_rater.domain.records import RecordingView
 from session_rater.usecases.permitted import Permitted
 from session_rater.ui.state import (
     refuse_unreachable,
@@ -29,7 +29,6 @@ def _highlight_spread(row: pd.Series) -> list[str]:
 
 
 def _one_session(me: Permitted) -> None:
-    svc = me.svc
     recordings = me.recordings()
     if not recordings:
         st.info("No recorded sessions that you can see yet.")
@@ -47,7 +46,7 @@ def _one_session(me: Permitted) -> None:
     if table.empty:
         st.info("No submitted ratings of this tutor in this session yet.")
         return
-    people = {p.id: p.display_name for p in svc.store.list_people()}
+    people = me.people_names()
     st.caption(
         "Submitted ratings: "
         + "; ".join(f"{r.capacity.label} by {people.get(r.rater_id, r.rater_id)} (v{r.rubric_version})" for r in ratings)
@@ -75,7 +74,7 @@ def _may_see(me: Permitted, recording: RecordingView, tutor_id: int) -> bool:
         )
         return False
     confirmed = f"compare:look:{recording.id}:{tutor_id}"
-    already = decision.not_blind and me.svc.store.is_unblinded(me.person.id, recording.id, tutor_id)
+    already = decision.not_blind and me.is_unblinded(recording, tutor_id)
     if decision.not_blind and not already and not st.session_state.get(confirmed):
         st.warning(
             "You have not rated this tutor in this session. If you look at the ratings now, "

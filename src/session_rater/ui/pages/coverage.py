@@ -13,11 +13,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from session_rater.db.sampling_store import SamplingStore
 from session_rater.domain.coverage import AssignmentStatus, coverage_table
 from session_rater.domain.sampling import SamplingPolicy, SessionFacts
 from session_rater.errors import PolicyError
-from session_rater.ui.pages.sampling import policies_in_force, policy_catalog
+from session_rater.usecases.monitoring import Monitoring
 from session_rater.domain.access import Action
 from session_rater.ui.state import allowed, page_start
 
@@ -215,22 +214,22 @@ def _pick_targets(catalog_error: str | None, in_force: list) -> Targets:  # type
 
 
 def render() -> None:
-    svc, me = page_start()
+    _, me = page_start()
     st.title("Coverage")
     if not allowed(me, Action.VIEW_COVERAGE):
         return
-    store = SamplingStore(svc.store.engine)
-    sessions = store.roster()
+    mon = Monitoring(me)
+    sessions = mon.roster()
     if not sessions:
         st.info("No recorded sessions yet. Load the demo with `session-rater demo`, or ingest recordings.")
         return
     try:
-        catalog_error, in_force = None, policies_in_force(policy_catalog(svc), store)
+        catalog_error, in_force = None, mon.policies_in_force(mon.catalog())
     except PolicyError as exc:
         catalog_error, in_force = "; ".join(exc.errors), []
     today = dt.date.today()
-    statuses = store.assignment_statuses(today=today)
-    names = {p.id: p.name for p in store.people()}
+    statuses = mon.assignment_statuses(today)
+    names = mon.rater_names()
 
     left, right = st.columns([3, 2])
     by = left.segmented_control("Group by", list(GROUPINGS), format_func=lambda key: GROUPINGS[key], default="area",

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from session_rater.usecases.accounts import MIN_PASSWORD_LENGTH
-from session_rater.db.accounts_store import AccountView
+from session_rater.domain.records import AccountView
 from session_rater.domain.access import Action
 from session_rater.domain.model import Role
 from session_rater.errors import SessionRaterError
@@ -153,9 +153,9 @@ def _details(me: Permitted, account: AccountView) -> None:
 
 def _scope(svc: Services, me: Permitted, account: AccountView) -> None:
     person = account.person
-    known_teams = [t for t in svc.accounts_store.teams() if t[0]]
+    known_teams = [t for t in me.teams() if t[0]]
     teams = sorted(set(known_teams) | set(account.scope.managed_teams))
-    areas = sorted(set(svc.accounts_store.areas()) | set(account.scope.areas))
+    areas = sorted(set(me.areas()) | set(account.scope.areas))
     with st.form(_key(f"{person.id}:scope")):
         chosen_teams = st.multiselect(
             "Teams they manage (treatment manager)", teams, default=sorted(account.scope.managed_teams),

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from session_rater.db.sampling_store import QueueItem, QueueStatus, SamplingStore
-from session_rater.db.store import RecordingView
+from session_rater.domain.records import RecordingView
+from session_rater.domain.sampling.work import QueueItem, QueueStatus
 from session_rater.ui import nav
 from session_rater.ui.state import page_start
+from session_rater.usecases.monitoring import Monitoring
 
 SHOW_KEY = "queue:show"
 TO_DO, DONE, ALL = "To do", "Submitted", "All"
@@ -65,8 +66,8 @@ def _row(item: QueueItem, recording: RecordingView | None, today: dt.date) -> No
             nav.goto("rate", recording=item.recording_id, tutor=first_tutor)
 
 
-def _empty(store: SamplingStore, name: str, roles: frozenset[str]) -> None:
-    if not store.list_draws():
+def _empty(mon: Monitoring, name: str, roles: frozenset[str]) -> None:
+    if not mon.any_draws():
         st.info(
             "Nothing to rate yet. Work appears here after a monitoring sample is drawn, by an "
             "administrator on the **Sampling** page or with `session-rater sample --policy default`.",
@@ -90,14 +91,14 @@ def _shown(items: list[QueueItem], show: str) -> list[QueueItem]:
 
 
 def render() -> None:
-    svc, me = page_start()
+    _, me = page_start()
     rater = me.person
     st.title("My work")
-    store = SamplingStore(svc.store.engine)
+    mon = Monitoring(me)
     today = dt.date.today()
-    items = store.work_queue(rater.id, today=today)
+    items = mon.work_queue(today)
     if not items:
-        _empty(store, rater.display_name, rater.roles)
+        _empty(mon, rater.display_name, rater.roles)
         return
     to_do = [i for i in items if i.status != QueueStatus.SUBMITTED]
     overdue = [i for i in items if i.overdue]

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 import streamlit as st
 
-from session_rater.db.store import RatingView, RecordingView
+from session_rater.domain.records import RatingView, RecordingView
 from session_rater.domain.model import Capacity, format_moment, parse_moment
 from session_rater.domain.rubric import RatedUnit, Rubric
 from session_rater.errors import RecordingMissingError, SessionRaterError, StaleEditError

@@ -12,19 +12,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from session_rater.errors import SessionRaterError
-from session_rater.usecases.ingest import expand_paths, ingest, missing_recordings
-from session_rater.usecases.conversion_worker import start_worker
-from session_rater.usecases.services import Services
 from session_rater.domain.access import Action
-from session_rater.usecases.permitted import Permitted
+from session_rater.errors import SessionRaterError
 from session_rater.ui.state import allowed, page_start, recording_label
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.recordings_admin import RecordingsAdmin
 
 
-def _ingest_folder(svc: Services) -> None:
-    folder = svc.settings.recordings_dir
+def _ingest_folder(admin: RecordingsAdmin) -> None:
+    folder = admin.folder
     st.markdown(f"Recordings folder: `{folder}`")
-    files = expand_paths([folder], exclude=[svc.settings.data_dir]) if folder.is_dir() else []
+    files = admin.files_in_folder()
     st.caption(
         f"{len(files)} video file(s) there. Ingesting probes each file, fingerprints it (so a moved or "
         "renamed file keeps its ratings), takes its details from manifest.csv, and queues a conversion "
@@ -41,8 +39,7 @@ def _ingest_folder(svc: Services) -> None:
                 progress.progress(min(1.0, fraction), text=f"{path.name}: {stage}")
 
             try:
-                report = ingest([folder], store=svc.store, media_store=svc.media, settings=svc.settings,
-                                on_progress=on_progress)
+                report = admin.ingest_folder(on_progress)
             except SessionRaterError as exc:
                 status.update(label="Nothing was ingested", state="error")
                 st.error(str(exc))
@@ -50,7 +47,6 @@ def _ingest_folder(svc: Services) -> None:
             for outcome in report.outcomes:
                 (st.error if not outcome.ok else st.write)(outcome.line)
             status.update(label=report.summary, state="complete" if report.ok else "error")
-        start_worker(svc.media, svc.settings).wake()
 
 
 def _places(me: Permitted) -> None:
@@ -85,9 +81,9 @@ def _places(me: Permitted) -> None:
 
 
 @st.fragment(run_every=2)
-def _jobs(svc: Services) -> None:
+def _jobs(admin: RecordingsAdmin) -> None:
     """Conversions, refreshed every two seconds while this page is open."""
-    jobs = svc.media.jobs(limit=50)
+    jobs = admin.jobs(limit=50)
     if not jobs:
         st.caption("No conversions yet.")
         return
@@ -98,14 +94,14 @@ def _jobs(svc: Services) -> None:
         if job.is_active:
             cols[1].progress(job.progress, text=f"{job.status} {job.progress:.0%}")
             if cols[2].button("Cancel", key=f"cancel-{job.id}", disabled=job.cancel_requested):
-                svc.media.request_cancel(job.id)
+                admin.cancel_job(job.id)
                 st.rerun(scope="fragment")
         else:
             cols[1].write(f"{job.status}" + (f": {job.message}" if job.message else ""))
 
 
-def _missing(svc: Services) -> None:
-    missing = missing_recordings(svc.store, svc.settings)
+def _missing(admin: RecordingsAdmin) -> None:
+    missing = admin.missing()
     if not missing:
         st.caption("Every recording's file is where the database says it is.")
         return
@@ -120,12 +116,12 @@ def _missing(svc: Services) -> None:
     )
 
 
-def _access_log(svc: Services) -> None:
-    entries = svc.media.access_log(limit=500)
+def _access_log(admin: RecordingsAdmin) -> None:
+    entries = admin.access_log(limit=500)
     if not entries:
         st.caption("No recording has been played yet.")
         return
-    people = {p.id: p.display_name for p in svc.store.list_people()}
+    people = admin.people_names()
     table = pd.DataFrame(
         [
             {
@@ -144,20 +140,21 @@ def _access_log(svc: Services) -> None:
 
 
 def render() -> None:
-    svc, me = page_start()
+    _, me = page_start()
     st.title("Recordings")
     if not allowed(me, Action.MANAGE_RECORDINGS):
         return
+    admin = RecordingsAdmin(me)
     st.subheader("Add recordings", divider="gray")
-    _ingest_folder(svc)
+    _ingest_folder(admin)
     st.subheader("Where sessions belong", divider="gray")
     st.caption("A session's area and team decide who sees it: the treatment managers of that team monitor it, "
                "the programme managers of that area see it in their reports. Its tutors and administrators always do.")
     _places(me)
     st.subheader("Conversions", divider="gray")
-    _jobs(svc)
+    _jobs(admin)
     st.subheader("Missing files", divider="gray")
-    _missing(svc)
+    _missing(admin)
     st.subheader("Access log", divider="gray")
     st.caption("Every request for a recording: who, which, when, and whether it was allowed (200/206) or refused (403).")
-    _access_log(svc)
+    _access_log(admin)

@@ -23,15 +23,11 @@ import yaml
 from session_rater.domain.access import Action
 from session_rater.domain.rubric import Rubric
 from session_rater.errors import RubricError
-from session_rater.io.rubric_files import (
-    load_rubric_dir,
-    rubric_fingerprint,
-    rubric_to_dict,
-    version_sort_key,
-)
+from session_rater.domain.versions import version_sort_key
+from session_rater.domain.rubric import rubric_fingerprint, rubric_to_dict
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import DEFAULT_RUBRIC_ID, Services
-from session_rater.io.files import bumped
+from session_rater.domain.versions import bumped
 from session_rater.usecases.rubric_versions import (
     UNIT_LABELS,
     Folder,
@@ -41,6 +37,7 @@ from session_rater.usecases.rubric_versions import (
     changes,
     locate,
     read_folder,
+    reload_rubrics,
     save_new_version,
     submitted_counts,
 )
@@ -189,7 +186,7 @@ def _safe_text(path: Path) -> str | None:
 
 def _reload(svc: Services) -> None:
     try:
-        svc.catalog = load_rubric_dir(Path(svc.settings.rubrics_dir))
+        reload_rubrics(svc)
         st.session_state[RELOAD_KEY] = None
     except RubricError as exc:
         st.session_state[RELOAD_KEY] = "\n".join(exc.errors)

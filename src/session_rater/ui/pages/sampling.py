@@ -1,44 +1,30 @@
 """Sampling (administration): the policies in force, an editor that never saves an invalid
 policy, a draw (previewed or saved, with its seed), and the draws made so far.
 
-The draw itself is ``cli_sample``'s: the policy in force comes from :func:`resolve_policy`, the
-sample from :func:`draw_sample` on top of the policy's earlier selections, and a saved draw
-stores the policy snapshot (``policy_to_dict``) and its seed, like ``session-rater sample``.
+The policies, the draw and the editing are :class:`~session_rater.usecases.monitoring.Monitoring`'s,
+the same use cases as ``session-rater sample``: a saved draw stores the policy snapshot and its
+seed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
-import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from session_rater.cli.sample import MAX_SEED, resolve_policy
-from session_rater.db.sampling_store import DrawView, SamplingStore
-from session_rater.db.store import PersonView, RecordingView
-from session_rater.domain.model import Role
-from session_rater.domain.sampling import Draw, SamplingPolicy, Selection, draw_sample
-from session_rater.errors import PolicyError, SessionRaterError
-from session_rater.io.policy_files import (
-    POLICY_FILE_SUFFIXES,
-    PolicyCatalog,
-    load_policy_dir,
-    parse_policy_text,
-    policy_to_dict,
-)
-from session_rater.io.rubric_files import version_sort_key
-from session_rater.usecases.services import Services
 from session_rater.domain.access import Action
-from session_rater.io.files import bumped, write_new_file
+from session_rater.domain.model import MAX_SEED
+from session_rater.domain.records import RecordingView
+from session_rater.domain.sampling import Draw, SamplingPolicy, Selection
+from session_rater.domain.sampling.work import DrawView
+from session_rater.errors import PolicyError, SessionRaterError
 from session_rater.ui.state import allowed, page_start
+from session_rater.usecases.monitoring import Monitoring, PolicyCatalog, PolicyInForce
 
-__all__ = ["PolicyInForce", "policies_in_force", "policy_catalog", "policy_summary", "render"]
+__all__ = ["policy_summary", "render", "selections_frame"]
 
 EDITOR_KEY = "sampling:policy_text"
 EDITOR_FILE_KEY = "sampling:policy_file"
@@ -48,61 +34,6 @@ SEED_KEY = "sampling:seed"
 DRAW_RESULT_KEY = "sampling:draw_result"
 NEW_SEED_BELOW = 1_000_000  # a new seed short enough to read out and type; any seed up to MAX_SEED is accepted
 RULE_LABELS = {"monitoring": "Monitoring", "catch_up": "Catch-up", "external_audit": "External audit"}
-
-_catalog_lock = threading.Lock()
-
-
-# --------------------------------------------------------------------------------------------
-# The policies in force (also read by the Coverage page)
-# --------------------------------------------------------------------------------------------
-
-
-@st.cache_resource
-def _loaded_catalogs() -> dict[str, PolicyCatalog]:
-    """Process-wide: each policies folder's catalog as last loaded, so that a file broken by an
-    edit leaves the version loaded before it in force (``load_policy_dir(previous=...)``)."""
-    return {}
-
-
-def policy_catalog(svc: Services) -> PolicyCatalog:
-    """The policy files read now, keeping in force what a now-broken file held before.
-
-    Raises :class:`PolicyError` if the folder does not exist."""
-    directory = str(svc.settings.policies_dir)
-    with _catalog_lock:
-        held = _loaded_catalogs()
-        catalog = load_policy_dir(svc.settings.policies_dir, previous=held.get(directory))
-        held[directory] = catalog
-    return catalog
-
-
-@dataclass(frozen=True)
-class PolicyInForce:
-    policy: SamplingPolicy
-    source: str
-    """Where it comes from: a file name, or the copy stored with the last draw."""
-    kept: bool
-    """True when its file is now broken and the version read before stays in force."""
-
-
-def policies_in_force(catalog: PolicyCatalog, store: SamplingStore) -> list[PolicyInForce]:
-    """The newest valid version of every policy, by name (as ``session-rater sample`` picks it),
-    including a policy whose file broke before this process read it: the version stored with
-    its last draw stays in force."""
-    names = set(catalog.names()) | {d.policy_name for d in store.list_draws() if not d.dry_run}
-    found = []
-    for name in sorted(names):
-        try:
-            policy, _ = resolve_policy(catalog, name, store.last_policy_snapshot(name))
-        except SessionRaterError:  # deleted, or broken with nothing to fall back on
-            continue
-        key = (policy.name, policy.version)
-        if catalog.policies.get(key) == policy:
-            found.append(PolicyInForce(policy, catalog.origins[key], key in catalog.kept))
-        else:
-            found.append(PolicyInForce(policy, "the copy stored with its last draw", True))
-    return found
-
 
 def _then(words: Sequence[str]) -> str:
     return ", then ".join(w.replace("_", " ") for w in words)
@@ -144,12 +75,7 @@ def policy_summary(policy: SamplingPolicy) -> list[str]:
     return lines
 
 
-def _is_admin(rater: PersonView | None) -> bool:
-    return rater is not None and rater.has_role(Role.ADMINISTRATOR)
-
-
-ADMIN_ONLY = ("Saving a draw or a policy is for administrators. Until sign-in exists, pick an administrator "
-              "under **Rating as** in the sidebar.")  # fmt: skip
+ADMIN_ONLY = "Saving a draw or a policy is for administrators."
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,73 +117,36 @@ def _show_policies(catalog: PolicyCatalog, in_force: list[PolicyInForce]) -> Non
 # --------------------------------------------------------------------------------------------
 
 
-def _policy_files(directory: Path) -> list[Path]:
-    return sorted(
-        p for p in directory.iterdir() if p.suffix in POLICY_FILE_SUFFIXES and p.is_file() and not p.name.startswith(".")
-    )
-
-
-def _load_file_into_editor(directory: Path) -> None:
+def _load_file_into_editor(mon: Monitoring) -> None:
     name = st.session_state.get(EDITOR_FILE_KEY)
     if name:
-        st.session_state[EDITOR_KEY] = (directory / name).read_text(encoding="utf-8")
+        st.session_state[EDITOR_KEY] = mon.policy_file_text(name)
     st.session_state.pop(EDIT_RESULT_KEY, None)
 
 
-def _check(text: str, source: str) -> tuple[SamplingPolicy | None, list[str]]:
-    try:
-        return parse_policy_text(text, source), []
-    except PolicyError as exc:
-        return None, exc.errors
-
-
 def _on_check(source: str) -> None:
-    policy, errors = _check(st.session_state.get(EDITOR_KEY, ""), source)
+    policy, errors = Monitoring.check_policy(st.session_state.get(EDITOR_KEY, ""), source)
     st.session_state[EDIT_RESULT_KEY] = ("checked", policy, errors)
 
 
-def _on_save(svc: Services, store: SamplingStore, source: str, rater: PersonView | None) -> None:
+def _on_save(mon: Monitoring, source: str) -> None:
     """Validate, require a new (higher) version, then write a new file; never an invalid one."""
-    if not _is_admin(rater):
-        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [ADMIN_ONLY])
-        return
-    policy, errors = _check(st.session_state.get(EDITOR_KEY, ""), source)
-    if policy is None:
-        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, errors)
-        return
-    directory = svc.settings.policies_dir
     try:
-        catalog = policy_catalog(svc)
+        policy, file_name = mon.save_policy(st.session_state.get(EDITOR_KEY, ""), source)
     except PolicyError as exc:
         st.session_state[EDIT_RESULT_KEY] = ("not saved", None, exc.errors)
         return
-    versions = [p.version for p in catalog.versions(policy.name)]
-    versions += [e.policy.version for e in policies_in_force(catalog, store) if e.policy.name == policy.name]
-    newest = max(versions, key=version_sort_key, default=None)
-    if newest is not None and version_sort_key(policy.version) <= version_sort_key(newest):
-        message = (f"{source}: version: {policy.version!r} is not newer than version {newest!r} of policy "
-                   f"{policy.name!r}; bump it (e.g. to \"{bumped(newest)}\") to save the edit as a new version")  # fmt: skip
-        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [message])
+    except SessionRaterError as exc:
+        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [str(exc)])
         return
-    file_name = f"{policy.name}-{policy.version}.yaml"
-    try:
-        write_new_file(directory, file_name, st.session_state[EDITOR_KEY])
-    except FileExistsError:
-        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [
-            f"{file_name} already exists in {directory}; give the policy a version that has no file yet"
-        ])  # fmt: skip
-        return
-    except OSError as exc:
-        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [f"cannot write {directory / file_name}: {exc.strerror or exc}"])
-        return
-    policy_catalog(svc)  # read the new file now, so the list of policies shows it
     st.session_state[EDITOR_FILE_KEY] = file_name
     st.session_state[EDIT_RESULT_KEY] = ("saved", policy, [file_name])
 
 
-def _editor(svc: Services, store: SamplingStore, rater: PersonView | None) -> None:
-    directory = svc.settings.policies_dir
-    files = [p.name for p in _policy_files(directory)]
+def _editor(mon: Monitoring) -> None:
+    directory = mon.svc.settings.policies_dir
+    files = mon.policy_files()
+    admin = mon.may_manage()
     st.caption(
         "Edit a copy of a policy file. **Check** validates it (every problem is listed); **Save as new "
         "version** writes it as a new file, `NAME-VERSION.yaml`, and only if it is valid and its "
@@ -268,9 +157,9 @@ def _editor(svc: Services, store: SamplingStore, rater: PersonView | None) -> No
         st.info(f"There are no policy files in {directory} yet: write one here and save it.")
     elif st.session_state.get(EDITOR_FILE_KEY) not in files:
         st.session_state[EDITOR_FILE_KEY] = files[-1] if "default.yaml" not in files else "default.yaml"
-        _load_file_into_editor(directory)
+        _load_file_into_editor(mon)
     if files:
-        st.selectbox("Start from", files, key=EDITOR_FILE_KEY, on_change=_load_file_into_editor, args=(directory,))
+        st.selectbox("Start from", files, key=EDITOR_FILE_KEY, on_change=_load_file_into_editor, args=(mon,))
     source = f"{st.session_state.get(EDITOR_FILE_KEY) or 'new policy'} (edited)"
     st.text_area("Policy (YAML)", key=EDITOR_KEY, height=460)
     left, right = st.columns(2)
@@ -280,12 +169,12 @@ def _editor(svc: Services, store: SamplingStore, rater: PersonView | None) -> No
         icon=":material/save:",
         type="primary",
         on_click=_on_save,
-        args=(svc, store, source, rater),
-        disabled=not _is_admin(rater),
-        help=None if _is_admin(rater) else ADMIN_ONLY,
+        args=(mon, source),
+        disabled=not admin,
+        help=None if admin else ADMIN_ONLY,
         width="stretch",
     )
-    if not _is_admin(rater):
+    if not admin:
         st.caption(f":material/lock: {ADMIN_ONLY}")
     outcome = st.session_state.get(EDIT_RESULT_KEY)
     if outcome is None:
@@ -357,9 +246,9 @@ def _parse_seed(text: str) -> int | None:
     return int(text)
 
 
-def _on_draw(store: SamplingStore, policy: SamplingPolicy, rater: PersonView | None, save: bool) -> None:
+def _on_draw(mon: Monitoring, policy: SamplingPolicy, save: bool) -> None:
     """Preview (dry run) or draw and save; the seed used goes back into the seed field."""
-    if save and not _is_admin(rater):
+    if save and not mon.may_manage():
         st.session_state[DRAW_RESULT_KEY] = {"error": ADMIN_ONLY}
         return
     try:
@@ -369,16 +258,12 @@ def _on_draw(store: SamplingStore, policy: SamplingPolicy, rater: PersonView | N
         return
     seed = secrets.randbelow(NEW_SEED_BELOW) if seed is None else seed
     try:
-        draw = draw_sample(
-            store.roster(), store.people(), policy, seed=seed, drawn_on=dt.date.today(),
-            previous=store.previous_selections(policy.name),
-        )  # fmt: skip
-        saved = store.save_draw(draw, policy_to_dict(policy), drawn_by=rater.id if rater else None) if save else None
+        outcome = mon.draw(policy, seed, save=save)
     except (SessionRaterError, ValueError) as exc:
         st.session_state[DRAW_RESULT_KEY] = {"error": f"Nothing was saved: {exc}" if save else str(exc)}
         return
     st.session_state[SEED_KEY] = "" if save else str(seed)
-    st.session_state[DRAW_RESULT_KEY] = {"draw": draw, "saved": saved, "policy": policy.label}
+    st.session_state[DRAW_RESULT_KEY] = {"draw": outcome.draw, "saved": outcome.saved, "policy": policy.label}
 
 
 def _show_draw_result(
@@ -407,8 +292,7 @@ def _show_draw_result(
 
 
 def _draw_section(
-    svc: Services, store: SamplingStore, in_force: list[PolicyInForce], rater: PersonView | None,
-    recordings: Mapping[int, RecordingView], names: Mapping[int, str],
+    mon: Monitoring, in_force: list[PolicyInForce], recordings: Mapping[int, RecordingView], names: Mapping[int, str],
 ) -> None:  # fmt: skip
     if not in_force:
         st.info("Nothing to draw with: no sampling policy is in force.")
@@ -426,22 +310,22 @@ def _draw_section(
     policy = by_label[label]
     a, b = st.columns(2)
     a.button("Preview draw", icon=":material/visibility:", on_click=_on_draw, width="stretch",
-             args=(store, policy, rater, False), help="A dry run: shows what would be drawn and why; saves nothing.")  # fmt: skip
+             args=(mon, policy, False), help="A dry run: shows what would be drawn and why; saves nothing.")  # fmt: skip
     b.button(
         "Draw and save", icon=":material/casino:", type="primary", on_click=_on_draw, width="stretch",
-        args=(store, policy, rater, True), disabled=not _is_admin(rater),
+        args=(mon, policy, True), disabled=not mon.may_manage(),
         help="Saves the draw: its seed, the policy as it is now, and each session's rule, reason, rater and due date."
-        if _is_admin(rater) else ADMIN_ONLY,
+        if mon.may_manage() else ADMIN_ONLY,
     )  # fmt: skip
-    if not _is_admin(rater):
+    if not mon.may_manage():
         st.caption(f":material/lock: {ADMIN_ONLY}")
     result = st.session_state.get(DRAW_RESULT_KEY)
     if result is not None:
-        _show_draw_result(result, recordings, names, can_save=_is_admin(rater))
+        _show_draw_result(result, recordings, names, can_save=mon.may_manage())
 
 
-def _draws_made(store: SamplingStore, recordings: Mapping[int, RecordingView], names: Mapping[int, str]) -> None:
-    draws = [d for d in store.list_draws() if not d.dry_run]
+def _draws_made(mon: Monitoring, recordings: Mapping[int, RecordingView], names: Mapping[int, str]) -> None:
+    draws = mon.draws()
     if not draws:
         st.info("No sample has been drawn yet.")
         return
@@ -470,16 +354,14 @@ def _draws_made(store: SamplingStore, recordings: Mapping[int, RecordingView], n
         chosen = draws[rows[0]]
         for shortfall in chosen.shortfalls:
             st.warning(shortfall, icon=":material/warning:")
-        selections = [a.as_selection() for a in store.assignments(chosen.policy_name) if a.draw_id == chosen.id]
-        _show_selections(selections_frame(selections, recordings, names))
+        _show_selections(selections_frame(mon.selections_of(chosen), recordings, names))
 
 
 # --------------------------------------------------------------------------------------------
 
 
 def render() -> None:
-    svc, me = page_start()
-    rater = me.person
+    _, me = page_start()
     st.title("Sampling")
     if not allowed(me, Action.VIEW_COVERAGE):
         return
@@ -487,21 +369,21 @@ def render() -> None:
         "Which recorded sessions are monitored by treatment managers and rated by the external audit, "
         "by rule: the policies, the draws that apply them, and an editor for administrators."
     )
-    store = SamplingStore(svc.store.engine)
+    mon = Monitoring(me)
     try:
-        catalog = policy_catalog(svc)
+        catalog = mon.catalog()
     except PolicyError as exc:
         st.error("\n".join(exc.errors), icon=":material/folder_off:")
         return
-    in_force = policies_in_force(catalog, store)
-    recordings = {r.id: r for r in svc.store.list_recordings()}
-    names = {p.id: p.display_name for p in svc.store.list_people()}
+    in_force = mon.policies_in_force(catalog)
+    recordings = mon.recordings()
+    names = mon.people_names()
     policies, draw, made, edit = st.tabs(["Policies in force", "Draw a sample", "Draws made", "Edit a policy"])
     with policies:
         _show_policies(catalog, in_force)
     with draw:
-        _draw_section(svc, store, in_force, rater, recordings, names)
+        _draw_section(mon, in_force, recordings, names)
     with made:
-        _draws_made(store, recordings, names)
+        _draws_made(mon, recordings, names)
     with edit:
-        _editor(svc, store, rater)
+        _editor(mon)

@@ -16,6 +16,7 @@
 (issue 4); :func:`report_to_text` a readable report that states the reference used.
 """
 
+from session_rater.io.scores_csv import ScoresFile, read_scores_csv
 from session_rater.usecases.analysis.report import (
     MATRICES,
     MEASURES,
@@ -29,6 +30,8 @@ from session_rater.usecases.analysis.to_json import report_to_json
 from session_rater.usecases.analysis.to_text import report_to_text
 
 __all__ = [
+    "ScoresFile",
+    "read_scores_csv",
     "MATRICES",
     "MEASURES",
     "AnalysisReport",

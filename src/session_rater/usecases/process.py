@@ -1,30 +1,20 @@
-"""What the app process shares between the Streamlit script and its own HTTP routes."""
+"""What the app process shares between the Streamlit script and its own HTTP routes: one
+Services, opened once, and the use cases of the recording route (find the file, check who may
+play it, log the access)."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from starlette.routing import Route
-
+from session_rater.domain.access import Action
 from session_rater.errors import NotFoundError
 from session_rater.usecases.conversion_worker import start_worker
+from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services, open_services
-from session_rater.web.recordings import make_routes
-from session_rater.web.signin import make_auth_routes
 
 _lock = threading.Lock()
 _services: Services | None = None
-
-
-def organisation_configured() -> bool:
-    """Whether an OpenID Connect provider is set up (``[auth]`` in .streamlit/secrets.toml)."""
-    try:
-        import streamlit as st
-
-        return "auth" in st.secrets
-    except Exception:  # no secrets file at all  # noqa: BLE001
-        return False
 
 
 def shared_services() -> Services:
@@ -46,7 +36,8 @@ def reset_shared_services() -> None:
         _services = None
 
 
-def _resolve(recording_id: int) -> Path | None:
+def recording_file(recording_id: int) -> Path | None:
+    """Where the recording's file should be (None: no such recording)."""
     services = shared_services()
     try:
         return services.recording_path(services.recording(recording_id))
@@ -54,26 +45,23 @@ def _resolve(recording_id: int) -> Path | None:
         return None
 
 
-def _log_access(recording_id: int, person_id: int | None, method: str, range_header: str | None, status: int) -> None:
+def log_recording_access(recording_id: int, person_id: int | None, method: str, range_header: str | None,
+                         status: int) -> None:  # fmt: skip
     shared_services().media.log_access(recording_id, person_id, method, range_header, status)
 
 
-def _authorise(recording_id: int, person_id: int) -> bool:
-    from session_rater.domain.access import Action
-    from session_rater.usecases.permitted import Permitted
-
+def may_play(recording_id: int, person_id: int) -> bool:
+    """Whether the person a recording URL names may still play it now: their account open and
+    the session in their scope (checked on every request, not only when the URL was made)."""
     services = shared_services()
     try:
         person = services.accounts_store.active_person(person_id)
         if person is None:  # unknown, or the account was closed
             return False
-        permitted = Permitted(services, person)
-        return bool(permitted.decide(Action.PLAY_RECORDING, services.recording(recording_id)))
+        return bool(Permitted(services, person).decide(Action.PLAY_RECORDING, services.recording(recording_id)))
     except NotFoundError:
         return False
 
 
-def routes() -> list[Route]:
-    return make_routes(lambda: shared_services().secret, _resolve, _log_access, _authorise) + make_auth_routes(
-        lambda: shared_services().accounts, organisation_configured
-    )
+def signing_key() -> bytes:
+    return shared_services().secret

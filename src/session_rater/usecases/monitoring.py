@@ -1,0 +1,263 @@
+"""Monitoring: the sampling policies in force, drawing a sample by them (previewed or saved,
+with its seed), the draws made, coverage against the targets, and a rater's work queue.
+
+A draw tops up what earlier draws of the same policy hold: it never removes or changes an
+earlier assignment. If a policy's file is broken, the version in force stays in force: the
+version read before by this process, else the newest version stored with an earlier draw.
+The ``session-rater sample`` command and the Sampling, Coverage and My work pages all come here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from session_rater.domain.access import Action
+from session_rater.domain.coverage import AssignmentStatus
+from session_rater.domain.model import MAX_SEED
+from session_rater.domain.records import RecordingView
+from session_rater.domain.sampling import Draw, PersonFacts, SamplingPolicy, Selection, SessionFacts, draw_sample
+from session_rater.domain.sampling.work import DrawView, QueueItem
+from session_rater.errors import NotFoundError, PolicyError, SessionRaterError
+from session_rater.domain.versions import bumped
+from session_rater.io.files import write_new_file
+from session_rater.io.policy_files import (
+    POLICY_FILE_SUFFIXES,
+    PolicyCatalog,
+    load_policy_dir,
+    parse_policy,
+    parse_policy_text,
+    policy_to_dict,
+)
+from session_rater.domain.versions import version_sort_key
+from session_rater.db.sampling_store import SamplingStore
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services
+
+__all__ = [
+    "MAX_SEED",
+    "DrawOutcome",
+    "Monitoring",
+    "PolicyCatalog",
+    "PolicyInForce",
+    "draw_by_policy",
+    "resolve_policy",
+]
+
+
+
+def resolve_policy(
+    catalog: PolicyCatalog, name: str, last_snapshot: dict[str, Any] | None
+) -> tuple[SamplingPolicy, list[str]]:
+    """The policy in force named ``name``, and warnings to show.
+
+    The newest valid version in the folder; if there is none but a policy file is broken, the
+    version stored with the last draw stays in force (with the broken files' errors as warnings).
+    """
+    warnings = [f"{error}" for error in catalog.errors.values()]
+    try:
+        return catalog.latest(name), warnings
+    except NotFoundError:
+        if last_snapshot is None or not catalog.errors:
+            if catalog.errors:
+                raise PolicyError(
+                    name,
+                    [f"no valid policy named {name!r} and no earlier draw to fall back on; fix the file(s):"]
+                    + [e for error in catalog.errors.values() for e in error.errors],
+                ) from None
+            raise
+    policy = parse_policy(last_snapshot, f"{name} (stored with the last draw)")
+    warnings.append(
+        f"policy {name!r} did not load from the folder; the version in force stays in force: "
+        f"{policy.label}, as stored with the last draw"
+    )
+    return policy, warnings
+
+
+@dataclass(frozen=True)
+class PolicyInForce:
+    policy: SamplingPolicy
+    source: str
+    """Where it comes from: a file name, or the copy stored with the last draw."""
+    kept: bool
+    """True when its file is now broken and the version read before stays in force."""
+
+
+def policies_in_force(catalog: PolicyCatalog, store: SamplingStore) -> list[PolicyInForce]:
+    """The newest valid version of every policy, by name (as ``session-rater sample`` picks it),
+    including a policy whose file broke before this process read it: the version stored with
+    its last draw stays in force."""
+    names = set(catalog.names()) | {d.policy_name for d in store.list_draws() if not d.dry_run}
+    found = []
+    for name in sorted(names):
+        try:
+            policy, _ = resolve_policy(catalog, name, store.last_policy_snapshot(name))
+        except SessionRaterError:  # deleted, or broken with nothing to fall back on
+            continue
+        key = (policy.name, policy.version)
+        if catalog.policies.get(key) == policy:
+            found.append(PolicyInForce(policy, catalog.origins[key], key in catalog.kept))
+        else:
+            found.append(PolicyInForce(policy, "the copy stored with its last draw", True))
+    return found
+
+
+_catalog_lock = threading.Lock()
+_loaded_catalogs: dict[str, PolicyCatalog] = {}
+"""Process-wide: each policies folder's catalog as last loaded, so that a file broken by an edit
+leaves the version loaded before it in force (``load_policy_dir(previous=...)``)."""
+
+
+def policy_catalog(directory: Path) -> PolicyCatalog:
+    """The policy files read now, keeping in force what a now-broken file held before.
+
+    Raises :class:`PolicyError` if the folder does not exist."""
+    with _catalog_lock:
+        catalog = load_policy_dir(directory, previous=_loaded_catalogs.get(str(directory)))
+        _loaded_catalogs[str(directory)] = catalog
+    return catalog
+
+
+@dataclass(frozen=True)
+class DrawOutcome:
+    draw: Draw
+    saved: DrawView | None  # None: a preview (dry run), nothing saved
+    roster: list[SessionFacts]
+    people: list[PersonFacts]
+
+
+def _draw(store: SamplingStore, policy: SamplingPolicy, seed: int, *, save: bool, drawn_by: int | None) -> DrawOutcome:
+    roster, people = store.roster(), store.people()
+    draw = draw_sample(
+        roster, people, policy, seed=seed, drawn_on=dt.date.today(), previous=store.previous_selections(policy.name)
+    )
+    saved = store.save_draw(draw, policy_to_dict(policy), drawn_by=drawn_by) if save else None
+    return DrawOutcome(draw, saved, roster, people)
+
+
+def draw_by_policy(svc: Services, name: str, seed: int, *, save: bool) -> tuple[DrawOutcome, list[str]]:
+    """``session-rater sample``: the policy in force named ``name`` applied with ``seed``
+    (saved unless a dry run), and the warnings about broken policy files."""
+    catalog = load_policy_dir(svc.settings.policies_dir)
+    policy, warnings = resolve_policy(catalog, name, svc.sampling.last_policy_snapshot(name))
+    return _draw(svc.sampling, policy, seed, save=save, drawn_by=None), warnings
+
+
+class Monitoring:
+    """Sampling, coverage and work queues as one signed-in person may use them."""
+
+    def __init__(self, me: Permitted) -> None:
+        self.me = me
+        self.svc = me.svc
+        self.store = me.svc.sampling
+
+    # -- My work ---------------------------------------------------------------------------
+    def work_queue(self, today: dt.date) -> list[QueueItem]:
+        """The sessions this person is due to rate, soonest due first."""
+        return self.store.work_queue(self.me.person.id, today=today)
+
+    def any_draws(self) -> bool:
+        return bool(self.store.list_draws())
+
+    # -- policies --------------------------------------------------------------------------
+    def may_manage(self) -> bool:
+        """Whether this person may save draws and policy versions (administrators)."""
+        return bool(self.me.decide(Action.MANAGE_SAMPLING))
+
+    def catalog(self) -> PolicyCatalog:
+        self.me.require(Action.VIEW_COVERAGE)
+        return policy_catalog(self.svc.settings.policies_dir)
+
+    def policies_in_force(self, catalog: PolicyCatalog) -> list[PolicyInForce]:
+        self.me.require(Action.VIEW_COVERAGE)
+        return policies_in_force(catalog, self.store)
+
+    def policy_files(self) -> list[str]:
+        """The policy files in the folder, by name (a starting point for an edit)."""
+        self.me.require(Action.VIEW_COVERAGE)
+        directory = self.svc.settings.policies_dir
+        return sorted(
+            p.name for p in directory.iterdir()
+            if p.suffix in POLICY_FILE_SUFFIXES and p.is_file() and not p.name.startswith(".")
+        )  # fmt: skip
+
+    def policy_file_text(self, name: str) -> str:
+        if name not in self.policy_files():
+            raise NotFoundError(f"There is no policy file {name!r} in {self.svc.settings.policies_dir}.")
+        return (self.svc.settings.policies_dir / name).read_text(encoding="utf-8")
+
+    @staticmethod
+    def check_policy(text: str, source: str) -> tuple[SamplingPolicy | None, list[str]]:
+        """The policy in ``text``, or every problem with it."""
+        try:
+            return parse_policy_text(text, source), []
+        except PolicyError as exc:
+            return None, exc.errors
+
+    def save_policy(self, text: str, source: str) -> tuple[SamplingPolicy, str]:
+        """Validate, require a new (higher) version, then write a new file (never an invalid one,
+        never over another): the policy and its file name. A PolicyError lists what is wrong."""
+        self.me.require(Action.MANAGE_SAMPLING)
+        policy, errors = self.check_policy(text, source)
+        if policy is None:
+            raise PolicyError(source, errors)
+        directory = self.svc.settings.policies_dir
+        catalog = policy_catalog(directory)
+        versions = [p.version for p in catalog.versions(policy.name)]
+        versions += [e.policy.version for e in policies_in_force(catalog, self.store) if e.policy.name == policy.name]
+        newest = max(versions, key=version_sort_key, default=None)
+        if newest is not None and version_sort_key(policy.version) <= version_sort_key(newest):
+            raise PolicyError(source, [
+                f"{source}: version: {policy.version!r} is not newer than version {newest!r} of policy "
+                f"{policy.name!r}; bump it (e.g. to \"{bumped(newest)}\") to save the edit as a new version"
+            ])  # fmt: skip
+        file_name = f"{policy.name}-{policy.version}.yaml"
+        try:
+            write_new_file(directory, file_name, text)
+        except FileExistsError:
+            raise PolicyError(source, [
+                f"{file_name} already exists in {directory}; give the policy a version that has no file yet"
+            ]) from None  # fmt: skip
+        except OSError as exc:
+            raise PolicyError(source, [f"cannot write {directory / file_name}: {exc.strerror or exc}"]) from None
+        policy_catalog(directory)  # read the new file now, so the list of policies shows it
+        return policy, file_name
+
+    # -- draws -----------------------------------------------------------------------------
+    def draw(self, policy: SamplingPolicy, seed: int, *, save: bool) -> DrawOutcome:
+        """A draw by ``policy`` with ``seed``: a preview, or (administrators) saved."""
+        self.me.require(Action.MANAGE_SAMPLING if save else Action.VIEW_COVERAGE)
+        return _draw(self.store, policy, seed, save=save, drawn_by=self.me.person.id)
+
+    def draws(self) -> list[DrawView]:
+        """The draws made (not the dry runs), newest first."""
+        self.me.require(Action.VIEW_COVERAGE)
+        return [d for d in self.store.list_draws() if not d.dry_run]
+
+    def selections_of(self, draw: DrawView) -> list[Selection]:
+        self.me.require(Action.VIEW_COVERAGE)
+        return [a.as_selection() for a in self.store.assignments(draw.policy_name) if a.draw_id == draw.id]
+
+    def recordings(self) -> dict[int, RecordingView]:
+        """The recorded sessions a draw may name, by id."""
+        self.me.require(Action.VIEW_COVERAGE)
+        return {r.id: r for r in self.svc.store.list_recordings()}
+
+    def people_names(self) -> dict[int, str]:
+        return {p.id: p.display_name for p in self.svc.store.list_people()}
+
+    # -- coverage --------------------------------------------------------------------------
+    def roster(self) -> list[SessionFacts]:
+        self.me.require(Action.VIEW_COVERAGE)
+        return self.store.roster()
+
+    def assignment_statuses(self, today: dt.date) -> Sequence[AssignmentStatus]:
+        self.me.require(Action.VIEW_COVERAGE)
+        return self.store.assignment_statuses(today=today)
+
+    def rater_names(self) -> dict[int, str]:
+        return {p.id: p.name for p in self.store.people()}

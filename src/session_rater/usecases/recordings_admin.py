@@ -1,0 +1,56 @@
+"""Recordings as administrators manage them: ingesting the recordings folder, the conversion
+jobs (follow, cancel), recordings whose file is missing, and the access log. Every use case
+here is checked against :data:`Action.MANAGE_RECORDINGS`; the Recordings page is the interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from session_rater.domain.access import Action
+from session_rater.domain.media import AccessView, JobView
+from session_rater.usecases.conversion_worker import start_worker
+from session_rater.usecases.ingest import IngestReport, MissingRecording, expand_paths, ingest, missing_recordings
+from session_rater.usecases.permitted import Permitted
+
+
+class RecordingsAdmin:
+    def __init__(self, me: Permitted) -> None:
+        me.require(Action.MANAGE_RECORDINGS)
+        self.me = me
+        self.svc = me.svc
+
+    @property
+    def folder(self) -> Path:
+        return self.svc.settings.recordings_dir
+
+    def files_in_folder(self) -> list[Path]:
+        """The video files in the recordings folder (not the app's own data folder)."""
+        folder = self.folder
+        return expand_paths([folder], exclude=[self.svc.settings.data_dir]) if folder.is_dir() else []
+
+    def ingest_folder(self, on_progress: Callable[[Path, str, float], None] | None = None) -> IngestReport:
+        """Ingest every file of the recordings folder; the conversions it queues start at once
+        in the process's background worker."""
+        self.me.require(Action.MANAGE_RECORDINGS)
+        report = ingest([self.folder], store=self.svc.store, media_store=self.svc.media, settings=self.svc.settings,
+                        on_progress=on_progress)  # fmt: skip
+        start_worker(self.svc.media, self.svc.settings).wake()
+        return report
+
+    def jobs(self, limit: int = 50) -> list[JobView]:
+        return self.svc.media.jobs(limit=limit)
+
+    def cancel_job(self, job_id: int) -> JobView:
+        self.me.require(Action.MANAGE_RECORDINGS)
+        return self.svc.media.request_cancel(job_id)
+
+    def missing(self) -> list[MissingRecording]:
+        return missing_recordings(self.svc.store, self.svc.settings)
+
+    def access_log(self, limit: int = 500) -> list[AccessView]:
+        return self.svc.media.access_log(limit=limit)
+
+    def people_names(self) -> dict[int, str]:
+        return {p.id: p.display_name for p in self.svc.store.list_people()}

@@ -1,0 +1,244 @@
+"""The report pages' data: every submitted score in long format with the session's programme,
+site, area and date beside it, the items' titles and order, and the figures computed from a
+filtered part of it (bias by period, agreement of each pair of raters). No Streamlit: the
+pages cache these (ui.analysis_data) under :func:`fingerprint`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from session_rater.domain.agreement import AgreementError, cohen_kappa
+from session_rater.domain.bias import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    PairedScores,
+    estimate_bias,
+    pair_with_benchmark,
+)
+from session_rater.domain.model import Capacity
+from session_rater.domain.versions import version_sort_key
+from session_rater.errors import NotFoundError
+from session_rater.usecases.analysis import AnalysisReport, analyse
+from session_rater.usecases.services import Services
+
+SEED = DEFAULT_SEED
+"""The bootstrap seed of every figure on the pages: the same data always give the same interval."""
+N_BOOT = DEFAULT_RESAMPLES
+MAX_MATRIX_RATERS = 30
+"""The rater x rater matrix shows at most this many raters (those sharing the most scores):
+beyond that a heat map cannot be read."""
+CAPACITY_LABELS = {c.rater_role: c.label for c in Capacity}
+ROLE_ORDER = [c.rater_role for c in Capacity]
+UNIT = ["session_id", "tutor_id", "item_id"]
+_COLUMNS = [
+    "session_id", "tutor_id", "rater_id", "rater_role", "rubric_id", "rubric_version", "item_id", "score",
+    "programme", "site", "area", "recorded_on", "quarter",
+]  # fmt: skip
+
+
+def capacity_label(rater_role: str) -> str:
+    return CAPACITY_LABELS.get(rater_role, rater_role)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which scores a page analyses: sessions of these programmes and sites, recorded in the
+    period (ends included); empty means "all". ``rubric_id`` None: every checklist."""
+
+    programmes: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    rubric_id: str | None = None
+    areas: tuple[str, ...] | None = None  # the areas the viewer's reports cover; None: every area
+
+    def key(self) -> tuple[object, ...]:
+        return (self.programmes, self.sites, self.date_from, self.date_to, self.rubric_id, self.areas)
+
+    def apply(self, scores: pd.DataFrame) -> pd.DataFrame:
+        keep = pd.Series(True, index=scores.index)
+        if self.areas is not None:
+            keep &= scores["area"].isin(self.areas)
+        if self.programmes:
+            keep &= scores["programme"].isin(self.programmes)
+        if self.sites:
+            keep &= scores["site"].isin(self.sites)
+        if self.date_from is not None:
+            keep &= scores["recorded_on"] >= self.date_from
+        if self.date_to is not None:
+            keep &= scores["recorded_on"] <= self.date_to
+        if self.rubric_id is not None:
+            keep &= scores["rubric_id"] == self.rubric_id
+        return scores.loc[keep].reset_index(drop=True)
+
+    def describe(self) -> str:
+        parts = [
+            ", ".join(self.programmes) if self.programmes else "all programmes",
+            ", ".join(self.sites) if self.sites else "all sites",
+        ]
+        if self.date_from or self.date_to:
+            start = f"{self.date_from:%d/%m/%Y}" if self.date_from else "the first session"
+            end = f"{self.date_to:%d/%m/%Y}" if self.date_to else "the last"
+            parts.append(f"sessions recorded {start} to {end}")
+        return "; ".join(parts)
+
+
+# -- the database ----------------------------------------------------------------------------------
+
+
+def fingerprint(svc: Services) -> tuple[object, ...]:
+    """What changes whenever the submitted scores do (see Store.submission_fingerprint)."""
+    return (svc.settings.database_url, *svc.store.submission_fingerprint())
+
+
+def load_scores(svc: Services) -> pd.DataFrame:
+    """Every submitted item score (N/A as NaN) with its recording's programme, site and date."""
+    rows = svc.export_rows()
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in _COLUMNS})
+    scores = pd.DataFrame(rows)
+    scores["score"] = pd.to_numeric(scores["score"].replace("", np.nan)).astype(float)
+    scores["tutor_id"] = scores["tutor_id"].map(lambda t: None if t == "" else int(t)).astype(object)
+    recordings = pd.DataFrame(
+        [(r.id, r.programme, r.site, r.area or "", r.recorded_on) for r in svc.store.list_recordings()],
+        columns=["session_id", "programme", "site", "area", "recorded_on"],
+    )
+    recordings["quarter"] = [f"{d.year}Q{(d.month - 1) // 3 + 1}" for d in recordings["recorded_on"]]
+    return scores.merge(recordings, on="session_id", how="left")[_COLUMNS]
+
+
+def people_names(svc: Services) -> dict[object, str]:
+    return {p.id: p.display_name for p in svc.store.list_people()}
+
+
+def rater_label(rater_id: object, rater_role: str, names: dict[object, str]) -> str:
+    """"Helen Price (treatment manager monitoring)": a person may rate in several capacities."""
+    return f"{names.get(rater_id, f'rater {rater_id}')} ({capacity_label(rater_role).lower()})"
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    order: int
+    section: str
+    title: str
+
+
+def item_info(svc: Services, scores: pd.DataFrame) -> dict[str, ItemInfo]:
+    """Each item's title, section and place in the form, from the newest rubric version used."""
+    out: dict[str, ItemInfo] = {}
+    keys = scores[["rubric_id", "rubric_version"]].drop_duplicates()
+    rubrics = []
+    for rubric_id, version in keys.itertuples(index=False):
+        try:
+            rubrics.append(svc.store.rubric_version(str(rubric_id), str(version)))
+        except NotFoundError:
+            continue
+    for rubric in sorted(rubrics, key=lambda r: version_sort_key(r.version), reverse=True):
+        for section in rubric.sections:
+            for item in section.items:
+                out.setdefault(item.id, ItemInfo(len(out), section.title, item.title))
+    for item_id in sorted(set(scores["item_id"]) - set(out)):
+        out[item_id] = ItemInfo(len(out), "", item_id)
+    return out
+
+
+def scale_of(svc: Services, scores: pd.DataFrame) -> tuple[float, ...] | None:
+    """The scale points of the rubric versions scored, if they all share one scale."""
+    scales = set()
+    for rubric_id, version in scores[["rubric_id", "rubric_version"]].drop_duplicates().itertuples(index=False):
+        try:
+            scales.add(svc.store.rubric_version(str(rubric_id), str(version)).scale_values)
+        except NotFoundError:
+            return None
+    return tuple(float(v) for v in scales.pop()) if len(scales) == 1 else None
+
+
+# -- the figures -----------------------------------------------------------------------------------
+
+
+def analyse_scores(svc: Services, scores: pd.DataFrame) -> AnalysisReport:
+    """:func:`analyse` of ``scores`` (master scores else external assessors as the reference;
+    seed :data:`SEED`). Raises ScoreError when no score is left to analyse."""
+    return analyse(scores, seed=SEED, n_boot=N_BOOT, categories=scale_of(svc, scores), source="the database")
+
+
+def bias_by_period(scores: pd.DataFrame, period: str, *, n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:
+    """Per period and capacity: the by-capacity table of :func:`estimate_bias` on that period's pairs.
+
+    Scores are paired once (a session lies in one period, so pairing per period would give the
+    same pairs); each period's intervals resample that period's sessions, seeded.
+    """
+    columns = ["period", "rater_role", "n", "n_sessions", "mean_diff", "ci_low", "ci_high", "p_value", "share_over_by_1"]
+    if scores["score"].notna().sum() == 0:
+        return pd.DataFrame(columns=columns)
+    paired = pair_with_benchmark(scores)
+    if paired.pairs.empty:
+        return pd.DataFrame(columns=columns)
+    period_of = scores.drop_duplicates("session_id").set_index("session_id")[period]
+    pairs = paired.pairs.assign(period=paired.pairs["session_id"].map(period_of))
+    frames = []
+    for value, part in pairs.groupby("period", sort=True):
+        estimates = estimate_bias(
+            PairedScores(paired.reference, part.drop(columns="period").reset_index(drop=True)), n_boot=n_boot, seed=seed
+        )
+        frames.append(estimates.by_role.to_frame().assign(period=value))
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def pairwise_agreement(scores: pd.DataFrame, *, categories: Sequence[float] | None = None) -> pd.DataFrame:
+    """Agreement of each pair of raters (a rater is a person in one capacity) over the items of
+    the same (session, tutor) that both scored.
+
+    One row per ordered pair ``a``, ``b``: ``n`` common item scores, ``n_forms`` common
+    (session, tutor) forms, ``exact`` and ``within_one`` (shares of items scored the same, or
+    at most one point apart), ``mean_diff`` (``a - b``) and ``kappa_w``: Cohen's (1968)
+    kappa with quadratic weights over the scale points, None where it is not defined (one
+    category used, say), with ``kappa_note`` saying why.
+    """
+    columns = [
+        "rater_a", "role_a", "rater_b", "role_b", "n", "n_forms", "exact", "within_one", "mean_diff", "kappa_w",
+        "kappa_note",
+    ]  # fmt: skip
+    scored = scores.loc[scores["score"].notna(), [*UNIT, "rater_id", "rater_role", "score"]].copy()
+    if scored.empty:
+        return pd.DataFrame(columns=columns)
+    scored["tutor_id"] = scored["tutor_id"].map(lambda t: -1 if pd.isna(t) else t)
+    both = scored.merge(scored, on=UNIT, suffixes=("_a", "_b"))
+    both = both[(both["rater_id_a"] != both["rater_id_b"]) | (both["rater_role_a"] != both["rater_role_b"])]
+    if both.empty:
+        return pd.DataFrame(columns=columns)
+    d = both["score_a"] - both["score_b"]
+    both = both.assign(
+        d=d, exact=(d == 0).astype(float), within=(d.abs() <= 1).astype(float),
+        form=both["session_id"].astype(str) + "|" + both["tutor_id"].astype(str),
+    )  # fmt: skip
+    keys = ["rater_id_a", "rater_role_a", "rater_id_b", "rater_role_b"]
+    table = (
+        both.groupby(keys, sort=True)
+        .agg(n=("d", "size"), n_forms=("form", "nunique"), exact=("exact", "mean"), within_one=("within", "mean"),
+             mean_diff=("d", "mean"))
+        .reset_index()
+        .rename(columns={"rater_id_a": "rater_a", "rater_role_a": "role_a", "rater_id_b": "rater_b", "rater_role_b": "role_b"})
+    )  # fmt: skip
+    kappas: dict[tuple[object, ...], tuple[float | None, str | None]] = {}
+    for key, part in both.groupby(keys, sort=False):
+        mirror = (key[2], key[3], key[0], key[1])
+        if mirror in kappas:  # weighted kappa is symmetric in the two raters
+            kappas[key] = kappas[mirror]
+            continue
+        try:
+            result = cohen_kappa(part["score_a"].to_numpy(), part["score_b"].to_numpy(), weights="quadratic",
+                                 categories=categories)  # fmt: skip
+            kappas[key] = (result.value if math.isfinite(result.value) else None, None)
+        except AgreementError as error:
+            kappas[key] = (None, str(error))
+    table["kappa_w"] = [kappas[k][0] for k in table[["rater_a", "role_a", "rater_b", "role_b"]].itertuples(index=False, name=None)]
+    table["kappa_note"] = [kappas[k][1] for k in table[["rater_a", "role_a", "rater_b", "role_b"]].itertuples(index=False, name=None)]
+    return table[columns]

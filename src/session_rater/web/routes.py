@@ -1,0 +1,19 @@
+"""Every route the app adds beside Streamlit's, for ``st.App(routes=...)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.routing import Route
+
+from session_rater.usecases import process
+from session_rater.web.recordings import make_routes
+from session_rater.web.signin import make_auth_routes
+
+
+def routes(organisation_configured: Callable[[], bool] = lambda: False) -> list[Route]:
+    """The recording stream, sign-in and sign-out, and the keepalive. Nothing touches the
+    database until a request comes."""
+    return make_routes(
+        process.signing_key, process.recording_file, process.log_recording_access, process.may_play
+    ) + make_auth_routes(lambda: process.shared_services().accounts, organisation_configured)
