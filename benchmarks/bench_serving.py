@@ -34,7 +34,7 @@ from session_rater.db.engine import make_engine, migrate  # noqa: E402
 from session_rater.db.store import RecordingSpec, Store  # noqa: E402
 from session_rater.domain.model import Role  # noqa: E402
 from session_rater.media.ffmpeg import ffmpeg_exe  # noqa: E402
-from session_rater.web.recordings import VIEWER_COOKIE, load_or_create_secret, signed_recording_path, viewer_token  # noqa: E402
+from session_rater.usecases.recording_links import VIEWER_COOKIE, load_or_create_secret, signed_recording_path, viewer_token  # noqa: E402
 
 BASELINE = '''
 import streamlit as st

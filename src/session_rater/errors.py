@@ -10,7 +10,9 @@ Anything else is a bug and is allowed to propagate.
     ├── FileContentError          a data file is malformed (lists every error of the file)
     │   ├── RubricError           a rubric (checklist) YAML file
     │   ├── ManifestError         a recordings manifest CSV
-    │   └── PolicyError           a sampling policy YAML file
+    │   ├── PolicyError           a sampling policy YAML file
+    │   ├── AuditInstrumentError  an audit instrument YAML file (criteria, sections, weights)
+    │   └── AuditMarksError       an audit marks CSV (criterion_id, mark)
     ├── RecordingError            a recording file cannot be used
     │   ├── RecordingMissingError the file is not where the database says it is
     │   └── ConversionCancelled   a conversion was cancelled (nothing half-written is kept)
@@ -21,6 +23,8 @@ Anything else is a bug and is allowed to propagate.
     │   └── UniformScoresError    every item has the same score: confirm before submitting
     ├── IncompleteRatingError     submit asked for while items are still unscored
     ├── SamplingError             a sample draw cannot be saved as it stands
+    ├── AuditError                an audit's marks cannot be scored as they stand (also a
+    │                             ValueError: a mark off the scale, a criterion unmarked ...)
     ├── AgreementError            an agreement figure is not defined for the data (also a
     │                             ValueError; defined in session_rater.domain.agreement)
     └── NotFoundError             a session, person or rating id does not exist
@@ -73,6 +77,18 @@ class PolicyError(FileContentError):
     kind = "Sampling policy"
 
 
+class AuditInstrumentError(FileContentError):
+    """An audit instrument file (sections, weights, criteria) is malformed."""
+
+    kind = "Audit instrument"
+
+
+class AuditMarksError(FileContentError):
+    """An audit marks file is malformed; nothing in it has been scored."""
+
+    kind = "Audit marks"
+
+
 class RecordingError(SessionRaterError):
     """A recording file cannot be used."""
 
@@ -111,6 +127,12 @@ class IncompleteRatingError(RatingError):
 
 class SamplingError(SessionRaterError):
     """A draw cannot be saved as it stands (the sample changed meanwhile, or a rule is broken)."""
+
+
+class AuditError(SessionRaterError, ValueError):
+    """An audit instrument or a set of audit marks breaks a rule of the audit's scoring: a mark
+    off the scale, a criterion unmarked or marked twice, weights not summing to 100, a section
+    with every criterion N/A (its percentage, and so the IQR, is undefined)."""
 
 
 class NotFoundError(SessionRaterError):
