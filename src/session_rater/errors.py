@@ -23,6 +23,8 @@ Anything else is a bug and is allowed to propagate.
     ├── SamplingError             a sample draw cannot be saved as it stands
     ├── AgreementError            an agreement figure is not defined for the data (also a
     │                             ValueError; defined in session_rater.domain.agreement)
+    ├── DesignError               a G-study or Rasch design is not defined for the data (one
+    │                             rater, no replication, a single category; also a ValueError)
     └── NotFoundError             a session, person or rating id does not exist
 """
 
@@ -111,6 +113,16 @@ class IncompleteRatingError(RatingError):
 
 class SamplingError(SessionRaterError):
     """A draw cannot be saved as it stands (the sample changed meanwhile, or a rule is broken)."""
+
+
+class DesignError(SessionRaterError, ValueError):
+    """A generalizability or Rasch analysis is not defined for the data given; the message says why.
+
+    Raised for a design the data cannot support: a facet with one level, an effect that never
+    varies within another (one rater per session), a single score category, disconnected
+    subsets of raters. It is a :class:`ValueError`, so callers that only know numpy's
+    conventions still catch it.
+    """
 
 
 class NotFoundError(SessionRaterError):
