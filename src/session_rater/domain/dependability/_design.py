@@ -18,7 +18,7 @@ Each column is given a one-letter symbol for these names: its first letter (afte
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -106,16 +106,18 @@ def make_design(
     data: object,
     *,
     object: str,
-    facets: Sequence[str],
+    facets: Iterable[str],
     nested: Mapping[str, str] | None,
     value: str,
 ) -> Design:
     """Check the arguments of :func:`g_study` against the data and build the design's effects."""
     if not isinstance(data, pd.DataFrame):
         raise DesignError(f"data must be a pandas DataFrame in long format (one row per score); got {type(data).__name__}")
-    if isinstance(facets, str) or not isinstance(facets, Sequence) or not facets:
-        raise DesignError(f"facets must be a non-empty list of column names, e.g. ['rater', 'item']; got {facets!r}")
+    if isinstance(facets, str) or not isinstance(facets, Iterable):
+        raise DesignError(f"facets must be a list of column names, e.g. ['rater', 'item']; got {facets!r}")
     facets = tuple(facets)
+    if not facets:
+        raise DesignError("facets is empty: a G study needs at least one facet to generalise over")
     if len(set(facets)) != len(facets):
         raise DesignError(f"facets are named twice: {list(facets)}")
     if object in facets:
@@ -156,8 +158,7 @@ def make_design(
             columns = frozenset(combo)
             if closed(columns):
                 effects.append(_effect(columns, parent, symbols, ordered))
-    design = Design(object, facets, parent, symbols, tuple(effects))
-    return design
+    return Design(object, facets, parent, symbols, tuple(effects))
 
 
 def _effect(

@@ -44,7 +44,7 @@ D studies, in ``tests/unit/test_generalizability.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -153,9 +153,8 @@ class GStudy:
             if not isinstance(n, (int, float, np.integer, np.floating)) or isinstance(n, bool) or not n > 0:
                 raise DesignError(f"sizes[{facet!r}] must be a positive number of conditions; got {n!r}")
         used = {**self.sample_sizes, **{k: float(v) for k, v in sizes.items()}}
-        facet_sizes = {**used}
-        if RESIDUAL in self._design_sizes():
-            facet_sizes[RESIDUAL] = self._design_sizes()[RESIDUAL]
+        observed = _facet_sizes(self._design, self._effect_sizes)
+        facet_sizes = {**used, **({RESIDUAL: observed[RESIDUAL]} if RESIDUAL in observed else {})}
 
         def n_prime(columns: frozenset[str]) -> float:
             return float(np.prod([facet_sizes[c] for c in columns - self._design.object_cells]))
@@ -173,9 +172,6 @@ class GStudy:
 
     def _variances(self) -> dict[frozenset[str], float]:
         return {_key(row): row.variance for row in self.components}
-
-    def _design_sizes(self) -> dict[str, float]:
-        return _facet_sizes(self._design, self._effect_sizes)
 
 
 def g_study(
@@ -200,8 +196,7 @@ def g_study(
     when the data cannot support the design: a single level of a facet, no replication of an
     effect (every session rated by one rater, say), or scores that are all equal.
     """
-    design = make_design(data, object=object, facets=list(facets) if not isinstance(facets, str) else facets,
-                         nested=nested, value=value)
+    design = make_design(data, object=object, facets=facets, nested=nested, value=value)
     frame = _observations(data, design, value)
     y = frame[value].to_numpy(dtype=np.float64)
     index = CellIndex(frame, design)
@@ -222,10 +217,7 @@ def g_study(
         components.append(VarianceComponent(name, ordered, variance, df, ms))
     variances = {_key(c): c.variance for c in components}
 
-    def n_observed(columns: frozenset[str]) -> float:
-        return sizes[columns]
-
-    tau, delta, big_delta = _error_variances(design, variances, n_observed, set())
+    tau, delta, big_delta = _error_variances(design, variances, sizes.__getitem__, set())
     return GStudy(
         design=design.name,
         estimator=anova.estimator,
@@ -302,7 +294,7 @@ def _facet_sizes(design: Design, sizes: Mapping[frozenset[str], float]) -> dict[
 def _error_variances(
     design: Design,
     variances: Mapping[frozenset[str], float],
-    n_prime: object,
+    n_prime: Callable[[frozenset[str]], float],
     fixed: set[str],
 ) -> tuple[float, float, float]:
     """``sigma^2(tau), sigma^2(delta), sigma^2(Delta)`` (Brennan 2001, eqs. 4.10-4.12; 4.4)."""
@@ -314,7 +306,7 @@ def _error_variances(
         if not facets_in and RESIDUAL not in columns:
             tau += sigma2
             continue
-        share = sigma2 / n_prime(columns)  # type: ignore[operator]
+        share = sigma2 / n_prime(columns)
         all_fixed = bool(facets_in) and facets_in <= fixed and RESIDUAL not in columns
         if design.object in columns:
             if all_fixed:
