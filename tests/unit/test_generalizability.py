@@ -304,3 +304,22 @@ def test_g_study_json_follows_the_analyse_contract() -> None:
         for n, r in zip([1, 2], d_study_table(study, sessions=[1, 2], raters=[1]).rows, strict=True)
     ]
     json.dumps(document, allow_nan=False)
+
+
+@pytest.mark.filterwarnings("ignore:The MLE may be on the boundary")  # statsmodels' own caution, not ours
+def test_balanced_components_agree_with_reml_when_all_are_positive() -> None:
+    # Source: statsmodels MixedLM (REML), crossed random effects; REML equals ANOVA on balanced data with no negative estimate.
+    statsmodels = pytest.importorskip("statsmodels.formula.api")
+    data = pd.read_csv(DATA / "brennan_no3_p_x_i_x_o.csv")
+    labels = {"pi": ("person", "i"), "po": ("person", "o"), "io": ("i", "o")}
+    for name, (a, b) in labels.items():
+        data[name] = data[a].astype(str) + "_" + data[b].astype(str)
+    formulas = {"p": "0 + C(person)", "i": "0 + C(i)", "o": "0 + C(o)"} | {k: f"0 + C({k})" for k in labels}
+    reml = statsmodels.mixedlm("score ~ 1", data.assign(one=1), groups="one", vc_formula=formulas, re_formula="0")
+    fitted = reml.fit(reml=True, method="lbfgs")
+    by_name = dict(zip(fitted.model.exog_vc.names, fitted.vcomp, strict=True))
+    study = _study("brennan_no3_p_x_i_x_o.csv")
+    columns = {"p": ["person"], "i": ["i"], "o": ["o"]} | {k: list(v) for k, v in labels.items()}
+    for name, cols in columns.items():
+        assert study.component(*cols) == pytest.approx(by_name[name], abs=2e-4), name
+    assert study.component("person", "i", "o") == pytest.approx(fitted.scale, abs=2e-4)
