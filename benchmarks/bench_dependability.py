@@ -28,6 +28,7 @@ import importlib.util
 import os
 import time
 import tracemalloc
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -154,7 +155,9 @@ def _mirt(scores: pd.DataFrame, severity: pd.Series, quadpts: int) -> None:
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        fitted = fit_mfrm(model, responses, {"rater": raters}, item_indices=items, n_quadpts=quadpts)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fitted = fit_mfrm(model, responses, {"rater": raters}, item_indices=items, n_quadpts=quadpts)
     except Exception as error:  # a third-party library: report whatever stops it  # noqa: BLE001
         tracemalloc.stop()
         print(f"  could not fit: {type(error).__name__}: {error}")
@@ -166,6 +169,8 @@ def _mirt(scores: pd.DataFrame, severity: pd.Series, quadpts: int) -> None:
     rho = stats.spearmanr(estimated, severity.to_numpy()).statistic
     print(f"  {elapsed:.1f} s, peak traced memory {peak / 2**30:.2f} GiB, converged={fitted.converged}, "
           f"Spearman(injected, estimated rater parameter) = {rho:.4f}")
+    for warning in caught:
+        print(f"  mirt warned: {warning.message}")
 
 
 if __name__ == "__main__":
