@@ -39,7 +39,9 @@ from session_rater.domain.dependability import d_study_table, mfrm, sessions_nee
 THRESHOLDS = np.array([-1.6, 0.0, 1.6])  # Andrich thresholds of the 0-3 scale
 
 
-def national_scores(tutors: int = 2000, raters: int = 500, items: int = 23, seed: int = 2002) -> tuple[pd.DataFrame, pd.Series]:
+def national_scores(
+    tutors: int = 2000, raters: int = 500, items: int = 23, seed: int = 2002
+) -> tuple[pd.DataFrame, pd.Series]:
     """Synthetic scores at national scale and the injected rater severities (logits)."""
     rng = np.random.default_rng(seed)
     sessions_per_tutor = np.maximum(rng.poisson(57, tutors), 1)
@@ -87,7 +89,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2002)
     parser.add_argument("--skip-mirt", action="store_true", help="do not fit mirt's model beside ours")
     parser.add_argument(
-        "--mirt-quadpts", type=int, default=41,
+        "--mirt-quadpts",
+        type=int,
+        default=41,
         help="person grid nodes for mirt (its automatic refinement, up to 401 nodes, ran over 8 minutes here)",
     )
     args = parser.parse_args()
@@ -106,12 +110,17 @@ def main() -> None:
     table = d_study_table(g)
     needed = {r: sessions_needed(g, raters=r) for r in (1, 2, 3)}
     d_time = time.perf_counter() - start
-    print(f"\nG study {g.design} by {g.estimator}: {g_time:.2f} s; D-study table and sessions needed: {d_time:.3f} s; "
-          f"total {g_time + d_time:.2f} s (target < 5 s)")
+    print(
+        f"\nG study {g.design} by {g.estimator}: {g_time:.2f} s; D-study table and sessions needed: {d_time:.3f} s; "
+        f"total {g_time + d_time:.2f} s (target < 5 s)"
+    )
     for c in g.components:
         print(f"  sigma^2({c.effect:9s}) = {c.variance:8.4f}   df = {c.df:12,.0f}")
     print(f"  observed: Erho2 = {g.erho2:.3f}, Phi = {g.phi:.3f}; sessions for Phi >= .80 with 1/2/3 raters: {needed}")
-    print("  " + ", ".join(f"{row.sessions}x{row.raters}: {row.phi:.2f}" for row in table.rows if row.sessions in (1, 4, 12)))
+    print(
+        "  "
+        + ", ".join(f"{row.sessions}x{row.raters}: {row.phi:.2f}" for row in table.rows if row.sessions in (1, 4, 12))
+    )
 
     tracemalloc.start()
     start = time.perf_counter()
@@ -150,8 +159,10 @@ def _mirt(scores: pd.DataFrame, severity: pd.Series, quadpts: int) -> None:
     items[tutor, position] = ordered.item_id.to_numpy()
     n_raters, n_items = int(scores.rater_id.max()) + 1, int(scores.item_id.max()) + 1
     model = PolytomousMFRM(n_items=n_items, n_categories=len(THRESHOLDS) + 1, facets=[Facet("rater", n_raters)])
-    print(f"\nmirt {importlib.metadata.version('mirt')} fit_mfrm (rating scale, marginal maximum likelihood), "
-          f"same data as a {shape[0]:,} x {shape[1]:,} array, {quadpts} grid nodes:")
+    print(
+        f"\nmirt {importlib.metadata.version('mirt')} fit_mfrm (rating scale, marginal maximum likelihood), "
+        f"same data as a {shape[0]:,} x {shape[1]:,} array, {quadpts} grid nodes:"
+    )
     tracemalloc.start()
     start = time.perf_counter()
     try:
@@ -167,8 +178,10 @@ def _mirt(scores: pd.DataFrame, severity: pd.Series, quadpts: int) -> None:
     tracemalloc.stop()
     estimated = np.asarray(fitted.facet_parameters["rater"], dtype=float)
     rho = stats.spearmanr(estimated, severity.to_numpy()).statistic
-    print(f"  {elapsed:.1f} s, peak traced memory {peak / 2**30:.2f} GiB, converged={fitted.converged}, "
-          f"Spearman(injected, estimated rater parameter) = {rho:.4f}")
+    print(
+        f"  {elapsed:.1f} s, peak traced memory {peak / 2**30:.2f} GiB, converged={fitted.converged}, "
+        f"Spearman(injected, estimated rater parameter) = {rho:.4f}"
+    )
     for warning in caught:
         print(f"  mirt warned: {warning.message}")
 

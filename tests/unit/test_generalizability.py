@@ -15,13 +15,13 @@ import pytest
 
 from session_rater.domain.dependability import (
     DesignError,
+    _anova,
     d_study_table,
     g_study,
     g_study_to_dict,
     sessions_needed,
     tutor_dependability,
 )
-from session_rater.domain.dependability import _anova
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "dependability"
 BRENNAN = json.loads((DATA / "brennan_expected.json").read_text())
@@ -203,7 +203,9 @@ def test_replicated_cells_get_their_own_residual() -> None:
 # --- ill-defined designs -------------------------------------------------------------------------
 
 
-def _app(raters_per_session: int = 2, sessions: int = 3, tutors: int = 6, items: int = 4, seed: int = 5) -> pd.DataFrame:
+def _app(
+    raters_per_session: int = 2, sessions: int = 3, tutors: int = 6, items: int = 4, seed: int = 5
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for t in range(tutors):
@@ -219,8 +221,12 @@ def test_one_rater_per_session_cannot_separate_raters_from_sessions() -> None:
     # Source: Brennan (2001) 3.2: a nested effect needs two levels within its nest to be estimated.
     data = _app(raters_per_session=1)
     with pytest.raises(DesignError, match="no tutor_id x session_id cell has two levels of 'rater_id'"):
-        g_study(data, object="tutor_id", facets=["session_id", "rater_id", "item_id"],
-                nested={"session_id": "tutor_id", "rater_id": "session_id"})
+        g_study(
+            data,
+            object="tutor_id",
+            facets=["session_id", "rater_id", "item_id"],
+            nested={"session_id": "tutor_id", "rater_id": "session_id"},
+        )
 
 
 @pytest.mark.parametrize(

@@ -86,9 +86,15 @@ def test_jmle_reaches_the_joint_maximum_of_the_likelihood() -> None:
     result = fit(data)
     assert result.converged and not any(result.extreme.values())
     expected = joint_maximum(data)
-    assert pd.Series(result.person_measure).sort_index().to_numpy() == pytest.approx(expected["person"].to_numpy(), abs=1e-4)
-    assert pd.Series(result.item_difficulty).sort_index().to_numpy() == pytest.approx(expected["item"].to_numpy(), abs=1e-4)
-    assert pd.Series(result.rater_severity).sort_index().to_numpy() == pytest.approx(expected["rater"].to_numpy(), abs=1e-4)
+    assert pd.Series(result.person_measure).sort_index().to_numpy() == pytest.approx(
+        expected["person"].to_numpy(), abs=1e-4
+    )
+    assert pd.Series(result.item_difficulty).sort_index().to_numpy() == pytest.approx(
+        expected["item"].to_numpy(), abs=1e-4
+    )
+    assert pd.Series(result.rater_severity).sort_index().to_numpy() == pytest.approx(
+        expected["rater"].to_numpy(), abs=1e-4
+    )
     assert list(result.thresholds.values()) == pytest.approx(expected["thresholds"].to_list(), abs=1e-4)
 
 
@@ -188,7 +194,9 @@ def test_permuting_ids_and_rows_changes_nothing() -> None:
     )
     other = fit(renamed)
     assert {"y" + k: v for k, v in result.rater_severity.items()} == pytest.approx(other.rater_severity, abs=1e-6)
-    assert {"x" + k: v for k, v in result.person_fair_average.items()} == pytest.approx(other.person_fair_average, abs=1e-6)
+    assert {"x" + k: v for k, v in result.person_fair_average.items()} == pytest.approx(
+        other.person_fair_average, abs=1e-6
+    )
 
 
 def test_injected_rater_severities_are_recovered() -> None:
@@ -207,8 +215,10 @@ def test_a_person_with_every_score_at_the_top_is_measured_as_facets_does_never_i
     assert result.extreme["person"] == {"p0": "maximum"}
     measure = result.person_measure["p0"]
     assert np.isfinite(measure) and measure == max(result.person_measure.values())
-    expected = sum(_expected_and_variance(result, row.person, row.rater, row.item)[0]
-                   for row in data[data.person == "p0"].itertuples())
+    expected = sum(
+        _expected_and_variance(result, row.person, row.rater, row.item)[0]
+        for row in data[data.person == "p0"].itertuples()
+    )
     assert expected == pytest.approx(3.0 * (data.person == "p0").sum() - 0.3, abs=1e-4)
     assert "extreme scores (1 person(s))" in result.description
 

@@ -70,9 +70,7 @@ class CellIndex:
     def __init__(self, data: pd.DataFrame, design: Design) -> None:
         self.design = design
         self.n = len(data)
-        self._codes: dict[frozenset[str], tuple[IntArray, int]] = {
-            frozenset(): (np.zeros(self.n, dtype=np.int64), 1)
-        }
+        self._codes: dict[frozenset[str], tuple[IntArray, int]] = {frozenset(): (np.zeros(self.n, dtype=np.int64), 1)}
         for column in design.variables:
             codes, uniques = pd.factorize(data[column], use_na_sentinel=True)
             self._codes[frozenset((column,))] = (codes.astype(np.int64), len(uniques))
@@ -228,9 +226,7 @@ def balanced_sizes(index: CellIndex) -> dict[str, int] | None:
     return sizes
 
 
-def _anova_components(
-    design: Design, sizes: Mapping[str, int], ms: list[float], replicated: bool
-) -> FloatArray:
+def _anova_components(design: Design, sizes: Mapping[str, int], ms: list[float], replicated: bool) -> FloatArray:
     """Solve ``EMS(alpha) = sum_{beta >= alpha} pi(not beta) sigma^2(beta)`` (Brennan eq. 3.20)."""
     columns = [e.columns for e in design.effects]
     if replicated:

@@ -112,7 +112,9 @@ def make_design(
 ) -> Design:
     """Check the arguments of :func:`g_study` against the data and build the design's effects."""
     if not isinstance(data, pd.DataFrame):
-        raise DesignError(f"data must be a pandas DataFrame in long format (one row per score); got {type(data).__name__}")
+        raise DesignError(
+            f"data must be a pandas DataFrame in long format (one row per score); got {type(data).__name__}"
+        )
     if isinstance(facets, str) or not isinstance(facets, Iterable):
         raise DesignError(f"facets must be a list of column names, e.g. ['rater', 'item']; got {facets!r}")
     facets = tuple(facets)
@@ -166,6 +168,7 @@ def _effect(
 ) -> Effect:
     nesting_set = {parent[c] for c in columns if c in parent}
     primary = tuple(sorted(columns - nesting_set, key=ordered.__getitem__))
+
     # nesting indices from the innermost outwards, those at the same depth written together
     def depth(column: str) -> int:
         d = 0

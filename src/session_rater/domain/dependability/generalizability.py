@@ -51,7 +51,6 @@ import numpy as np
 import pandas as pd
 
 from session_rater.domain.dependability._anova import (
-    HENDERSON,
     RESIDUAL,
     CellIndex,
     effective_sizes,

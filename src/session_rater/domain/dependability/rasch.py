@@ -123,7 +123,8 @@ class MfrmResult:
         )
         extremes = {facet: len(ids) for facet, ids in self.extreme.items() if ids}
         note = (
-            "; extreme scores (" + ", ".join(f"{n} {facet}(s)" for facet, n in extremes.items())
+            "; extreme scores ("
+            + ", ".join(f"{n} {facet}(s)" for facet, n in extremes.items())
             + f") measured at {EXTREME_ADJUSTMENT:g} score points inside the range"
             if extremes
             else ""
@@ -180,10 +181,14 @@ def mfrm(
 
 def _prepare(data: object, *, person: str, rater: str, item: str, value: str) -> _Data:
     if not isinstance(data, pd.DataFrame):
-        raise DesignError(f"data must be a pandas DataFrame in long format (one row per score); got {type(data).__name__}")
+        raise DesignError(
+            f"data must be a pandas DataFrame in long format (one row per score); got {type(data).__name__}"
+        )
     columns = {"person": person, "item": item, "rater": rater}
     if len({person, rater, item, value}) < 4:
-        raise DesignError(f"person, rater, item and value must be four different columns; got {person!r}, {rater!r}, {item!r}, {value!r}")
+        raise DesignError(
+            f"person, rater, item and value must be four different columns; got {person!r}, {rater!r}, {item!r}, {value!r}"
+        )
     missing = [c for c in (person, rater, item, value) if c not in data.columns]
     if missing:
         raise DesignError(f"data have no column {', '.join(map(repr, missing))}; columns are {list(data.columns)}")
@@ -277,7 +282,11 @@ def _moments(
 
 
 def _theta(est: _Estimates, codes: Mapping[str, IntArray]) -> FloatArray:
-    return est.measure["person"][codes["person"]] - est.measure["item"][codes["item"]] - est.measure["rater"][codes["rater"]]
+    return (
+        est.measure["person"][codes["person"]]
+        - est.measure["item"][codes["item"]]
+        - est.measure["rater"][codes["rater"]]
+    )
 
 
 # --- JMLE --------------------------------------------------------------------------------------
@@ -435,7 +444,9 @@ def _result(
         information = np.bincount(c, weights=v, minlength=sizes[facet])
         se[facet] = 1.0 / np.sqrt(information)
         infit[facet] = np.bincount(c, weights=r * r, minlength=sizes[facet]) / information
-        outfit[facet] = np.bincount(c, weights=r * r / v, minlength=sizes[facet]) / np.bincount(c, minlength=sizes[facet])
+        outfit[facet] = np.bincount(c, weights=r * r / v, minlength=sizes[facet]) / np.bincount(
+            c, minlength=sizes[facet]
+        )
 
     probabilities = _category_probabilities(
         est.measure["person"] - est.measure["item"].mean() - est.measure["rater"].mean(), est.thresholds
