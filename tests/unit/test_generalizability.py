@@ -329,3 +329,10 @@ def test_balanced_components_agree_with_reml_when_all_are_positive() -> None:
     for name, cols in columns.items():
         assert study.component(*cols) == pytest.approx(by_name[name], abs=2e-4), name
     assert study.component("person", "i", "o") == pytest.approx(fitted.scale, abs=2e-4)
+
+
+def test_with_one_session_per_tutor_raters_are_nested_in_tutors() -> None:
+    # Source: Brennan (2001) 3.2: s:t needs two sessions in a tutor; raters then nest in tutors directly.
+    study = tutor_dependability(_app(sessions=1))
+    assert study.design == "(r:t) x i"
+    assert "session_id" not in study.facets
