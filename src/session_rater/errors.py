@@ -27,6 +27,8 @@ Anything else is a bug and is allowed to propagate.
     │                             ValueError: a mark off the scale, a criterion unmarked ...)
     ├── AgreementError            an agreement figure is not defined for the data (also a
     │                             ValueError; defined in session_rater.domain.agreement)
+    ├── DesignError               a G-study or Rasch design is not defined for the data (one
+    │                             rater, no replication, a single category; also a ValueError)
     └── NotFoundError             a session, person or rating id does not exist
 """
 
@@ -133,6 +135,16 @@ class AuditError(SessionRaterError, ValueError):
     """An audit instrument or a set of audit marks breaks a rule of the audit's scoring: a mark
     off the scale, a criterion unmarked or marked twice, weights not summing to 100, a section
     with every criterion N/A (its percentage, and so the IQR, is undefined)."""
+
+
+class DesignError(SessionRaterError, ValueError):
+    """A generalizability or Rasch analysis is not defined for the data given; the message says why.
+
+    Raised for a design the data cannot support: a facet with one level, an effect that never
+    varies within another (one rater per session), a single score category, disconnected
+    subsets of raters. It is a :class:`ValueError`, so callers that only know numpy's
+    conventions still catch it.
+    """
 
 
 class NotFoundError(SessionRaterError):
