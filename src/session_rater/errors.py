@@ -29,7 +29,11 @@ Anything else is a bug and is allowed to propagate.
     │                             ValueError; defined in session_rater.domain.agreement)
     ├── DesignError               a G-study or Rasch design is not defined for the data (one
     │                             rater, no replication, a single category; also a ValueError)
-    └── NotFoundError             a session, person or rating id does not exist
+    ├── NotFoundError             a session, person or rating id does not exist
+    ├── AuthError                 signing in (SignInError) or a session that ended (SessionEndedError)
+    ├── AccessDeniedError         the signed-in person may not do this
+    └── StorageError              the database cannot be reached or written to just now
+                                  (read-only, full, down): nothing was saved by that action
 """
 
 from __future__ import annotations
@@ -165,3 +169,8 @@ class SessionEndedError(AuthError):
 
 class AccessDeniedError(SessionRaterError):
     """The signed-in person may not do this (outside their role, scope or blind-rating rules)."""
+
+
+class StorageError(SessionRaterError):
+    """The database refused an operation for a reason the user cannot fix (it is read-only,
+    full, or cannot be reached). What was saved before is kept; the action was not done."""

@@ -6,6 +6,7 @@ import time: call :func:`load_settings` when you need them.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,6 +64,13 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         "Minutes without activity after which a signed-in session ends and the person signs in again.",
     ),
     Setting(
+        "SESSION_RATER_TRUSTED_PROXIES",
+        "(none)",
+        "Addresses or networks (comma-separated, e.g. 127.0.0.1,10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Host headers are believed. Unset: the address that connects is "
+        "the client's. Set it to your proxy's address, or everyone behind the proxy looks like one client.",
+    ),
+    Setting(
         "SESSION_RATER_SECRET",
         "(generated into the data dir)",
         "Key that signs recording URLs and viewer cookies. Set it when several app processes share one database.",
@@ -80,6 +88,7 @@ class Settings:
     load_demo: bool
     secret: str | None
     idle_minutes: int = 30
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,6 +98,21 @@ class Settings:
 def _path(value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+
+def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigurationError(
+                f"SESSION_RATER_TRUSTED_PROXIES: {part!r} is not an IP address or network; give addresses or "
+                "networks separated by commas, e.g. 127.0.0.1,10.0.0.0/8."
+            ) from None
+    return tuple(networks)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -115,6 +139,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"SESSION_RATER_IDLE_MINUTES={idle!r}: give a whole number of minutes from 1 to 1440."
         )
     return Settings(
+        trusted_proxies=_networks(env.get("SESSION_RATER_TRUSTED_PROXIES", "")),
         idle_minutes=int(idle),
         data_dir=data_dir,
         database_url=database_url,

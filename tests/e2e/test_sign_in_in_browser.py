@@ -107,7 +107,7 @@ def test_local_sign_in_refuses_a_wrong_password_then_signs_in_and_out(browser: B
         old_token = cookie["value"]
 
         # Signing out: the sign-in page says so, and the cookie is gone from this browser.
-        signed_out = _follow(form, sidebar.get_by_role("link", name="Sign out"), "/signin")
+        signed_out = _follow(form, sidebar.get_by_role("button", name="Sign out"), "/signin")
         expect(signed_out.get_by_role("alert")).to_contain_text("You have signed out.")
         expect(signed_out.locator("#email")).to_be_visible()
         assert _cookie(context, SESSION_COOKIE) is None

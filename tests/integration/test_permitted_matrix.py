@@ -559,3 +559,44 @@ def test_a_manager_drawn_to_monitor_another_teams_session_may_open_and_monitor_i
     assert rating.rater_id == mark.id
     with pytest.raises(AccessDeniedError):
         me.start_rating(barrow.id, tutor.id, Capacity.EXTERNAL, fresh.rubric)
+
+
+# -- Sampling and Coverage list only what is in reach (issue 15) --------------------------------------
+COVERAGE_VIEWERS = ["team's manager", "other team's manager", "PM + admin", "PM elsewhere"]
+
+
+@pytest.mark.parametrize("who", COVERAGE_VIEWERS)
+def test_sampling_and_coverage_list_only_the_sessions_in_reach(fresh: Demo, who: str) -> None:
+    """Before the fix a treatment manager saw other areas' sessions, tutors and raters under
+    "Draws made" and in Coverage by tutor: both read the roster without the person's scope."""
+    from session_rater.usecases.coverage import coverage
+    from session_rater.usecases.monitoring import Monitoring
+
+    admin = Monitoring(fresh.me("PM + admin"))
+    policy = next(e.policy for e in admin.policies_in_force(admin.catalog()) if e.policy.name == "default")
+    admin.draw(policy, 7, save=True)
+
+    me = fresh.me(who)
+    mon = Monitoring(me)
+    reach = {r.id for r in me.recordings()}
+    assert {s.recording_id for s in mon.roster()} == reach
+    assert {a.recording_id for a in mon.assignment_statuses(dt.date.today())} <= reach
+    assert set(mon.recordings()) == reach
+    for draw in mon.draws():
+        shown, hidden = mon.visible(mon.selections_of(draw))
+        assert {s.recording_id for s in shown} <= reach
+        assert len(shown) + hidden == len(mon.selections_of(draw))
+    tutors_in_reach = {t.display_name for r in me.recordings() for t in r.tutors}
+    by_tutor = coverage(mon, by="tutor", period="all").table
+    assert set(by_tutor["tutor"]) <= tutors_in_reach if not by_tutor.empty else True
+
+
+@pytest.mark.parametrize("who", [w for w in WHO if w not in COVERAGE_VIEWERS])
+def test_sampling_and_coverage_are_refused_to_those_without_the_role(fresh: Demo, who: str) -> None:
+    from session_rater.usecases.coverage import coverage
+    from session_rater.usecases.monitoring import Monitoring
+
+    mon = Monitoring(fresh.me(who))
+    for use in (mon.roster, mon.draws, mon.recordings, lambda: coverage(mon, by="area", period="all")):
+        with pytest.raises(AccessDeniedError):
+            use()

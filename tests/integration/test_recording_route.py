@@ -81,9 +81,11 @@ def test_every_access_is_logged_allowed_or_refused(client: TestClient) -> None:
     assert ACCESS == [(1, 7, "GET", "bytes=0-9", 206), (1, 7, "GET", None, 403)]
 
 
-def test_viewer_tokens_expire_and_name_their_person() -> None:
-    token = viewer_token(SECRET, 7, now=0, ttl=60)
-    assert viewer_of(SECRET, token, now=10) == 7
+def test_viewer_tokens_expire_and_name_their_person_and_sign_in_session() -> None:
+    token = viewer_token(SECRET, 7, 41, now=0, ttl=60)
+    assert viewer_of(SECRET, token, now=10) == (7, 41)
+    person, session, expires, mac = token.split(".")
+    assert viewer_of(SECRET, ".".join([person, "42", expires, mac]), now=10) is None  # another session's
     assert viewer_of(SECRET, token, now=10_000) is None
     assert viewer_of(SECRET, "7.1.abc") is None and viewer_of(SECRET, None) is None
 

@@ -6,7 +6,12 @@ person's scope) on real Services."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import ipaddress
+import re
+import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -19,7 +24,7 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from session_rater.usecases.accounts import Accounts
+from session_rater.usecases.accounts import Accounts, token_hash
 from session_rater.db.accounts_store import AccountsStore
 from session_rater.db.store import PersonView, RecordingSpec, RecordingView, Store
 from session_rater.domain.model import Role
@@ -30,7 +35,7 @@ from session_rater.settings import PROJECT_ROOT, load_settings
 from session_rater.usecases import process as server
 from session_rater.web.routes import routes
 from session_rater.usecases.recording_links import VIEWER_COOKIE, signed_recording_path, viewer_token
-from session_rater.web.signin import SESSION_COOKIE, make_auth_routes
+from session_rater.web.signin import CSRF_COOKIE, SESSION_COOKIE, make_auth_routes
 
 PASSWORD = "correct horse battery staple"
 EMAIL = "tess.tutor@example.org"
@@ -76,10 +81,27 @@ def browser(accounts: Accounts) -> TestClient:
     return TestClient(app, follow_redirects=False)
 
 
+def form_token(page: httpx.Response) -> str:
+    """The hidden form token of a page's form."""
+    found = re.search(r'name="csrf" value="([^"]*)"', page.text)
+    assert found, "the form has no token"
+    return html.unescape(found.group(1))
+
+
 def sign_in(browser: TestClient, password: str = PASSWORD, next_path: str | None = "/rate?recording=3&tutor=2",
-            email: str = EMAIL) -> httpx.Response:
+            email: str = EMAIL, **headers: str) -> httpx.Response:
+    """What a browser does: open the sign-in page (which sets its form-token cookie), then
+    send the form with the token."""
     query = "?" + urlencode({"next": next_path}) if next_path is not None else ""
-    return browser.post("/signin" + query, data={"email": email, "password": password})
+    token = form_token(browser.get("/signin" + query))
+    return browser.post("/signin" + query, data={"email": email, "password": password, "csrf": token},
+                        headers=headers)
+
+
+def sign_out(browser: TestClient) -> httpx.Response:
+    """What the app's Sign out button does: POST with the token of this session."""
+    confirm = browser.get("/signout")
+    return browser.post("/signout", data={"csrf": form_token(confirm)})
 
 
 def test_the_sign_in_page_shows_the_form(browser: TestClient) -> None:
@@ -88,17 +110,21 @@ def test_the_sign_in_page_shows_the_form(browser: TestClient) -> None:
     assert '<form method="post" action="/signin?next=%2Fqueue">' in page.text
     assert 'name="email"' in page.text and 'name="password" type="password"' in page.text
     assert page.headers["cache-control"] == "no-store" and page.headers["x-frame-options"] == "DENY"
-    assert "set-cookie" not in page.headers
+    cookies = set_cookies(page)
+    assert set(cookies) == {CSRF_COOKIE}  # the form token's cookie only: nobody is signed in
+    token = cookies[CSRF_COOKIE]
+    assert token["httponly"] is True and str(token["samesite"]).lower() == "strict" and token["path"] == "/signin"
+    assert form_token(page) == token["value"]
 
 
 def test_a_wrong_password_is_a_401_with_the_message_and_no_cookie(browser: TestClient, accounts: Accounts) -> None:
     refused = sign_in(browser, password="not my password")
     assert refused.status_code == 401
     assert "That email and password do not match an account" in refused.text
-    assert "set-cookie" not in refused.headers
+    assert SESSION_COOKIE not in set_cookies(refused)
     assert 'value="tess.tutor@example.org"' in refused.text  # the email is kept for the next try
     unknown = sign_in(browser, email="nobody@example.org")
-    assert unknown.status_code == 401 and "set-cookie" not in unknown.headers
+    assert unknown.status_code == 401 and SESSION_COOKIE not in set_cookies(unknown)
     assert accounts.store.failures_since(accounts.clock() - dt.timedelta(minutes=1), client="testclient")
 
 
@@ -164,13 +190,15 @@ def test_five_failures_pause_the_account_with_a_429_even_with_the_right_password
         assert sign_in(browser, password=f"wrong guess {n}").status_code == 401
     paused = sign_in(browser)
     assert paused.status_code == 429 and "Too many failed sign-ins" in paused.text
-    assert "set-cookie" not in paused.headers
+    assert SESSION_COOKIE not in set_cookies(paused)
 
 
 def test_signing_out_ends_the_session_and_clears_the_cookie(browser: TestClient, accounts: Accounts) -> None:
     token = str(set_cookies(sign_in(browser))[SESSION_COOKIE]["value"])
     assert browser.cookies.get(SESSION_COOKIE) == token  # the browser keeps it and sends it back
-    out = browser.get("/signout")
+    asked = browser.get("/signout")  # a link (an old bookmark) only asks
+    assert asked.status_code == 200 and accounts.resume(token).person.email == EMAIL
+    out = sign_out(browser)
     assert out.status_code == 303 and out.headers["location"] == "/signin?signed_out=1"
     cleared = set_cookies(out)
     assert cleared[SESSION_COOKIE]["max-age"] == "0" and cleared[SESSION_COOKIE]["path"] == "/"
@@ -234,9 +262,17 @@ def player(app_services: Services) -> TestClient:
     return TestClient(Starlette(routes=routes()), follow_redirects=False)
 
 
-def play_as(player: TestClient, svc: Services, person: PersonView, recording: RecordingView) -> str:
+def signed_in(svc: Services, person: PersonView) -> Permitted:
+    """``person`` with a live sign-in session (as current_user() gives the pages)."""
+    token = secrets.token_urlsafe(16)
+    session = svc.accounts_store.open_session(token_hash(token), person.id, "password", dt.datetime.now(dt.UTC))
+    return Permitted(svc, person, session.id)
+
+
+def play_as(player: TestClient, svc: Services, person: PersonView, recording: RecordingView,
+            me: Permitted | None = None) -> str:  # fmt: skip
     """What the player does for ``person``: the signed URL, and the viewer cookie it sets."""
-    url, cookie = Permitted(svc, person).recording_url(recording)
+    url, cookie = (me or signed_in(svc, person)).recording_url(recording)
     name, _, rest = cookie.partition("=")
     assert name == VIEWER_COOKIE and "path=/recordings" in cookie
     player.cookies.clear()
@@ -324,10 +360,169 @@ def test_every_recording_request_is_in_the_access_log(player: TestClient, app_se
 
 def test_the_apps_routes_sign_in_against_the_apps_accounts(player: TestClient, app_services: Services,
                                                           cast: Cast) -> None:
-    response = player.post("/signin?next=/", data={"email": "Z@example.org", "password": PASSWORD})
+    response = sign_in(player, email="Z@example.org", next_path="/")
     assert response.status_code == 303 and response.headers["location"] == "/"
     token = str(set_cookies(response)[SESSION_COOKIE]["value"])
     assert app_services.accounts.resume(token).person.id == cast.admin.id
-    player.get("/signout")
+    sign_out(player)
     with pytest.raises(SessionEndedError):
         app_services.accounts.resume(token)
+
+
+# -- findings of the security probe (issue 15) ------------------------------------------------------
+def test_a_sign_in_form_from_another_site_or_without_this_browsers_token_is_refused(
+        browser: TestClient, accounts: Accounts) -> None:
+    """Login CSRF: another site's page auto-submitting the attacker's email and password must not
+    sign the victim in as the attacker."""
+    page = browser.get("/signin")
+    token = form_token(page)
+    attempts = {
+        "no token": {},
+        "a token of another browser": {"csrf": secrets.token_urlsafe(24)},
+    }
+    for what, extra in attempts.items():
+        refused = browser.post("/signin", data={"email": EMAIL, "password": PASSWORD, **extra})
+        assert refused.status_code == 403, what
+        assert SESSION_COOKIE not in set_cookies(refused) and "not sent from Session Rater" in refused.text
+    for origin in ("https://evil.example", "null"):
+        refused = browser.post("/signin", data={"email": EMAIL, "password": PASSWORD, "csrf": token},
+                               headers={"Origin": origin})
+        assert refused.status_code == 403 and SESSION_COOKIE not in set_cookies(refused), origin
+    cross = browser.post("/signin", data={"email": EMAIL, "password": PASSWORD, "csrf": token},
+                         headers={"Referer": "https://evil.example/page"})
+    assert cross.status_code == 403
+    fresh = TestClient(browser.app, follow_redirects=False)  # a victim's browser: no token cookie of ours
+    assert fresh.post("/signin", data={"email": EMAIL, "password": PASSWORD, "csrf": token}).status_code == 403
+    ours = browser.post("/signin", data={"email": EMAIL, "password": PASSWORD, "csrf": token},
+                        headers={"Origin": "http://testserver"})
+    assert ours.status_code == 303 and SESSION_COOKIE in set_cookies(ours)
+
+
+def test_sign_out_is_a_post_from_this_site_with_this_sessions_token(browser: TestClient, accounts: Accounts) -> None:
+    token = str(set_cookies(sign_in(browser))[SESSION_COOKIE]["value"])
+    confirm = browser.get("/signout")
+    form = form_token(confirm)
+    for data, headers in [({}, {}), ({"csrf": "forged"}, {}), ({"csrf": form}, {"Origin": "https://evil.example"})]:
+        assert browser.post("/signout", data=data, headers=headers).status_code == 403
+    assert accounts.resume(token).person.email == EMAIL  # still signed in
+    assert browser.post("/signout", data={"csrf": form}, headers={"Origin": "http://testserver"}).status_code == 303
+    with pytest.raises(SessionEndedError):
+        accounts.resume(token)
+
+
+def proxied(accounts: Accounts, trusted: str | None, peer: str = "10.0.0.5") -> TestClient:
+    """A browser reaching the routes through a proxy at ``peer``; ``trusted`` is the setting."""
+    networks = [ipaddress.ip_network(trusted)] if trusted else []
+    app = Starlette(routes=make_auth_routes(lambda: accounts, trusted_proxies=lambda: networks))
+    return TestClient(app, follow_redirects=False, client=(peer, 40000))
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients(accounts: Accounts) -> None:
+    behind = proxied(accounts, "10.0.0.0/8")
+    sign_in(behind, password="wrong password", **{"X-Forwarded-For": "198.51.100.9, 10.0.0.7"})
+    since = accounts.clock() - dt.timedelta(minutes=1)
+    assert accounts.store.failures_since(since, client="198.51.100.9")
+    untrusted = proxied(accounts, None)  # off by default: the header is anyone's to write
+    sign_in(untrusted, password="wrong password", **{"X-Forwarded-For": "203.0.113.66"})
+    assert not accounts.store.failures_since(since, client="203.0.113.66")
+    assert accounts.store.failures_since(since, client="10.0.0.5")
+
+
+def test_thirty_failures_through_the_proxy_slow_that_address_but_the_right_password_still_signs_in(
+        accounts: Accounts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before the fix the per-address pause keyed on the proxy, so 30 failures from anyone gave
+    everybody a 429, the right password included."""
+    monkeypatch.setattr("session_rater.usecases.accounts.CLIENT_SLOWDOWN_SECONDS", 0.3)
+    behind = proxied(accounts, "10.0.0.0/8")
+    for n in range(30):
+        accounts.store.record_attempt(f"guess{n}@example.org", "10.0.0.5", False, accounts.clock())
+    everyone = sign_in(behind, **{"X-Forwarded-For": "198.51.100.20"})  # another client behind the proxy
+    assert everyone.status_code == 303
+    for n in range(30):
+        accounts.store.record_attempt(f"guess{n}@example.org", "198.51.100.20", False, accounts.clock())
+    started = time.monotonic()
+    slowed = sign_in(behind, **{"X-Forwarded-For": "198.51.100.20"})
+    assert slowed.status_code == 303 and SESSION_COOKIE in set_cookies(slowed)
+    assert time.monotonic() - started >= 0.3
+
+
+def test_a_recording_url_stops_playing_when_its_sign_in_session_ends(
+        player: TestClient, app_services: Services, cast: Cast) -> None:
+    """Before the fix a captured URL and viewer cookie streamed for hours after sign-out."""
+    signed = sign_in(player, email="Z@example.org", next_path="/")
+    token = str(set_cookies(signed)[SESSION_COOKIE]["value"])
+    session = app_services.accounts.resume(token)
+    url = play_as(player, app_services, cast.admin, cast.recording, Permitted(app_services, cast.admin,
+                                                                              session.session.id))
+    player.cookies.set(SESSION_COOKIE, token)
+    assert player.get(url).status_code == 200
+    captured = player.cookies.get(VIEWER_COOKIE)  # what someone copies from the browser before sign-out
+    sign_out(player)
+    player.cookies.set(VIEWER_COOKIE, captured)
+    refused = player.get(url)
+    assert refused.status_code == 403 and "signed out" in refused.text
+
+
+def test_a_recording_url_without_a_sign_in_session_never_plays(
+        player: TestClient, app_services: Services, cast: Cast) -> None:
+    url = play_as(player, app_services, cast.admin, cast.recording, Permitted(app_services, cast.admin))
+    assert player.get(url).status_code == 403
+
+
+def test_ids_too_large_to_exist_are_not_found_and_anonymous_refusals_are_not_written_to_the_database(
+        player: TestClient, app_services: Services, cast: Cast) -> None:
+    before = len(app_services.media.access_log(limit=10_000))
+    assert player.get("/recordings/9223372036854775808").status_code == 404
+    assert player.get(f"/recordings/{2**70}?p=1&exp=1&sig=x").status_code == 404
+    player.cookies.clear()
+    for _ in range(50):  # nobody signed in: refused, and the access log does not grow
+        assert player.get(f"/recordings/{cast.recording.id}?p=1&exp=99999999999&sig=x").status_code == 403
+    assert len(app_services.media.access_log(limit=10_000)) == before
+
+
+def test_downloads_are_made_only_for_someone_signed_in_who_may_have_them(
+        player: TestClient, app_services: Services, cast: Cast) -> None:
+    """Before the fix the files behind download buttons were served by Streamlit's media endpoint
+    to anyone with the URL, also after sign-out."""
+    assert player.get("/exports/audit-log.csv").status_code == 401
+    signed = sign_in(player, email="Z@example.org", next_path="/")
+    assert signed.status_code == 303
+    csv_file = player.get("/exports/audit-log.csv?limit=1000")
+    assert csv_file.status_code == 200 and csv_file.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv_file.headers["content-disposition"] and "Signed in as z@example.org" in csv_file.text
+    assert player.get("/exports/coverage.xlsx?by=tutor&period=month").status_code == 200
+    assert player.get("/exports/no-such-file.csv").status_code == 404
+    sign_out(player)
+    assert player.get("/exports/audit-log.csv").status_code == 401
+    tutor_token = secrets.token_urlsafe(16)
+    app_services.accounts_store.open_session(token_hash(tutor_token), cast.tutor.id, "password",
+                                             dt.datetime.now(dt.UTC))  # fmt: skip
+    player.cookies.set(SESSION_COOKIE, tutor_token)
+    assert player.get("/exports/audit-log.csv").status_code == 403
+    assert player.get("/exports/coverage.csv").status_code == 403
+
+
+def test_signing_in_on_a_read_only_database_is_a_plain_503_not_a_bare_500(
+        accounts: Accounts, database_url: str) -> None:
+    from sqlalchemy import event
+
+    from session_rater.db.engine import make_engine
+
+    if database_url.startswith("sqlite"):
+        engine = make_engine(f"sqlite:///file:{database_url.removeprefix('sqlite:///')}?mode=ro&uri=true")
+    else:
+        engine = make_engine(database_url)
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            cursor.close()
+            dbapi_connection.commit()
+    frozen = Accounts(AccountsStore(engine), Store(engine), idle=dt.timedelta(minutes=30), clock=accounts.clock)
+    browser = TestClient(Starlette(routes=make_auth_routes(lambda: frozen)), follow_redirects=False)
+    refused = sign_in(browser)
+    assert refused.status_code == 503
+    assert "the database cannot be written to" in refused.text and "Nothing was changed" in refused.text
+    assert "Traceback" not in refused.text and SESSION_COOKIE not in set_cookies(refused)
+    engine.dispose()

@@ -7,13 +7,16 @@ gets its own copy, so tests never see each other's ratings.
 
 from __future__ import annotations
 
+import html
+import re
+from urllib.parse import unquote
+
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
@@ -156,16 +159,26 @@ def open_page(app_env: AppEnv) -> Callable[..., AppTest]:
     return open_app
 
 
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """File name -> the bytes each download button hands to the browser (spied, not replaced)."""
-    captured: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
+def download_links(at: AppTest) -> dict[str, str]:
+    """Label -> URL of every download link the page shows (ui.downloads renders them)."""
+    links: dict[str, str] = {}
+    for element in at.markdown:
+        for href, label in re.findall(r'<a href="(/exports/[^"]+)" download[^>]*>.*?</span> ([^<]+)</a>', element.value):
+            links[html.unescape(label)] = html.unescape(href)
+    return links
 
-    def spy(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
-        if filename is not None and isinstance(path_or_data, bytes):
-            captured[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
 
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
-    return captured
+def fetch(at: AppTest, url: str) -> tuple[str, bytes]:
+    """What the browser gets for a download link of this page: the file the app's own route
+    (/exports/...) makes for the person signed in in this session."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from session_rater.web.routes import routes
+    from session_rater.web.signin import SESSION_COOKIE
+
+    client = TestClient(Starlette(routes=routes()), cookies={SESSION_COOKIE: at.session_state[TOKEN_KEY]})
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code, response.text[:300])
+    name = unquote(response.headers["content-disposition"].split("filename*=UTF-8''")[1])
+    return name, response.content

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from session_rater.usecases.demo import AREA, demo_email, demo_team
 from session_rater.domain.model import Capacity, Role
 
-from .conftest import AppEnv
+from .conftest import AppEnv, download_links, fetch
 
 OpenPage = Callable[..., AppTest]
 ADMIN = "Dev Sharma"
@@ -162,12 +162,11 @@ def test_an_administrator_changes_roles_and_teams_which_are_stored_and_audited(
     audit.multiselect(key="audit:who").set_value([ADMIN]).run()
     no_exception(audit)
     shown = audit.dataframe[0].value
-    mine = shown[shown["id"] == sam]
-    assert set(zip(mine["entity"], mine["action"])) == {("person", "update"), ("scope", "update")}
-    person_change = mine[mine["entity"] == "person"].iloc[0]
-    assert '"roles": ["tutor"]' in person_change["before"]
-    assert '"roles": ["treatment_manager", "tutor"]' in person_change["after"]
-    assert "Barrow team" in mine[mine["entity"] == "scope"].iloc[0]["after"]
+    mine = shown[shown["what"].str.startswith("Changed Sam Rowe")]
+    assert sorted(mine["kind"]) == ["Person", "Scope"]
+    person_change = mine[mine["kind"] == "Person"].iloc[0]["what"]
+    assert person_change == "Changed Sam Rowe: roles tutor → treatment manager, tutor"
+    assert "teams managed none → Cumbria / Barrow team" in mine[mine["kind"] == "Scope"].iloc[0]["what"]
 
 
 def test_changing_an_email_to_someone_elses_is_refused_and_changes_nothing(
@@ -291,28 +290,32 @@ def test_assigning_without_choosing_both_says_so_and_assigns_nothing(app_env: Ap
 
 
 def test_audit_log_lists_entries_filters_them_and_downloads_what_is_shown(
-    app_env: AppEnv, open_page: OpenPage, downloads: dict[str, bytes]
+    app_env: AppEnv, open_page: OpenPage
 ) -> None:
     at = open_page("audit")
     no_exception(at)
     table = at.dataframe[0].value
-    assert list(table.columns) == ["at", "who", "entity", "id", "action", "before", "after"]
+    assert list(table.columns) == ["at", "who", "kind", "what"]  # words, not JSON and field names
     assert len(table) == len(app_env.services.accounts_store.audit_log())
-    assert {"person", "scope", "assignment", "rating"} <= set(table["entity"])
-    assert [b.proto.label for b in at.get("download_button")] == ["Download what is shown (CSV)"]
-    assert len(pd.read_csv(io.StringIO(downloads["audit-log.csv"].decode("utf-8")))) == len(table)
+    assert {"Person", "Scope", "Assignment", "Rating", "Item score"} <= set(table["kind"])
+    assert not table["what"].str.contains(r"item_score|manual\.|\{", regex=True).any()
+    links = download_links(at)
+    assert list(links) == ["Download what is shown (CSV)"]
+    name, data = fetch(at, links["Download what is shown (CSV)"])
+    assert name == "audit-log.csv"
+    assert len(pd.read_csv(io.StringIO(data.decode("utf-8")))) == len(table)
 
-    at.multiselect(key="audit:entity").set_value(["scope"]).run()
+    at.multiselect(key="audit:entity").set_value(["Scope"]).run()
     no_exception(at)
     shown = at.dataframe[0].value
-    assert 0 < len(shown) < len(table) and set(shown["entity"]) == {"scope"}
+    assert 0 < len(shown) < len(table) and set(shown["kind"]) == {"Scope"}
     assert set(shown["who"]) == {"system"}, "the demo loader set the scope, nobody signed in"
-    csv = pd.read_csv(io.StringIO(downloads["audit-log.csv"].decode("utf-8")))
-    assert len(csv) == len(shown) and set(csv["entity"]) == {"scope"}
+    csv = pd.read_csv(io.StringIO(fetch(at, download_links(at)["Download what is shown (CSV)"])[1].decode("utf-8")))
+    assert len(csv) == len(shown) and set(csv["kind"]) == {"Scope"}
 
     at.text_input(key="audit:text").input("no entry contains this").run()
     assert at.dataframe[0].value.empty
-    assert next(b for b in at.get("download_button")).proto.disabled
+    assert not download_links(at), "nothing to download"
 
 
 def test_audit_log_shows_every_version_of_a_corrected_rating(app_env: AppEnv, open_page: OpenPage) -> None:

@@ -314,3 +314,58 @@ def test_on_a_new_install_the_administrator_is_told_where_to_add_recordings(
     no_exception(at)
     [info] = at.main.info
     assert "No recorded sessions yet" in info.value and "Recordings" in info.value
+
+
+def test_a_score_click_on_a_read_only_database_says_what_was_not_saved_and_shows_no_traceback(
+    app_env: AppEnv, open_page: OpenPage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: before the fix a click showed a SQLAlchemy traceback with paths and SQL, and the
+    save was lost without a clear message."""
+    from session_rater.db.engine import make_engine
+    from session_rater.db.store import Store
+
+    at, recording_id, tutor_id, rater_id = rate_page_for_benchmarker(app_env, open_page)
+    svc = app_env.services
+    items = svc.rubrics()[0].items
+    next(r for r in score_radios(at) if r.key.endswith(f":{items[0].id}:score")).set_value(2).run()
+    no_exception(at)
+    path = svc.settings.database_url.removeprefix("sqlite:///")
+    monkeypatch.setattr(svc, "store", Store(make_engine(f"sqlite:///file:{path}?mode=ro&uri=true")))
+    next(r for r in score_radios(at) if r.key.endswith(f":{items[1].id}:score")).set_value(3).run()
+    no_exception(at)
+    shown = " ".join(e.value for e in at.error)
+    assert "read-only" in shown and "not saved" in shown and "What you saved before is kept" in shown
+    assert "Traceback" not in shown and "sqlalchemy" not in shown.lower() and "INSERT" not in shown
+    monkeypatch.undo()
+    rating = app_env.services.store.find_rating(recording_id, tutor_id, rater_id, Capacity.BENCHMARK)
+    assert rating is not None and rating.scores[items[0].id].score == 2 and items[1].id not in rating.scores
+
+
+@pytest.mark.parametrize("page", ["rate", "compare"])
+def test_a_session_id_too_large_to_exist_is_a_message_not_an_overflow_traceback(
+    app_env: AppEnv, open_page: OpenPage, page: str
+) -> None:
+    at = open_page(page, recording=2**63)
+    no_exception(at)
+    assert any("names no session that exists" in e.value for e in at.error)
+
+
+HOSTILE_NAME = "**Eve** ![x](http://evil.example/x.png) [link](https://evil.example) :red[red] $x$"
+
+
+def test_names_and_titles_are_shown_as_typed_never_read_as_markdown(app_env: AppEnv, open_page: OpenPage) -> None:
+    """Issue 15: a name was read as Markdown (``**Eve**`` bold, an image every viewer's browser
+    fetched, a link). Every markdown element on the pages that show a tutor's name has it escaped."""
+    svc = app_env.services
+    admin = svc.store.list_people()[0]
+    at, recording_id, tutor_id, _ = rate_page_for_benchmarker(app_env, open_page)
+    svc.accounts_store.update_person(tutor_id, actor_id=admin.id, display_name=HOSTILE_NAME)
+    for page in ("rate", "compare"):
+        at = open_page(page, recording=recording_id, tutor=tutor_id)
+        no_exception(at)
+        texts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+        texts += [o for r in at.radio for o in r.options]
+        if page == "rate":  # the tutor's name is in the session caption and the tutor choice
+            assert any("\\*\\*Eve\\*\\*" in text for text in texts), "the name is shown, escaped"
+        for text in texts:
+            assert "**Eve**" not in text and "](http" not in text and ":red[" not in text, (page, text)

@@ -24,7 +24,7 @@ from session_rater.domain.sampling import Draw, Rule, draw_sample
 from session_rater.io.policy_files import load_policy_dir, policy_to_dict
 from session_rater.ui.pages import sampling
 
-from .conftest import open_app, REPO, AppEnv
+from .conftest import open_app, REPO, AppEnv, download_links, fetch
 
 OLD_DRAW_DAY = dt.date(2026, 4, 1)
 OpenPage = Callable[..., AppTest]
@@ -138,7 +138,7 @@ def test_my_work_rate_button_opens_the_rate_page_on_that_session_and_its_first_t
     [("area", "Area"), ("site", "Site"), ("treatment_manager", "Treatment manager"), ("tutor", "Tutor")],
 )
 def test_coverage_page_shows_each_grouping_with_its_figures_explained_and_downloads_csv_and_xlsx(
-    app_env: AppEnv, open_new_page: OpenPage, downloads: dict[str, bytes], grouping: str, heading: str
+    app_env: AppEnv, open_new_page: OpenPage, grouping: str, heading: str
 ) -> None:
     save_draw(app_env, drawn_on=OLD_DRAW_DAY)
     at = open_new_page("coverage")
@@ -154,12 +154,14 @@ def test_coverage_page_shows_each_grouping_with_its_figures_explained_and_downlo
     assert any(m.label.startswith("Monitored (target 10%)") and "÷" in m.help for m in at.metric)
     assert int(table["overdue"].sum()) > 0, "the old draw's unrated work is overdue"
 
-    labels = sorted(b.proto.label for b in at.get("download_button"))
-    assert labels == ["Download CSV", "Download XLSX"]
+    links = download_links(at)
+    assert sorted(links) == ["Download CSV", "Download XLSX"]
     stem = f"coverage-by-{grouping.replace('_', '-')}-quarter-{dt.date.today():%Y-%m-%d}"
-    csv = downloads[f"{stem}.csv"].decode("utf-8")
-    assert csv.splitlines()[0].startswith(f"{grouping},period,")
-    workbook = openpyxl.load_workbook(io.BytesIO(downloads[f"{stem}.xlsx"]), read_only=True)
+    name, csv = fetch(at, links["Download CSV"])
+    assert name == f"{stem}.csv" and csv.decode("utf-8").splitlines()[0].startswith(f"{grouping},period,")
+    name, xlsx = fetch(at, links["Download XLSX"])
+    assert name == f"{stem}.xlsx"
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx), read_only=True)
     assert workbook.sheetnames == ["Coverage", "About"]
     header = next(workbook["Coverage"].iter_rows(max_row=1, values_only=True))
     assert header[:2] == (heading, "Period")

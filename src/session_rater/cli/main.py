@@ -41,6 +41,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "--server.port", str(args.port),
         "--server.headless", "true" if args.headless else "false",
         "--browser.gatherUsageStats", "false",
+        "--client.showErrorDetails", "none",  # as .streamlit/config.toml: no tracebacks for users
+        "--client.toolbarMode", "viewer",
     ]
     os.execv(sys.executable, command)
     return 0  # pragma: no cover

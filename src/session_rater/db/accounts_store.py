@@ -207,6 +207,11 @@ class AccountsStore:
             row = s.execute(select(SignInSession).where(SignInSession.token_hash == token_hash)).scalar_one_or_none()
             return None if row is None else _session_view(row)
 
+    def session_by_id(self, session_id: int) -> SignInSessionView | None:
+        with self._sessions() as s:
+            row = s.get(SignInSession, session_id)
+            return None if row is None else _session_view(row)
+
     def touch_session(self, session_id: int, now: dt.datetime) -> None:
         with self._sessions.begin() as s:
             s.execute(update(SignInSession).where(SignInSession.id == session_id, SignInSession.ended_at.is_(None))

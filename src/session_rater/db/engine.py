@@ -2,22 +2,58 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from session_rater.errors import StorageError
+
+log = logging.getLogger("session_rater.db")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 7_215_001  # arbitrary key for pg_advisory_lock: one migrator at a time
 
 
+_FAULT_WORDS = (
+    ("readonly", "it is read-only"), ("read-only", "it is read-only"), ("read only", "it is read-only"),
+    ("disk is full", "the disk is full"), ("no space", "the disk is full"),
+    ("unable to open", "its file cannot be opened"), ("connection", "the database server cannot be reached"),
+    ("could not connect", "the database server cannot be reached"), ("server closed", "the database server "
+     "closed the connection"), ("locked", "it stayed locked by another process"),
+)  # fmt: skip
+
+
+def _storage_faults(context: ExceptionContext) -> None:
+    """The database refusing for reasons nobody at the keyboard can fix (read-only, full, down)
+    becomes a StorageError that says so; the driver's message and the SQL go to the server
+    log only. Constraint violations and programming errors pass through unchanged."""
+    if not isinstance(context.sqlalchemy_exception, (exc.OperationalError, exc.InternalError)):
+        return
+    text = str(context.original_exception).lower()
+    why = next((what for word, what in _FAULT_WORDS if word in text), "it refused the operation")
+    log.error("database fault: %s (statement: %s)", context.original_exception, context.statement)
+    raise StorageError(
+        f"The database cannot be used just now: {why}. What you saved before is kept; the last action "
+        "was not saved. Try again in a few minutes; if it goes on, tell your administrator."
+    ) from context.sqlalchemy_exception
+
+
 def make_engine(database_url: str) -> Engine:
-    """An engine for ``database_url``. SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for ``database_url``. SQLite gets WAL, foreign keys and a busy timeout. A fault
+    of the database itself is raised as :class:`StorageError` (see :func:`_storage_faults`)."""
+    engine = _make_engine(database_url)
+    event.listen(engine, "handle_error", _storage_faults)
+    return engine
+
+
+def _make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":

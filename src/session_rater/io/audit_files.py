@@ -44,6 +44,7 @@ from session_rater.domain.audit_scoring import (
     unknown_criterion_message,
 )
 from session_rater.errors import AuditError, AuditInstrumentError, AuditMarksError
+from session_rater.io.spreadsheets import safe_cell, unguard
 from session_rater.io.yaml_support import (
     TOP_LEVEL,
     StrictLoader,
@@ -451,13 +452,7 @@ MARKS_COLUMNS = ("criterion_id", "title", "mark", "carried_over", "note")
 _NOT_APPLICABLE = {"", "n/a"}
 _YES = {"yes", "y", "true", "1"}
 _NO = {"", "no", "n", "false", "0"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _WHOLE_FILE = "(whole file)"
-
-
-def _unguard(cell: str) -> str:
-    """Undo :func:`_guard`: a ``'`` the writer put before a formula-like start is not text."""
-    return cell[1:] if len(cell) > 1 and cell[0] == "'" and cell[1] in _FORMULA_START else cell
 
 
 def _header_problems(header: list[str]) -> list[str]:
@@ -564,7 +559,7 @@ def parse_audit_marks_csv(text: str, instrument: AuditInstrument, source: str) -
         if problems:
             errors += [f"{source}: line {start}: {problem}" for problem in problems]
         else:
-            marks.append(CriterionMark(criterion_id, mark, _unguard(cells.get("note", "").strip()), carried_over))
+            marks.append(CriterionMark(criterion_id, mark, unguard(cells.get("note", "").strip()), carried_over))
     missing = [c for c in instrument.criterion_ids if c not in first_line]
     if missing and len(missing) < len(known):
         errors.append(f"{source}: {_WHOLE_FILE}: no row for {', '.join(missing)}; every criterion needs "
@@ -589,12 +584,6 @@ def load_audit_marks(path: Path, instrument: AuditInstrument) -> AuditMarks:
 # --------------------------------------------------------------------------------------------
 
 
-def _guard(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula (starting =, +, -, @, tab or CR) gets a
-    leading ``'``, which spreadsheets show as text (OWASP "CSV injection")."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
-
-
 def audit_marks_to_csv(marks: AuditMarks, instrument: AuditInstrument) -> str:
     """The marks as a marks CSV (every column, the instrument's order), readable back by
     :func:`parse_audit_marks_csv`; free text is guarded against formula injection."""
@@ -606,8 +595,8 @@ def audit_marks_to_csv(marks: AuditMarks, instrument: AuditInstrument) -> str:
         if given is None:
             continue
         mark = "N/A" if given.mark is None else str(given.mark)  # what the reader takes
-        writer.writerow([criterion.id, _guard(criterion.title), mark, "yes" if given.carried_over else "",
-                         _guard(given.note)])  # fmt: skip
+        writer.writerow([criterion.id, safe_cell(criterion.title), mark, "yes" if given.carried_over else "",
+                         safe_cell(given.note)])  # fmt: skip
     return out.getvalue()
 
 

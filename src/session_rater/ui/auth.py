@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.errors import AuthError, SessionRaterError
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
@@ -48,7 +49,7 @@ def _organisation_user(svc: Services) -> Permitted | str | None:
         signed = svc.accounts.organisation_sign_in(cookie, st.user.get("sub"), email)  # type: ignore[arg-type]
     except AuthError as exc:
         return str(exc)
-    return Permitted(svc, signed.person)
+    return Permitted(svc, signed.person, signed.session.id)
 
 
 def current_user(svc: Services) -> Permitted | None:
@@ -60,7 +61,8 @@ def current_user(svc: Services) -> Permitted | None:
     token = st.session_state.get(TOKEN_KEY) or st.context.cookies.get(SESSION_COOKIE)
     if token:
         try:
-            return Permitted(svc, svc.accounts.resume(token).person)
+            signed = svc.accounts.resume(token)
+            return Permitted(svc, signed.person, signed.session.id)
         except AuthError as exc:
             message = str(exc)
     sign_in_screen(svc, message, organisation_failed=organisation is not None)
@@ -79,16 +81,29 @@ def _same_tab_link(label: str, href: str, *, primary: bool = False) -> None:
     )
 
 
+def _sign_out_form(svc: Services) -> None:
+    """Sign-out is a POST with a token derived from this session (a link, or a form another
+    site could send, cannot sign anyone out)."""
+    token = st.session_state.get(TOKEN_KEY) or st.context.cookies.get(SESSION_COOKIE) or ""
+    st.markdown(
+        f'<form method="post" action="{SIGNOUT_PATH}" target="_self" style="margin:0">'
+        f'<input type="hidden" name="csrf" value="{html.escape(svc.accounts.signout_token(token))}">'
+        '<button type="submit" style="padding:.4rem .9rem;border:1px solid rgba(49,51,63,.45);border-radius:.5rem;'
+        'background:#fff;color:#262730;font:inherit;cursor:pointer">Sign out</button></form>',
+        unsafe_allow_html=True,
+    )
+
+
 def sign_out_control(svc: Services, me: Permitted) -> None:
     roles = ", ".join(sorted(r.replace("_", " ") for r in me.person.roles)) or "no role yet"
     with st.sidebar:
-        st.markdown(f"Signed in as **{me.person.display_name}**  \n:small[{roles}]")
+        st.markdown(f"Signed in as **{plain(me.person.display_name)}**  \n:small[{roles}]")
         if organisation_configured() and st.user.is_logged_in:
             if st.button("Sign out", icon=":material/logout:", key="sign_out"):
                 svc.accounts.end_organisation_session(st.context.cookies.get(ORGANISATION_COOKIE) or "")
                 st.logout()
         else:
-            _same_tab_link("Sign out", SIGNOUT_PATH)
+            _sign_out_form(svc)
 
 
 def sign_in_screen(svc: Services, message: str = "", *, organisation_failed: bool = False) -> None:
@@ -97,11 +112,11 @@ def sign_in_screen(svc: Services, message: str = "", *, organisation_failed: boo
         st.login()
     st.title("Session Rater")
     if message:
-        st.warning(message, icon=":material/lock:")
+        st.warning(plain(message), icon=":material/lock:")
     try:
         first_run = svc.accounts.needs_first_administrator()
     except SessionRaterError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     if first_run and not organisation:
         _first_administrator(svc)
@@ -136,7 +151,7 @@ def _first_administrator(svc: Services) -> None:
             try:
                 person = svc.accounts.create_first_administrator(name, email, password)
             except SessionRaterError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
                 return
-            st.success(f"{person.display_name} is the administrator. Sign in with {person.email}.")
+            st.success(f"{plain(person.display_name)} is the administrator. Sign in with {plain(person.email)}.")
             _same_tab_link("Sign in", SIGNIN_PATH, primary=True)

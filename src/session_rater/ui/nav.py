@@ -2,14 +2,48 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.domain.access import Action
+from session_rater.errors import SessionRaterError
 
 if TYPE_CHECKING:
     from session_rater.usecases.permitted import Permitted
+
+
+log = logging.getLogger("session_rater.ui")
+
+
+def guarded(render: Callable[[], None]) -> Callable[[], None]:
+    """A page that never shows a traceback: an error the app expects (a StorageError when the
+    database cannot be written, say) is shown as its message; anything else as a plain note
+    with a reference, the details going to the server log. Streamlit's own control flow
+    (st.stop, st.rerun, st.switch_page) passes through: it is not an Exception."""
+
+    @functools.wraps(render)
+    def page() -> None:
+        try:
+            render()
+        except SessionRaterError as exc:
+            st.error(plain(exc), icon=":material/error:")
+        except Exception:
+            reference = secrets.token_hex(4)
+            log.exception("page %s failed (reference %s)", render.__module__, reference)
+            st.error(
+                "Something went wrong on this page, and it could not be shown. Nothing you had already saved "
+                f"was lost. Reload the page to try again; if it happens again, give your administrator the "
+                f"reference {reference} (the details are in the server's log).",
+                icon=":material/error:",
+            )
+
+    return page
 
 
 def menu(me: Permitted | None = None) -> dict[str, list[st.Page]]:
@@ -64,10 +98,11 @@ def menu(me: Permitted | None = None) -> dict[str, list[st.Page]]:
     for section, entries in sections.items():
         for visible, render, title, icon, url_path in entries:
             extra = {"default": True} if url_path is None else {"url_path": url_path}
+            page = guarded(render)
             if visible:
-                shown.setdefault(section, []).append(st.Page(render, title=title, icon=icon, **extra))
+                shown.setdefault(section, []).append(st.Page(page, title=title, icon=icon, **extra))
             else:
-                hidden.append(st.Page(render, title=title, icon=icon, visibility="hidden", **extra))
+                hidden.append(st.Page(page, title=title, icon=icon, visibility="hidden", **extra))
     return {**shown, **({"": hidden} if hidden else {})}
 
 

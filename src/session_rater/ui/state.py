@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.errors import SessionRaterError
 from session_rater.domain.access import Action
 from session_rater.usecases.permitted import Permitted
@@ -16,17 +17,22 @@ def services() -> Services:
     try:
         return shared_services()
     except SessionRaterError as exc:
-        st.error(f"Session Rater cannot start: {exc}")
+        st.error(f"Session Rater cannot start: {plain(exc)}")
         st.stop()
         raise  # unreachable: st.stop() raises
 
 
+MAX_ID = 2**63 - 1  # ids are signed 64-bit integers
+
+
 def query_int(name: str) -> int | None:
+    """A whole number from the URL's ``?name=``; None if absent or not an id that can exist."""
     value = st.query_params.get(name)
     try:
-        return int(value) if value is not None else None
+        number = int(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is not None and 0 <= number <= MAX_ID else None
 
 
 def demo_banner(svc: Services) -> None:
@@ -41,8 +47,8 @@ def demo_banner(svc: Services) -> None:
 def show_rubric_problems(svc: Services) -> None:
     """A broken rubric file never stops the app: say which one and why."""
     for name, error in svc.catalog.errors.items():
-        with st.sidebar.expander(f":material/warning: Rubric {name} is broken", expanded=False):
-            st.error("\n".join(f"- {e}" for e in error.errors))
+        with st.sidebar.expander(f":material/warning: Rubric {plain(name)} is broken", expanded=False):
+            st.error("\n".join(f"- {plain(e)}" for e in error.errors))
             st.caption("Fix the file (an administrator can also add a corrected version on the Rubrics page); "
                        "the other rubrics work meanwhile.")
 
@@ -63,12 +69,16 @@ def refuse_unreachable(me: Permitted, visible: dict[int, object]) -> bool:
     """A session named in the URL (``?recording=``) that is not in reach is refused, not
     silently swapped for another: says so and returns True."""
     wanted = query_int("recording")
+    if wanted is None and st.query_params.get("recording") is not None:
+        st.error("The address names no session that exists (its number is not a session id). "
+                 "Pick a session from the list.", icon=":material/block:")  # fmt: skip
+        return True
     if wanted is None or wanted in visible:
         return False
     try:
         me.recording(wanted)
     except SessionRaterError as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(plain(exc), icon=":material/block:")
         return True
     return False
 

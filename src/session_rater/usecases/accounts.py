@@ -6,9 +6,11 @@ else in the app knows how someone signed in.
 Rate limits (OWASP Authentication Cheat Sheet, "Protect against automated attacks"): after
 ``MAX_FAILURES`` failed sign-ins for one email within ``FAILURE_WINDOW`` further tries for that
 email are refused until the window has passed, whatever the password; after
-``CLIENT_MAX_FAILURES`` failures from one client address (any emails) that client is refused
-too. Unknown emails and wrong passwords get the same message, and take the same time (a dummy
-hash is verified), so the form does not tell which emails have accounts.
+``CLIENT_MAX_FAILURES`` failures from one client address (any emails) that address is slowed
+down (its tries wait ``CLIENT_SLOWDOWN_SECONDS`` each, one at a time), never refused outright:
+behind a proxy many people share one address, and the right password must still work. Unknown
+emails and wrong passwords get the same message, and take the same time (a dummy hash is
+verified), so the form does not tell which emails have accounts.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from session_rater.errors import SessionEndedError, SignInError
 
 MAX_FAILURES = 5
 CLIENT_MAX_FAILURES = 30
+CLIENT_SLOWDOWN_SECONDS = 3.0  # each try from an address past CLIENT_MAX_FAILURES waits this long, one at a time
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
 TOUCH_EVERY = dt.timedelta(seconds=30)  # last-seen is written at most this often per session
@@ -106,18 +109,13 @@ class Accounts:
             self.store.record_attempt(email, None, True, self.clock())
 
     # -- local sign-in -----------------------------------------------------------------------
-    def locked_until(self, login: str, client: str | None) -> tuple[dt.datetime, str] | None:
-        """When further sign-in tries for this email (or from this client) will be heard
-        again, and which of the two is paused; None if neither is."""
-        now = self.clock()
-        since = now - FAILURE_WINDOW
-        failures = self.store.failures_since(since, login=login)
+    def locked_until(self, login: str) -> tuple[dt.datetime, str] | None:
+        """When further sign-in tries for this email will be heard again, and why; None if the
+        account is not paused. (An address with many failures is slowed down instead, by the
+        sign-in route: see :meth:`client_delay`.)"""
+        failures = self.store.failures_since(self.clock() - FAILURE_WINDOW, login=login)
         if len(failures) >= MAX_FAILURES:
             return failures[-MAX_FAILURES] + FAILURE_WINDOW, "this account is paused"
-        if client:
-            from_client = self.store.failures_since(since, client=client)
-            if len(from_client) >= CLIENT_MAX_FAILURES:
-                return from_client[-CLIENT_MAX_FAILURES] + FAILURE_WINDOW, "sign-ins from this computer are paused"
         return None
 
     def sign_in(self, login: str, password: str, *, client: str | None = None) -> tuple[str, SignedIn]:
@@ -125,7 +123,7 @@ class Accounts:
         login = login.strip()
         if not login or not password:
             raise SignInError("Enter your email and your password.")
-        locked = self.locked_until(login, client)
+        locked = self.locked_until(login)
         if locked is not None:
             until, what = locked
             minutes = max(1, round((until - self.clock()).total_seconds() / 60))
@@ -217,10 +215,10 @@ class Accounts:
             session = self.store.open_session(key, person_id, "oidc", self.clock())
         return self._check(session)
 
-    def keep_alive(self, token: str | None, organisation_cookie: str | None) -> bool:
-        """Watching a recording is activity: the player calls this while the video plays, so
-        a rater who watches for an hour without touching the form is not signed out. Never
-        revives a session that has already ended or gone idle."""
+    def signed_in(self, token: str | None, organisation_cookie: str | None) -> SignedIn | None:
+        """Who a request's cookies sign in (the local session cookie, or the organisation's
+        identity cookie of a session the app already opened), if that session is live; it
+        counts as activity. Never revives a session that has ended or gone idle."""
         keys = ([token_hash(token)] if token else []) + (
             [token_hash("oidc\n" + organisation_cookie)] if organisation_cookie else [])
         for key in keys:
@@ -228,11 +226,39 @@ class Accounts:
             if session is None:
                 continue
             try:
-                self._check(session)
+                return self._check(session)
             except SessionEndedError:
                 continue
-            return True
-        return False
+        return None
+
+    def keep_alive(self, token: str | None, organisation_cookie: str | None) -> bool:
+        """Watching a recording is activity: the player calls this while the video plays, so
+        a rater who watches for an hour without touching the form is not signed out. Never
+        revives a session that has already ended or gone idle."""
+        return self.signed_in(token, organisation_cookie) is not None
+
+    def session_is_live(self, session_id: int, person_id: int) -> bool:
+        """Whether sign-in session ``session_id`` is ``person_id``'s and still live (not ended,
+        not idle past the limit, the account open). Does not count as activity."""
+        session = self.store.session_by_id(session_id)
+        if session is None or session.person_id != person_id or session.ended_at is not None:
+            return False
+        return self.clock() - session.last_seen_at <= self.idle
+
+    @staticmethod
+    def signout_token(session_token: str) -> str:
+        """The sign-out form's token: derived from the session it ends, so only a page of that
+        session can have it (another site can neither read the cookie nor compute this)."""
+        return hashlib.sha256(f"signout\n{session_token}".encode()).hexdigest()[:32]
+
+    def client_delay(self, client: str | None) -> float:
+        """Seconds to hold a sign-in from ``client`` before hearing it: none, unless that address
+        has failed :data:`CLIENT_MAX_FAILURES` times within the window (then it is slowed down,
+        never stopped: the right password still signs in)."""
+        if not client:
+            return 0.0
+        failures = self.store.failures_since(self.clock() - FAILURE_WINDOW, client=client)
+        return CLIENT_SLOWDOWN_SECONDS if len(failures) >= CLIENT_MAX_FAILURES else 0.0
 
     def end_organisation_session(self, cookie: str) -> None:
         session = self.store.session_by_token(token_hash("oidc\n" + cookie))

@@ -154,6 +154,19 @@ class Monitoring:
         self.me = me
         self.svc = me.svc
         self.store = me.svc.sampling
+        self._reach: dict[int, RecordingView] | None = None
+
+    def _in_reach(self) -> dict[int, RecordingView]:
+        """The sessions this person may see (the same rule as Sessions), read once."""
+        if self._reach is None:
+            self._reach = {r.id: r for r in self.me.recordings()}
+        return self._reach
+
+    def visible(self, selections: Sequence[Selection]) -> tuple[list[Selection], int]:
+        """The selections of sessions this person may see, and how many others were left out."""
+        reach = self._in_reach()
+        shown = [s for s in selections if s.recording_id in reach]
+        return shown, len(selections) - len(shown)
 
     # -- My work ---------------------------------------------------------------------------
     def work_queue(self, today: dt.date) -> list[QueueItem]:
@@ -243,21 +256,25 @@ class Monitoring:
         return [a.as_selection() for a in self.store.assignments(draw.policy_name) if a.draw_id == draw.id]
 
     def recordings(self) -> dict[int, RecordingView]:
-        """The recorded sessions a draw may name, by id."""
+        """The recorded sessions this person may see, by id (a draw's other sessions are not shown)."""
         self.me.require(Action.VIEW_COVERAGE)
-        return {r.id: r for r in self.svc.store.list_recordings()}
+        return self._in_reach()
 
     def people_names(self) -> dict[int, str]:
         return {p.id: p.display_name for p in self.svc.store.list_people()}
 
     # -- coverage --------------------------------------------------------------------------
     def roster(self) -> list[SessionFacts]:
+        """The recorded sessions this person may see, as facts for the coverage figures."""
         self.me.require(Action.VIEW_COVERAGE)
-        return self.store.roster()
+        reach = self._in_reach()
+        return [s for s in self.store.roster() if s.recording_id in reach]
 
     def assignment_statuses(self, today: dt.date) -> Sequence[AssignmentStatus]:
+        """The sample assignments of the sessions this person may see."""
         self.me.require(Action.VIEW_COVERAGE)
-        return self.store.assignment_statuses(today=today)
+        reach = self._in_reach()
+        return [a for a in self.store.assignment_statuses(today=today) if a.recording_id in reach]
 
     def rater_names(self) -> dict[int, str]:
         return {p.id: p.name for p in self.store.people()}

@@ -25,6 +25,7 @@ from session_rater.usecases.recording_links import signed_recording_path, viewer
 class Permitted:
     svc: Services
     person: PersonView
+    session_id: int = 0  # the sign-in session (recording URLs play only while it lasts); 0: none
     actor: Actor = field(init=False)
     _recordings: dict[int, RecordingView | None] = field(init=False, default_factory=dict, repr=False)
 
@@ -82,7 +83,7 @@ class Permitted:
         """(signed relative URL, viewer cookie) for playing this recording."""
         self.require(Action.PLAY_RECORDING, recording)
         return (signed_recording_path(self.svc.secret, recording.id, self.person.id),
-                viewer_cookie(self.svc.secret, self.person.id))
+                viewer_cookie(self.svc.secret, self.person.id, self.session_id))
 
     # -- rating ----------------------------------------------------------------------------
     def capacities(self, recording: RecordingView, tutor_id: int | None) -> list[Capacity]:

@@ -50,11 +50,14 @@ def log_recording_access(recording_id: int, person_id: int | None, method: str, 
     shared_services().media.log_access(recording_id, person_id, method, range_header, status)
 
 
-def may_play(recording_id: int, person_id: int) -> bool:
-    """Whether the person a recording URL names may still play it now: their account open and
-    the session in their scope (checked on every request, not only when the URL was made)."""
+def may_play(recording_id: int, person_id: int, session_id: int) -> bool:
+    """Whether the person a recording URL names may still play it now: the sign-in session the
+    viewer token was issued in still live (not signed out, not idle, the account open) and the
+    session in their scope (checked on every request, not only when the URL was made)."""
     services = shared_services()
     try:
+        if not services.accounts.session_is_live(session_id, person_id):
+            return False
         person = services.accounts_store.active_person(person_id)
         if person is None:  # unknown, or the account was closed
             return False

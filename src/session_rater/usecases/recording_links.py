@@ -11,6 +11,7 @@ import hmac
 import secrets
 import time
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from session_rater.errors import ConfigurationError
@@ -60,32 +61,46 @@ def signed_recording_path(
 VIEWER_COOKIE = "sr_viewer"
 
 
-def viewer_token(secret: bytes, person_id: int, *, now: float | None = None, ttl: int = DEFAULT_TTL_SECONDS) -> str:
-    """A token naming the person using this browser, kept in a cookie that the player sets.
+class Viewer(NamedTuple):
+    """Who a viewer token names: the person, and the sign-in session it was issued in."""
+
+    person_id: int
+    session_id: int
+
+
+def viewer_token(
+    secret: bytes, person_id: int, session_id: int = 0, *, now: float | None = None, ttl: int = DEFAULT_TTL_SECONDS
+) -> str:
+    """A token naming the person using this browser and their sign-in session, kept in a
+    cookie that the player sets.
 
     A recording URL is honoured only together with the token of the person it was signed
-    for, so a URL copied from one person's page does not play for another."""
+    for, so a URL copied from one person's page does not play for another; and only while
+    that sign-in session lasts, so signing out, idle expiry or a closed account end it."""
     now = time.time() if now is None else now
     expires = int((now + ttl) // 3600 + 1) * 3600
-    mac = hmac.new(secret, f"viewer\n{person_id}\n{expires}".encode(), hashlib.sha256).hexdigest()
-    return f"{person_id}.{expires}.{mac}"
+    mac = hmac.new(secret, f"viewer\n{person_id}\n{session_id}\n{expires}".encode(), hashlib.sha256).hexdigest()
+    return f"{person_id}.{session_id}.{expires}.{mac}"
 
 
-def viewer_of(secret: bytes, token: str | None, *, now: float | None = None) -> int | None:
-    """The person id in a valid, unexpired viewer token; None otherwise."""
+def viewer_of(secret: bytes, token: str | None, *, now: float | None = None) -> Viewer | None:
+    """The person and sign-in session of a valid, unexpired viewer token; None otherwise."""
     try:
-        person, expires, mac = (token or "").split(".")
-        person_id, expires_at = int(person), int(expires)
+        person, session, expires, mac = (token or "").split(".")
+        person_id, session_id, expires_at = int(person), int(session), int(expires)
     except ValueError:
         return None
-    good = hmac.new(secret, f"viewer\n{person_id}\n{expires_at}".encode(), hashlib.sha256).hexdigest()
+    good = hmac.new(secret, f"viewer\n{person_id}\n{session_id}\n{expires_at}".encode(), hashlib.sha256).hexdigest()
     now = time.time() if now is None else now
-    return person_id if expires_at >= now and hmac.compare_digest(good.encode(), mac.encode()) else None
+    if expires_at >= now and hmac.compare_digest(good.encode(), mac.encode()):
+        return Viewer(person_id, session_id)
+    return None
 
 
-def viewer_cookie(secret: bytes, person_id: int) -> str:
+def viewer_cookie(secret: bytes, person_id: int, session_id: int = 0) -> str:
     """The ``document.cookie`` assignment the player makes (sent only to recording URLs)."""
-    return f"{VIEWER_COOKIE}={viewer_token(secret, person_id)}; path=/recordings; SameSite=Strict; max-age={DEFAULT_TTL_SECONDS}"
+    token = viewer_token(secret, person_id, session_id)
+    return f"{VIEWER_COOKIE}={token}; path=/recordings; SameSite=Strict; max-age={DEFAULT_TTL_SECONDS}"
 
 
 def verify(secret: bytes, recording_id: int, person: str | None, expires: str | None, sig: str | None, *, now: float | None = None) -> bool:

@@ -8,11 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 from session_rater.domain.access import Action
 from session_rater.domain.media import AccessView, JobView
+from session_rater.io.spreadsheets import csv_bytes
 from session_rater.usecases.conversion_worker import start_worker
 from session_rater.usecases.ingest import IngestReport, MissingRecording, expand_paths, ingest, missing_recordings
 from session_rater.usecases.permitted import Permitted
+
+
+ACCESS_RESULTS = {200: "played", 206: "played", 403: "refused: not allowed (or the link had expired)",
+                  404: "refused: the file is missing"}  # fmt: skip
 
 
 class RecordingsAdmin:
@@ -54,3 +61,23 @@ class RecordingsAdmin:
 
     def people_names(self) -> dict[int, str]:
         return {p.id: p.display_name for p in self.svc.store.list_people()}
+
+    def access_log_table(self, limit: int = 500) -> pd.DataFrame:
+        """Every request for a recording, newest first: when, who, which session, and whether
+        it played or was refused (and why), in words."""
+        people = self.people_names()
+        sessions = {r.id: r.label for r in self.svc.store.list_recordings()}
+        rows = [
+            {
+                "when": e.accessed_at,
+                "who": people.get(e.person_id, "unknown") if e.person_id else "unknown",
+                "session": sessions.get(e.recording_id, f"session {e.recording_id}"),
+                "result": ACCESS_RESULTS.get(e.status_code, f"answered {e.status_code}")
+                + (" (a later part)" if e.status_code == 206 and not (e.range_header or "").startswith("bytes=0-") else ""),
+            }
+            for e in self.access_log(limit=limit)
+        ]
+        return pd.DataFrame(rows, columns=["when", "who", "session", "result"])
+
+    def access_log_csv(self, limit: int = 500) -> bytes:
+        return csv_bytes(self.access_log_table(limit).rename(columns={"when": "when (UTC)"}))

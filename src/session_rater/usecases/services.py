@@ -5,7 +5,6 @@ Pages and the CLI call these; they never touch SQLAlchemy or YAML themselves.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Sequence
@@ -31,6 +30,7 @@ from session_rater.errors import NotFoundError, RecordingMissingError
 from session_rater.usecases.ingest import IngestReport, ingest, recording_thumbnails
 from session_rater.domain.versions import version_sort_key
 from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir
+from session_rater.io.spreadsheets import write_csv_rows
 from session_rater.settings import Settings, load_settings
 from session_rater.usecases.recording_links import load_or_create_secret
 
@@ -199,11 +199,8 @@ class Services:
         return rows
 
     def export_csv(self, out: TextIO) -> int:
-        rows = self.export_rows()
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return len(rows)
+        """The submitted scores as long-format CSV (formula-safe); the number of rows."""
+        return write_csv_rows(out, EXPORT_COLUMNS, self.export_rows())
 
     def export_csv_text(self) -> str:
         buffer = io.StringIO()

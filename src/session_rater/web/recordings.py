@@ -8,12 +8,17 @@ into server memory on every rerun (shared/design/recordings-notes.md, section 1)
 A request plays only if the signed URL, the viewer cookie and the access rules agree: both
 tokens must name the same person, and ``authorise(recording_id, person_id)`` must still allow
 that person to play that recording (their account open, the session in their scope) at the
-moment of the request. Every request, allowed or refused, is logged.
+moment of the request, and the sign-in session the viewer token was issued in must still be
+live (signing out, idle expiry and a closed account end it). Every request by a known person,
+allowed or refused, is in the access log; refusals of requests that name nobody (no valid
+viewer token) go to the server log only, at most once a minute per address, so anonymous
+traffic cannot grow the database.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -26,14 +31,30 @@ from session_rater.usecases.recording_links import VIEWER_COOKIE, verify, viewer
 log = logging.getLogger("session_rater.recordings")
 
 RECORDING_PATH = "/recordings/{recording_id:int}"
+MAX_ID = 2**63 - 1  # ids are signed 64-bit integers: a larger one names no recording
+ANONYMOUS_LOG_EVERY = 60.0  # seconds between server-log lines about one address's anonymous refusals
+REFUSED = ("This recording link is invalid, has expired or was issued to someone else. "
+           "Open the session in Session Rater again.")  # fmt: skip
 
 
 def make_routes(get_secret, resolve_path, log_access=None, authorise=None) -> list[Route]:  # type: ignore[no-untyped-def]
     """Routes for ``st.App``. Called per request, so nothing touches the database at import:
     ``get_secret() -> bytes`` gives the signing key; ``resolve_path(recording_id) -> Path | None``
     finds the file; ``log_access(recording_id, person_id, method, range_header, status_code)``
-    records every access (allowed or refused); ``authorise(recording_id, person_id) -> bool``
-    applies the access rules to the person the tokens name."""
+    records every access by a known person (allowed or refused); ``authorise(recording_id,
+    person_id, session_id) -> bool`` applies the access rules to the person the tokens name,
+    in the sign-in session the viewer token was issued in."""
+    anonymous: dict[str, float] = {}  # address -> when its anonymous refusals were last written to the log
+
+    def _anonymous(request: Request, recording_id: int, status: int) -> None:
+        address = request.client.host if request.client else "-"
+        now = time.monotonic()
+        if now - anonymous.get(address, -ANONYMOUS_LOG_EVERY) >= ANONYMOUS_LOG_EVERY:
+            anonymous[address] = now
+            if len(anonymous) > 10_000:  # keep the memory bounded too
+                anonymous.clear()
+            log.warning("refused anonymous request for recording %s from %s -> %s (further ones from this "
+                        "address are not logged for a minute)", recording_id, address, status)  # fmt: skip
 
     def _log(recording_id: int, person_id: int | None, request: Request, status: int) -> None:
         log.info("recording %s person %s %s %s -> %s", recording_id, person_id, request.method,
@@ -43,22 +64,25 @@ def make_routes(get_secret, resolve_path, log_access=None, authorise=None) -> li
 
     async def recording_endpoint(request: Request) -> Response:
         recording_id = request.path_params["recording_id"]
+        if recording_id > MAX_ID:
+            _anonymous(request, recording_id, 404)
+            return PlainTextResponse("There is no such recording.", status_code=404)
         q = request.query_params
         secret = await run_in_threadpool(get_secret)
-        viewer = viewer_of(secret, request.cookies.get(VIEWER_COOKIE))
+        token = viewer_of(secret, request.cookies.get(VIEWER_COOKIE))
+        if token is None:
+            _anonymous(request, recording_id, 403)
+            return PlainTextResponse(REFUSED, status_code=403)
+        viewer = token.person_id
         signed = verify(secret, recording_id, q.get("p"), q.get("exp"), q.get("sig"))
-        if not signed or viewer is None or str(viewer) != q.get("p"):
+        if not signed or str(viewer) != q.get("p"):
+            await run_in_threadpool(_log, recording_id, viewer, request, 403)
+            return PlainTextResponse(REFUSED, status_code=403)
+        if authorise is not None and not await run_in_threadpool(authorise, recording_id, viewer, token.session_id):
             await run_in_threadpool(_log, recording_id, viewer, request, 403)
             return PlainTextResponse(
-                "This recording link is invalid, has expired or was issued to someone else. "
-                "Open the session in Session Rater again.",
-                status_code=403,
-            )
-        if authorise is not None and not await run_in_threadpool(authorise, recording_id, viewer):
-            await run_in_threadpool(_log, recording_id, viewer, request, 403)
-            return PlainTextResponse(
-                "You may no longer watch this recording (your account or your access to this session "
-                "has changed). Open Session Rater again.",
+                "You may no longer watch this recording (you signed out, your sign-in ended, or your access "
+                "to this session has changed). Open Session Rater again.",
                 status_code=403,
             )
         path = await run_in_threadpool(resolve_path, recording_id)

@@ -7,13 +7,18 @@ from collections.abc import Callable
 from starlette.routing import Route
 
 from session_rater.usecases import process
+from session_rater.web.exports import make_export_routes
 from session_rater.web.recordings import make_routes
 from session_rater.web.signin import make_auth_routes
 
 
 def routes(organisation_configured: Callable[[], bool] = lambda: False) -> list[Route]:
-    """The recording stream, sign-in and sign-out, and the keepalive. Nothing touches the
-    database until a request comes."""
+    """The recording stream, sign-in and sign-out, the keepalive and the downloads. Nothing
+    touches the database until a request comes."""
     return make_routes(
         process.signing_key, process.recording_file, process.log_recording_access, process.may_play
-    ) + make_auth_routes(lambda: process.shared_services().accounts, organisation_configured)
+    ) + make_auth_routes(
+        lambda: process.shared_services().accounts,
+        organisation_configured,
+        lambda: process.shared_services().settings.trusted_proxies,
+    ) + make_export_routes(process.shared_services)

@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.usecases.analysis import MATRICES, MEASURES, AnalysisReport, MeasureResult
 from session_rater.domain import readings
 from session_rater.errors import SessionRaterError
@@ -343,7 +344,7 @@ def render() -> None:
     try:
         report = ad.report(svc, filters)
     except (SessionRaterError, ValueError) as exc:
-        st.info(f"Nothing to analyse for {filters.describe()}: {exc}. Widen the filters to include sessions with "
+        st.info(f"Nothing to analyse for {plain(filters.describe())}: {plain(exc)}. Widen the filters to include sessions with "
                 "submitted ratings.", icon=":material/filter_alt_off:")  # fmt: skip
         return
     overall = report.agreement.overall

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.domain.records import AccountView, AssignmentView
 from session_rater.domain.records import RecordingView
 from session_rater.domain.access import Action
@@ -61,12 +62,12 @@ def _assign(me: Permitted, assessors: dict[int, AccountView], recordings: dict[i
         return
     name = assessors[person_id].person.display_name
     if (person_id, recording_id) in current:
-        st.info(f"{name} already has {_session_text(recordings, recording_id)}; nothing changed.")
+        st.info(f"{plain(name)} already has {plain(_session_text(recordings, recording_id))}; nothing changed.")
         return
     try:
         me.assign(person_id, recording_id)
     except SessionRaterError as exc:
-        st.error(f"{exc} Nothing was assigned.")
+        st.error(f"{plain(exc)} Nothing was assigned.")
         return
     _done(f"Assigned {_session_text(recordings, recording_id)} to {name}. They can open and rate it now.")
 
@@ -124,7 +125,7 @@ def _withdraw(me: Permitted, assignments: list[AssignmentView], names: dict[int,
         try:
             me.withdraw(person_id, recording_id)
         except SessionRaterError as exc:
-            st.error(f"{exc} Nothing was withdrawn.")
+            st.error(f"{plain(exc)} Nothing was withdrawn.")
             return
         _done(f"Withdrew {_session_text(recordings, recording_id)} from {names.get(person_id, person_id)}. "
               "Their ratings of it are kept.")
@@ -143,7 +144,7 @@ def render() -> None:
         assignments = me.assignments()
         accounts = me.accounts()
     except SessionRaterError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     names = {a.person.id: a.person.display_name + ("" if a.active else " (closed)") for a in accounts}
     assessors = {a.person.id: a for a in accounts if a.active and a.person.has_role(Role.EXTERNAL_ASSESSOR)}

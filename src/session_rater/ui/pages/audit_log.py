@@ -6,122 +6,69 @@ kind, person and date and downloadable as CSV; and every version of a corrected 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 
 import pandas as pd
 import streamlit as st
 
-from session_rater.domain.records import LogEntry
-from session_rater.domain.records import RatingView
+from session_rater.ui.text import plain
 from session_rater.domain.access import Action
-from session_rater.errors import AccessDeniedError, SessionRaterError
+from session_rater.domain.records import RatingView
+from session_rater.errors import SessionRaterError
+from session_rater.ui.downloads import download_link
+from session_rater.ui.state import allowed, page_start, recording_label
+from session_rater.usecases.audit_trail import LIMITS, SYSTEM, AuditTrail, LogFilters
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
-from session_rater.ui.state import allowed, page_start, recording_label
 
-SYSTEM = "system"  # changes made with no one signed in: the demo loader, the command line, sign-in itself
-LIMITS = (1000, 5000, 20000)
-COLUMNS = ["at", "who", "entity", "id", "action", "before", "after"]
 BY_SESSION, BY_ID = "Session, tutor and rater", "Rating id"
 
 
-def compact(value: object) -> str:
-    """A before/after record as one line of JSON ('' for none)."""
-    if value is None:
-        return ""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "), default=str)
-
-
-def _names(svc: Services, me: Permitted) -> dict[int, str]:
-    """Everyone's name, closed accounts included (the audit log outlives them)."""
-    try:
-        return {a.person.id: a.person.display_name for a in me.accounts()}
-    except AccessDeniedError:
-        return me.people_names()
-
-
-def log_table(entries: list[LogEntry], names: dict[int, str]) -> pd.DataFrame:
-    rows = [
-        {
-            "at": e.at,
-            "who": SYSTEM if e.actor_id is None else names.get(e.actor_id, f"person {e.actor_id}"),
-            "entity": e.entity,
-            "id": e.entity_id,
-            "action": e.action,
-            "before": compact(e.before),
-            "after": compact(e.after),
-        }
-        for e in entries
-    ]
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    table["id"] = table["id"].astype("Int64")
-    return table
-
-
-def _filters(table: pd.DataFrame, kinds, people, dates, words) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    entities = kinds.multiselect("Kind", sorted(table["entity"].unique()), key="audit:entity",
-                                 placeholder="Every kind",
-                                 help="For example person, scope, assignment: administration; rating, item_score: ratings; "
-                                      "blindness: someone looked before rating; recording: a recording was played")
+def _filters(table: pd.DataFrame, kinds, people, dates, words, limit: int) -> LogFilters:  # type: ignore[no-untyped-def]
+    chosen_kinds = kinds.multiselect(
+        "Kind", sorted(table["kind"].unique()), key="audit:entity", placeholder="Every kind",
+        help="Person, Scope, Assignment: administration; Rating, Item score: ratings; Looked before rating: "
+             "someone saw others' ratings first; Recording: a recording was played or refused",
+    )  # fmt: skip
     who = people.multiselect("Person", sorted(table["who"].unique()), key="audit:who", placeholder="Anyone",
                              help=f"Who made the change or played the recording ({SYSTEM}: nobody signed in)")
     first, last = table["at"].min().date(), max(table["at"].max().date(), dt.datetime.now(dt.UTC).date())
     period = dates.date_input("Between (UTC)", value=(first, last), format="DD/MM/YYYY", key="audit:dates")
     text = words.text_input("Containing", key="audit:text", placeholder="e.g. an email or a score",
-                            help="Shows only entries whose action, before or after contain this text")
-    shown = table
-    if entities:
-        shown = shown[shown["entity"].isin(entities)]
-    if who:
-        shown = shown[shown["who"].isin(who)]
+                            help="Shows only entries whose description or record contains this text")
+    start = end = None
     if isinstance(period, tuple) and period:
         start, end = period[0], period[-1]
-        day = shown["at"].map(lambda t: t.date())
-        shown = shown[(day >= start) & (day <= end)]
-    if text.strip():
-        needle = text.strip().lower()
-        haystack = shown["action"] + " " + shown["before"] + " " + shown["after"]
-        shown = shown[haystack.str.lower().str.contains(needle, regex=False)]
-    return shown.reset_index(drop=True)
+    return LogFilters(limit, tuple(chosen_kinds), tuple(who), start, end, text)
 
 
-def _log(svc: Services, me: Permitted) -> None:
+def _log(trail: AuditTrail) -> None:
     kinds, people, dates, words, newest = st.columns([2, 2, 2.4, 2, 1.4])
     limit = newest.selectbox("Entries to read", LIMITS, index=1, key="audit:limit",
                              format_func=lambda n: f"{n:,}",
                              help="How many of the newest entries (changes and recording plays together) to read")
-    try:
-        entries = me.audit_log(limit=limit)
-    except SessionRaterError as exc:
-        st.error(str(exc))
-        return
-    if not entries:
+    table = trail.read(limit)
+    if table.empty:
         st.info("Nothing has been recorded yet.", icon=":material/history:")
         return
-    table = log_table(entries, _names(svc, me))
-    shown = _filters(table, kinds, people, dates, words)
-    older = " (older ones were not read)" if len(entries) >= limit else ""
+    filters = _filters(table, kinds, people, dates, words, limit)
+    shown = filters.apply(table)
+    older = " (older ones were not read)" if len(table) >= limit else ""
     st.caption(f"{len(shown)} of the {len(table)} entries read{older}, newest first. Times are UTC. "
-               "**before** and **after** are the record as it was and as it became.")
+               "The download also has each change's record as it was and as it became.")
     st.dataframe(
-        shown,
+        shown[["at", "who", "kind", "what"]],
         hide_index=True,
         width="stretch",
         key="audit:table",
         column_config={
             "at": st.column_config.DatetimeColumn("At (UTC)", format="DD/MM/YYYY HH:mm:ss"),
             "who": "Who",
-            "entity": "Kind",
-            "id": st.column_config.NumberColumn("Id", help="The id of the person, session (for assignments, "
-                                                "blindness and plays), rating or item score", format="%d"),
-            "action": "Action",
-            "before": st.column_config.TextColumn("Before", width="large"),
-            "after": st.column_config.TextColumn("After", width="large"),
+            "kind": "Kind",
+            "what": st.column_config.TextColumn("What happened", width="large"),
         },
     )
-    st.download_button("Download what is shown (CSV)", shown.to_csv(index=False), "audit-log.csv",
-                       mime="text/csv", icon=":material/download:", on_click="ignore", disabled=shown.empty)
+    download_link("Download what is shown (CSV)", "audit-log.csv", filters.params(), disabled=shown.empty)
 
 
 # -- rating versions ------------------------------------------------------------------------------
@@ -173,15 +120,14 @@ def _pick_rating(svc: Services, me: Permitted, names: dict[int, str]) -> int | N
     return None if chosen is None else forms[chosen][0].id
 
 
-def _versions(svc: Services, me: Permitted) -> None:
-    names = _names(svc, me)
+def _versions(svc: Services, me: Permitted, names: dict[int, str]) -> None:
     rating_id = _pick_rating(svc, me, names)
     if rating_id is None:
         return
     try:
         history = me.rating_history(rating_id)
     except SessionRaterError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     latest = history[-1]
     tutor = names.get(latest.tutor_id, "—") if latest.tutor_id is not None else "the session as a whole"
@@ -189,9 +135,9 @@ def _versions(svc: Services, me: Permitted) -> None:
         session = recording_label(me.recording(latest.recording_id))
     except SessionRaterError:
         session = f"session {latest.recording_id}"
-    st.markdown(f"**{len(history)} version(s)** of {names.get(latest.rater_id, latest.rater_id)}'s "
-                f"{latest.capacity.label.lower()} of {tutor} in {session} "
-                f"(rubric {latest.rubric_id} v{latest.rubric_version}).")
+    st.markdown(f"**{len(history)} version(s)** of {plain(names.get(latest.rater_id, latest.rater_id))}'s "
+                f"{latest.capacity.label.lower()} of {plain(tutor)} in {plain(session)} "
+                f"(rubric {plain(latest.rubric_id)} v{plain(latest.rubric_version)}).")
     versions = pd.DataFrame(
         [
             {
@@ -254,8 +200,9 @@ def render() -> None:
     st.title("Audit log")
     if not allowed(me, Action.VIEW_AUDIT_LOG):
         return
-    _log(svc, me)
+    trail = AuditTrail(me)
+    _log(trail)
     st.subheader("Rating versions", divider="gray")
     st.caption("A submitted rating is corrected by a new version; the earlier versions are kept. "
                "Pick a rating to see every version and how its scores changed.")
-    _versions(svc, me)
+    _versions(svc, me, trail.names())

@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.domain.compare import ALL_ITEMS
 from session_rater.domain.model import Capacity
 from session_rater.domain.records import RecordingView
@@ -49,7 +50,7 @@ def _one_session(me: Permitted) -> None:
     people = me.people_names()
     st.caption(
         "Submitted ratings: "
-        + "; ".join(f"{r.capacity.label} by {people.get(r.rater_id, r.rater_id)} (v{r.rubric_version})" for r in ratings)
+        + "; ".join(f"{r.capacity.label} by {plain(people.get(r.rater_id, r.rater_id))} (v{plain(r.rubric_version)})" for r in ratings)
         + ". Where a capacity has several raters the cell shows their mean. Rows are shaded where "
         "capacities differ by one point (yellow) or two or more (orange). Empty cells: N/A or not scored."
     )

@@ -5,25 +5,23 @@ XLSX downloads. The figures are :func:`~session_rater.domain.coverage.coverage_t
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from session_rater.domain.coverage import AssignmentStatus, coverage_table
-from session_rater.domain.sampling import SamplingPolicy, SessionFacts
-from session_rater.errors import PolicyError
-from session_rater.usecases.monitoring import Monitoring
 from session_rater.domain.access import Action
+from session_rater.domain.coverage import AssignmentStatus, coverage_table
+from session_rater.domain.sampling import SessionFacts
+from session_rater.errors import PolicyError
+from session_rater.ui.downloads import download_link
 from session_rater.ui.state import allowed, page_start
+from session_rater.usecases.coverage import GROUPINGS, PERIODS, Targets, coverage
+from session_rater.usecases.monitoring import Monitoring
 
-__all__ = ["Targets", "column_definitions", "render", "xlsx_bytes"]
+__all__ = ["render"]
 
-GROUPINGS = {"area": "Area", "site": "Site", "treatment_manager": "Treatment manager", "tutor": "Tutor"}
-PERIODS = {"month": "Month", "quarter": "Quarter", "all": "All time"}
 BY_KEY, PERIOD_KEY, POLICY_KEY = "coverage:by", "coverage:period", "coverage:policy"
 MAX_CHART_LINES = 12
 DISPLAY_ORDER = (  # overdue work next to the target, then catch-up, audit and double rating
@@ -32,92 +30,6 @@ DISPLAY_ORDER = (  # overdue work next to the target, then catch-up, audit and d
     "audit_sampled", "audit_rated", "double_rated",
 )  # fmt: skip
 SHORT = "#f8d7da"  # a figure short of its target
-
-
-@dataclass(frozen=True)
-class Targets:
-    """The targets the figures are measured against, and where they come from."""
-
-    monitoring_percent: float = 10.0
-    catch_up_one_in: int = 7
-    source: str = "the inspectorate's defaults (no sampling policy in force)"
-
-    @classmethod
-    def of(cls, policy: SamplingPolicy) -> Targets:
-        return cls(
-            policy.monitoring.percent if policy.monitoring else cls.monitoring_percent,
-            policy.catch_up.one_in if policy.catch_up else cls.catch_up_one_in,
-            f"policy {policy.label}",
-        )
-
-
-def column_definitions(by: str, t: Targets) -> dict[str, tuple[str, str]]:
-    """Column -> (heading, what it is and how it is computed): the tooltips and the XLSX's
-    "About" sheet."""
-    p, n = f"{t.monitoring_percent:g}", t.catch_up_one_in
-    if by == "treatment_manager":
-        head = {
-            "treatment_manager": ("Treatment manager", "The rater the monitoring and catch-up work was assigned to."),
-            "sampled": ("Assigned", "Regular sessions assigned to this treatment manager, as first or second rater."),
-            "rated": ("Submitted", "Of those, how many they have submitted a rating for."),
-            "catch_up_sampled": ("Catch-up assigned", "Catch-up sessions assigned to them, as first or second rater."),
-            "catch_up_rated": ("Catch-up submitted", "Of those, how many they have submitted."),
-            "double_rated": ("Second ratings", "Sessions they rated as second rater (double rating) and submitted."),
-        }
-    else:
-        head = {
-            "area": ("Area", "The probation area the session was recorded in."),
-            "site": ("Site", "Where the session was delivered."),
-            "tutor": ("Tutor", "A tutor who delivered the session; a co-delivered session counts for each tutor."),
-            "sampled": ("Sampled", "Of the regular sessions recorded, how many a draw picked for treatment manager monitoring."),
-            "rated": ("Monitored", ("Of the sampled sessions, how many the assigned treatment manager has submitted a "
-                                    "rating for. A session counts as monitored only once the rating is submitted.")),
-            "catch_up_sampled": ("Catch-up sampled", "Catch-up sessions drawn for monitoring (by the catch-up rule)."),
-            "catch_up_rated": ("Catch-up monitored", "Of those, how many the assigned treatment manager has submitted."),
-            "double_rated": ("Double rated", "Sessions whose second rater has also submitted, so agreement can be measured."),
-        }  # fmt: skip
-    return {
-        **head,
-        "period": ("Period", "The month (2026-03) or quarter (2026Q1) the session was recorded in."),
-        "recorded": ("Recorded", "Regular sessions recorded (catch-up sessions are counted separately)."),
-        "target": ("Target", f"Sessions that must be monitored: {p}% of recorded, rounded up = ceil({p} × recorded ÷ 100)."),
-        "monitored_percent": ("Monitored %", "100 × monitored ÷ recorded. Empty when nothing was recorded."),
-        "target_percent": ("Target %", f"The monitoring target of {t.source}: {p}% of regular sessions."),
-        "meets_target": ("Meets target", "Monitored ≥ target."),
-        "catch_up_recorded": ("Catch-up recorded", "Catch-up sessions recorded."),
-        "catch_up_required": ("Catch-up required", f"1 in {n}: ceil(catch-up recorded ÷ {n})."),
-        "catch_up_compliant": ("Catch-up compliant", f"Catch-up monitored ≥ required (1 in {n})."),
-        "audit_sampled": ("Audit sampled", "Sessions drawn for the external audit."),
-        "audit_rated": ("Audit rated", "Of those, how many the assigned external assessor has submitted."),
-        "overdue": ("Overdue", "Ratings assigned (first or second rater, any rule) not submitted and due before today."),
-    }
-
-
-def xlsx_bytes(table: pd.DataFrame, definitions: dict[str, tuple[str, str]], about: Sequence[tuple[str, str]]) -> bytes:
-    """The table as an Excel workbook (readable headings), with an "About" sheet saying what
-    each column is and what the figures were computed from."""
-    buffer = io.BytesIO()
-    readable = table.rename(columns={c: definitions[c][0] for c in table.columns if c in definitions})
-    notes = pd.DataFrame(
-        [*about, ("", ""), *((definitions[c][0], definitions[c][1]) for c in table.columns if c in definitions)],
-        columns=["Figure", "What it is and how it is computed"],
-    )
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        readable.to_excel(writer, sheet_name="Coverage", index=False)
-        notes.to_excel(writer, sheet_name="About", index=False)
-        for sheet, widths in (("Coverage", [18] * len(readable.columns)), ("About", [22, 100])):
-            for i, width in enumerate(widths):
-                writer.sheets[sheet].column_dimensions[_excel_column(i)].width = width
-    return buffer.getvalue()
-
-
-def _excel_column(i: int) -> str:
-    name = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        name = chr(65 + r) + name
-    return name
 
 
 def _headline(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus], today: dt.date, t: Targets) -> None:
@@ -199,18 +111,15 @@ def _highlight(table: pd.DataFrame) -> pd.DataFrame:
     return styles
 
 
-def _pick_targets(catalog_error: str | None, in_force: list) -> Targets:  # type: ignore[type-arg]
+def _pick_policy(catalog_error: str | None, in_force: list) -> str | None:  # type: ignore[type-arg]
+    """The label of the policy whose targets are shown (a choice only when several are in force)."""
     if catalog_error:
         st.warning(f"The sampling policies could not be read, so the defaults are used: {catalog_error}")
-    if not in_force:
-        return Targets()
-    policies = {e.policy.label: e.policy for e in in_force}
-    labels = list(policies)
-    default = next((i for i, e in enumerate(in_force) if e.policy.name == "default"), 0)
+    labels = [e.policy.label for e in in_force]
     if len(labels) > 1:
-        chosen = st.selectbox("Targets from policy", labels, index=default, key=POLICY_KEY)
-        return Targets.of(policies[chosen])
-    return Targets.of(policies[labels[0]])
+        default = next((i for i, e in enumerate(in_force) if e.policy.name == "default"), 0)
+        return st.selectbox("Targets from policy", labels, index=default, key=POLICY_KEY)
+    return labels[0] if labels else None
 
 
 def render() -> None:
@@ -237,7 +146,9 @@ def render() -> None:
     period_choice = right.segmented_control("Period", list(PERIODS), format_func=lambda key: PERIODS[key], default="quarter",
                                             required=True, key=PERIOD_KEY) or "month"  # fmt: skip
     period = None if period_choice == "all" else period_choice
-    targets = _pick_targets(catalog_error, in_force)
+    policy_label = _pick_policy(catalog_error, in_force)
+    view = coverage(mon, by=by, period=period_choice, policy_label=policy_label, today=today)
+    targets = view.targets
     st.caption(
         f"Measured against {targets.source}: treatment managers monitor {targets.monitoring_percent:g}% of "
         f"recorded sessions and 1 in {targets.catch_up_one_in} catch-up sessions. A session counts as "
@@ -249,15 +160,8 @@ def render() -> None:
                 "page (or with `session-rater sample --policy default`).", icon=":material/info:")  # fmt: skip
     _headline(sessions, statuses, today, targets)
 
-    table = coverage_table(
-        sessions, statuses, today=today, by=by, period=period, monitoring_percent=targets.monitoring_percent,
-        catch_up_one_in=targets.catch_up_one_in, names=names,
-    )  # fmt: skip
-    definitions = column_definitions(by, targets)
+    table, definitions = view.table, view.definitions
     if by == "treatment_manager":
-        table = table[[c for c in table.columns if c not in {
-            "recorded", "target", "monitored_percent", "target_percent", "meets_target", "catch_up_recorded",
-            "catch_up_required", "catch_up_compliant", "audit_sampled", "audit_rated"}]]  # fmt: skip
         st.caption("Per treatment manager: the monitoring and catch-up work assigned to them and what they have "
                    "submitted (sessions recorded are counted per area, site or tutor, not per manager).")  # fmt: skip
 
@@ -281,18 +185,12 @@ def render() -> None:
         )  # fmt: skip
         st.caption("Shaded: monitored % below the target, catch-up below 1 in "
                    f"{targets.catch_up_one_in}, or overdue ratings.")  # fmt: skip
-        stem = f"coverage-by-{by.replace('_', '-')}-{period_choice}-{today:%Y-%m-%d}"
-        about = [("Grouped by", GROUPINGS[by]), ("Period", PERIODS[period_choice]), ("Targets", targets.source),
-                 ("Overdue as of", f"{today:%d/%m/%Y}"), ("Made by", "Session Rater, Coverage page")]  # fmt: skip
+        params = {"by": by, "period": period_choice, **({"policy": policy_label} if policy_label else {})}
         d1, d2, _ = st.columns([1, 1, 3])
-        d1.download_button("Download CSV", table.to_csv(index=False).encode("utf-8"), f"{stem}.csv", "text/csv",
-                           icon=":material/download:", on_click="ignore", width="stretch",
-                           help="The table as it is shown, with the column names of the coverage definitions.")  # fmt: skip
-        d2.download_button(
-            "Download XLSX", xlsx_bytes(table, definitions, about), f"{stem}.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", icon=":material/download:",
-            on_click="ignore", width="stretch", help="An Excel workbook: the table, and an About sheet defining each figure.",
-        )  # fmt: skip
+        download_link("Download CSV", "coverage.csv", params, container=d1,
+                      help="The table as it is shown, with the column names of the coverage definitions.")
+        download_link("Download XLSX", "coverage.xlsx", params, container=d2,
+                      help="An Excel workbook: the table, and an About sheet defining each figure.")
 
     st.subheader("Coverage over time")
     st.caption(

@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.usecases.analysis import AnalysisReport
 from session_rater.domain.bias import (
     MIN_SESSIONS_FOR_INTERVAL,
@@ -422,8 +423,8 @@ def _independence(report: AnalysisReport, names: dict[object, str]) -> None:
     not_assessed = [f for f in report.independence.flags if f.flag == "halo_not_assessed"]
 
     def bullets(rows) -> str:  # type: ignore[no-untyped-def]
-        return "\n".join(f"- **{names.get(f.rater_id, f'rater {f.rater_id}')}** "
-                         f"({ad.capacity_label(f.rater_role).lower()}). {FLAG_NAMES.get(f.flag, f.flag)}: {f.detail}."
+        return "\n".join(f"- **{plain(names.get(f.rater_id, f'rater {f.rater_id}'))}** "
+                         f"({ad.capacity_label(f.rater_role).lower()}). {FLAG_NAMES.get(f.flag, f.flag)}: {plain(f.detail)}."
                          for f in rows)  # fmt: skip
 
     if flags:
@@ -502,7 +503,7 @@ def render() -> None:
     try:
         report = ad.report(svc, filters)
     except (SessionRaterError, ValueError) as exc:
-        st.info(f"Nothing to analyse for {filters.describe()}: {exc}. Widen the filters to include sessions with "
+        st.info(f"Nothing to analyse for {plain(filters.describe())}: {plain(exc)}. Widen the filters to include sessions with "
                 "submitted ratings.", icon=":material/filter_alt_off:")  # fmt: skip
         return
     bias = report.bias

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.usecases.accounts import MIN_PASSWORD_LENGTH
 from session_rater.domain.records import AccountView
 from session_rater.domain.access import Action
@@ -120,7 +121,7 @@ def _add_person(me: Permitted) -> None:
     try:
         person = me.add_person(name.strip(), email.strip(), roles, password or None)
     except SessionRaterError as exc:
-        st.error(f"{exc} Nothing was added.")
+        st.error(f"{plain(exc)} Nothing was added.")
         return
     how = "with a password" if password else "without a password (they can sign in with the organisation's account, or set one below)"
     _done(f"Added {person.display_name} ({person.email}) as {role_labels(person.roles).lower()}, {how}.", "add")
@@ -141,12 +142,12 @@ def _details(me: Permitted, account: AccountView) -> None:
         st.error("A person needs a name. Nothing was changed.")
         return
     if email.strip() and "@" not in email:
-        st.error(f"{email.strip()!r} is not an email address. Nothing was changed.")
+        st.error(f"{plain(repr(email.strip()))} is not an email address. Nothing was changed.")
         return
     try:
         me.update_person(person.id, display_name=name, email=email, roles=roles)
     except SessionRaterError as exc:
-        st.error(f"{exc} Nothing was changed.")
+        st.error(f"{plain(exc)} Nothing was changed.")
         return
     _done(f"Saved {name.strip()}'s name, email and roles ({role_labels({r.value for r in roles}).lower() or 'no role'}).")
 
@@ -178,7 +179,7 @@ def _scope(svc: Services, me: Permitted, account: AccountView) -> None:
     try:
         me.set_scope(person.id, managed_teams=chosen_teams, areas=chosen_areas)
     except SessionRaterError as exc:
-        st.error(f"{exc} Nothing was changed.")
+        st.error(f"{plain(exc)} Nothing was changed.")
         return
     what = ", ".join(team_label(t) for t in chosen_teams) or "no team"
     _done(f"Saved {person.display_name}'s teams ({what}) and areas ({', '.join(chosen_areas) or 'none'}).")
@@ -202,7 +203,7 @@ def _password(me: Permitted, account: AccountView) -> None:
     try:
         me.set_password(person.id, password)
     except SessionRaterError as exc:
-        st.error(f"{exc} The password was not changed.")
+        st.error(f"{plain(exc)} The password was not changed.")
         return
     _done(f"Set a new password for {person.display_name}. Tell them in person or by another channel than email.")
 
@@ -212,22 +213,22 @@ def _open_or_close(me: Permitted, account: AccountView) -> None:
     if account.active:
         st.caption("Closing the account signs the person out everywhere and stops them signing in. Nothing is "
                    "deleted: their ratings, assignments and history stay, and the account can be reopened.")
-        sure = st.checkbox(f"Yes, close {person.display_name}'s account", key=_key(f"{person.id}:sure"))
+        sure = st.checkbox(f"Yes, close {plain(person.display_name)}'s account", key=_key(f"{person.id}:sure"))
         if st.button("Close the account", icon=":material/person_off:", disabled=not sure,
                      key=_key(f"{person.id}:close")):
             try:
                 me.update_person(person.id, active=False)
             except SessionRaterError as exc:
-                st.error(f"{exc} Nothing was changed.")
+                st.error(f"{plain(exc)} Nothing was changed.")
                 return
             _done(f"Closed {person.display_name}'s account and ended their sessions. Nothing was deleted.")
     else:
-        st.warning(f"{person.display_name}'s account is closed: they cannot sign in.", icon=":material/person_off:")
+        st.warning(f"{plain(person.display_name)}'s account is closed: they cannot sign in.", icon=":material/person_off:")
         if st.button("Reopen the account", icon=":material/person_check:", key=_key(f"{person.id}:reopen")):
             try:
                 me.update_person(person.id, active=True)
             except SessionRaterError as exc:
-                st.error(f"{exc} Nothing was changed.")
+                st.error(f"{plain(exc)} Nothing was changed.")
                 return
             _done(f"Reopened {person.display_name}'s account.")
 
@@ -266,7 +267,7 @@ def render() -> None:
     try:
         accounts = me.accounts()
     except SessionRaterError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     _people_table(accounts)
     st.subheader("Add a person", divider="gray")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.domain.records import RecordingView
 from session_rater.domain.sampling.work import QueueItem, QueueStatus
 from session_rater.ui import nav
@@ -48,14 +49,14 @@ def _row(item: QueueItem, recording: RecordingView | None, today: dt.date) -> No
         due, session, rule, status, action = st.columns([1.7, 3.4, 1.8, 1.3, 1], vertical_alignment="center")
         with due:
             _due(item, today)
-        tutors = ", ".join(t.display_name for t in recording.tutors) if recording else ""
-        session.markdown(f"**{item.label}**")
+        tutors = ", ".join(plain(t.display_name) for t in recording.tutors) if recording else ""
+        session.markdown(f"**{plain(item.label)}**")
         session.caption(
-            f"Recorded {item.recorded_on:%d/%m/%Y} · {item.site} · {item.programme}"
+            f"Recorded {item.recorded_on:%d/%m/%Y} · {plain(item.site)} · {plain(item.programme)}"
             + (f" · tutors: {tutors}" if tutors else "")
         )
         role = "second rater (double rating)" if item.as_second_rater else "first rater"
-        rule.markdown(f"{RULE_TEXT[item.rule.value]}  \n:gray[{role}]", help=f"Why this session: {item.reason}")
+        rule.markdown(f"{RULE_TEXT[item.rule.value]}  \n:gray[{role}]", help=f"Why this session: {plain(item.reason)}")
         label, colour, icon = STATUS_BADGE[item.status]
         with status:
             st.badge(label, icon=icon, color=colour,  # type: ignore[arg-type]

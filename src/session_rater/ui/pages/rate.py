@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.domain.records import RatingView, RecordingView
 from session_rater.domain.model import Capacity, format_moment, parse_moment
 from session_rater.domain.rubric import RatedUnit, Rubric
@@ -94,7 +95,7 @@ def _pick(me: Permitted) -> FormContext | None:
             "Tutor rated",
             list(tutors),
             index=list(tutors).index(wanted_tutor) if wanted_tutor in tutors else 0,
-            format_func=lambda tid: tutors[tid].display_name,
+            format_func=lambda tid: plain(tutors[tid].display_name),
             horizontal=True,
             help="Each co-tutor is rated separately on the same session.",
         )
@@ -207,7 +208,7 @@ def _player(me: Permitted, ctx: FormContext, recording: RecordingView, scores: d
     try:
         svc.require_recording_file(recording)
     except RecordingMissingError as exc:
-        st.error(str(exc), icon=":material/videocam_off:")
+        st.error(plain(exc), icon=":material/videocam_off:")
         return
     playback = svc.playback(recording)
     if playback.status in {"queued", "converting"}:
@@ -218,7 +219,7 @@ def _player(me: Permitted, ctx: FormContext, recording: RecordingView, scores: d
         )
         return
     if not playback.playable:
-        st.error(f"This recording cannot be played: {playback.message or playback.status}.", icon=":material/videocam_off:")
+        st.error(f"This recording cannot be played: {plain(playback.message or playback.status)}.", icon=":material/videocam_off:")
         return
     active = st.session_state.get(ctx.active_key)
     notes = [
@@ -258,13 +259,13 @@ def rating_area(me: Permitted, ctx: FormContext, recording: RecordingView) -> No
 
 
 def _session_caption(recording: RecordingView, ctx: FormContext) -> None:
-    st.markdown(f"**{recording.label}**")
+    st.markdown(f"**{plain(recording.label)}**")
     st.caption(
-        f"{recording.programme} · {recording.site} · {recording.recorded_on:%d %B %Y}"
+        f"{plain(recording.programme)} · {plain(recording.site)} · {recording.recorded_on:%d %B %Y}"
         + (" · catch-up session" if recording.is_catch_up else "")
-        + f" · tutors: {', '.join(t.display_name for t in recording.tutors)}"
+        + f" · tutors: {', '.join(plain(t.display_name) for t in recording.tutors)}"
     )
-    st.caption(f"{ctx.capacity.label} on *{ctx.rubric.title}* v{ctx.rubric.version}. Score each item on its own evidence.")
+    st.caption(f"{ctx.capacity.label} on *{plain(ctx.rubric.title)}* v{plain(ctx.rubric.version)}. Score each item on its own evidence.")
 
 
 def _form(me: Permitted, ctx: FormContext, rating: RatingView | None) -> None:
@@ -281,11 +282,11 @@ def _form(me: Permitted, ctx: FormContext, rating: RatingView | None) -> None:
     if rating is not None and not rating.is_blind:
         head.caption("Not blind: you saw other people's ratings of this session and tutor before rating it.")
     if rating is not None and rating.version > 1:
-        head.info(f"Version {rating.version}, a correction: {rating.correction_reason}", icon=":material/history:")
+        head.info(f"Version {rating.version}, a correction: {plain(rating.correction_reason)}", icon=":material/history:")
     if locked:
         head.success(
             f"Submitted {rating.submitted_at:%d/%m/%Y %H:%M} and read-only. "  # type: ignore[union-attr]
-            f"{ctx.capacity.label} on {rubric.title} v{rubric.version}."
+            f"{ctx.capacity.label} on {plain(rubric.title)} v{plain(rubric.version)}."
         )
         with head.expander("Correct this rating"):
             st.caption("A correction is a new version: this one is kept, and the reason is recorded.")
@@ -298,13 +299,13 @@ def _form(me: Permitted, ctx: FormContext, rating: RatingView | None) -> None:
     options = _score_options(rubric)
 
     def label(value: object) -> str:
-        return rubric.not_applicable_label if value == NA else f"{value} · {rubric.point(int(value)).label}"  # type: ignore[call-overload]
+        return plain(rubric.not_applicable_label if value == NA else f"{value} · {rubric.point(int(value)).label}")  # type: ignore[call-overload]
 
     with st.container(height=640, border=False):
         for section in rubric.sections:
-            st.subheader(section.title, divider="gray")
+            st.subheader(plain(section.title), divider="gray")
             if section.description:
-                st.caption(section.description)
+                st.caption(plain(section.description))
             for item in section.items:
                 saved = scores.get(item.id)
                 current = NA if saved and saved.not_applicable else (saved.score if saved else None)
@@ -318,15 +319,15 @@ def _form(me: Permitted, ctx: FormContext, rating: RatingView | None) -> None:
                 _initial(ctx.key(item.id, "evidence"), saved.evidence if saved else "")
                 _initial(ctx.key(item.id, "moment"), format_moment(saved.moment_seconds) if saved else "")
                 with st.container(border=True):
-                    st.markdown(f"**{item.title}**")
+                    st.markdown(f"**{plain(item.title)}**")
                     if item.guidance:
-                        st.caption(item.guidance)
+                        st.caption(plain(item.guidance))
                     captions = [
-                        "" if value == NA else rubric.descriptor(item.id, int(value))  # type: ignore[call-overload]
+                        "" if value == NA else plain(rubric.descriptor(item.id, int(value)))  # type: ignore[call-overload]
                         for value in options
                     ]
                     st.radio(
-                        f"Score for {item.title}",
+                        f"Score for {item.title}",  # collapsed: the accessible name only, never Markdown
                         options,
                         format_func=label,
                         captions=captions,
@@ -356,9 +357,9 @@ def _form(me: Permitted, ctx: FormContext, rating: RatingView | None) -> None:
                         help="The moment in the recording this evidence refers to.",
                     )
                     if error and error[0] == item.id:
-                        st.error(error[1])
+                        st.error(plain(error[1]))
     if error and error[0] is None:
-        st.error(error[1])
+        st.error(plain(error[1]))
     scored = [sc.score for sc in scores.values() if sc.score is not None]
     uniform = len(scored) > 1 and len(set(scored)) == 1
     if not locked and uniform and answered == total:

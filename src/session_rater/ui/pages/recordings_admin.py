@@ -12,8 +12,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.domain.access import Action
 from session_rater.errors import SessionRaterError
+from session_rater.ui.downloads import download_link
 from session_rater.ui.state import allowed, page_start, recording_label
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.recordings_admin import RecordingsAdmin
@@ -21,7 +23,7 @@ from session_rater.usecases.recordings_admin import RecordingsAdmin
 
 def _ingest_folder(admin: RecordingsAdmin) -> None:
     folder = admin.folder
-    st.markdown(f"Recordings folder: `{folder}`")
+    st.markdown(f"Recordings folder: {plain(folder)}")
     files = admin.files_in_folder()
     st.caption(
         f"{len(files)} video file(s) there. Ingesting probes each file, fingerprints it (so a moved or "
@@ -29,7 +31,7 @@ def _ingest_folder(admin: RecordingsAdmin) -> None:
         "when browsers cannot play it as it is. Files already known are left as they are."
     )
     if not folder.is_dir():
-        st.error(f"The recordings folder {folder} does not exist. Create it or set SESSION_RATER_RECORDINGS_DIR.")
+        st.error(f"The recordings folder {plain(folder)} does not exist. Create it or set SESSION_RATER_RECORDINGS_DIR.")
         return
     if st.button("Ingest the recordings folder", icon=":material/video_library:", disabled=not files):
         with st.status("Ingesting…", expanded=True) as status:
@@ -42,10 +44,10 @@ def _ingest_folder(admin: RecordingsAdmin) -> None:
                 report = admin.ingest_folder(on_progress)
             except SessionRaterError as exc:
                 status.update(label="Nothing was ingested", state="error")
-                st.error(str(exc))
+                st.error(plain(exc))
                 return
             for outcome in report.outcomes:
-                (st.error if not outcome.ok else st.write)(outcome.line)
+                (st.error if not outcome.ok else st.markdown)(plain(outcome.line))
             status.update(label=report.summary, state="complete" if report.ok else "error")
 
 
@@ -90,14 +92,14 @@ def _jobs(admin: RecordingsAdmin) -> None:
     for job in jobs:
         cols = st.columns([3, 2, 1])
         name = job.source_path.rsplit("/", 1)[-1]
-        cols[0].markdown(f"**{name}** · {job.action} · recording {job.recording_id}")
+        cols[0].markdown(f"**{plain(name)}** · {job.action} · recording {job.recording_id}")
         if job.is_active:
             cols[1].progress(job.progress, text=f"{job.status} {job.progress:.0%}")
             if cols[2].button("Cancel", key=f"cancel-{job.id}", disabled=job.cancel_requested):
                 admin.cancel_job(job.id)
                 st.rerun(scope="fragment")
         else:
-            cols[1].write(f"{job.status}" + (f": {job.message}" if job.message else ""))
+            cols[1].markdown(plain(f"{job.status}" + (f": {job.message}" if job.message else "")))
 
 
 def _missing(admin: RecordingsAdmin) -> None:
@@ -117,26 +119,14 @@ def _missing(admin: RecordingsAdmin) -> None:
 
 
 def _access_log(admin: RecordingsAdmin) -> None:
-    entries = admin.access_log(limit=500)
-    if not entries:
+    table = admin.access_log_table(limit=500)
+    if table.empty:
         st.caption("No recording has been played yet.")
         return
-    people = admin.people_names()
-    table = pd.DataFrame(
-        [
-            {
-                "when": e.accessed_at,
-                "who": people.get(e.person_id, "unknown") if e.person_id else "unknown",
-                "recording": e.recording_id,
-                "request": f"{e.method} {e.range_header or ''}".strip(),
-                "status": e.status_code,
-            }
-            for e in entries
-        ]
-    )
-    st.dataframe(table, hide_index=True, width="stretch")
-    st.download_button("Download the access log (CSV)", table.to_csv(index=False), "recording-access-log.csv",
-                       mime="text/csv", icon=":material/download:")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "when": st.column_config.DatetimeColumn("When (UTC)", format="DD/MM/YYYY HH:mm:ss"),
+        "who": "Who", "session": "Session", "result": "Result"})  # fmt: skip
+    download_link("Download the access log (CSV)", "recording-access-log.csv")
 
 
 def render() -> None:
@@ -156,5 +146,6 @@ def render() -> None:
     st.subheader("Missing files", divider="gray")
     _missing(admin)
     st.subheader("Access log", divider="gray")
-    st.caption("Every request for a recording: who, which, when, and whether it was allowed (200/206) or refused (403).")
+    st.caption("Every request for a recording by someone signed in: who, which, when, and whether it played or "
+               "was refused. (Requests from nobody signed in are refused and noted in the server's log only.)")
     _access_log(admin)

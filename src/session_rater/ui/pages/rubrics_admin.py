@@ -12,7 +12,6 @@ with it) it was made under.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pandas as pd
 import streamlit as st
 import yaml
 
+from session_rater.ui.text import plain
 from session_rater.domain.access import Action
 from session_rater.domain.rubric import Rubric
 from session_rater.errors import RubricError
@@ -59,12 +59,6 @@ RELOAD_KEY = "rubrics:reloaded"
 # Showing things
 # --------------------------------------------------------------------------------------------
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$~])")
-
-
-def md(text: str) -> str:
-    """Text shown as itself in Markdown (no emphasis, links or formulas from a rubric's wording)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def scale_text(rubric: Rubric) -> str:
@@ -79,14 +73,14 @@ def _error_lines(text: str | None, messages: Sequence[str]) -> str:
     for message in messages:
         where, line, what = locate(text, message)
         if not where:
-            out.append(f"- {md(message)}")
+            out.append(f"- {plain(message)}")
             continue
         at = ""
         if line is not None and not where.startswith("line "):
             shown = lines[line - 1].strip() if 0 < line <= len(lines) else ""
             shown = shown if len(shown) <= 60 else shown[:57] + "..."
             at = f"line {line}" + (f" (`{shown.replace('`', chr(39))}`)" if shown else "") + " · "
-        out.append(f"- {at}`{where}`: {md(what)}")
+        out.append(f"- {at}`{where}`: {plain(what)}")
     return "\n".join(out)
 
 
@@ -133,12 +127,12 @@ def _show_rubrics(svc: Services, folder: Folder, counts: Mapping[tuple[str, str]
         with st.container(border=True):
             if rubric_id in {r.id for r in rubrics}:
                 latest = svc.catalog.latest(rubric_id)
-                st.markdown(f"#### {md(latest.title)}")
+                st.markdown(f"#### {plain(latest.title)}")
                 st.caption(
-                    f"`{latest.id}` · new ratings use **version {md(latest.version)}** · {len(latest.items)} items "
-                    f"in {len(latest.sections)} sections · scale {scale_text(latest)} ({md(latest.scale[0].label)} "
-                    f"to {md(latest.scale[-1].label)}) · rated {UNIT_LABELS[latest.rated_unit]}"
-                    + (f" · N/A allowed ({md(latest.not_applicable_label)})" if latest.allow_not_applicable else " · no N/A")
+                    f"`{latest.id}` · new ratings use **version {plain(latest.version)}** · {len(latest.items)} items "
+                    f"in {len(latest.sections)} sections · scale {scale_text(latest)} ({plain(latest.scale[0].label)} "
+                    f"to {plain(latest.scale[-1].label)}) · rated {UNIT_LABELS[latest.rated_unit]}"
+                    + (f" · N/A allowed ({plain(latest.not_applicable_label)})" if latest.allow_not_applicable else " · no N/A")
                 )  # fmt: skip
             else:
                 st.markdown(f"#### `{rubric_id}`")
@@ -171,7 +165,7 @@ def _show_rubrics(svc: Services, folder: Folder, counts: Mapping[tuple[str, str]
                 )  # fmt: skip
     for name, error in sorted(svc.catalog.errors.items()):
         st.error(
-            f"**{md(name)} is broken and is not used** ({len(error.errors)} error(s)); the other rubrics "
+            f"**{plain(name)} is broken and is not used** ({len(error.errors)} error(s)); the other rubrics "
             "work meanwhile:\n" + _error_lines(_safe_text(Path(svc.settings.rubrics_dir) / name), error.errors),
             icon=":material/error:",
         )
@@ -226,22 +220,22 @@ def _show_items(svc: Services, counts: Mapping[tuple[str, str], int]) -> None:
         + (" (newest, used for new ratings)" if options[k].key in newest else ""),
     )  # fmt: skip
     rubric = options[chosen]
-    st.markdown(f"**Scale** ({md(scale_text(rubric))}; an item's own descriptor replaces the scale's for that point)")
+    st.markdown(f"**Scale** ({plain(scale_text(rubric))}; an item's own descriptor replaces the scale's for that point)")
     st.markdown(
         "| Point | Label | Descriptor |\n|---|---|---|\n"
-        + "\n".join(f"| {p.value} | {md(p.label)} | {md(p.descriptor)} |" for p in rubric.scale)
+        + "\n".join(f"| {p.value} | {plain(p.label)} | {plain(p.descriptor)} |" for p in rubric.scale)
     )
-    st.caption(f"Not applicable: {'allowed, as “' + rubric.not_applicable_label + '”' if rubric.allow_not_applicable else 'not allowed'}; "
+    st.caption(f"Not applicable: {'allowed, as “' + plain(rubric.not_applicable_label) + '”' if rubric.allow_not_applicable else 'not allowed'}; "
                "it is never a score.")  # fmt: skip
     for index, section in enumerate(rubric.sections):
-        with st.expander(f"{section.title} · `{section.id}` · {len(section.items)} items", expanded=index == 0):
+        with st.expander(f"{plain(section.title)} · {plain(section.id)} · {len(section.items)} items", expanded=index == 0):
             if section.description:
-                st.caption(md(section.description))
+                st.caption(plain(section.description))
             for item in section.items:
-                paragraphs = [f"**{md(item.title)}** · `{item.id}`"]
+                paragraphs = [f"**{plain(item.title)}** · `{item.id}`"]
                 if item.guidance:
-                    paragraphs.append(f"*{md(item.guidance)}*")
-                anchors = [f"- **{value} · {md(rubric.point(value).label)}**: {md(text)}"
+                    paragraphs.append(f"*{plain(item.guidance)}*")
+                anchors = [f"- **{value} · {plain(rubric.point(value).label)}**: {plain(text)}"
                            for value, text in sorted(item.descriptors.items())]  # fmt: skip
                 paragraphs.append("\n".join(anchors) if anchors else ":gray[The scale's descriptors apply to every point.]")
                 st.markdown("\n\n".join(paragraphs))
@@ -323,7 +317,7 @@ def _show_outcome(outcome: Outcome, text: str) -> None:
         )
         return
     assert rubric is not None
-    summary = (f"**{md(rubric.title)}**, `{rubric.id}` version **{md(rubric.version)}**: {len(rubric.items)} items in "
+    summary = (f"**{plain(rubric.title)}**, `{rubric.id}` version **{plain(rubric.version)}**: {len(rubric.items)} items in "
                f"{len(rubric.sections)} sections, scale {scale_text(rubric)}, rated {UNIT_LABELS[rubric.rated_unit]}.")  # fmt: skip
     if outcome.kind == "saved":
         st.success(f"Saved as `{outcome.notes[0]}`: {summary} {outcome.notes[1]} Ratings already made keep the "
@@ -338,9 +332,9 @@ def _show_outcome(outcome: Outcome, text: str) -> None:
     if old is not None and old.key != rubric.key:
         found = changes(old, rubric)
         if found:
-            st.markdown(f"Compared with version {md(old.version)}:\n" + "\n".join(f"- {line}" for line in found))
+            st.markdown(f"Compared with version {plain(old.version)}:\n" + "\n".join(f"- {line}" for line in found))
         else:
-            st.info(f"Nothing a rater sees differs from version {md(old.version)}.", icon=":material/info:")
+            st.info(f"Nothing a rater sees differs from version {plain(old.version)}.", icon=":material/info:")
 
 
 def _editor(svc: Services, me: Permitted, folder: Folder) -> None:
@@ -377,7 +371,7 @@ def _editor(svc: Services, me: Permitted, folder: Folder) -> None:
         f"Rubric (YAML) · from {st.session_state.get(SOURCE_KEY) or 'scratch'}", key=EDITOR_KEY, height=420,
     )  # fmt: skip
     if ids and (newest := svc.catalog.latest(st.session_state[START_KEY])):
-        st.caption(f"Newest version of `{newest.id}`: {md(newest.version)}. A new one needs a higher `version`, "
+        st.caption(f"Newest version of `{newest.id}`: {plain(newest.version)}. A new one needs a higher `version`, "
                    f"e.g. `version: \"{bumped(newest.version)}\"`.")  # fmt: skip
     a, b = st.columns(2)
     a.button("Check", icon=":material/rule:", on_click=_on_check, args=(svc,), width="stretch")

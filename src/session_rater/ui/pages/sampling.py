@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.domain.access import Action
 from session_rater.domain.model import MAX_SEED
 from session_rater.domain.records import RecordingView
@@ -89,7 +90,7 @@ def _show_policies(catalog: PolicyCatalog, in_force: list[PolicyInForce]) -> Non
     for entry in in_force:
         policy = entry.policy
         with st.container(border=True):
-            st.markdown(f"#### {policy.title}")
+            st.markdown(f"#### {plain(policy.title)}")
             older = [p.version for p in catalog.versions(policy.name) if p.version != policy.version]
             st.caption(
                 f"Policy `{policy.name}` · **version {policy.version}** · from {entry.source}"
@@ -107,7 +108,7 @@ def _show_policies(catalog: PolicyCatalog, in_force: list[PolicyInForce]) -> Non
     for name, error in sorted(catalog.errors.items()):
         st.error(
             f"**{name} is broken and is not applied** ({len(error.errors)} error(s)); any version in "
-            "force stays in force until it is fixed:\n" + "\n".join(f"- `{e}`" for e in error.errors),
+            "force stays in force until it is fixed:\n" + "\n".join(f"- {plain(e)}" for e in error.errors),
             icon=":material/error:",
         )
 
@@ -154,7 +155,7 @@ def _editor(mon: Monitoring) -> None:
         "the file you started from is left as it is. Schema: `policies/README.md`."
     )
     if not files:
-        st.info(f"There are no policy files in {directory} yet: write one here and save it.")
+        st.info(f"There are no policy files in {plain(directory)} yet: write one here and save it.")
     elif st.session_state.get(EDITOR_FILE_KEY) not in files:
         st.session_state[EDITOR_FILE_KEY] = files[-1] if "default.yaml" not in files else "default.yaml"
         _load_file_into_editor(mon)
@@ -183,13 +184,13 @@ def _editor(mon: Monitoring) -> None:
     if messages and kind != "saved":
         st.error(
             f"**{'Not saved: ' if kind == 'not saved' else ''}{len(messages)} problem(s)**, nothing was written:\n"
-            + "\n".join(f"- `{m}`" for m in messages),
+            + "\n".join(f"- {plain(m)}" for m in messages),
             icon=":material/error:",
         )
     elif kind == "saved":
-        st.success(f"Saved as `{messages[0]}`: **{policy.label}** is now in force.", icon=":material/check_circle:")
+        st.success(f"Saved as {plain(messages[0])}: **{plain(policy.label)}** is now in force.", icon=":material/check_circle:")
     else:
-        st.success(f"Valid: **{policy.label}**. Bump its version and save it to put it in force.",
+        st.success(f"Valid: **{plain(policy.label)}**. Bump its version and save it to put it in force.",
                    icon=":material/check_circle:")  # fmt: skip
         st.markdown("\n".join(f"- {line}" for line in policy_summary(policy)))
 
@@ -266,11 +267,22 @@ def _on_draw(mon: Monitoring, policy: SamplingPolicy, save: bool) -> None:
     st.session_state[DRAW_RESULT_KEY] = {"draw": outcome.draw, "saved": outcome.saved, "policy": policy.label}
 
 
+def _show_visible(mon: Monitoring, selections: Sequence[Selection], recordings: Mapping[int, RecordingView],
+                  names: Mapping[int, str]) -> None:  # fmt: skip
+    """The selections of sessions this person may see; the others only counted."""
+    shown, hidden = mon.visible(selections)
+    if hidden:
+        st.caption(f"{hidden} selection(s) of sessions outside your teams or areas are not listed.")
+    if shown:
+        _show_selections(selections_frame(shown, recordings, names))
+
+
 def _show_draw_result(
-    result: dict, recordings: Mapping[int, RecordingView], names: Mapping[int, str], *, can_save: bool  # type: ignore[type-arg]
-) -> None:
+    mon: Monitoring, result: dict, recordings: Mapping[int, RecordingView], names: Mapping[int, str], *,  # type: ignore[type-arg]
+    can_save: bool,
+) -> None:  # fmt: skip
     if "error" in result:
-        st.error(result["error"], icon=":material/error:")
+        st.error(plain(result["error"]), icon=":material/error:")
         return
     draw: Draw = result["draw"]
     saved: DrawView | None = result["saved"]
@@ -286,9 +298,9 @@ def _show_draw_result(
         st.success(f"**Saved draw #{saved.id}.** {head} The raters see the new work under **My work**.",
                    icon=":material/check_circle:")  # fmt: skip
     for shortfall in draw.shortfalls:
-        st.warning(shortfall, icon=":material/warning:")
+        st.warning(plain(shortfall), icon=":material/warning:")
     if draw.selections:
-        _show_selections(selections_frame(draw.selections, recordings, names))
+        _show_visible(mon, draw.selections, recordings, names)
 
 
 def _draw_section(
@@ -321,7 +333,7 @@ def _draw_section(
         st.caption(f":material/lock: {ADMIN_ONLY}")
     result = st.session_state.get(DRAW_RESULT_KEY)
     if result is not None:
-        _show_draw_result(result, recordings, names, can_save=mon.may_manage())
+        _show_draw_result(mon, result, recordings, names, can_save=mon.may_manage())
 
 
 def _draws_made(mon: Monitoring, recordings: Mapping[int, RecordingView], names: Mapping[int, str]) -> None:
@@ -353,8 +365,8 @@ def _draws_made(mon: Monitoring, recordings: Mapping[int, RecordingView], names:
     if rows:
         chosen = draws[rows[0]]
         for shortfall in chosen.shortfalls:
-            st.warning(shortfall, icon=":material/warning:")
-        _show_selections(selections_frame(mon.selections_of(chosen), recordings, names))
+            st.warning(plain(shortfall), icon=":material/warning:")
+        _show_visible(mon, mon.selections_of(chosen), recordings, names)
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,7 +385,7 @@ def render() -> None:
     try:
         catalog = mon.catalog()
     except PolicyError as exc:
-        st.error("\n".join(exc.errors), icon=":material/folder_off:")
+        st.error("\n".join(plain(e) for e in exc.errors), icon=":material/folder_off:")
         return
     in_force = mon.policies_in_force(catalog)
     recordings = mon.recordings()

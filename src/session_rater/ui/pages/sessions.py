@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from session_rater.ui.text import plain
 from session_rater.domain.model import Capacity
 from session_rater.usecases.services import filter_sessions
 from session_rater.ui import nav
@@ -92,12 +93,12 @@ def render() -> None:
         return
     row = shown.iloc[rows[0]]
     recording = me.recording(int(row["id"]))
-    st.subheader(recording.label)
-    st.caption(f"{recording.programme} · {recording.site} · {recording.recorded_on:%d %B %Y}"
+    st.subheader(plain(recording.label))
+    st.caption(f"{plain(recording.programme)} · {plain(recording.site)} · {recording.recorded_on:%d %B %Y}"
                + (" · catch-up session" if recording.is_catch_up else ""))
     for tutor_view in recording.tutors:
         c1, c2, c3 = st.columns([3, 1, 1])
-        c1.markdown(f"**{tutor_view.display_name}**")
+        c1.markdown(f"**{plain(tutor_view.display_name)}**")
         if c2.button("Rate", key=f"rate-{recording.id}-{tutor_view.id}", icon=":material/rate_review:", width="stretch"):
             nav.goto("rate", recording=recording.id, tutor=tutor_view.id)
         if c3.button("Compare", key=f"cmp-{recording.id}-{tutor_view.id}", icon=":material/compare_arrows:", width="stretch"):
