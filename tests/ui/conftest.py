@@ -159,6 +159,11 @@ def open_page(app_env: AppEnv) -> Callable[..., AppTest]:
     return open_app
 
 
+def rendered(markdown: str) -> str:
+    """Markdown source as a reader sees it: backslash escapes (ui.text.plain) removed."""
+    return re.sub(r"\\([^\w\s])", r"\1", markdown).replace("\u2060", "")
+
+
 def download_links(at: AppTest) -> dict[str, str]:
     """Label -> URL of every download link the page shows (ui.downloads renders them)."""
     links: dict[str, str] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.ui.conftest import AppEnv
+from tests.ui.conftest import AppEnv, rendered
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,11 +26,11 @@ def test_the_recordings_page_ingests_the_folder_and_reports_each_file(app_env: A
     button = next(b for b in at.button if b.label == "Ingest the recordings folder")
     button.click().run()
     _no_exception(at)
-    text = " ".join(str(getattr(e, "value", "")) for e in at.main)
+    text = " ".join(rendered(str(getattr(e, "value", ""))) for e in at.main)
     # The copy of a demo clip is recognised by its fingerprint (not added twice) ...
     assert "moved-copy.mp4" in text
     # ... and the fake video is reported on its own line, with what is wrong.
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(rendered(e.value) for e in at.error)
     assert "notes.mp4" in errors
     assert len(app_env.services.store.list_recordings()) == 6
 

@@ -19,7 +19,7 @@ from session_rater.io.files import write_new_file
 from session_rater.usecases import rubric_versions
 from session_rater.ui.pages import rubrics_admin
 
-from .conftest import REPO, AppEnv
+from .conftest import REPO, AppEnv, rendered
 
 OpenPage = Callable[..., AppTest]
 RUBRIC_ID = "think-first-video-monitoring"
@@ -54,7 +54,7 @@ def bump(text: str, version: str = "1.1") -> str:
 
 
 def errors(at: AppTest) -> str:
-    return "\n".join(e.value for e in at.main.error)
+    return "\n".join(rendered(e.value) for e in at.main.error)
 
 
 def save(at: AppTest, text: str) -> AppTest:
@@ -93,8 +93,8 @@ def test_lists_the_shipped_rubric_its_version_file_items_and_ratings(
     assert row["version"] == "1.0" and row["newest"].endswith("new ratings")
     assert row["file"] == SHIPPED and row["items"] == 23 and row["scale"] == "0–3" and row["unit"] == "per tutor"
     assert row["ratings"] == submitted > 0
-    assert "Think First video monitoring (per tutor)" in [m.value for m in at.markdown][0]
-    assert any(f"`{RUBRIC_ID}`" in c.value and "version 1.0" in c.value for c in at.caption)
+    assert "Think First video monitoring (per tutor)" in [rendered(m.value) for m in at.markdown][0]
+    assert any(RUBRIC_ID in rendered(c.value) and "version 1.0" in rendered(c.value) for c in at.caption)
     assert not at.main.error
 
 
@@ -144,13 +144,13 @@ def test_saving_a_bumped_version_writes_a_new_file_and_new_ratings_use_it(
     at = check(at, text)
     no_exception(at)
     assert not errors(at)
-    assert any(f"writes it as `{RUBRIC_ID}-1.1.yaml`" in s.value for s in at.success)
+    assert any(f"writes it as `{RUBRIC_ID}-1.1.yaml`" in rendered(s.value) for s in at.success)
     assert rubrics_dir.joinpath(f"{RUBRIC_ID}-1.1.yaml").exists() is False  # Check writes nothing
 
     at = save(at, text)
     no_exception(at)
     assert not errors(at)
-    assert any(f"Saved as `{RUBRIC_ID}-1.1.yaml`" in s.value for s in at.success)
+    assert any(f"Saved as `{RUBRIC_ID}-1.1.yaml`" in rendered(s.value) for s in at.success)
     after = snapshot(rubrics_dir)
     assert {k: v for k, v in after.items() if k in before} == before  # nothing changed
     assert set(after) - set(before) == {f"{RUBRIC_ID}-1.1.yaml"}  # and no temporary file left
@@ -215,7 +215,7 @@ def test_saving_the_same_version_is_refused_with_a_version_to_use(
     assert snapshot(rubrics_dir) == before
     # an older one is refused the same way, and Check says so before saving
     at = check(at, bump(shipped_text(rubrics_dir), "0.9"))
-    assert any("is older than version '1.0'" in w.value for w in at.warning)
+    assert any("is older than version '1.0'" in rendered(w.value) for w in at.warning)
     at = save(at, bump(shipped_text(rubrics_dir), "0.9"))
     assert "is older than version '1.0'" in errors(at)
     assert snapshot(rubrics_dir) == before
@@ -336,7 +336,7 @@ def test_a_rubric_whose_files_are_all_gone_is_still_listed_with_its_ratings(
     (rubrics_dir / "other.yaml").write_text(text.replace(f"id: {RUBRIC_ID}", "id: other-checklist", 1), encoding="utf-8")
     at = open_page("rubrics")
     no_exception(at)
-    ids = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    ids = [rendered(m.value) for m in at.markdown if m.value.startswith("#### ")]
     assert ids == ["#### Think First video monitoring (per tutor)", f"#### `{RUBRIC_ID}`"]  # other-checklist first
     rows = at.dataframe[1].value.to_dict("records")
     assert [(r["version"], r["file"], r["newest"]) for r in rows] == [("1.0", "—", "")] and rows[0]["ratings"] > 0

@@ -24,7 +24,7 @@ from session_rater.domain.sampling import Draw, Rule, draw_sample
 from session_rater.io.policy_files import load_policy_dir, policy_to_dict
 from session_rater.ui.pages import sampling
 
-from .conftest import open_app, REPO, AppEnv, download_links, fetch
+from .conftest import open_app, REPO, AppEnv, download_links, fetch, rendered
 
 OLD_DRAW_DAY = dt.date(2026, 4, 1)
 OpenPage = Callable[..., AppTest]
@@ -100,7 +100,7 @@ def test_my_work_lists_a_managers_assignments_soonest_due_first_and_flags_the_ov
     at.session_state["queue:show"] = "All"
     at.run()
     no_exception(at)
-    shown = [m.value for m in at.markdown]
+    shown = [rendered(m.value) for m in at.markdown]
     due_lines = [v for v in shown if v.startswith("**Due ")]
     assert due_lines == [f"**Due {q.due_on:%d/%m/%Y}**" for q in expected]
     overdue_flags = [v for v in shown if "Overdue by" in v]
@@ -206,9 +206,9 @@ def test_sampling_page_rejects_a_bad_edit_with_every_error_and_writes_nothing(
     edit_and_save(at, bad)
     no_exception(at)
     [error] = at.error
-    assert "Not saved: 2 problem(s)" in error.value
-    assert "monitoring.percent: must be a percentage above 0 up to 100, not the number 150" in error.value
-    assert "monitoring.colour: unknown key 'colour'" in error.value
+    assert "Not saved: 2 problem(s)" in rendered(error.value)
+    assert "monitoring.percent: must be a percentage above 0 up to 100, not the number 150" in rendered(error.value)
+    assert "monitoring.colour: unknown key 'colour'" in rendered(error.value)
     assert sorted(p.name for p in policies_dir.iterdir()) == before
 
     next(b for b in at.button if b.label == "Check").click().run()
@@ -222,7 +222,8 @@ def test_sampling_page_refuses_to_save_an_edit_whose_version_was_not_bumped(
     text = (policies_dir / "default.yaml").read_text().replace("  percent: 10\n", "  percent: 12\n", 1)
     edit_and_save(at, text)
     no_exception(at)
-    assert "is not newer than version '1.0'" in at.error[0].value and 'e.g. to "1.1"' in at.error[0].value
+    error = rendered(at.error[0].value)
+    assert "is not newer than version '1.0'" in error and 'e.g. to "1.1"' in error
     assert sorted(p.name for p in policies_dir.iterdir()) == ["README.md", "default.yaml"]
 
 
@@ -234,7 +235,7 @@ def test_sampling_page_saves_a_valid_edit_with_a_bumped_version_as_a_new_file_no
     edit_and_save(at, text.replace('version: "1.0"', 'version: "1.1"').replace("  percent: 10\n", "  percent: 12\n", 1))
     no_exception(at)
     assert not at.error
-    assert "default v1.1** is now in force" in at.success[0].value
+    assert "default v1.1** is now in force" in rendered(at.success[0].value)
     assert (policies_dir / "default-1.1.yaml").read_text().count("percent: 12") == 1
     assert (policies_dir / "default.yaml").read_text() == text, "the file started from is left as it is"
     assert not [p for p in policies_dir.iterdir() if p.name.startswith(".")], "no temporary file left behind"
