@@ -214,7 +214,13 @@ def neutral_input(path: Path | str) -> Iterator[NeutralInput]:
     """
     file = Path(path)
     suffix = file.suffix if _PLAIN_SUFFIX_RE.fullmatch(file.suffix) else ""
-    folder = tempfile.mkdtemp(prefix=_NEUTRAL_PREFIX)
+    try:
+        folder = tempfile.mkdtemp(prefix=_NEUTRAL_PREFIX)
+    except OSError as exc:
+        raise RecordingError(
+            f"Recording {file} cannot be given to ffmpeg: no temporary folder can be made in "
+            f"{tempfile.gettempdir()} ({exc.strerror or exc}). Free some space there or set TMPDIR."
+        ) from None
     try:
         link = os.path.join(folder, "input" + suffix)
         if not _PLAIN_PATH_RE.fullmatch(link):
