@@ -7,7 +7,8 @@ Anything else is a bug and is allowed to propagate.
 
     SessionRaterError
     ├── ConfigurationError        a setting is missing or unusable
-    ├── FileContentError          a data file is malformed (lists every error of the file)
+    ├── FileContentError          a data file is malformed (counts every error of the file,
+    │                             lists the first MAX_LISTED_PROBLEMS)
     │   ├── RubricError           a rubric (checklist) YAML file
     │   ├── ManifestError         a recordings manifest CSV
     │   ├── PolicyError           a sampling policy YAML file
@@ -38,7 +39,55 @@ Anything else is a bug and is allowed to propagate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+MAX_LISTED_PROBLEMS = 50
+"""How many problems a message lists; the rest are counted ("... and 9,950 more problems"), so
+that a file with a million bad rows cannot print millions of lines."""
+
+
+def listed_problems(
+    problems: Sequence[str], total: int | None = None, *, limit: int = MAX_LISTED_PROBLEMS, what: str = "problem"
+) -> list[str]:
+    """The first ``limit`` of ``problems``, then one line saying how many more there are:
+    ``... and 9,950 more problems (fix these, then check the file again)``.
+
+    ``total`` is the number of problems found when ``problems`` holds only the first few of
+    them (see :class:`ProblemTally`); by default every problem is in ``problems``. ``what``
+    names one of them in the last line ("bad row").
+    """
+    count = len(problems) if total is None else total
+    shown = list(problems[:limit])
+    more = count - len(shown)
+    if more > 0:
+        shown.append(f"... and {more:,d} more {what}{'' if more == 1 else 's'} (fix these, then check the file again)")
+    return shown
+
+
+class ProblemTally:
+    """Problems in the order they are found: every one counted, only the first ``limit`` kept
+    (a file with a million bad rows costs a counter, not a million messages)."""
+
+    def __init__(self, limit: int = MAX_LISTED_PROBLEMS) -> None:
+        self.limit = limit
+        self.kept: list[str] = []
+        self.count = 0
+
+    def add(self, problem: str) -> None:
+        self.count += 1
+        if len(self.kept) < self.limit:
+            self.kept.append(problem)
+
+    def extend(self, problems: Iterable[str]) -> None:
+        for problem in problems:
+            self.add(problem)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def listed(self) -> list[str]:
+        """What to show: the kept problems, then how many more there are."""
+        return listed_problems(self.kept, self.count, limit=self.limit)
 
 
 class SessionRaterError(Exception):
@@ -52,17 +101,21 @@ class ConfigurationError(SessionRaterError):
 class FileContentError(SessionRaterError):
     """A data file is malformed.
 
-    ``errors`` holds every problem found in the file, each as ``file: path.to.field: message``
-    (or with a line number), so that the author can fix them all in one pass.
+    ``problem_count`` is how many problems were found. ``errors`` is what to show of them,
+    each as ``file: path.to.field: message`` (or with a line number), so that the author can
+    fix them in one pass: every problem, or the first :data:`MAX_LISTED_PROBLEMS` and then a
+    line saying how many more there are. Pass ``total`` when ``errors`` holds only the first
+    problems found (a :class:`ProblemTally`'s ``kept``).
     """
 
     kind = "File"
 
-    def __init__(self, source: str, errors: Sequence[str]) -> None:
+    def __init__(self, source: str, errors: Sequence[str], *, total: int | None = None) -> None:
         self.source = source
-        self.errors = list(errors)
+        self.problem_count = len(errors) if total is None else total
+        self.errors = listed_problems(errors, self.problem_count)
         lines = "\n".join(f"  - {e}" for e in self.errors)
-        super().__init__(f"{self.kind} {source} is invalid ({len(self.errors)} error(s)):\n{lines}")
+        super().__init__(f"{self.kind} {source} is invalid ({self.problem_count:,d} error(s)):\n{lines}")
 
 
 class RubricError(FileContentError):

@@ -142,6 +142,25 @@ def test_skip_bad_rows_analyses_the_rest_and_the_report_says_how_many_were_skipp
     assert "Skipping 2 bad row(s)" in captured.err
 
 
+def test_10000_bad_rows_print_the_first_50_and_count_the_rest_exactly(
+    scores: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first_bad = len(scores.read_text().splitlines()) + 1
+    with scores.open("a") as handle:
+        handle.writelines(f"1,1,1,nobody,think-first,1,item{n},2,\n" for n in range(10_000))
+
+    assert run(str(scores)) == 1
+
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"{scores}:{first_bad}: unknown rater_role 'nobody' (expected one of tutor, treatment_manager, external_assessor, benchmark)"
+    assert all(line.startswith(f"{scores}:") for line in lines[:50])
+    assert lines[50] == "... and 9,950 more bad rows (fix these, then check the file again)"
+    assert lines[51].startswith(f"error: 10,000 bad row(s) in {scores}; nothing was analysed.")
+    assert len(lines) == 52
+    assert run(str(scores), "--skip-bad-rows", "--resamples", "20") == 0
+    assert f"Skipping 10,000 bad row(s) of {scores}." in capsys.readouterr().err
+
+
 def test_the_text_report_states_the_benchmark_used(scores: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(str(scores)) == 0
     text = capsys.readouterr().out

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, update
-from test_media_probe import make_clip  # shared clip recipes (tests/integration is on sys.path)
+from test_media_probe import DISGUISED_NAME, make_clip  # shared clip recipes (tests/integration is on sys.path)
 
 from session_rater.cli import ingest as cli_ingest
 from session_rater.db.media_models import TranscodeJob
@@ -216,6 +216,25 @@ def test_a_file_in_another_container_is_remuxed(
     job = run_next_job(media_store, settings)
     assert job is not None and job.status == "done" and job.message.startswith("remux took")
     assert probe(store.get_recording(outcome.recording_id).file_path).browser_playable  # type: ignore[arg-type]
+
+
+def test_an_mpeg4_file_whose_name_reads_like_an_h264_stream_is_transcoded(
+    store: Store, media_store: MediaStore, settings: Settings, tmp_path: Path
+) -> None:
+    folder = settings.recordings_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    disguised = make_clip("mpeg4_aac_faststart.mp4", tmp_path).rename(folder / DISGUISED_NAME)
+    quoted = '"' + DISGUISED_NAME + '"'  # a CSV field may hold line breaks when quoted
+    (folder / "manifest.csv").write_text(HEADER + row(quoted, 1), encoding="utf-8")
+
+    outcome = run([disguised], store, media_store, settings).outcomes[0]
+
+    assert (outcome.status, outcome.action) == ("added", "transcode")
+    assert "video is mpeg4" in outcome.message
+    job = run_next_job(media_store, settings)
+    assert job is not None and job.status == "done", job
+    served = probe(store.get_recording(outcome.recording_id).file_path)  # type: ignore[arg-type]
+    assert served.video_codec == "h264" and served.browser_playable
 
 
 # -- identity by content --------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from session_rater.errors import RecordingError
 from session_rater.media import thumbnails as thumbs
 from session_rater.media.ffmpeg import ffmpeg_exe, probe
 from session_rater.media.hashing import content_hash
+from session_rater.media.transcode import Action, plan_for
 
 TESTSRC = "testsrc=size=320x240:rate=25"
 TONE = "sine=frequency=440:sample_rate=48000"
@@ -41,8 +43,16 @@ CLIPS: dict[str, list[str]] = {
     # Interlaced content that no flag announces: 50 fps woven into 25 fps fields, flagged progressive.
     "woven_fields.wmv": ["-vf", "tinterlace=interleave_top,setfield=prog", "-c:v", "wmv2", "-c:a", "wmav2"],
     "audio_only.m4a": ["-map", "1:a", "-c:a", "aac"],
+    # MPEG-4 Part 2 (old cameras, DivX): no browser plays it, so it must be transcoded.
+    "mpeg4_aac_faststart.mp4": ["-c:v", "mpeg4", "-q:v", "5", "-c:a", "aac", "-movflags", "+faststart"],
 }
 SOURCES = {"woven_fields.wmv": "testsrc=size=320x240:rate=50"}  # two moments per frame, one per field
+
+
+# What ffmpeg prints for an H.264 stream: a file name holding it on its own line must not be read
+# as a stream of the file (ffmpeg prints the input's name in "Input #0, ..., from 'NAME':").
+FAKE_H264_STREAM = "Stream #0:0: Video: h264 (High), yuv420p(progressive), 320x240, 25 fps, 25 tbr"
+DISGUISED_NAME = f"mpeg4.mp4\n  {FAKE_H264_STREAM}\n  Duration: 00:00:09.00, start: 0.000000\n.mp4"
 
 
 def make_clip(name: str, folder: Path, seconds: float = 3.0, *, as_name: str | None = None) -> Path:
@@ -124,6 +134,32 @@ def test_a_wmv_without_a_field_order_is_measured_with_idet(clips: dict[str, Path
     assert (progressive.interlace_source, progressive.interlaced) == ("idet", False)
     assert (woven.interlace_source, woven.interlaced, woven.field_order) == ("idet", True, "tff")
     assert probe(clips["woven_fields.wmv"], detect_interlace=False).field_order == "unknown"
+
+
+def test_a_file_name_that_reads_like_an_h264_stream_does_not_make_mpeg4_playable(
+    clips: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disguised = tmp_path / DISGUISED_NAME
+    disguised.write_bytes(clips["mpeg4_aac_faststart.mp4"].read_bytes())
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where probe makes its neutral link
+
+    info = probe(disguised)
+
+    assert (info.video_codec, info.width, info.height, info.container) == ("mpeg4", 320, 240, "mp4")
+    assert abs(info.duration_seconds - 3.0) <= 0.05  # not the 9 s of the name
+    assert not info.browser_playable and info.browser_problems[0].startswith("video is mpeg4")
+    assert plan_for(info).action is Action.TRANSCODE
+    assert list(scratch.iterdir()) == []  # the neutral link is gone
+
+
+def test_errors_about_a_file_with_a_strange_name_still_name_that_file(tmp_path: Path) -> None:
+    notes = tmp_path / "notes\nStream #0:0: Video: h264.mp4"
+    notes.write_text("Session notes, not a video.\n", encoding="utf-8")
+    with pytest.raises(RecordingError, match="cannot be read by ffmpeg") as caught:
+        probe(notes)
+    assert str(notes) in str(caught.value) and "session-rater-ffmpeg" not in str(caught.value)
 
 
 def test_hevc_is_not_browser_safe(clips: dict[str, Path]) -> None:

@@ -125,6 +125,35 @@ def test_a_broken_file_is_listed_with_its_errors_and_lines(app_env: AppEnv, rubr
     assert "`rated_unit`" in shown and "line " in shown and "not the text 'team'" in shown
 
 
+def test_a_50_mb_file_in_the_rubrics_folder_is_listed_as_too_big_and_never_parsed(
+    app_env: AppEnv, rubrics_dir: Path, open_page: OpenPage
+) -> None:
+    with (rubrics_dir / "huge.yaml").open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # sparse; parsing it used to take minutes and gigabytes
+    at = open_page("rubrics")
+    no_exception(at)
+    shown = errors(at)
+    assert "huge.yaml is broken and is not used" in shown
+    assert "the rubric file is 52,428,800 bytes, more than the limit of 1,048,576 bytes" in shown
+    assert rubric_versions.rubric_file_text(rubrics_dir / "huge.yaml") is None
+    at = check(at, bump(shipped_text(rubrics_dir)))  # the versions declared by broken files are looked up
+    no_exception(at)
+    assert "Not valid" not in errors(at) and any(s.value.startswith("Valid") for s in at.success)
+
+
+def test_a_rubric_with_many_problems_counts_them_all_and_lists_the_first_50(
+    app_env: AppEnv, rubrics_dir: Path, open_page: OpenPage
+) -> None:
+    items = "".join(f"      - id: BAD {n}\n        title: Item {n}\n" for n in range(120))
+    text = bump(shipped_text(rubrics_dir)).replace("    items:\n", "    items:\n" + items, 1)
+    at = check(open_page("rubrics"), text)
+    no_exception(at)
+    shown = errors(at)
+    assert "Not valid: 120 problem(s)" in shown
+    assert "... and 70 more problems" in shown
+    assert shown.count("must be lowercase letters") == 50
+
+
 # -- adding a version -------------------------------------------------------------------------
 
 
@@ -186,6 +215,20 @@ def test_an_uploaded_file_fills_the_editor_and_can_be_saved(app_env: AppEnv, rub
     no_exception(at)
     assert (rubrics_dir / f"{RUBRIC_ID}-2.0.yaml").read_text(encoding="utf-8") == text
     assert app_env.services.catalog.latest(RUBRIC_ID).version == "2.0"
+
+
+def test_an_uploaded_file_over_the_size_limit_is_not_loaded_and_the_editor_keeps_its_text(
+    rubrics_dir: Path, open_page: OpenPage
+) -> None:
+    at = open_page("rubrics")
+    before = at.text_area(key=rubrics_admin.EDITOR_KEY).value
+    at.get("file_uploader")[0].upload("big.yaml", b"#" * (1024 * 1024) + b"\n", "application/x-yaml")
+    at.run()
+    no_exception(at)
+    assert at.text_area(key=rubrics_admin.EDITOR_KEY).value == before
+    shown = errors(at)
+    assert "Not loaded: 1 problem(s)" in shown
+    assert "the rubric file is 1,048,577 bytes, more than the limit of 1,048,576 bytes" in shown
 
 
 def test_malformed_yaml_says_where_and_writes_nothing(app_env: AppEnv, rubrics_dir: Path, open_page: OpenPage) -> None:

@@ -215,6 +215,34 @@ def test_sampling_page_rejects_a_bad_edit_with_every_error_and_writes_nothing(
     assert "2 problem(s)" in at.error[0].value and "Not saved" not in at.error[0].value
 
 
+def test_sampling_page_counts_every_problem_and_lists_the_first_50(
+    app_env: AppEnv, open_new_page: OpenPage, policies_dir: Path
+) -> None:
+    at = open_new_page("sampling", rater=app_env.person("Dev Sharma"))
+    text = (policies_dir / "default.yaml").read_text().replace('version: "1.0"', 'version: "1.1"')
+    unknown = "".join(f"  colour{n}: red\n" for n in range(80))
+    edit_and_save(at, text.replace("  percent: 10\n", "  percent: 10\n" + unknown, 1))
+    no_exception(at)
+    [error] = at.error
+    assert "Not saved: 80 problem(s)" in error.value
+    assert "... and 30 more problems" in error.value
+    assert error.value.count("unknown key 'colour") == 50
+
+
+def test_a_policy_file_over_the_size_limit_is_not_loaded_into_the_editor(
+    app_env: AppEnv, open_new_page: OpenPage, policies_dir: Path
+) -> None:
+    with (policies_dir / "huge.yaml").open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    at = open_new_page("sampling", rater=app_env.person("Dev Sharma"))
+    no_exception(at)
+    at.selectbox(key=sampling.EDITOR_FILE_KEY).set_value("huge.yaml").run()
+    no_exception(at)
+    shown = "\n".join(e.value for e in at.error)
+    assert "Not loaded: 1 problem(s)" in shown
+    assert "huge.yaml: (top level): the policy file is 52,428,800 bytes" in shown
+
+
 def test_sampling_page_refuses_to_save_an_edit_whose_version_was_not_bumped(
     app_env: AppEnv, open_new_page: OpenPage, policies_dir: Path
 ) -> None:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
 
 from session_rater.errors import ManifestError
-from session_rater.io.manifest import COLUMNS, ManifestEntry, load_manifest, missing_files
+from session_rater.io.manifest import (
+    COLUMNS,
+    MAX_MANIFEST_BYTES,
+    MAX_MANIFEST_ROWS,
+    ManifestEntry,
+    load_manifest,
+    missing_files,
+)
 
 HEADER = ",".join(COLUMNS)
 GOOD_ROW = (
@@ -202,3 +210,64 @@ def test_area_and_team_are_optional_columns(tmp_path: Path) -> None:
     first, second = load_manifest(path)
     assert (first.area, first.team) == ("Cumbria", "Carlisle team")
     assert (second.area, second.team) == (None, None)
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+def test_a_manifest_at_exactly_the_row_and_size_limits_loads(tmp_path: Path) -> None:
+    # One recording and 99,999 blank rows (blank rows count), padded with spaces to 64 MiB.
+    blank_rows = MAX_MANIFEST_ROWS - 1
+    room = MAX_MANIFEST_BYTES - len(f"{HEADER}\n{GOOD_ROW}\n")
+    width, wider = divmod(room, blank_rows)  # bytes per blank row, newline included
+    path = tmp_path / "manifest.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(f"{HEADER}\n{GOOD_ROW}\n")
+        handle.write((" " * width + "\n") * wider)
+        handle.write((" " * (width - 1) + "\n") * (blank_rows - wider))
+    assert path.stat().st_size == MAX_MANIFEST_BYTES
+
+    [entry] = load_manifest(path)
+
+    assert entry.file == "tf01-s03-problem-solving.mp4"
+
+
+def test_one_row_over_the_limit_is_refused_before_any_row_is_checked(tmp_path: Path) -> None:
+    rows = "".join(row(file=f"s{n}.mp4", date="not a date") + "\n" for n in range(MAX_MANIFEST_ROWS + 1))
+    path = tmp_path / "manifest.csv"
+    path.write_text(f"{HEADER}\n{rows}", encoding="utf-8")
+    started = time.perf_counter()
+
+    errors = errors_of(path)
+
+    assert time.perf_counter() - started < 2.0  # validating 100,001 rows would take several seconds
+    assert errors == [
+        "line 100002: the manifest has more than 100,000 rows (the limit; blank lines count); split it "
+        "into manifests of at most 100,000 rows, e.g. one manifest.csv per folder of recordings"
+    ]
+
+
+def test_one_byte_over_the_size_limit_is_refused_from_the_size_alone(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.csv"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_MANIFEST_BYTES + 1)  # sparse: never read
+    assert errors_of(path) == [
+        "the file is 67,108,865 bytes, more than the limit of 67,108,864 bytes (64 MiB); split it into "
+        "manifests of at most 100,000 rows, e.g. one manifest.csv per folder of recordings"
+    ]
+
+
+def test_10000_bad_rows_list_the_first_50_and_count_the_other_9950(tmp_path: Path) -> None:
+    rows = [row(file=f"s{n}.mp4", date="2026-02-30") for n in range(10_000)]
+    path = write(tmp_path, HEADER, *rows)
+
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path)
+
+    error = info.value
+    assert error.problem_count == 10_000
+    assert error.errors[0] == "line 2: date '2026-02-30' is not a real date written as YYYY-MM-DD"
+    assert error.errors[49].startswith("line 51: ")
+    assert error.errors[50:] == ["... and 9,950 more problems (fix these, then check the file again)"]
+    assert str(error).startswith(f"Manifest {path} is invalid (10,000 error(s)):")
+    assert len(str(error).splitlines()) == 52  # the heading, 50 problems, how many more

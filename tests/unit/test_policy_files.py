@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from pathlib import Path
 from typing import Any, get_args
 
@@ -22,7 +23,9 @@ from session_rater.io.policy_files import (
     parse_policy,
     parse_policy_text,
     policy_to_dict,
+    read_policy_text,
 )
+from session_rater.io.yaml_support import MAX_YAML_BYTES
 
 REPO = Path(__file__).resolve().parents[2]
 POLICIES_DIR = REPO / "policies"
@@ -170,6 +173,53 @@ def test_unreadable_yaml_is_reported_with_its_line(text: str, expected: str) -> 
     with pytest.raises(PolicyError) as info:
         parse_policy_text(text, SOURCE)
     assert info.value.errors[0].startswith(expected), info.value.errors
+
+
+def _padded_to(size: int) -> str:
+    """The shipped default policy, padded with a comment to exactly ``size`` bytes of UTF-8."""
+    text = (POLICIES_DIR / "default.yaml").read_text(encoding="utf-8")
+    return text + "#" + "x" * (size - len(text.encode("utf-8")) - 2) + "\n"
+
+
+def test_a_policy_file_of_exactly_the_size_limit_loads_and_one_byte_more_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "at.yaml").write_text(_padded_to(MAX_YAML_BYTES), encoding="utf-8")
+    (tmp_path / "over.yaml").write_text(_padded_to(MAX_YAML_BYTES + 1), encoding="utf-8")
+
+    assert load_policy(tmp_path / "at.yaml").name == VALID["name"]
+    with pytest.raises(PolicyError) as info:
+        load_policy(tmp_path / "over.yaml")
+    assert info.value.errors == [
+        "over.yaml: (top level): the policy file is 1,048,577 bytes, more than the limit of 1,048,576 bytes "
+        "(1 MiB); a policy file is normally a few kilobytes. Check that this is the right file; if it is, "
+        "split it into several policy files"
+    ]
+    catalog = load_policy_dir(tmp_path)  # the folder still loads; the big file is reported
+    assert set(catalog.errors) == {"over.yaml"} and catalog.origins[(VALID["name"], VALID["version"])] == "at.yaml"
+
+
+def test_policy_text_typed_into_the_sampling_page_has_the_same_limit() -> None:
+    assert parse_policy_text(_padded_to(MAX_YAML_BYTES), SOURCE).name == VALID["name"]
+    with pytest.raises(PolicyError, match=r"the policy file is 1,048,577 bytes"):
+        parse_policy_text(_padded_to(MAX_YAML_BYTES + 1), SOURCE)
+
+
+def test_a_50_mb_policy_file_is_refused_from_its_size_and_cannot_be_opened_in_the_editor(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    started = time.perf_counter()
+    for read in (load_policy, read_policy_text):
+        with pytest.raises(PolicyError, match=r"the policy file is 52,428,800 bytes"):
+            read(huge)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_an_alias_bomb_in_policy_text_is_refused_at_once() -> None:
+    text = "x: &x [" + ", ".join(["site"] * 400) + "]\ncatch_up: {one_in: 2, per: [" + ", ".join(["*x"] * 400) + "]}\n"
+    started = time.perf_counter()
+    with pytest.raises(PolicyError, match=r"more than 100,000 values once its aliases \(\*name\) are expanded"):
+        parse_policy_text(text, SOURCE)
+    assert time.perf_counter() - started < 1.0
 
 
 def test_the_schema_offers_exactly_the_strata_groupings_and_rules_the_sampler_knows() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,17 @@ from session_rater.io.rubric_files import (
     load_rubric,
     load_rubric_dir,
     parse_rubric,
+    parse_rubric_text,
     rubric_fingerprint,
     rubric_to_dict,
     version_sort_key,
+)
+from session_rater.io.yaml_support import (
+    MAX_YAML_BYTES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_VALUES,
+    YamlInputError,
+    load_yaml_text,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -653,6 +662,138 @@ def test_utf8_file_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     path = write(tmp_path / "bom.yaml", b"\xef\xbb\xbf" + dump(valid()).encode("utf-8"))
 
     assert load_rubric(path).id == "test-rubric"
+
+
+# --- limits: size, aliases, nesting, long error lists ------------------------------------------
+
+
+def padded_to(size: int) -> str:
+    """A valid rubric's YAML, padded with a comment to exactly ``size`` bytes of UTF-8."""
+    text = dump(valid())
+    pad = size - len(text.encode("utf-8")) - 2  # "#" and the newline
+    return text + "#" + "x" * pad + "\n"
+
+
+def test_a_rubric_file_of_exactly_the_size_limit_loads_and_one_byte_more_is_refused(tmp_path: Path) -> None:
+    at_limit = write(tmp_path / "at.yaml", padded_to(MAX_YAML_BYTES))
+    over = write(tmp_path / "over.yaml", padded_to(MAX_YAML_BYTES + 1))
+    assert at_limit.stat().st_size == MAX_YAML_BYTES
+
+    assert load_rubric(at_limit).id == "test-rubric"
+    with pytest.raises(RubricError) as caught:
+        load_rubric(over)
+
+    assert caught.value.errors == [
+        "over.yaml: (top level): the rubric file is 1,048,577 bytes, more than the limit of 1,048,576 bytes "
+        "(1 MiB); a rubric file is normally a few kilobytes. Check that this is the right file; if it is, "
+        "split it into several rubric files"
+    ]
+
+
+def test_rubric_text_typed_into_the_page_has_the_same_limit_in_bytes_of_utf8() -> None:
+    assert parse_rubric_text(padded_to(MAX_YAML_BYTES), SOURCE).id == "test-rubric"
+    with pytest.raises(RubricError, match=r"is 1,048,577 bytes, more than the limit of 1,048,576"):
+        parse_rubric_text(padded_to(MAX_YAML_BYTES + 1), SOURCE)
+    accented = padded_to(MAX_YAML_BYTES)[:-2] + "\u00e9\n"  # as many characters as the limit, one byte over
+    with pytest.raises(RubricError, match=r"is 1,048,577 bytes"):
+        parse_rubric_text(accented, SOURCE)
+
+
+def test_a_50_mb_rubric_file_is_refused_from_its_size_without_being_read(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # sparse: 50 MB of nothing, no time to write
+    started = time.perf_counter()
+
+    with pytest.raises(RubricError, match=r"huge.yaml: \(top level\): the rubric file is 52,428,800 bytes"):
+        load_rubric(huge)
+
+    assert time.perf_counter() - started < 1.0  # it used to parse for more than 5 minutes
+
+
+BILLION_LAUGHS = "\n".join(
+    ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    + [f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]" for a, b in zip("abcdefgh", "bcdefghi", strict=True)]
+    + ["sections: *i"]
+)  # 10^9 "lol"s in 600 bytes (the classic XML attack, in YAML)
+
+
+def test_a_billion_laughs_alias_bomb_is_refused_at_once() -> None:
+    started = time.perf_counter()
+    with pytest.raises(RubricError) as caught:
+        parse_rubric_text(BILLION_LAUGHS, "laughs.yaml")
+    assert time.perf_counter() - started < 1.0
+    (error,) = caught.value.errors
+    assert error.startswith("laughs.yaml: line ")
+    assert "more than 100,000 values once its aliases (*name) are expanded" in error
+
+
+def test_a_few_kilobytes_of_aliased_sections_and_items_are_refused_at_once() -> None:
+    # 1,000 aliases of a section holding 1,000 aliases of an item: a million items to check,
+    # which ran for more than two minutes before the limit.
+    item = "i: &i {id: 'BAD ID', title: t}\n"
+    section = "s: &s {id: s, title: t, items: [" + ", ".join(["*i"] * 1000) + "]}\n"
+    text = item + section + "sections: [" + ", ".join(["*s"] * 1000) + "]\n"
+    assert len(text) < 10_000
+    started = time.perf_counter()
+    with pytest.raises(RubricError, match=r"more than 100,000 values once its aliases"):
+        parse_rubric_text(text, "aliases.yaml")
+    assert time.perf_counter() - started < 1.0
+
+
+def test_an_alias_inside_the_value_it_names_is_refused() -> None:
+    with pytest.raises(RubricError) as caught:
+        parse_rubric_text("sections: &loop [*loop]\n", "loop.yaml")
+    assert caught.value.errors == [
+        "loop.yaml: line 1, column 11: an alias (*name) is used inside the value it names, which would "
+        "repeat forever; remove the alias or point it at another value"
+    ]
+
+
+def test_anchors_and_aliases_within_the_limits_still_work() -> None:
+    text = dump(valid()).replace("title: Correct order", "title: &same Correct order")
+    text = text.replace("title: Pacing", "title: *same")
+    rubric = parse_rubric_text(text, SOURCE)
+    assert rubric.item("manual.pacing").title == "Correct order"
+
+
+def test_the_value_limit_counts_every_use_of_an_alias_exactly() -> None:
+    # A list of ``copies`` aliases of a 999-value list: 1 + (copies + 1) * 1,000 values, topped up
+    # with plain values to exactly the limit.
+    copies = MAX_YAML_VALUES // 1000 - 2
+    plain = MAX_YAML_VALUES - 1 - (copies + 1) * 1000
+    shared = "- &a [" + ", ".join(["x"] * 999) + "]\n"
+    at_limit = shared + "- *a\n" * copies + "- y\n" * plain
+    assert len(load_yaml_text(at_limit, SOURCE, "rubric file")) == 1 + copies + plain
+    with pytest.raises(YamlInputError, match=r"more than 100,000 values"):
+        load_yaml_text(at_limit + "- y\n", SOURCE, "rubric file")
+
+
+def test_values_nested_too_deeply_are_refused_with_a_message_not_a_crash() -> None:
+    # PyYAML composes recursively: 500 "[" used to raise RecursionError out of the page.
+    with pytest.raises(RubricError) as caught:
+        parse_rubric_text("sections: " + "[" * 500, "deep.yaml")
+    (error,) = caught.value.errors
+    assert error.startswith("deep.yaml: line 1, column ")
+    assert f"nested more than {MAX_YAML_DEPTH} levels deep" in error
+    deep_enough = "x: " + "[" * (MAX_YAML_DEPTH - 1) + "]" * (MAX_YAML_DEPTH - 1) + "\n"
+    assert load_yaml_text(deep_enough, SOURCE, "rubric file") is not None  # the mapping + 49 lists: 50 levels
+
+
+def test_a_rubric_with_many_problems_lists_the_first_50_and_counts_the_rest() -> None:
+    data = valid()
+    data["sections"][0]["items"] = [{"id": f"BAD {n}", "title": f"Item {n}"} for n in range(120)]
+
+    with pytest.raises(RubricError) as caught:
+        parse_rubric(data, SOURCE)
+
+    error = caught.value
+    assert error.problem_count == 120
+    assert len(error.errors) == 51
+    assert error.errors[0].startswith(f"{SOURCE}: sections.0.items.0.id: must be lowercase letters")
+    assert error.errors[-1] == "... and 70 more problems (fix these, then check the file again)"
+    assert str(error).startswith(f"Rubric {SOURCE} is invalid (120 error(s)):")
+    assert str(error).count("\n  - ") == 51
 
 
 # --- load_rubric_dir ------------------------------------------------------------------------

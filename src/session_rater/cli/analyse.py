@@ -6,8 +6,10 @@ that ``session-rater export`` writes, checks every row, and prints the report as
     session-rater analyse SCORES.csv [--benchmark-role ROLE] [--format text|json]
                                      [--skip-bad-rows] [--seed N] [--scale MIN-MAX]
 
-Bad rows are listed on standard error with their line numbers, and nothing is analysed (exit
-status 1) unless ``--skip-bad-rows`` is given; the report then says how many rows were skipped.
+Bad rows are listed on standard error with their line numbers (the first
+:data:`~session_rater.errors.MAX_LISTED_PROBLEMS`, then how many more), and nothing is analysed
+(exit status 1) unless ``--skip-bad-rows`` is given; the report then says how many rows were
+skipped.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from session_rater.domain.bias import DEFAULT_RESAMPLES, DEFAULT_SEED, ROLES
-from session_rater.errors import SessionRaterError
+from session_rater.errors import MAX_LISTED_PROBLEMS, SessionRaterError, listed_problems
 
 FORMATS = ("text", "json")
 
@@ -110,16 +112,17 @@ def _run(args: argparse.Namespace) -> int:
     scores_file = read_scores_csv(path, categories=scale)
     bad = scores_file.bad_rows
     if bad:
-        for row in bad:
-            print(f"{path}:{row.line}: {'; '.join(row.problems)}", file=sys.stderr)
+        first = [f"{path}:{row.line}: {'; '.join(row.problems)}" for row in bad[:MAX_LISTED_PROBLEMS]]
+        for line in listed_problems(first, len(bad), what="bad row"):
+            print(line, file=sys.stderr)
         if not args.skip_bad_rows:
             print(
-                f"error: {len(bad)} bad row(s) in {path}; nothing was analysed. Fix them, or pass "
+                f"error: {len(bad):,d} bad row(s) in {path}; nothing was analysed. Fix them, or pass "
                 "--skip-bad-rows to analyse the other rows.",
                 file=sys.stderr,
             )
             return 1
-        print(f"Skipping {len(bad)} bad row(s) of {path}.", file=sys.stderr)
+        print(f"Skipping {len(bad):,d} bad row(s) of {path}.", file=sys.stderr)
     report = analyse(
         scores_file.scores,
         benchmark_role=args.benchmark_role,

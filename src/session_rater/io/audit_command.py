@@ -138,7 +138,7 @@ def audit_score_main(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
         for problem in error.errors:
             stderr.write(f"{problem}\n")
         return refuse(
-            f"{len(error.errors)} problem(s) in {path}; nothing was scored. Fix them and run again "
+            f"{error.problem_count:,d} problem(s) in {path}; nothing was scored. Fix them and run again "
             f"(marks are {instrument.describe_scale()}; see audits/README.md)."
         )
     try:

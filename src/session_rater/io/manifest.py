@@ -13,22 +13,28 @@ in any order, then one row per recording)::
 * ``catch_up``: ``yes``/``no`` (``true``/``false`` and ``1``/``0`` are accepted too).
 * ``tutors``: 1 to 3 display names separated by ``;``.
 
-:func:`load_manifest` checks every row and raises one :class:`ManifestError` listing every
-problem with its line number. It does not require the recordings to exist; ask
-:func:`missing_files` for that.
+:func:`load_manifest` checks every row and raises one :class:`ManifestError` counting every
+problem and listing the first 50 with their line numbers. It does not require the recordings
+to exist; ask :func:`missing_files` for that.
+
+Limits (sample_sessions/README.md states them for whoever writes a manifest): at most
+:data:`MAX_MANIFEST_ROWS` rows after the header (blank lines count) and
+:data:`MAX_MANIFEST_BYTES` in all, both checked before any row is validated. A manifest of a
+million rows once took 50 s and 1.8 GB and, with every row bad, printed four million lines.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TextIO
 
-from session_rater.errors import ManifestError
+from session_rater.errors import ManifestError, ProblemTally
 
 COLUMNS: tuple[str, ...] = (
     "file",
@@ -45,6 +51,10 @@ OPTIONAL_COLUMNS: tuple[str, ...] = ("area", "team")
 """Where the session belongs (for who may see it): a treatment manager monitors their teams'
 sessions, a programme manager sees their area's reports. Either may be left out or empty."""
 MAX_TUTORS = 3
+MAX_MANIFEST_ROWS = 100_000
+"""Rows after the header, blank lines included: more than a service records in years."""
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+"""64 MiB: a row is about 150 bytes, so the row limit is reached long before this one."""
 TUTOR_SEPARATOR = ";"
 
 _TRUE = frozenset({"yes", "true", "1"})
@@ -73,12 +83,15 @@ class ManifestEntry:
 def load_manifest(path: Path) -> list[ManifestEntry]:
     """Read and validate the manifest at ``path``; entries come back in file order.
 
-    Raises :class:`ManifestError` listing every problem found (with line numbers) when the
-    file is missing, unreadable, has the wrong columns, or has bad rows.
+    Raises :class:`ManifestError` counting every problem found and listing the first ones (with
+    line numbers) when the file is missing, unreadable, over the limits, has the wrong columns,
+    or has bad rows.
     """
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+            _check_size(handle, source)
+            return _read_rows(handle, source, Path(path).resolve().parent)
     except FileNotFoundError:
         raise ManifestError(
             source, [f"the file does not exist; create it with the header line {','.join(COLUMNS)}"]
@@ -90,7 +103,35 @@ def load_manifest(path: Path) -> list[ManifestEntry]:
     except OSError as exc:
         raise ManifestError(source, [f"the file cannot be read: {exc.strerror or exc}"]) from None
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+
+def _check_size(handle: TextIO, source: str) -> None:
+    """Refuse a manifest over :data:`MAX_MANIFEST_BYTES` or :data:`MAX_MANIFEST_ROWS` before
+    validating a row of it (counting rows is a quick pass of the csv module alone)."""
+    size = os.fstat(handle.fileno()).st_size
+    if size > MAX_MANIFEST_BYTES:
+        raise ManifestError(source, [(
+            f"the file is {size:,d} bytes, more than the limit of {MAX_MANIFEST_BYTES:,d} bytes "
+            f"(64 MiB); split it into manifests of at most {MAX_MANIFEST_ROWS:,d} rows, e.g. one "
+            "manifest.csv per folder of recordings"
+        )])  # fmt: skip
+    reader = csv.reader(handle, strict=True)
+    rows = -1  # the header is not a row
+    try:
+        for _ in reader:
+            rows += 1
+            if rows > MAX_MANIFEST_ROWS:
+                raise ManifestError(source, [(
+                    f"line {reader.line_num}: the manifest has more than {MAX_MANIFEST_ROWS:,d} rows (the "
+                    f"limit; blank lines count); split it into manifests of at most {MAX_MANIFEST_ROWS:,d} "
+                    "rows, e.g. one manifest.csv per folder of recordings"
+                )])  # fmt: skip
+    except csv.Error:
+        pass  # reported with its line number when the rows are read
+    handle.seek(0)
+
+
+def _read_rows(handle: TextIO, source: str, base: Path) -> list[ManifestEntry]:
+    reader = csv.reader(handle, strict=True)
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
@@ -99,16 +140,15 @@ def load_manifest(path: Path) -> list[ManifestEntry]:
             )
         columns = [cell.strip() for cell in header]
         _check_header(columns, source)
-        errors: list[str] = []
+        errors = ProblemTally()
         entries: list[ManifestEntry] = []
         first_line_of_file: dict[str, int] = {}
-        base = Path(path).resolve().parent
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue  # blank line
             if len(row) != len(columns):
-                errors.append(
+                errors.add(
                     f"line {line}: has {len(row)} fields, expected {len(columns)} "
                     f"({','.join(columns)}); quote fields that contain a comma"
                 )
@@ -118,7 +158,7 @@ def load_manifest(path: Path) -> list[ManifestEntry]:
             errors.extend(row_errors)
             key = str(PurePosixPath(cells["file"])) if cells["file"] else ""
             if key in first_line_of_file:
-                errors.append(
+                errors.add(
                     f"line {line}: file {cells['file']!r} is already listed on line "
                     f"{first_line_of_file[key]}; list each recording once"
                 )
@@ -131,7 +171,7 @@ def load_manifest(path: Path) -> list[ManifestEntry]:
             source, [f"line {reader.line_num}: not valid CSV ({exc}); check the quotes on that line"]
         ) from None
     if errors:
-        raise ManifestError(source, errors)
+        raise ManifestError(source, errors.kept, total=errors.count)
     return entries
 
 

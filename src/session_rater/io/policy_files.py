@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -54,10 +53,11 @@ from session_rater.errors import NotFoundError, PolicyError
 from session_rater.domain.versions import version_sort_key
 from session_rater.io.yaml_support import (
     TOP_LEVEL,
-    StrictLoader,
+    YamlInputError,
     basic_type_message,
     describe,
-    yaml_error_message,
+    load_yaml_text,
+    read_yaml_file,
 )
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "parse_policy",
     "parse_policy_text",
     "policy_to_dict",
+    "read_policy_text",
 ]
 
 POLICY_FILE_SUFFIXES = (".yaml", ".yml")
@@ -364,20 +365,30 @@ def policy_to_dict(policy: SamplingPolicy) -> dict[str, Any]:
 
 
 def parse_policy_text(text: str, source: str) -> SamplingPolicy:
-    """Validate policy YAML text (e.g. edited in the app before it is saved)."""
+    """Validate policy YAML text (e.g. edited in the app before it is saved), within the size
+    limits of :mod:`~session_rater.io.yaml_support`."""
     try:
-        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise PolicyError(source, [yaml_error_message(source, exc)]) from None
+        data = load_yaml_text(text, source, "policy file")
+    except YamlInputError as exc:
+        raise PolicyError(source, [str(exc)]) from None
     return parse_policy(data, source)
 
 
 def load_policy(path: Path) -> SamplingPolicy:
     """Read and validate one policy file. Every problem becomes a :class:`PolicyError`."""
+    return parse_policy_text(read_policy_text(path), Path(path).name)
+
+
+def read_policy_text(path: Path) -> str:
+    """The text of one policy file as written (e.g. to edit it). A :class:`PolicyError` when it
+    cannot be read, is over the size limit of :mod:`~session_rater.io.yaml_support` or is not
+    UTF-8 text."""
     path = Path(path)
     source = path.name
     try:
-        raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+        raw = read_yaml_file(path, source, "policy file")
+    except YamlInputError as exc:
+        raise PolicyError(source, [str(exc)]) from None
     except OSError as exc:
         raise PolicyError(source, [f"{source}: {_TOP_LEVEL}: cannot read {path} ({exc.strerror or exc})"]) from None
     try:
@@ -385,7 +396,7 @@ def load_policy(path: Path) -> SamplingPolicy:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise PolicyError(source, [f"{source}: line {line}: the file is not UTF-8 text; save it as UTF-8"]) from None
-    return parse_policy_text(text, source)
+    return text
 
 
 @dataclass(frozen=True)

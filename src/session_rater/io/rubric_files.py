@@ -21,7 +21,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -46,10 +45,11 @@ from session_rater.domain.versions import version_sort_key
 from session_rater.errors import NotFoundError, RubricError
 from session_rater.io.yaml_support import (
     TOP_LEVEL,
-    StrictLoader,
+    YamlInputError,
     basic_type_message,
     describe,
-    yaml_error_message,
+    load_yaml_text,
+    read_yaml_file,
 )
 
 __all__ = [
@@ -512,7 +512,9 @@ def _frozen_descriptors(descriptors: Mapping[int, str] | None) -> Mapping[int, s
 
 def _read_text(path: Path, source: str) -> str:
     try:
-        raw = path.read_bytes()
+        raw = read_yaml_file(path, source, "rubric file")
+    except YamlInputError as exc:
+        raise RubricError(source, [str(exc)]) from None
     except FileNotFoundError:
         raise RubricError(
             source, [f"{source}: {_TOP_LEVEL}: file not found at {path}; check the path"]
@@ -523,7 +525,6 @@ def _read_text(path: Path, source: str) -> str:
             [f"{source}: {_TOP_LEVEL}: cannot read {path} ({exc.strerror or exc}); "
              "it must be a readable file"],
         ) from None
-    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark, as some editors write
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -537,12 +538,13 @@ def _read_text(path: Path, source: str) -> str:
 
 def parse_rubric_text(text: str, source: str) -> Rubric:
     """Validate rubric YAML given as text (a file's, or typed into the Rubrics page): the strict
-    YAML loader (no key twice), then :func:`parse_rubric`. Every problem becomes a
+    YAML loader (no key twice, within the size limits of
+    :mod:`~session_rater.io.yaml_support`), then :func:`parse_rubric`. Every problem becomes a
     :class:`RubricError` listing them as ``"{source}: {where}: {what}"``."""
     try:
-        data = yaml.load(text.removeprefix("\ufeff"), Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise RubricError(source, [yaml_error_message(source, exc)]) from None
+        data = load_yaml_text(text, source, "rubric file")
+    except YamlInputError as exc:
+        raise RubricError(source, [str(exc)]) from None
     if data is None:
         raise RubricError(
             source,

@@ -19,13 +19,25 @@ at up to :data:`IDET_FRAMES` frames to decide whether the picture is interlaced.
 For MP4/MOV files the top-level boxes are read directly: whether ``moov`` comes before
 ``mdat`` (``+faststart``, so a browser can start playing before it has the whole file), and
 whether a box runs past the end of the file (a truncated copy, which ffmpeg happily opens).
+
+**ffmpeg never sees the recording's own name.** ffmpeg prints the input's name in its summary
+(``from 'NAME':``), and a name may hold line breaks: a file called
+``x.mp4<newline>Stream #0:0: Video: h264 ...`` would add a stream line of its choosing to the
+text parsed here. So every ffmpeg run whose output is read opens the recording through
+:func:`neutral_input`: a symbolic link with a fixed name (``input`` plus a short plain
+extension) in a private temporary folder, removed afterwards. Messages still name the real file.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import struct
 import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -42,6 +54,9 @@ _BRAND_RE = re.compile(r"^\s*major_brand\s*:\s?(.*)$", re.MULTILINE)
 _STREAM_RE = re.compile(r"^\s*Stream #0:\d+\S*:\s*(Video|Audio|Subtitle|Data|Attachment):\s*(.*)$", re.MULTILINE)
 _SIZE_RE = re.compile(r"^(\d{1,5})x(\d{1,5})\b")
 _RATE_RE = re.compile(r"^(\d+(?:\.\d+)?)(k?)\s+(fps|tbr)$")
+_PLAIN_SUFFIX_RE = re.compile(r"\.[A-Za-z0-9]{1,5}")
+_PLAIN_PATH_RE = re.compile(r"[A-Za-z0-9_./+-]+")  # nothing ffmpeg's output could be confused by
+_NEUTRAL_PREFIX = "session-rater-ffmpeg-"
 _IDET_RE = re.compile(
     r"Multi frame detection:\s*TFF:\s*(\d+)\s*BFF:\s*(\d+)\s*Progressive:\s*(\d+)\s*Undetermined:\s*(\d+)"
 )
@@ -177,6 +192,54 @@ def ffmpeg_input(path: Path) -> str:
     return f"file:{Path(path).resolve()}"
 
 
+@dataclass(frozen=True)
+class NeutralInput:
+    """A recording as ffmpeg is given it: ``url`` names a link that says nothing about the file."""
+
+    url: str  # "file:/tmp/session-rater-ffmpeg-XXXX/input.mp4"
+    file: Path  # the recording itself
+
+    def explain(self, text: str) -> str:
+        """``text`` (ffmpeg's words) with the link's name replaced by the recording's."""
+        return text.replace(self.url, str(self.file)).replace(self.url.removeprefix("file:"), str(self.file))
+
+
+@contextmanager
+def neutral_input(path: Path | str) -> Iterator[NeutralInput]:
+    """Give ffmpeg the recording at ``path`` under a name it cannot mistake for its own output.
+
+    A symbolic link named ``input`` plus the file's extension (when it is 1 to 5 letters or
+    digits; ffmpeg uses it as a hint for a few raw formats) in a new private temporary folder,
+    removed when the block ends. See the module docstring for why.
+    """
+    file = Path(path)
+    suffix = file.suffix if _PLAIN_SUFFIX_RE.fullmatch(file.suffix) else ""
+    try:
+        folder = tempfile.mkdtemp(prefix=_NEUTRAL_PREFIX)
+    except OSError as exc:
+        raise RecordingError(
+            f"Recording {file} cannot be given to ffmpeg: no temporary folder can be made in "
+            f"{tempfile.gettempdir()} ({exc.strerror or exc}). Free some space there or set TMPDIR."
+        ) from None
+    try:
+        link = os.path.join(folder, "input" + suffix)
+        if not _PLAIN_PATH_RE.fullmatch(link):
+            raise RecordingError(
+                f"Recording {file} cannot be given to ffmpeg safely: the temporary folder {folder!r} has characters "
+                "in its path that ffmpeg's output could be confused by. Set TMPDIR to a plain path such as /tmp."
+            )
+        try:
+            os.symlink(file.resolve(), link)
+        except OSError as exc:
+            raise RecordingError(
+                f"Recording {file} cannot be given to ffmpeg: no link to it can be made in the temporary folder "
+                f"{folder} ({exc.strerror or exc}). Set TMPDIR to a folder on a file system with symbolic links."
+            ) from None
+        yield NeutralInput(f"file:{link}", file)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def probe(path: Path | str, *, detect_interlace: bool = True) -> VideoInfo:
     """Return what the recording at ``path`` is: container, codecs, duration, frame rate,
     picture size, interlacing, faststart.
@@ -194,37 +257,40 @@ def probe(path: Path | str, *, detect_interlace: bool = True) -> VideoInfo:
     size = file.stat().st_size
     if size == 0:
         raise RecordingError(f"Recording {file} is empty (0 bytes). The copy or upload probably failed; copy it again.")
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_input(file)]
-    stderr = _run_for_stderr(cmd, file, "read it")
-    info = _parse_probe(file, stderr, size)
-    if info.format_name == _MOV_FAMILY:
-        boxes = _top_level_boxes(file)
-        if boxes.truncated:
-            raise RecordingError(
-                f"Recording {file} is truncated: it ends {boxes.missing_bytes:,d} bytes before "
-                "the end of its last part (an interrupted copy or download?). Copy it again."
-            )
-        info = replace(info, faststart=boxes.faststart)
+    with neutral_input(file) as source:
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", source.url]
+        stderr = _run_for_stderr(cmd, source, "read it")
+        info = _parse_probe(file, stderr, size, explain=source.explain)
+        if info.format_name == _MOV_FAMILY:
+            boxes = _top_level_boxes(file)
+            if boxes.truncated:
+                raise RecordingError(
+                    f"Recording {file} is truncated: it ends {boxes.missing_bytes:,d} bytes before "
+                    "the end of its last part (an interrupted copy or download?). Copy it again."
+                )
+            info = replace(info, faststart=boxes.faststart)
     if info.field_order == "unknown" and detect_interlace:
         info = replace(info, **_detect_interlace(file, info))  # type: ignore[arg-type]
     return info
 
 
-def _run_for_stderr(cmd: list[str], file: Path, what: str) -> str:
+def _run_for_stderr(cmd: list[str], source: NeutralInput, what: str) -> str:
     try:
         done = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired as exc:
         raise RecordingError(
-            f"Recording {file}: ffmpeg took more than {PROBE_TIMEOUT_SECONDS} s to {what}; "
+            f"Recording {source.file}: ffmpeg took more than {PROBE_TIMEOUT_SECONDS} s to {what}; "
             "is it on a slow or disconnected network drive?"
         ) from exc
     return done.stderr.decode("utf-8", errors="replace")
 
 
-def _parse_probe(file: Path, stderr: str, size: int = 0) -> VideoInfo:
+def _parse_probe(file: Path, stderr: str, size: int = 0, *, explain: Callable[[str], str] = str) -> VideoInfo:
+    """``stderr`` of ``ffmpeg -i`` as a :class:`VideoInfo`; ``explain`` turns the input's name
+    in ffmpeg's words back into the recording's, for messages."""
     header = _INPUT_RE.search(stderr)
     if header is None:
-        reason = _last_error_line(stderr)
+        reason = explain(_last_error_line(stderr))
         raise RecordingError(
             f"Recording {file} cannot be read by ffmpeg ({reason}). It is not a video file "
             "or it is damaged (an interrupted copy?); export or copy it again."
@@ -366,11 +432,12 @@ def _detect_interlace(file: Path, info: VideoInfo) -> dict[str, object]:
     cannot decide (still pictures) count for neither.
     """
     offset = min(60.0, info.duration_seconds * 0.1)
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-ss", f"{offset:.3f}", "-i", ffmpeg_input(file),
-        "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", "idet", "-frames:v", str(IDET_FRAMES), "-f", "null", "-",
-    ]  # fmt: skip
-    counts = _IDET_RE.findall(_run_for_stderr(cmd, file, "measure its interlacing"))
+    with neutral_input(file) as source:
+        cmd = [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-ss", f"{offset:.3f}", "-i", source.url,
+            "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", "idet", "-frames:v", str(IDET_FRAMES), "-f", "null", "-",
+        ]  # fmt: skip
+        counts = _IDET_RE.findall(_run_for_stderr(cmd, source, "measure its interlacing"))
     if not counts:
         return {"field_order": "unknown", "interlaced": False, "interlace_source": "idet"}
     tff, bff, progressive, undetermined = (int(n) for n in counts[-1])

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from session_rater.errors import RecordingError
-from session_rater.media.ffmpeg import ffmpeg_exe, ffmpeg_input, probe
+from session_rater.media.ffmpeg import ffmpeg_exe, ffmpeg_input, neutral_input, probe
 
 DEFAULT_COUNT = 24
 DEFAULT_WIDTH = 160
@@ -160,10 +160,11 @@ def make_thumbnails(
     actual: dict[int, float] = {}
     failures: list[str] = []
     with contextlib.ExitStack() as stack:
+        neutral = stack.enter_context(neutral_input(source))  # showinfo lines are parsed: see ffmpeg.py
         running = []
         for group in groups:
             errors = stack.enter_context(tempfile.TemporaryFile())
-            cmd = _command(source, out, times, group, width, accurate)
+            cmd = _command(neutral.url, out, times, group, width, accurate)
             proc = stack.enter_context(
                 subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
             )
@@ -177,7 +178,7 @@ def make_thumbnails(
             errors.seek(0)
             log = errors.read().decode("utf-8", errors="replace")
             if returncode != 0:
-                failures.append((log.strip().splitlines() or ["no message"])[-1])
+                failures.append(neutral.explain((log.strip().splitlines() or ["no message"])[-1]))
             for index, pts_time in _SHOWINFO_RE.findall(log):
                 actual[int(index)] = max(0.0, times[int(index)] + float(pts_time))
     if failures:
@@ -199,12 +200,12 @@ def make_thumbnails(
     return strip
 
 
-def _command(source: Path, out: Path, times: list[float], group: list[int], width: int, accurate: bool) -> list[str]:
+def _command(source_url: str, out: Path, times: list[float], group: list[int], width: int, accurate: bool) -> list[str]:
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info", "-y"]
     for index in group:
         if not accurate:
             cmd += ["-skip_frame", "nokey"]
-        cmd += ["-ss", f"{times[index]:.3f}", "-i", ffmpeg_input(source)]
+        cmd += ["-ss", f"{times[index]:.3f}", "-i", source_url]
     scale = f"scale={width}:trunc(ow/dar/2)*2,setsar=1"
     for position, index in enumerate(group):
         cmd += [

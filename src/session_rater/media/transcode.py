@@ -42,7 +42,13 @@ from pathlib import Path
 
 from session_rater.domain.media import ConversionProgress
 from session_rater.errors import ConversionCancelled, RecordingError
-from session_rater.media.ffmpeg import VideoInfo, ffmpeg_exe, ffmpeg_input, probe
+from session_rater.media.ffmpeg import (
+    VideoInfo,
+    ffmpeg_exe,
+    ffmpeg_input,
+    neutral_input,
+    probe,
+)
 
 CRF = 23
 PRESET = "veryfast"
@@ -102,14 +108,19 @@ def plan_for(info: VideoInfo) -> Plan:
     return Plan(Action.TRANSCODE, copy_video=info.video_is_browser_safe, reasons=info.browser_problems)
 
 
-def ffmpeg_command(source: Path, output: Path, info: VideoInfo, plan: Plan) -> list[str]:
-    """The ffmpeg command line that carries out ``plan`` (progress goes to stdout)."""
+def ffmpeg_command(
+    source: Path, output: Path, info: VideoInfo, plan: Plan, *, input_url: str | None = None
+) -> list[str]:
+    """The ffmpeg command line that carries out ``plan`` (progress goes to stdout).
+
+    ``input_url`` is what ffmpeg opens (:func:`convert` gives it a neutral link to ``source``,
+    so that ffmpeg's messages never hold the recording's own name)."""
     if plan.action is Action.AS_IS:
         raise ValueError("a recording that plays as it is needs no conversion")
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
         "-progress", "pipe:1",
-        "-i", ffmpeg_input(source),
+        "-i", input_url or ffmpeg_input(source),
         "-map", "0:v:0", "-map", "0:a:0?", "-sn", "-dn",
     ]  # fmt: skip
     if plan.copy_video:
@@ -160,12 +171,13 @@ def convert(
     cancelled = _as_check(should_cancel)
     partial = _partial_path(output)
     started = time.monotonic()
-    cmd = ffmpeg_command(source, partial, info, plan)
     result_info: VideoInfo | None = None
     with (
+        neutral_input(source) as neutral,
         tempfile.TemporaryFile() as errors,
         subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, start_new_session=True
+            ffmpeg_command(source, partial, info, plan, input_url=neutral.url),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, start_new_session=True,
         ) as proc,
     ):
         try:
@@ -174,7 +186,7 @@ def convert(
             if cancelled():
                 raise ConversionCancelled(f"Conversion of {source.name} was cancelled; the original is untouched.")
             errors.seek(0)
-            message = errors.read().decode("utf-8", errors="replace").strip()
+            message = neutral.explain(errors.read().decode("utf-8", errors="replace").strip())
             if returncode != 0:
                 raise RecordingError(_failure_message(source, output, returncode, message))
             _flush_to_disk(partial, output)

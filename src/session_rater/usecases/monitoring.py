@@ -31,6 +31,7 @@ from session_rater.io.policy_files import (
     load_policy_dir,
     parse_policy,
     parse_policy_text,
+    read_policy_text,
     policy_to_dict,
 )
 from session_rater.domain.versions import version_sort_key
@@ -201,23 +202,22 @@ class Monitoring:
     def policy_file_text(self, name: str) -> str:
         if name not in self.policy_files():
             raise NotFoundError(f"There is no policy file {name!r} in {self.svc.settings.policies_dir}.")
-        return (self.svc.settings.policies_dir / name).read_text(encoding="utf-8")
+        return read_policy_text(self.svc.settings.policies_dir / name)
 
     @staticmethod
-    def check_policy(text: str, source: str) -> tuple[SamplingPolicy | None, list[str]]:
-        """The policy in ``text``, or every problem with it."""
+    def check_policy(text: str, source: str) -> tuple[SamplingPolicy | None, PolicyError | None]:
+        """The policy in ``text``, or the PolicyError counting every problem with it (and listing
+        the first of them)."""
         try:
-            return parse_policy_text(text, source), []
+            return parse_policy_text(text, source), None
         except PolicyError as exc:
-            return None, exc.errors
+            return None, exc
 
     def save_policy(self, text: str, source: str) -> tuple[SamplingPolicy, str]:
         """Validate, require a new (higher) version, then write a new file (never an invalid one,
         never over another): the policy and its file name. A PolicyError lists what is wrong."""
         self.me.require(Action.MANAGE_SAMPLING)
-        policy, errors = self.check_policy(text, source)
-        if policy is None:
-            raise PolicyError(source, errors)
+        policy = parse_policy_text(text, source)  # a PolicyError says what is wrong
         directory = self.svc.settings.policies_dir
         catalog = policy_catalog(directory)
         versions = [p.version for p in catalog.versions(policy.name)]

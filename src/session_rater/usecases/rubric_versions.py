@@ -28,7 +28,15 @@ from session_rater.io.rubric_files import (
     parse_rubric_text,
     rubric_fingerprint,
 )
-from session_rater.io.yaml_support import TOP_LEVEL
+from session_rater.io.yaml_support import (
+    MAX_YAML_BYTES,
+    TOP_LEVEL,
+    LimitedLoader,
+    YamlInputError,
+    compose_within_limits,
+    read_yaml_file,
+    size_message,
+)
 from session_rater.domain.access import Action
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
@@ -97,12 +105,27 @@ def read_folder(directory: Path) -> Folder:
 
 
 def _declared(path: Path) -> tuple[object, object] | None:
-    """The (id, version) a file declares, even a broken one, if it can be read that far."""
+    """The (id, version) a file declares, even a broken one, if it can be read that far (within
+    the size limits: a broken file may be a huge one)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = yaml.load(read_yaml_file(path, path.name, "rubric file").decode("utf-8"), Loader=LimitedLoader)  # noqa: S506
+    except (OSError, UnicodeDecodeError, YamlInputError, yaml.YAMLError):
         return None
     return (data.get("id"), data.get("version")) if isinstance(data, dict) else None
+
+
+def rubric_file_text(path: Path) -> str | None:
+    """A rubric file's text as written (to edit it, or to show the lines of its errors), or None
+    when it cannot be read, is not UTF-8 or is over the size limit of rubric files."""
+    try:
+        return read_yaml_file(path, path.name, "rubric file").decode("utf-8")
+    except (OSError, UnicodeDecodeError, YamlInputError):
+        return None
+
+
+def upload_problem(name: str, size: int) -> str | None:
+    """Why an uploaded rubric file of ``size`` bytes is not loaded into the editor, if it is not."""
+    return size_message(name, size, "rubric file") if size > MAX_YAML_BYTES else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,6 +173,12 @@ class Outcome:
     messages: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # a valid rubric's version problem, or what Save wrote
     compared_with: Rubric | None = None
+    problem_count: int | None = None  # when ``messages`` lists only the first problems found
+
+    @property
+    def problems(self) -> int:
+        """How many problems were found (``messages`` may list only the first of them)."""
+        return len(self.messages) if self.problem_count is None else self.problem_count
 
 
 def _versions_in_use(svc: Services, rubric_id: str, folder_catalog: RubricCatalog,
@@ -174,7 +203,7 @@ def assess(svc: Services, text: str, source: str) -> Outcome:
     try:
         rubric = parse_rubric_text(text, source)
     except RubricError as exc:
-        return Outcome("invalid", text, messages=tuple(exc.errors))
+        return Outcome("invalid", text, messages=tuple(exc.errors), problem_count=exc.problem_count)
     directory = Path(svc.settings.rubrics_dir)
     try:
         on_file = load_rubric_dir(directory)
@@ -208,14 +237,14 @@ def save_new_version(svc: Services, me: Permitted, text: str, source: str) -> Ou
     try:
         rubric = parse_rubric_text(text, source)
     except RubricError as exc:
-        return Outcome("not saved", text, messages=tuple(exc.errors))
+        return Outcome("not saved", text, messages=tuple(exc.errors), problem_count=exc.problem_count)
     directory = Path(svc.settings.rubrics_dir)
     file_name = f"{rubric.id}-{rubric.version}.yaml"
     with _save_lock:
         try:
             on_file = load_rubric_dir(directory)
         except RubricError as exc:
-            return Outcome("not saved", text, rubric, messages=tuple(exc.errors))
+            return Outcome("not saved", text, rubric, messages=tuple(exc.errors), problem_count=exc.problem_count)
         problems = _version_problems(svc, rubric, on_file, directory, source)
         if problems:
             return Outcome("not saved", text, rubric, messages=tuple(problems))
@@ -235,10 +264,11 @@ def save_new_version(svc: Services, me: Permitted, text: str, source: str) -> Ou
         try:
             catalog = load_rubric_dir(directory)
         except RubricError as exc:  # the folder went away just now
-            return Outcome("not saved", text, rubric, messages=tuple(exc.errors))
+            return Outcome("not saved", text, rubric, messages=tuple(exc.errors), problem_count=exc.problem_count)
         if file_name in catalog.errors:  # e.g. another file declared the same version meanwhile
             (directory / file_name).unlink(missing_ok=True)
-            return Outcome("not saved", text, rubric, messages=tuple(catalog.errors[file_name].errors))
+            return Outcome("not saved", text, rubric, messages=tuple(catalog.errors[file_name].errors),
+                           problem_count=catalog.errors[file_name].problem_count)
         previous = svc.catalog.versions(rubric.id)
         svc.catalog = catalog  # new ratings use the new version from now on
     me.record_rubric_version(rubric.id, rubric.version, file_name)
@@ -276,13 +306,14 @@ def locate(text: str | None, message: str) -> tuple[str, int | None, str]:
     _, where, what = parts
     if (found := _AT_LINE.match(where)) is not None:
         return where, int(found.group(1)), what
-    root = None
-    if text:
-        try:
-            root = yaml.compose(text.removeprefix("\ufeff"), Loader=yaml.SafeLoader)
-        except yaml.YAMLError:
-            root = None
-    return where, _line_of(root, where), what
+    return where, _line_of(_composed(text) if text else None, where), what
+
+
+@functools.lru_cache(maxsize=4)
+def _composed(text: str) -> yaml.Node | None:
+    """The node tree of ``text``, once for all the messages about it (None: over the limits,
+    or not YAML)."""
+    return compose_within_limits(text)
 
 
 def changes(old: Rubric, new: Rubric) -> list[str]:

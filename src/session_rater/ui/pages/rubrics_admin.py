@@ -38,8 +38,10 @@ from session_rater.usecases.rubric_versions import (
     locate,
     read_folder,
     reload_rubrics,
+    rubric_file_text,
     save_new_version,
     submitted_counts,
+    upload_problem,
 )
 from session_rater.ui.state import allowed, page_start
 
@@ -165,17 +167,14 @@ def _show_rubrics(svc: Services, folder: Folder, counts: Mapping[tuple[str, str]
                 )  # fmt: skip
     for name, error in sorted(svc.catalog.errors.items()):
         st.error(
-            f"**{plain(name)} is broken and is not used** ({len(error.errors)} error(s)); the other rubrics "
+            f"**{plain(name)} is broken and is not used** ({error.problem_count:,d} error(s)); the other rubrics "
             "work meanwhile:\n" + _error_lines(_safe_text(Path(svc.settings.rubrics_dir) / name), error.errors),
             icon=":material/error:",
         )
 
 
 def _safe_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return None
+    return rubric_file_text(path)  # None when unreadable or over the size limit of rubric files
 
 
 def _reload(svc: Services) -> None:
@@ -273,6 +272,9 @@ def _on_upload() -> None:
     if uploaded is None:
         return
     raw = uploaded.getvalue().removeprefix(b"\xef\xbb\xbf")
+    if (too_large := upload_problem(uploaded.name, len(raw))) is not None:
+        st.session_state[RESULT_KEY] = Outcome("upload", None, messages=(f"{too_large}. The editor was left as it was",))
+        return
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -310,7 +312,7 @@ def _show_outcome(outcome: Outcome, text: str) -> None:
     if outcome.kind in {"invalid", "not saved", "upload"}:
         head = {"invalid": "Not valid", "not saved": "Not saved", "upload": "Not loaded"}[outcome.kind]
         st.error(
-            f"**{head}: {len(outcome.messages)} problem(s)**"
+            f"**{head}: {outcome.problems:,d} problem(s)**"
             + ("; nothing was written" if outcome.kind != "invalid" else "") + ":\n"
             + _error_lines(outcome.text, outcome.messages),
             icon=":material/error:",

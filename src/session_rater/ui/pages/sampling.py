@@ -107,7 +107,7 @@ def _show_policies(catalog: PolicyCatalog, in_force: list[PolicyInForce]) -> Non
                     st.write(policy.description)
     for name, error in sorted(catalog.errors.items()):
         st.error(
-            f"**{name} is broken and is not applied** ({len(error.errors)} error(s)); any version in "
+            f"**{plain(name)} is broken and is not applied** ({error.problem_count:,d} error(s)); any version in "
             "force stays in force until it is fixed:\n" + "\n".join(f"- {plain(e)}" for e in error.errors),
             icon=":material/error:",
         )
@@ -120,14 +120,20 @@ def _show_policies(catalog: PolicyCatalog, in_force: list[PolicyInForce]) -> Non
 
 def _load_file_into_editor(mon: Monitoring) -> None:
     name = st.session_state.get(EDITOR_FILE_KEY)
-    if name:
-        st.session_state[EDITOR_KEY] = mon.policy_file_text(name)
     st.session_state.pop(EDIT_RESULT_KEY, None)
+    if name:
+        try:
+            st.session_state[EDITOR_KEY] = mon.policy_file_text(name)
+        except PolicyError as exc:  # e.g. a file over the size limit: the editor keeps its text
+            st.session_state[EDIT_RESULT_KEY] = ("not loaded", None, exc.errors, exc.problem_count)
 
 
 def _on_check(source: str) -> None:
-    policy, errors = Monitoring.check_policy(st.session_state.get(EDITOR_KEY, ""), source)
-    st.session_state[EDIT_RESULT_KEY] = ("checked", policy, errors)
+    policy, error = Monitoring.check_policy(st.session_state.get(EDITOR_KEY, ""), source)
+    if error is None:
+        st.session_state[EDIT_RESULT_KEY] = ("checked", policy, [], 0)
+    else:
+        st.session_state[EDIT_RESULT_KEY] = ("checked", None, error.errors, error.problem_count)
 
 
 def _on_save(mon: Monitoring, source: str) -> None:
@@ -135,13 +141,13 @@ def _on_save(mon: Monitoring, source: str) -> None:
     try:
         policy, file_name = mon.save_policy(st.session_state.get(EDITOR_KEY, ""), source)
     except PolicyError as exc:
-        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, exc.errors)
+        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, exc.errors, exc.problem_count)
         return
     except SessionRaterError as exc:
-        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [str(exc)])
+        st.session_state[EDIT_RESULT_KEY] = ("not saved", None, [str(exc)], 1)
         return
     st.session_state[EDITOR_FILE_KEY] = file_name
-    st.session_state[EDIT_RESULT_KEY] = ("saved", policy, [file_name])
+    st.session_state[EDIT_RESULT_KEY] = ("saved", policy, [file_name], 0)
 
 
 def _editor(mon: Monitoring) -> None:
@@ -180,10 +186,11 @@ def _editor(mon: Monitoring) -> None:
     outcome = st.session_state.get(EDIT_RESULT_KEY)
     if outcome is None:
         return
-    kind, policy, messages = outcome
+    kind, policy, messages, count = outcome  # messages: the first problems; count: all of them
     if messages and kind != "saved":
+        head = {"not saved": "Not saved: ", "not loaded": "Not loaded: "}.get(kind, "")
         st.error(
-            f"**{'Not saved: ' if kind == 'not saved' else ''}{len(messages)} problem(s)**, nothing was written:\n"
+            f"**{head}{count:,d} problem(s)**, nothing was written:\n"
             + "\n".join(f"- {plain(m)}" for m in messages),
             icon=":material/error:",
         )
