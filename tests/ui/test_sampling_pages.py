@@ -224,8 +224,8 @@ def test_sampling_page_counts_every_problem_and_lists_the_first_50(
     edit_and_save(at, text.replace("  percent: 10\n", "  percent: 10\n" + unknown, 1))
     no_exception(at)
     [error] = at.error
-    assert "Not saved: 80 problem(s)" in error.value
-    assert "... and 30 more problems" in error.value
+    assert "Not saved: 80 problem(s)" in rendered(error.value)
+    assert "... and 30 more problems" in rendered(error.value)
     assert error.value.count("unknown key 'colour") == 50
 
 
@@ -238,7 +238,7 @@ def test_a_policy_file_over_the_size_limit_is_not_loaded_into_the_editor(
     no_exception(at)
     at.selectbox(key=sampling.EDITOR_FILE_KEY).set_value("huge.yaml").run()
     no_exception(at)
-    shown = "\n".join(e.value for e in at.error)
+    shown = "\n".join(rendered(e.value) for e in at.error)
     assert "Not loaded: 1 problem(s)" in shown
     assert "huge.yaml: (top level): the policy file is 52,428,800 bytes" in shown
 
