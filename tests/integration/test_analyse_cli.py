@@ -235,6 +235,56 @@ def on_the_rubric(path: Path, *, rubric: str = RUBRIC, version: str = VERSION) -
     return path
 
 
+def test_a_score_off_the_rubrics_scale_is_refused_with_a_message_naming_the_rubric_and_its_scale(
+    scores: Path, rubrics: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    on_the_rubric(scores)
+    lines = scores.read_text().splitlines()
+    fields = lines[4].split(",")
+    fields[7] = "17"  # the score column of the export's layout
+    lines[4] = ",".join(fields)
+    scores.write_text("\n".join(lines) + "\n")
+    assert run(str(scores)) == 1
+    err = capsys.readouterr().err
+    assert f"{scores}:5: score 17 is off the scale of rubric {RUBRIC} v{VERSION}: expected one of 0, 1, 2, 3" in err
+    assert "1 bad row(s)" in err
+
+
+def test_the_scale_given_with_the_scale_option_wins_over_the_rubrics(
+    scores: Path, rubrics: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    on_the_rubric(scores)
+    frame = pd.read_csv(scores)
+    frame.loc[0, "score"] = 17
+    frame.to_csv(scores, index=False)
+    report = json_report(capsys, str(scores), "--scale", "0-20", "--resamples", "50")
+    assert report["scale"] == {"points": [float(p) for p in range(21)], "source": "--scale 0-20"}
+    assert run(str(scores), "--scale", "0-20", "--resamples", "50") == 0
+    assert "Scale: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 (from --scale 0-20)" in (
+        capsys.readouterr().out
+    )
+
+
+def test_the_scale_comes_from_the_rubric_named_in_the_file_and_the_report_says_so(
+    scores: Path, rubrics: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    on_the_rubric(scores)
+    report = json_report(capsys, str(scores), "--resamples", "50")
+    assert report["scale"] == {"points": [0.0, 1.0, 2.0, 3.0], "source": f"rubric {RUBRIC} v{VERSION}"}
+    assert run(str(scores), "--resamples", "50") == 0
+    assert f"Scale: 0, 1, 2, 3 (from rubric {RUBRIC} v{VERSION})" in capsys.readouterr().out
+
+
+def test_an_unknown_rubric_is_named_and_its_scores_are_checked_only_as_numbers(
+    scores: Path, rubrics: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = json_report(capsys, str(scores), "--resamples", "50")  # the synthetic file names "think-first" v1
+    assert report["scale"]["points"] is None
+    source = report["scale"]["source"]
+    assert "rubric think-first v1 is not known" in source and str(rubrics) in source
+    assert "checked only as whole numbers" in source
+
+
 def test_the_json_report_gives_the_g_study_and_the_rasch_model_by_the_contract(
     scores: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

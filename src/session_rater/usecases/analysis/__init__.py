@@ -15,6 +15,9 @@
   numbers of rated sessions and raters, and the many-facet Rasch model's rater severities and
   tutors' fair averages.
 
+:func:`read_scores_with_scale` (:mod:`.scale`) reads a scores file and checks each score
+against the scale given, or else the scale of the rubric its rows name.
+
 :func:`report_to_json` gives the JSON contract of ``session-rater analyse --format json``
 (issue 4); :func:`report_to_text` a readable report that states the reference used.
 """
@@ -35,6 +38,7 @@ from session_rater.usecases.analysis.report import (
     MeasureSpec,
     analyse,
 )
+from session_rater.usecases.analysis.scale import ScaleChoice, read_scores_with_scale
 from session_rater.usecases.analysis.to_json import report_to_json
 from session_rater.usecases.analysis.to_text import report_to_text
 
@@ -54,4 +58,6 @@ __all__ = [
     "RaterFit",
     "TutorFit",
     "assess_dependability",
+    "ScaleChoice",
+    "read_scores_with_scale",
 ]
