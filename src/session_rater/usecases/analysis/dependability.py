@@ -326,9 +326,9 @@ def describe_design(gstudy: GStudy) -> str:
     if gstudy.estimator == "ANOVA":
         text += " The data are balanced: variance components by the ANOVA estimator (Brennan 2001, ch. 3)."
     else:
-        text += (f" The data are unbalanced (tutors have different numbers of sessions and raters, some items "
-                 f"are not applicable): variance components by {gstudy.estimator} (Henderson 1953; Brennan 2001, "
-                 "ch. 7).")  # fmt: skip
+        text += (f" The data are unbalanced (tutors with different numbers of rated sessions, sessions with "
+                 f"different numbers of raters, or scores missing): variance components by {gstudy.estimator} "
+                 "(Henderson 1953; Brennan 2001, ch. 7).")  # fmt: skip
     return text
 
 

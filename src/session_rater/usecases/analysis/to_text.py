@@ -203,7 +203,7 @@ def _dependability_section(dep: Dependability) -> list[str]:
         out.append(f"{'sessions':>8}" + "".join(f"{f'{r} rater' + ('s' if r > 1 else ''):>12}" for r in columns))
         phi = {(row.sessions, row.raters): row.phi for row in dep.d_study}
         for n in sorted({row.sessions for row in dep.d_study}):
-            out.append(f"{n:>8}" + "".join(f"{phi[n, r]:>12.2f}" for r in columns))
+            out.append(f"{n:>8}" + "".join(f"{phi[n, r]:>12.3f}" for r in columns))
         out.append("Reading: " + "; ".join(_needed_words(dep)) + ".")
     if dep.d_study_note:
         out.append(f"Note: {dep.d_study_note}.")
