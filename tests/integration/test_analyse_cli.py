@@ -230,3 +230,144 @@ def test_agreement_counts_people_not_rating_slots(tmp_path) -> None:  # type: ig
                              "rater_role": "external_assessor", "item_id": item, "score": (session + k) % 4})
     report = analyse(pd.DataFrame(rows), n_boot=50)
     assert report.agreement.overall["krippendorff_alpha_ordinal"].n_raters == 5
+
+
+# -- issue 11: the scale from the rubric, the G study and the Rasch model ------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+RUBRIC, VERSION = "think-first-video-monitoring", "1.0"  # rubrics/think-first-video-monitoring.yaml: 0-3
+
+
+@pytest.fixture
+def rubrics(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The repository's rubrics folder as the settings' (whatever the environment said)."""
+    monkeypatch.setenv("SESSION_RATER_RUBRICS_DIR", str(REPO / "rubrics"))
+    return REPO / "rubrics"
+
+
+def on_the_rubric(path: Path, *, rubric: str = RUBRIC, version: str = VERSION) -> Path:
+    """The synthetic scores moved onto the 0-3 rubric's scale and named as its scores."""
+    frame = pd.read_csv(path)
+    frame["score"] = frame["score"].clip(0, 3)
+    frame["rubric_id"], frame["rubric_version"] = rubric, version
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_a_score_off_the_rubrics_scale_is_refused_with_a_message_naming_the_rubric_and_its_scale(
+    scores: Path, rubrics: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    on_the_rubric(scores)
+    lines = scores.read_text().splitlines()
+    fields = lines[4].split(",")
+    fields[7] = "17"  # the score column of the export's layout
+    lines[4] = ",".join(fields)
+    scores.write_text("\n".join(lines) + "\n")
+    assert run(str(scores)) == 1
+    err = capsys.readouterr().err
+    assert f"{scores}:5: score 17 is off the scale of rubric {RUBRIC} v{VERSION}: expected one of 0, 1, 2, 3" in err
+    assert "1 bad row(s)" in err
+
+
+def test_the_scale_given_with_the_scale_option_wins_over_the_rubrics(
+    scores: Path, rubrics: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    on_the_rubric(scores)
+    frame = pd.read_csv(scores)
+    frame.loc[0, "score"] = 17
+    frame.to_csv(scores, index=False)
+    report = json_report(capsys, str(scores), "--scale", "0-20", "--resamples", "50")
+    assert report["scale"] == {"points": [float(p) for p in range(21)], "source": "--scale 0-20"}
+    assert run(str(scores), "--scale", "0-20", "--resamples", "50") == 0
+    assert "Scale: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 (from --scale 0-20)" in (
+        capsys.readouterr().out
+    )
+
+
+def test_the_scale_comes_from_the_rubric_named_in_the_file_and_the_report_says_so(
+    scores: Path, rubrics: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    on_the_rubric(scores)
+    report = json_report(capsys, str(scores), "--resamples", "50")
+    assert report["scale"] == {"points": [0.0, 1.0, 2.0, 3.0], "source": f"rubric {RUBRIC} v{VERSION}"}
+    assert run(str(scores), "--resamples", "50") == 0
+    assert f"Scale: 0, 1, 2, 3 (from rubric {RUBRIC} v{VERSION})" in capsys.readouterr().out
+
+
+def test_an_unknown_rubric_is_named_and_its_scores_are_checked_only_as_numbers(
+    scores: Path, rubrics: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = json_report(capsys, str(scores), "--resamples", "50")  # the synthetic file names "think-first" v1
+    assert report["scale"]["points"] is None
+    source = report["scale"]["source"]
+    assert "rubric think-first v1 is not known" in source and str(rubrics) in source
+    assert "checked only as whole numbers" in source
+
+
+def test_the_json_report_gives_the_g_study_and_the_rasch_model_by_the_contract(
+    scores: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = json_report(capsys, str(scores), "--resamples", "50")
+    g = report["g_study"]
+    assert {"design", "estimator", "components", "erho2", "phi", "d_study"} <= set(g)
+    assert g["design"] == "(r:s:t) x i", "tutors' sessions, each scored by a manager, an assessor and master scores"
+    assert g["estimator"] == "Henderson Method 1", "tutors have different numbers of sessions: unbalanced"
+    assert {c["effect"] for c in g["components"]} >= {"t", "i", "s:t", "r:s:t"}
+    for component in g["components"]:
+        assert set(component) == {"effect", "variance", "df", "ms"}
+        assert isinstance(component["effect"], str)
+        assert all(isinstance(component[k], float) for k in ("variance", "df", "ms"))
+    assert 0 < g["erho2"] <= 1 and 0 < g["phi"] <= g["erho2"], "Phi also counts rater and item effects as error"
+    assert [(row["sessions"], row["raters"]) for row in g["d_study"]] == [
+        (s, r) for s in range(1, 13) for r in (1, 2, 3)
+    ]
+    for row in g["d_study"]:
+        assert set(row) == {"sessions", "raters", "erho2", "phi"}
+        assert isinstance(row["sessions"], int) and isinstance(row["raters"], int)
+        assert isinstance(row["erho2"], float) and isinstance(row["phi"], float)
+    phi = {(row["sessions"], row["raters"]): row["phi"] for row in g["d_study"]}
+    assert phi[1, 1] < phi[2, 1] < phi[12, 1] and phi[3, 1] < phi[3, 2] < phi[3, 3], "more is more dependable"
+
+    m = report["mfrm"]
+    assert m["method"] == "JMLE"
+    assert set(m["raters"]) == {"100", "101", "102", "200", "201", "900"}, "self-assessments are left out"
+    for rater in m["raters"].values():
+        assert {"severity", "se", "infit", "outfit"} <= set(rater)
+        assert all(isinstance(rater[k], float) for k in ("severity", "se", "infit", "outfit"))
+    assert set(m["tutors"]) == {str(t) for t in pd.read_csv(scores)["tutor_id"].unique()}
+    for tutor in m["tutors"].values():
+        assert {"measure", "se", "fair_average", "raw_average"} <= set(tutor)
+        assert all(isinstance(tutor[k], float) for k in ("measure", "se", "fair_average", "raw_average"))
+    managers = np.mean([m["raters"][r]["severity"] for r in ("100", "101", "102")])
+    assessors = np.mean([m["raters"][r]["severity"] for r in ("200", "201")])
+    assert managers < assessors, "the managers' injected +0.4 points make them more lenient (lower severity)"
+
+
+def test_the_text_report_says_how_dependable_a_tutors_score_is_and_how_severe_each_rater(
+    scores: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(str(scores), "--resamples", "50") == 0
+    text = capsys.readouterr().out
+    assert "How dependable is a tutor's score" in text
+    assert "Design (r:s:t) x i: tutors (t) are what is measured" in text and "Henderson Method 1" in text
+    assert "Phi of a tutor's mean score by rated sessions per tutor and raters per session" in text
+    assert "each scored by one rater, reach Phi 0.80" in text or "not even 100 sessions reach" in text
+    assert "Rater severity and tutors' fair averages (many-facet Rasch model)" in text
+    assert "Self-assessments are left out" in text and "fair average" in text
+
+
+def test_data_that_cannot_support_a_g_study_or_rasch_model_say_why_and_the_rest_of_the_report_comes_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text(
+        "session_id,tutor_id,rater_id,rater_role,item_id,score\n1,1,1,tutor,a,3\n1,1,2,external_assessor,a,2\n"
+    )
+    report = json_report(capsys, str(path))
+    assert report["bias_by_role"]["tutor"]["mean_diff"] == 1.0, "the rest of the report is there"
+    assert report["g_study"]["design"] is None and report["g_study"]["d_study"] == []
+    assert "no G study could be estimated" in report["g_study"]["note"]
+    assert report["mfrm"]["raters"] == {} and "could not be fitted" in report["mfrm"]["note"]
+    assert run(str(path)) == 0
+    text = capsys.readouterr().out
+    assert "How dependable is a tutor's score" in text and "Not estimated: no G study could be estimated" in text

@@ -85,9 +85,55 @@ def test_over_scoring_states_the_benchmark_and_shows_tutors_scoring_their_own_de
     assert next(iter(raters["rater"])) == "Tom Hughes", "ranked by bias: the straight-liner gives every item the top"
     assert {"mean_diff", "interval", "p_text", "share_pct", "n"} <= set(raters.columns)
     assert "**Tom Hughes** (tutor self-assessment). Straight-line scoring" in texts(at)
-    assert len(at.get("vega_lite_chart")) == 4  # by capacity, item heat map, Bland-Altman, by quarter
+    assert len(at.get("vega_lite_chart")) == 5  # by capacity, item heat map, Bland-Altman, by quarter, D study
     heat = next(d for d in chart_data(at) if "item_id" in d.columns)
     assert len(heat) == 2 * len(app_env.services.rubrics()[0].items)  # items x (self, manager)
+
+
+def test_over_scoring_says_how_dependable_a_tutors_score_is_at_the_current_monitoring_rate(
+    app_env: AppEnv, open_report: OpenPage
+) -> None:
+    at = open_report("overscoring", rater=app_env.person(OVERSEER))
+    no_exception(at)
+    headings = [h.value for h in at.subheader]
+    for heading in ("How dependable is a tutor's score", "Rater severity (many-facet Rasch)",
+                    "Tutors' scores with rater leniency taken out"):  # fmt: skip
+        assert heading in headings
+    reading = texts(at)
+    # policies/default.yaml: monitoring.percent 10. The demo: managers rate sessions 1, 2, 4 and 5 of six,
+    # two tutors each (Sam Rowe 3, Priya Nair 2, Tom Hughes 2, Jo Bell 1): 2 a year on average, in 2026.
+    assert "With the current 10% monitoring (sampling policy default v1.0) each tutor has about **2 rated sessions a year**" in reading
+    assert "**Phi = " in reading and "rated by one manager** would reach .80" in reading
+    assert "less than a year apart" in reading, "the demo's sessions span February to May"
+    assert "Chart in words: Phi (0 to 1) against rated sessions per tutor, 1 to 12" in reading
+    d_study = next(d for d in chart_data(at) if "phi" in d.columns and "raters" in d.columns)
+    assert sorted(d_study["raters"].unique()) == [1, 2, 3] and sorted(d_study["sessions"].unique()) == list(range(1, 13))
+    assert d_study["phi"].between(0, 1).all()
+
+    tables = [d.value for d in at.dataframe]
+    severity = next(t for t in tables if "severity" in t.columns)
+    assert {"interval", "infit", "outfit", "fit", "mean_diff"} <= set(severity.columns)
+    assert set(severity["rater"]) == {"Helen Price", "Mark Dixon", "Ruth Okafor", "Alan Reid"}, "no self-assessments"
+    managers = severity[severity["capacity"] == "Treatment manager monitoring"]
+    assessors = severity[severity["capacity"] == "External assessment"]
+    assert managers["severity"].max() < assessors["severity"].min(), "the demo's managers add 0.55 points"
+    assert managers["mean_diff"].gt(0).all() and assessors["mean_diff"].isna().all(), "assessors are the benchmark"
+    fair = next(t for t in tables if "fair" in t.columns)
+    assert set(fair["tutor"]) == {"Sam Rowe", "Priya Nair", "Jo Bell", "Tom Hughes"}
+    assert (fair["moved"] - (fair["fair"] - fair["raw"])).abs().max() < 1e-9
+    assert "The largest move: **" in reading
+
+
+def test_a_period_with_one_session_per_tutor_says_why_there_is_no_d_study_and_the_rest_still_renders(
+    app_env: AppEnv, open_report: OpenPage
+) -> None:
+    at = open_report("overscoring", rater=app_env.person(OVERSEER))
+    first = at.date_input(key="overscoring:period").value[0]
+    at.date_input(key="overscoring:period").set_value((first, first)).run()  # the first session only
+    no_exception(at)
+    assert any(m.label.startswith("Tutor") for m in at.metric), "the over-scoring figures are still there"
+    assert "No tutor has two rated sessions, so how a tutor's score varies from session to session" in texts(at)
+    assert len(at.get("vega_lite_chart")) == 4, "no D-study chart"
 
 
 def test_over_scoring_narrowed_to_one_site_still_renders_with_fewer_pairs(

@@ -9,7 +9,9 @@ that ``session-rater export`` writes, checks every row, and prints the report as
 Bad rows are listed on standard error with their line numbers (the first
 :data:`~session_rater.errors.MAX_LISTED_PROBLEMS`, then how many more), and nothing is analysed
 (exit status 1) unless ``--skip-bad-rows`` is given; the report then says how many rows were
-skipped.
+skipped. A score off the scale is a bad row: the scale given with ``--scale``, else the scale of
+the rubric named by the ``rubric_id`` and ``rubric_version`` columns when it is in the rubrics
+folder (``SESSION_RATER_RUBRICS_DIR``); the report says where the scale came from.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from session_rater.domain.bias import DEFAULT_RESAMPLES, DEFAULT_SEED, ROLES
 from session_rater.errors import MAX_LISTED_PROBLEMS, SessionRaterError, listed_problems
+from session_rater.settings import load_settings
 
 FORMATS = ("text", "json")
 
@@ -74,7 +77,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         metavar="MIN-MAX",
         type=_scale,
         help="the rubric's scale, e.g. 0-3: scores off it are bad rows, and unused points count "
-        "in chance agreement (default: whole numbers, scale inferred from the scores)",
+        "in chance agreement (default: the scale of the rubric named by the rubric_id and rubric_version "
+        "columns when it is in the rubrics folder, else whole numbers and the points observed)",
     )
     parser.set_defaults(func=run)
     return parser
@@ -101,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from session_rater.usecases.analysis import analyse, read_scores_csv, report_to_json, report_to_text
+    from session_rater.usecases.analysis import analyse, read_scores_with_scale, report_to_json, report_to_text
 
     path = Path(args.scores)
     if not path.is_file():
@@ -109,7 +113,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {path} {what}; give the scores CSV that `session-rater export` writes", file=sys.stderr)
         return 1
     scale = getattr(args, "scale", None)
-    scores_file = read_scores_csv(path, categories=scale)
+    scores_file, choice = read_scores_with_scale(
+        path,
+        scale=scale,
+        scale_source=f"--scale {scale[0]}-{scale[-1]}" if scale else None,
+        rubrics_dir=_rubrics_dir(),
+    )
     bad = scores_file.bad_rows
     if bad:
         first = [f"{path}:{row.line}: {'; '.join(row.problems)}" for row in bad[:MAX_LISTED_PROBLEMS]]
@@ -128,7 +137,8 @@ def _run(args: argparse.Namespace) -> int:
         benchmark_role=args.benchmark_role,
         seed=args.seed,
         n_boot=getattr(args, "resamples", DEFAULT_RESAMPLES),
-        categories=scale,
+        categories=choice.points,
+        scale_source=choice.source,
         skipped_rows=len(bad),
         source=str(path),
     )
@@ -138,6 +148,14 @@ def _run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report_to_text(report))
     return 0
+
+
+def _rubrics_dir() -> Path | None:
+    """The rubrics folder of the settings (``SESSION_RATER_RUBRICS_DIR``), None if the settings are unusable."""
+    try:
+        return load_settings().rubrics_dir
+    except SessionRaterError:
+        return None
 
 
 __all__ = ["register", "run"]

@@ -6,7 +6,9 @@ held by ``st.cache_data``, and the filter bar above each report page.
   quarter beside each row;
 * :func:`report`, :func:`paired_scores`, :func:`quarterly_bias` and :func:`rater_agreement`
   compute the figures for one set of :class:`Filters`, with a fixed bootstrap seed so that a
-  page shows the same intervals on every visit.
+  page shows the same intervals on every visit; the report holds the G study and Rasch model
+  (``report.dependability``), and :func:`monitored_sessions` how many sessions of each tutor a
+  treatment manager rated a year, for the reading of the D study.
 
 Every result is held by ``st.cache_data`` under the database, the filters and a cheap
 fingerprint of the submitted ratings (:func:`fingerprint`: how many there are, the newest
@@ -32,8 +34,11 @@ from session_rater.usecases.reports import (
     SEED,
     Filters,
     ItemInfo,
+    MonitoredSessions,
+    MonitoringPolicy,
     bias_by_period,
     capacity_label,
+    dependability_reading,
     fingerprint,
     item_info,
     pairwise_agreement,
@@ -51,11 +56,16 @@ __all__ = [
     "SEED",
     "Filters",
     "ItemInfo",
+    "MonitoredSessions",
+    "MonitoringPolicy",
     "capacity_label",
     "filter_bar",
     "fingerprint",
     "item_info",
+    "dependability_reading",
     "load_scores",
+    "monitored_sessions",
+    "monitoring_policy",
     "paired_scores",
     "people_names",
     "quarterly_bias",
@@ -124,6 +134,22 @@ def rater_agreement(svc: Services, filters: Filters) -> pd.DataFrame:
 def _rater_agreement(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> pd.DataFrame:
     scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
     return pairwise_agreement(scores, categories=scale_of(_svc, scores))
+
+
+def monitored_sessions(svc: Services, filters: Filters) -> MonitoredSessions:
+    """Sessions of each tutor with a treatment manager's submitted rating, per year (filtered)."""
+    return _monitored(svc, fingerprint(svc), filters.key())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _monitored(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> MonitoredSessions:
+    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
+    return reports.monitored_sessions(scores)
+
+
+def monitoring_policy(svc: Services) -> MonitoringPolicy:
+    """The monitoring percentage in force (read on every run: a policy edit shows at once)."""
+    return reports.monitoring_policy(svc)
 
 
 # -- the filter bar --------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The report pages' data: every submitted score in long format with the session's programme,
 site, area and date beside it, the items' titles and order, and the figures computed from a
-filtered part of it (bias by period, agreement of each pair of raters). No Streamlit: the
-pages cache these (ui.analysis_data) under :func:`fingerprint`.
+filtered part of it (bias by period, agreement of each pair of raters, how many sessions of each
+tutor are monitored a year and what that means for the dependability of their score). No
+Streamlit: the pages cache these (ui.analysis_data) under :func:`fingerprint`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from session_rater.domain.bias import (
 )
 from session_rater.domain.model import Capacity
 from session_rater.domain.versions import version_sort_key
-from session_rater.errors import NotFoundError
-from session_rater.usecases.analysis import AnalysisReport, analyse
+from session_rater.errors import NotFoundError, SessionRaterError
+from session_rater.usecases.analysis import AnalysisReport, Dependability, analyse
+from session_rater.usecases.analysis.dependability import PHI_TARGET
+from session_rater.usecases.analysis.scale import rubric_label
+from session_rater.usecases.monitoring import policies_in_force, policy_catalog
 from session_rater.usecases.services import Services
 
 SEED = DEFAULT_SEED
@@ -166,7 +170,13 @@ def scale_of(svc: Services, scores: pd.DataFrame) -> tuple[float, ...] | None:
 def analyse_scores(svc: Services, scores: pd.DataFrame) -> AnalysisReport:
     """:func:`analyse` of ``scores`` (master scores else external assessors as the reference;
     seed :data:`SEED`). Raises ScoreError when no score is left to analyse."""
-    return analyse(scores, seed=SEED, n_boot=N_BOOT, categories=scale_of(svc, scores), source="the database")
+    scale = scale_of(svc, scores)
+    rubrics = sorted({rubric_label(str(r), str(v)) for r, v in scores[["rubric_id", "rubric_version"]].drop_duplicates()
+                      .itertuples(index=False)})  # fmt: skip
+    source = " and ".join(rubrics) if scale is not None else "none shared by the rubrics scored"
+    return analyse(
+        scores, seed=SEED, n_boot=N_BOOT, categories=scale, source="the database", scale_source=source
+    )
 
 
 def bias_by_period(scores: pd.DataFrame, period: str, *, n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:
@@ -242,3 +252,123 @@ def pairwise_agreement(scores: pd.DataFrame, *, categories: Sequence[float] | No
     table["kappa_w"] = [kappas[k][0] for k in table[["rater_a", "role_a", "rater_b", "role_b"]].itertuples(index=False, name=None)]
     table["kappa_note"] = [kappas[k][1] for k in table[["rater_a", "role_a", "rater_b", "role_b"]].itertuples(index=False, name=None)]
     return table[columns]
+
+
+# -- how dependable a tutor's score is at the current monitoring rate ---------------------------------
+
+DEFAULT_MONITORING_PERCENT = 10.0
+"""The inspectorate's target (HMIP 2002: "monitoring 10% of videoed sessions"), when no policy says."""
+MONITORING_ROLE = Capacity.MONITORING.rater_role
+
+
+@dataclass(frozen=True)
+class MonitoringPolicy:
+    """The share of sessions treatment managers monitor, and the policy in force that sets it
+    (``label`` None: no policy in force has a monitoring rule, so the HMIP target is assumed)."""
+
+    percent: float
+    label: str | None
+
+
+def monitoring_policy(svc: Services) -> MonitoringPolicy:
+    """The monitoring percentage of the sampling policy in force (``default`` first, else the
+    first by name with a monitoring rule), else :data:`DEFAULT_MONITORING_PERCENT`."""
+    try:
+        in_force = policies_in_force(policy_catalog(svc.settings.policies_dir), svc.sampling)
+    except SessionRaterError:  # no policies folder: nothing is in force
+        in_force = []
+    monitoring = [(entry.policy, entry.policy.monitoring) for entry in in_force if entry.policy.monitoring]
+    if not monitoring:
+        return MonitoringPolicy(DEFAULT_MONITORING_PERCENT, None)
+    policy, rule = next((pair for pair in monitoring if pair[0].name == "default"), monitoring[0])
+    return MonitoringPolicy(float(rule.percent), policy.label)
+
+
+@dataclass(frozen=True)
+class MonitoredSessions:
+    """How many sessions of each tutor a treatment manager rated (submitted), per calendar year.
+
+    ``per_year``: the mean over tutors and the years each had such a session (None: none had);
+    ``first`` and ``last``: the first and last recording date among all the scores given.
+    """
+
+    per_year: float | None
+    tutors: int
+    years: tuple[int, ...]
+    first: dt.date | None
+    last: dt.date | None
+
+    @property
+    def less_than_a_year(self) -> bool:
+        """Whether the sessions span less than a year, so a year's count is understated."""
+        return self.first is not None and self.last is not None and (self.last - self.first).days < 365
+
+
+def monitored_sessions(scores: pd.DataFrame) -> MonitoredSessions:
+    """Sessions with a submitted treatment manager's rating, per tutor per calendar year."""
+    dates = scores["recorded_on"].dropna()
+    first, last = (dates.min(), dates.max()) if len(dates) else (None, None)
+    rated = scores.loc[(scores["rater_role"] == MONITORING_ROLE) & scores["tutor_id"].notna(),
+                       ["tutor_id", "session_id", "recorded_on"]].dropna()  # fmt: skip
+    if rated.empty:
+        return MonitoredSessions(None, 0, (), first, last)
+    rated = rated.assign(year=[d.year for d in rated["recorded_on"]])
+    counts = rated.groupby(["tutor_id", "year"])["session_id"].nunique()
+    years = tuple(sorted(int(y) for y in rated["year"].unique()))
+    return MonitoredSessions(float(counts.mean()), int(rated["tutor_id"].nunique()), years, first, last)
+
+
+def dependability_reading(dep: Dependability | None, seen: MonitoredSessions, policy: MonitoringPolicy) -> list[str]:
+    """The D study in plain words for a programme manager: what the current monitoring gives,
+    and how many rated sessions a tutor's score needs to be dependable (Phi .80)."""
+    if dep is None or dep.gstudy is None:
+        return []
+    rule = f"{policy.percent:g}% monitoring" + (
+        f" (sampling policy {policy.label})" if policy.label else " (the HMIP target: no sampling policy in force sets one)"
+    )
+    target = f"{PHI_TARGET:.2f}".lstrip("0")
+    needed = dep.sessions_needed.get(1)
+    out = []
+    if seen.per_year is None:
+        out.append(
+            f"With the current {rule}: no session in these data has a submitted treatment manager's rating, so how "
+            "many sessions of each tutor are monitored a year cannot be read from them."
+        )
+    else:
+        n = seen.per_year
+        years = "–".join(str(y) for y in (seen.years[0], seen.years[-1])) if len(seen.years) > 1 else str(seen.years[0])
+        text = (
+            f"With the current {rule} each tutor has about **{_count(n)} rated session{'s' if round(n, 1) != 1 else ''} "
+            f"a year** (sessions with a treatment manager's submitted rating, mean over {seen.tutors} tutors, {years})"
+        )
+        phi = dep.phi(n, 1)
+        text += f": **Phi = {phi:.2f}**." if phi is not None else "."
+        out.append(text)
+        if seen.less_than_a_year and seen.first and seen.last:
+            out.append(
+                f"The sessions shown were recorded between {seen.first:%d/%m/%Y} and {seen.last:%d/%m/%Y}, less than a "
+                "year apart: a full year would hold more rated sessions, and a higher Phi."
+            )
+    if dep.d_study:
+        if needed is None:
+            out.append(
+                f"Even 100 sessions rated by one manager would not reach {target}: errors that do not shrink with more "
+                "sessions (items scored higher or lower for everyone, tutor-by-item differences) hold Phi below it. "
+                "Clearer descriptors or more items would help more than more sessions."
+            )
+        else:
+            text = f"**{needed} session{'s' if needed != 1 else ''} rated by one manager** would reach {target}"
+            others = [(r, n) for r, n in dep.sessions_needed.items() if r > 1 and n is not None]
+            if others:
+                text += " (" + "; ".join(f"{n} if each were rated by {r} raters" for r, n in others) + ")"
+            out.append(text + ".")
+    out.append(
+        f"Phi (0 to 1) is how far a tutor's mean score can be trusted as a measure of their delivery against a fixed "
+        f"standard: the share of the differences between tutors' mean scores that is real, not the luck of which "
+        f"sessions, raters and items were scored. {target} is the usual minimum for a decision about one tutor."
+    )
+    return out
+
+
+def _count(n: float) -> str:
+    return f"{n:.0f}" if abs(n - round(n)) < 0.05 else f"{n:.1f}"

@@ -30,6 +30,7 @@ from session_rater.domain.independence import (
 from session_rater.errors import SessionRaterError
 from session_rater.usecases.services import Services
 from session_rater.ui import analysis_data as ad
+from session_rater.ui.dependability_sections import render_dependability
 from session_rater.ui.state import (
     page_start,
     reports_allowed,
@@ -525,4 +526,5 @@ def render() -> None:
         _trend(svc, filters)
     st.subheader("Did raters assess each item independently?")
     _independence(report, names)
+    render_dependability(svc, filters, report, names)
     _method(report)

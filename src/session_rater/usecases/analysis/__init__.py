@@ -10,13 +10,25 @@
   (session, tutor, item), overall and per item, each figure with its reading
   (:mod:`~session_rater.domain.readings`), and the kappa-paradox warning where ratings pile up
   at one end of the scale (:mod:`~session_rater.domain.independence`);
-* **independence**: straight-line forms and halo raters.
+* **independence**: straight-line forms and halo raters;
+* **dependability** (:mod:`.dependability`): the G study of tutors' scores, D studies for other
+  numbers of rated sessions and raters, and the many-facet Rasch model's rater severities and
+  tutors' fair averages.
+
+:func:`read_scores_with_scale` (:mod:`.scale`) reads a scores file and checks each score
+against the scale given, or else the scale of the rubric its rows name.
 
 :func:`report_to_json` gives the JSON contract of ``session-rater analyse --format json``
 (issue 4); :func:`report_to_text` a readable report that states the reference used.
 """
 
 from session_rater.io.scores_csv import ScoresFile, read_scores_csv
+from session_rater.usecases.analysis.dependability import (
+    Dependability,
+    RaterFit,
+    TutorFit,
+    assess_dependability,
+)
 from session_rater.usecases.analysis.report import (
     MATRICES,
     MEASURES,
@@ -26,6 +38,7 @@ from session_rater.usecases.analysis.report import (
     MeasureSpec,
     analyse,
 )
+from session_rater.usecases.analysis.scale import ScaleChoice, read_scores_with_scale
 from session_rater.usecases.analysis.to_json import report_to_json
 from session_rater.usecases.analysis.to_text import report_to_text
 
@@ -41,4 +54,10 @@ __all__ = [
     "AgreementSummary",
     "MeasureResult",
     "MeasureSpec",
+    "Dependability",
+    "RaterFit",
+    "TutorFit",
+    "assess_dependability",
+    "ScaleChoice",
+    "read_scores_with_scale",
 ]

@@ -40,6 +40,7 @@ from session_rater.domain.independence import (
     kappa_paradox,
 )
 from session_rater.errors import ScoreError
+from session_rater.usecases.analysis.dependability import Dependability, assess_dependability
 
 Matrix = np.ndarray
 T = TypeVar("T")
@@ -144,6 +145,10 @@ class AnalysisReport:
     skipped_rows: int = 0
     source: str | None = None
     timings: Mapping[str, float] = field(default_factory=dict, compare=False)
+    dependability: Dependability | None = None
+    """The G study, D studies and many-facet Rasch model (:mod:`.dependability`)."""
+    scale_source: str | None = None
+    """Where ``categories`` came from (``--scale``, a rubric), or why no scale is known."""
 
 
 def analyse(
@@ -155,14 +160,18 @@ def analyse(
     categories: Sequence[float] | None = None,
     skipped_rows: int = 0,
     source: str | None = None,
+    scale_source: str | None = None,
 ) -> AnalysisReport:
     """Every figure of the report from long-format scores (see :data:`SCORE_COLUMNS`).
 
     ``benchmark_role`` None: master scores (``benchmark``) where they exist for a unit, else the
     external assessors'. ``seed`` fixes every resampling (bias intervals and alpha's interval).
     ``categories``: the scale's points (points nobody used still count in chance agreement);
-    inferred from the scores when None. ``skipped_rows`` and ``source`` are carried into the
-    report (how many bad rows the caller left out, and from where the scores came).
+    inferred from the scores when None; ``scale_source`` says where they came from (the report
+    says "given by the caller" or "none given" when it is None). ``skipped_rows`` and ``source``
+    are carried into the report (how many bad rows the caller left out, and from where the scores
+    came). The report also holds how dependable a tutor's score is and how severe each rater
+    (:func:`.dependability.assess_dependability`), or why the data cannot tell.
     """
     missing = [c for c in SCORE_COLUMNS if c not in scores.columns]
     if missing:
@@ -190,7 +199,7 @@ def analyse(
         timings[stage] = time.perf_counter() - clock
         return result
 
-    # The three parts read the scores and share nothing else: on a machine with several cores
+    # The four parts read the scores and share nothing else: on a machine with several cores
     # they run side by side (numpy and pandas release the GIL in their heavy loops). BLAS is held
     # to one thread meanwhile: its own threads would compete with ours for the same cores (measured
     # on 2 cores: twice the CPU time, mostly spent spin-waiting).
@@ -206,7 +215,11 @@ def analyse(
         independence_job = pool.submit(
             timed, "halo and straight-lining", lambda: assess_independence(scored.copy(deep=False))
         )
+        dependability_job = pool.submit(
+            timed, "G study and Rasch model", lambda: assess_dependability(scored.copy(deep=False))
+        )
         bias, agreement, independence = bias_job.result(), agreement_job.result(), independence_job.result()
+        figures = dependability_job.result()
 
     return AnalysisReport(
         n_rows=len(scores),
@@ -222,6 +235,8 @@ def analyse(
         skipped_rows=skipped_rows,
         source=source,
         timings=timings,
+        dependability=figures,
+        scale_source=scale_source or ("given by the caller" if cats is not None else None),
     )
 
 

@@ -12,6 +12,8 @@ import pandas as pd
 from session_rater.domain.bias import (
     BiasEstimate,
 )
+from session_rater.domain.dependability import DStudyTable, g_study_to_dict, mfrm_to_dict
+from session_rater.usecases.analysis.dependability import PHI_TARGET, Dependability, describe_design
 from session_rater.usecases.analysis.report import (
     MATRICES,
     MEASURES,
@@ -22,7 +24,8 @@ from session_rater.usecases.analysis.report import (
 
 def report_to_json(report: AnalysisReport) -> dict[str, Any]:
     """The JSON contract of issue 4, with a few keys more (reference, bootstrap, methods,
-    warnings, bias_by_tutor, skipped_rows); NaN never appears: a missing figure is None."""
+    warnings, bias_by_tutor, skipped_rows, scale) and issue 11's ``g_study`` and ``mfrm``;
+    NaN never appears: a missing figure is None."""
     bias = report.bias
     plain: dict[str, Any] = _clean(
         {
@@ -64,9 +67,47 @@ def report_to_json(report: AnalysisReport) -> dict[str, Any]:
                 {"rater_id": f.rater_id, "rater_role": f.rater_role, "flag": f.flag, "detail": f.detail}
                 for f in report.independence.flags
             ],
+            "scale": {
+                "points": list(report.categories) if report.categories is not None else None,
+                "source": report.scale_source or "none given: the points observed in the scores",
+            },
+            **_dependability_json(report.dependability),
         }
     )
     return plain
+
+
+def _dependability_json(dep: Dependability | None) -> dict[str, Any]:
+    """``g_study`` and ``mfrm`` (the contract of :mod:`session_rater.domain.dependability.export`)
+    with a few keys more: what each is based on, and a ``note`` saying why a figure is missing."""
+    if dep is None:
+        return {}
+    based_on = {"scores_used": dep.n_scores, "left_out": dep.left_out}
+    if dep.gstudy is not None:
+        table = DStudyTable(dep.gstudy.design, dep.d_study)
+        g_study = {
+            **g_study_to_dict(dep.gstudy, d_study=table),
+            "description": describe_design(dep.gstudy),
+            "sample_sizes": dict(dep.gstudy.sample_sizes),
+            "sessions_needed": {str(raters): n for raters, n in dep.sessions_needed.items()},
+            "phi_target": PHI_TARGET,
+            "note": dep.d_study_note,
+        }
+    else:
+        g_study = {"design": None, "estimator": None, "components": [], "erho2": None, "phi": None, "d_study": [],
+                   "note": dep.gstudy_note}  # fmt: skip
+    if dep.model is not None:
+        mfrm = mfrm_to_dict(dep.model)
+        for rater in dep.raters:
+            low, high = rater.interval
+            mfrm["raters"][rater.key].update({"rater_id": rater.rater_id, "rater_role": rater.rater_role,
+                                              "interval": [low, high], "flag": rater.flag})  # fmt: skip
+        for tutor in dep.tutors:
+            mfrm["tutors"][str(tutor.tutor_id)]["moved"] = tutor.moved
+        mfrm.update({"description": dep.model.description, "note": dep.model_note})
+    else:
+        mfrm = {"method": "JMLE", "raters": {}, "tutors": {}, "note": dep.model_note}
+    return {"g_study": {**g_study, **based_on}, "mfrm": {**mfrm, **based_on}}
 
 
 def _measure_json(m: MeasureResult, *, method: bool = True) -> dict[str, Any]:

@@ -7,6 +7,16 @@ import math
 from session_rater.domain.bias import (
     BiasEstimate,
 )
+from session_rater.usecases.analysis.dependability import (
+    FIT_FLAGS,
+    INFIT_ERRATIC,
+    INFIT_PREDICTABLE,
+    PHI_TARGET,
+    Dependability,
+    describe_design,
+    effect_words,
+    sample_size_words,
+)
 from session_rater.usecases.analysis.report import (
     MATRICES,
     MEASURES,
@@ -32,13 +42,26 @@ def report_to_text(report: AnalysisReport, *, top: int = 20) -> str:
         f"Intervals: {bias.confidence:.0%} percentile, {bias.n_boot:,} bootstrap resamples of sessions, "
         f"seed {bias.seed}"
     )
+    out.append(_scale_line(report))
     out.append("")
     out += _bias_section(report, top)
     out.append("")
     out += _agreement_section(report)
     out.append("")
     out += _halo_section(report, top)
+    if report.dependability is not None:
+        out.append("")
+        out += _dependability_section(report.dependability)
+        out.append("")
+        out += _rasch_section(report.dependability, top)
     return "\n".join(out) + "\n"
+
+
+def _scale_line(report: AnalysisReport) -> str:
+    if report.categories is None:
+        return f"Scale: {report.scale_source or 'none given'}; chance agreement uses the points observed"
+    points = ", ".join(f"{p:g}" for p in report.categories)
+    return f"Scale: {points} (from {report.scale_source or 'the caller'})"
 
 
 def _fmt(x: float | None, spec: str = "+.2f") -> str:
@@ -150,3 +173,90 @@ def _halo_section(report: AnalysisReport, top: int) -> list[str]:
     return out
 
 
+
+
+def _dependability_section(dep: Dependability) -> list[str]:
+    head = "How dependable is a tutor's score (generalizability theory)"
+    out = [head, "-" * len(head)]
+    gstudy = dep.gstudy
+    if gstudy is None:
+        out.append(f"Not estimated: {dep.gstudy_note}.")
+        return out
+    out.append(describe_design(gstudy))
+    out.append(f"Scores used: {dep.n_scores:,}; left out: {dep.left_out}.")
+    out += ["", "Variance components (a negative estimate counts as 0):"]
+    out.append(f"{'effect':<10}{'variance':>10}{'df':>10}{'mean square':>13}  what it stands for")
+    for c in gstudy.components:
+        out.append(f"{c.effect:<10}{c.variance:>10.4f}{c.df:>10,.0f}{c.ms:>13.4f}  {effect_words(c.effect)}")
+    out.append("")
+    out.append(
+        f"As scored ({sample_size_words(gstudy)}): E rho^2 = {gstudy.erho2:.2f} (for ranking tutors), "
+        f"Phi = {gstudy.phi:.2f} (against a fixed standard)."
+    )
+    if dep.d_study:
+        columns = dep.rater_columns
+        out.append("")
+        out.append(
+            "Phi of a tutor's mean score by rated sessions per tutor and raters per session "
+            f"({PHI_TARGET:.2f} is the usual minimum for decisions about one person):"
+        )
+        out.append(f"{'sessions':>8}" + "".join(f"{f'{r} rater' + ('s' if r > 1 else ''):>12}" for r in columns))
+        phi = {(row.sessions, row.raters): row.phi for row in dep.d_study}
+        for n in sorted({row.sessions for row in dep.d_study}):
+            out.append(f"{n:>8}" + "".join(f"{phi[n, r]:>12.3f}" for r in columns))
+        out.append("Reading: " + "; ".join(_needed_words(dep)) + ".")
+    if dep.d_study_note:
+        out.append(f"Note: {dep.d_study_note}.")
+    out.append(
+        "Method: Brennan (2001) G and D studies; Phi counts rater leniency and item difficulty as error, "
+        "E rho^2 does not. Self-assessments are left out: they are not evidence of delivery."
+    )
+    return out
+
+
+def _needed_words(dep: Dependability) -> list[str]:
+    words = []
+    for raters, n in dep.sessions_needed.items():
+        who = "one rater" if raters == 1 else f"{raters} raters"
+        if n is None:
+            words.append(f"with {who} per session not even 100 sessions reach Phi {PHI_TARGET:.2f}")
+        else:
+            words.append(f"{n} rated session{'s' if n != 1 else ''} per tutor, each scored by {who}, reach "
+                         f"Phi {PHI_TARGET:.2f}")  # fmt: skip
+    return words
+
+
+def _rasch_section(dep: Dependability, top: int) -> list[str]:
+    head = "Rater severity and tutors' fair averages (many-facet Rasch model)"
+    out = [head, "-" * len(head)]
+    if dep.model is None:
+        out.append(f"Not estimated: {dep.model_note}.")
+        return out
+    out.append(f"{dep.model.description}. Self-assessments are left out.")
+    if dep.model_note:
+        out.append(f"Note: {dep.model_note}.")
+    out += ["", "Raters (severity in logits: positive = more severe, negative = more lenient than the average rater):"]
+    out.append(f"{'rater':<14}{'capacity':<20}{'severity':>9}  {'95% CI':<18}{'infit':>7}{'outfit':>8}  fit")
+    for r in sorted(dep.raters, key=lambda r: r.severity)[:top]:
+        flag = r.flag or "ok"
+        out.append(
+            f"{r.key:<14}{ROLE_LABELS.get(r.rater_role, r.rater_role):<20}{r.severity:>+9.2f}  "
+            f"{_ci(r.interval):<18}{r.infit:>7.2f}{r.outfit:>8.2f}  {flag}"
+        )
+    if len(dep.raters) > top:
+        out.append(f"  ... and {len(dep.raters) - top} more (--format json lists all)")
+    flagged = [r for r in dep.raters if r.flag]
+    if flagged:
+        out += [f"  {r.key}: {FIT_FLAGS[r.flag]}" for r in flagged if r.flag]
+    else:
+        out.append(f"No rater's infit is outside {INFIT_PREDICTABLE:g}-{INFIT_ERRATIC:g} (Linacre 2002).")
+    out += ["", "Tutors (fair average: the expected score from a rater of average severity; moved = fair - raw):"]
+    out.append(f"{'tutor':<14}{'raw average':>12}{'fair average':>14}{'moved':>8}{'measure':>9}{'SE':>6}")
+    for t in sorted(dep.tutors, key=lambda t: -abs(t.moved))[:top]:
+        out.append(
+            f"{t.tutor_id!s:<14}{t.raw_average:>12.2f}{t.fair_average:>14.2f}{t.moved:>+8.2f}"
+            f"{t.measure:>+9.2f}{t.se:>6.2f}"
+        )
+    if len(dep.tutors) > top:
+        out.append(f"  ... and {len(dep.tutors) - top} more (--format json lists all)")
+    return out
