@@ -10,8 +10,10 @@ from pathlib import Path
 from session_rater.domain.access import Action
 from session_rater.errors import NotFoundError
 from session_rater.usecases.conversion_worker import start_worker
+from session_rater.usecases.instance import hold_embedded_database
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services, open_services
+from session_rater.settings import load_settings
 
 _lock = threading.Lock()
 _services: Services | None = None
@@ -19,13 +21,17 @@ _services: Services | None = None
 
 def shared_services() -> Services:
     """One Services per process: migrated, rubrics read, demo loaded on an empty database, and
-    the conversion worker running in the background (outside any script run, so a page reload
-    never stops a transcode)."""
+    the conversion worker running in the background unless SESSION_RATER_IN_APP_WORKER=0
+    (outside any script run, so a page reload never stops a transcode). On the embedded SQLite
+    database the process first claims it: a second app process on the same file is refused."""
     global _services
     with _lock:
         if _services is None:
-            _services = open_services()
-            start_worker(_services.media, _services.settings)
+            settings = load_settings()
+            hold_embedded_database(settings)  # a second app process on one SQLite file is refused
+            _services = open_services(settings)
+            if _services.settings.in_app_worker:
+                start_worker(_services.media, _services.settings)
         return _services
 
 

@@ -32,7 +32,7 @@ from session_rater.usecases.ingest import IngestReport, ingest, recording_thumbn
 from session_rater.domain.versions import version_sort_key
 from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir
 from session_rater.settings import Settings, load_settings
-from session_rater.usecases.recording_links import load_or_create_secret
+from session_rater.usecases.instance import signing_key, streamlit_cookie_secret
 
 DEFAULT_RUBRIC_ID = "think-first-video-monitoring"
 EXPORT_COLUMNS = [
@@ -210,6 +210,10 @@ class Services:
         self.export_csv(buffer)
         return buffer.getvalue()
 
+    def streamlit_cookie_secret(self) -> str:
+        """Streamlit's cookie secret for every app process of this installation."""
+        return streamlit_cookie_secret(self.secret)
+
     def close(self) -> None:
         """Release the database connections (a command at its end)."""
         self.store.engine.dispose()
@@ -274,7 +278,7 @@ def open_services(settings: Settings | None = None, *, load_demo: bool | None = 
         store=Store(engine),
         media=MediaStore(engine),
         catalog=load_rubric_dir(settings.rubrics_dir),
-        secret=load_or_create_secret(settings.data_dir, settings.secret),
+        secret=signing_key(settings, engine),
     )
     if (settings.load_demo if load_demo is None else load_demo) and services.store.is_empty():
         from session_rater.usecases.demo import load_demo as _load_demo
