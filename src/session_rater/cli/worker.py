@@ -36,6 +36,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     from session_rater.usecases.services import open_services
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stdout)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     services = open_services(load_demo=False)
     conversions = Conversions(services)
     worker = conversions.worker(poll_seconds=args.poll)
