@@ -17,7 +17,7 @@ import pandas as pd
 
 from session_rater.usecases.accounts import Accounts
 from session_rater.db.accounts_store import AccountsStore
-from session_rater.db.engine import make_engine, migrate
+from session_rater.db.engine import make_engine, migrate, one_process_at_a_time
 from session_rater.db.media_store import MediaStore
 from session_rater.db.sampling_store import SamplingStore
 from session_rater.db.store import Store
@@ -280,10 +280,12 @@ def open_services(settings: Settings | None = None, *, load_demo: bool | None = 
         catalog=load_rubric_dir(settings.rubrics_dir),
         secret=signing_key(settings, engine),
     )
-    if (settings.load_demo if load_demo is None else load_demo) and services.store.is_empty():
-        from session_rater.usecases.demo import load_demo as _load_demo
+    if settings.load_demo if load_demo is None else load_demo:
+        with one_process_at_a_time(engine):  # several processes starting on one empty database
+            if services.store.is_empty():
+                from session_rater.usecases.demo import load_demo as _load_demo
 
-        _load_demo(services)
+                _load_demo(services)
     return services
 
 
