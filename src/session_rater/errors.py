@@ -29,6 +29,8 @@ Anything else is a bug and is allowed to propagate.
     │                             ValueError; defined in session_rater.domain.agreement)
     ├── DesignError               a G-study or Rasch design is not defined for the data (one
     │                             rater, no replication, a single category; also a ValueError)
+    ├── BackupError               a backup cannot be written, or restored where asked
+    │                             (the client tools missing, a non-empty database ...)
     └── NotFoundError             a session, person or rating id does not exist
 """
 
@@ -145,6 +147,10 @@ class DesignError(SessionRaterError, ValueError):
     subsets of raters. It is a :class:`ValueError`, so callers that only know numpy's
     conventions still catch it.
     """
+
+
+class BackupError(SessionRaterError):
+    """A backup cannot be written or restored as asked; the message says what to do."""
 
 
 class NotFoundError(SessionRaterError):

@@ -2,6 +2,8 @@
 
     session-rater serve [--port N] [--address A] [--headless]   start the app (migrates, loads demo data on first start)
     session-rater worker [--poll SECONDS]         run conversion jobs here until stopped (any machine)
+    session-rater backup OUTPUT                   a consistent backup of the database, while the app runs
+    session-rater restore FILE [--replace]        restore a backup into an empty database
     session-rater demo                            load or reset the demo data
     session-rater export [--output FILE]          submitted scores as long-format CSV
     session-rater check-rubrics [FILE ...]        validate rubric files (default: every file in the rubrics folder)
@@ -26,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from session_rater.cli import analyse as cli_analyse
+from session_rater.cli import backup as cli_backup
 from session_rater.cli import ingest as cli_ingest
 from session_rater.cli import people as cli_people
 from session_rater.cli import sample as cli_sample
@@ -140,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_analyse.register(sub)
     cli_people.register(sub)
     cli_worker.register(sub)
+    cli_backup.register(sub)
     return parser
 
 
