@@ -11,6 +11,7 @@ Anything else is a bug and is allowed to propagate.
     │   ├── RubricError           a rubric (checklist) YAML file
     │   ├── ManifestError         a recordings manifest CSV
     │   ├── PolicyError           a sampling policy YAML file
+    │   ├── RetentionPolicyError  the retention policy YAML file
     │   ├── AuditInstrumentError  an audit instrument YAML file (criteria, sections, weights)
     │   └── AuditMarksError       an audit marks CSV (criterion_id, mark)
     ├── RecordingError            a recording file cannot be used
@@ -147,6 +148,12 @@ class DesignError(SessionRaterError, ValueError):
     subsets of raters. It is a :class:`ValueError`, so callers that only know numpy's
     conventions still catch it.
     """
+
+
+class RetentionPolicyError(FileContentError):
+    """The retention policy file is malformed."""
+
+    kind = "Retention policy"
 
 
 class BackupError(SessionRaterError):

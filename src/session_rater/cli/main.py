@@ -4,6 +4,8 @@
     session-rater worker [--poll SECONDS]         run conversion jobs here until stopped (any machine)
     session-rater backup OUTPUT                   a consistent backup of the database, while the app runs
     session-rater restore FILE [--replace]        restore a backup into an empty database
+    session-rater retention [--dry-run] [--as-of DATE]   delete recordings' files past their retention period
+    session-rater hold RECORDING --kind K --reason TEXT | --release HOLD | --list   keep a recording
     session-rater demo                            load or reset the demo data
     session-rater export [--output FILE]          submitted scores as long-format CSV
     session-rater check-rubrics [FILE ...]        validate rubric files (default: every file in the rubrics folder)
@@ -31,6 +33,7 @@ from session_rater.cli import analyse as cli_analyse
 from session_rater.cli import backup as cli_backup
 from session_rater.cli import ingest as cli_ingest
 from session_rater.cli import people as cli_people
+from session_rater.cli import retention as cli_retention
 from session_rater.cli import sample as cli_sample
 from session_rater.cli import worker as cli_worker
 from session_rater.errors import RubricError, SessionRaterError
@@ -144,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_people.register(sub)
     cli_worker.register(sub)
     cli_backup.register(sub)
+    cli_retention.register(sub)
     return parser
 
 

@@ -82,6 +82,11 @@ class Services:
 
     def require_recording_file(self, recording: RecordingView) -> Path:
         path = self.recording_path(recording)
+        if recording.files_deleted_at is not None:
+            raise RecordingMissingError(
+                f"The recording of {recording.label} was deleted on {recording.files_deleted_at:%d/%m/%Y} under the "
+                f"retention policy ({recording.files_deleted_note}). Its ratings are kept and can still be viewed."
+            )
         if not path.is_file():
             raise RecordingMissingError(
                 f"The recording of {recording.label} is missing: it was expected at {path}. "
