@@ -5,6 +5,7 @@ refusal says what it holds. On SQLite and on a PostgreSQL database of the test's
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,8 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     env = {"SESSION_RATER_DATA_DIR": str(tmp_path / "data"), "SESSION_RATER_RUBRICS_DIR": str(REPO / "rubrics"),
            "SESSION_RATER_RECORDINGS_DIR": str(REPO / "sample_sessions")}  # fmt: skip
     if request.param == "postgresql":
+        if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+            pytest.skip("PostgreSQL backups need pg_dump and pg_restore (apt-get install postgresql-client)")
         env["DATABASE_URL"] = request.getfixturevalue("own_postgres_url")
     yield load_settings(env)
 
