@@ -82,6 +82,12 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         "it works). A killed worker's job is taken up again this long after its last renewal. 5 to 3600.",
     ),
     Setting(
+        "SESSION_RATER_ACCEL_REDIRECT",
+        "(empty)",
+        "Behind nginx: the internal location that sends recording files itself (X-Accel-Redirect), e.g. "
+        "/_session_rater_files; the app still checks and logs every request. Empty: the app streams them.",
+    ),
+    Setting(
         "SESSION_RATER_RETENTION_POLICY",
         "./retention/default.yaml",
         "The retention policy file: how long recordings are kept (see retention/README.md).",
@@ -102,6 +108,7 @@ class Settings:
     in_app_worker: bool = True
     job_lease_seconds: int = 60
     retention_policy: Path = PROJECT_ROOT / "retention" / "default.yaml"
+    accel_redirect: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -146,7 +153,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigurationError(
             f"SESSION_RATER_JOB_LEASE_SECONDS={lease!r}: give a whole number of seconds from 5 to 3600."
         )
+    accel = env.get("SESSION_RATER_ACCEL_REDIRECT", "").strip()
+    if accel and (not accel.startswith("/") or any(c in accel for c in "?#\\ ")):
+        raise ConfigurationError(
+            f"SESSION_RATER_ACCEL_REDIRECT={accel!r}: give the proxy's internal location, e.g. /_session_rater_files."
+        )
     return Settings(
+        accel_redirect=accel,
         in_app_worker=in_app_worker in {"1", "true", "yes"},
         job_lease_seconds=int(lease),
         retention_policy=_path(env.get("SESSION_RATER_RETENTION_POLICY", "./retention/default.yaml")),

@@ -71,3 +71,9 @@ def may_play(recording_id: int, person_id: int) -> bool:
 
 def signing_key() -> bytes:
     return shared_services().secret
+
+
+def accel_redirect_prefix() -> str | None:
+    """SESSION_RATER_ACCEL_REDIRECT: the reverse proxy's internal location that sends recording
+    files itself (None: the app streams them)."""
+    return shared_services().settings.accel_redirect or None
