@@ -26,7 +26,7 @@ from typing import Protocol
 from session_rater.domain.media import ACTIVE_STATUSES, AccessView, JobView, MediaFileView, PlaybackView, RelinkResult
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, func, or_, select, text
+from sqlalchemy import DateTime, Engine, Text, and_, func, insert, literal, null, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from session_rater.db import models as m
@@ -494,22 +494,29 @@ class MediaStore:
     ) -> AccessView | None:
         """Record one request for a recording. Requests for a recording that does not exist are
         not recorded (returns None); an unknown person is recorded as None."""
-        with self._sessions.begin() as s:
-            if s.get(m.Recording, recording_id) is None:
-                return None
-            if person_id is not None and s.get(m.Person, person_id) is None:
-                person_id = None
-            row = RecordingAccess(
-                recording_id=recording_id,
-                person_id=person_id,
-                accessed_at=m.utcnow(),
-                method=method.upper()[:10],
-                range_header=range_header[:200] if range_header else None,
-                status_code=int(status_code),
+        now = m.utcnow()
+        known_person = select(m.Person.id).where(m.Person.id == person_id).scalar_subquery()
+        row = (
+            insert(RecordingAccess)
+            .from_select(
+                ["recording_id", "person_id", "accessed_at", "method", "range_header", "status_code"],
+                select(
+                    m.Recording.id,
+                    known_person if person_id is not None else null(),
+                    literal(now, DateTime(timezone=True)),
+                    literal(method.upper()[:10]),
+                    literal(range_header[:200] if range_header else None, Text()),
+                    literal(int(status_code)),
+                ).where(m.Recording.id == recording_id),
             )
-            s.add(row)
-            s.flush()
-            return _access_view(row)
+            .returning(RecordingAccess.id, RecordingAccess.person_id)
+        )  # one statement: the request is logged only for a recording that exists
+        with self.engine.begin() as connection:
+            logged = connection.execute(row).first()
+        if logged is None:
+            return None
+        return AccessView(logged[0], recording_id, logged[1], now, method.upper()[:10],
+                          range_header[:200] if range_header else None, int(status_code))  # fmt: skip
 
     def access_log(
         self, recording_id: int | None = None, *, person_id: int | None = None, limit: int = 200

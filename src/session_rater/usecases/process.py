@@ -45,10 +45,11 @@ def reset_shared_services() -> None:
 def recording_file(recording_id: int) -> Path | None:
     """Where the recording's file should be (None: no such recording)."""
     services = shared_services()
-    try:
-        return services.recording_path(services.recording(recording_id))
-    except NotFoundError:
+    stored = services.store.recording_file_path(recording_id)
+    if stored is None:
         return None
+    path = Path(stored)
+    return path if path.is_absolute() else services.settings.recordings_dir / path
 
 
 def log_recording_access(recording_id: int, person_id: int | None, method: str, range_header: str | None,
