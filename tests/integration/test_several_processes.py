@@ -110,3 +110,31 @@ def test_a_second_app_process_on_the_embedded_sqlite_database_is_refused(
         holder.stdout.close()
     hold_embedded_database(settings)  # the first process has gone: the database is free again
     release_embedded_database(settings)
+
+
+@pytest.mark.postgres
+def test_a_rubric_version_added_through_one_process_is_used_by_the_other(
+    two_processes: tuple[Services, Services], tmp_path: Path
+) -> None:
+    import shutil
+
+    from session_rater.usecases.permitted import Permitted
+    from session_rater.usecases.rubric_versions import follow_rubric_changes, save_new_version
+
+    first, second = two_processes
+    rubrics = tmp_path / "rubrics"  # the shared rubrics folder
+    shutil.copytree(REPO / "rubrics", rubrics)
+    for svc in (first, second):
+        object.__setattr__(svc, "settings", load_settings({**_env(tmp_path, svc.settings.database_url, "x"),
+                                                           "SESSION_RATER_RUBRICS_DIR": str(rubrics)}))  # fmt: skip
+    old = first.rubrics()[0]
+    text = (rubrics / "think-first-video-monitoring.yaml").read_text(encoding="utf-8")
+    text = text.replace(f'version: "{old.version}"', 'version: "99.0"', 1)
+    admin = next(p for p in first.store.list_people() if p.display_name == "Dev Sharma")
+    outcome = save_new_version(first, Permitted(first, admin), text, "edited in the app")
+    assert outcome.kind == "saved", outcome.messages
+
+    assert second.rubrics()[0].version == old.version  # not read yet ...
+    assert follow_rubric_changes(second)  # ... and read on its next page run
+    assert second.rubrics()[0].version == "99.0"
+    assert not follow_rubric_changes(second)  # once

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from session_rater.db.models import Base, utcnow
 
 
-class SharedSecret(Base):
-    """A key generated once for the installation (the recording-link signing key when
-    SESSION_RATER_SECRET is not set), so that every app process signs and checks alike."""
+class SharedValue(Base):
+    """A value every process of the installation reads: a key generated once (the
+    recording-link signing key when SESSION_RATER_SECRET is not set), or a marker one process
+    changes to tell the others (``rubrics_generation``: the rubric files changed, read them)."""
 
-    __tablename__ = "shared_secrets"
+    __tablename__ = "shared_values"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

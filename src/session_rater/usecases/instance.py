@@ -5,6 +5,10 @@
   another process (a failover behind the proxy) stays signed in. It is SESSION_RATER_SECRET
   when set; otherwise, on PostgreSQL, a key generated once into the database (every process
   reads the same); on SQLite, a key file in the data folder (one machine).
+* **The rubric files.** An administrator who adds a rubric version through one process writes
+  a new file to the (shared) rubrics folder and bumps ``rubrics_generation`` in the database;
+  every other process reads the folder again on its next page run
+  (:func:`follow_rubric_changes`), so new ratings everywhere use the new version.
 * **The embedded SQLite database serves one app process.** :func:`hold_embedded_database`
   takes an exclusive lock on ``<database>.lock`` for the life of the process; a second app
   process on the same file is refused with a message that says to use PostgreSQL. (SQLite's
@@ -27,7 +31,7 @@ from typing import IO
 from sqlalchemy import Engine
 
 from session_rater.db.engine import sqlite_file
-from session_rater.db.instance_store import shared_secret
+from session_rater.db.instance_store import set_shared_value, shared_secret, shared_value
 from session_rater.errors import ConfigurationError
 from session_rater.settings import Settings
 from session_rater.usecases.recording_links import load_or_create_secret
@@ -48,6 +52,21 @@ def signing_key(settings: Settings, engine: Engine) -> bytes:
     if settings.is_sqlite:
         return load_or_create_secret(settings.data_dir, None)
     return shared_secret(engine, "signing_key", lambda: secrets.token_hex(32)).encode()
+
+
+RUBRICS_GENERATION = "rubrics_generation"
+
+
+def announce_rubrics_changed(engine: Engine) -> str:
+    """Tell the other processes that the rubric files changed (they read them again); returns
+    the new generation, which the announcing process has already read."""
+    generation = secrets.token_hex(8)
+    set_shared_value(engine, RUBRICS_GENERATION, generation)
+    return generation
+
+
+def rubrics_generation(engine: Engine) -> str | None:
+    return shared_value(engine, RUBRICS_GENERATION)
 
 
 def streamlit_cookie_secret(key: bytes) -> str:

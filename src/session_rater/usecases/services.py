@@ -32,7 +32,7 @@ from session_rater.usecases.ingest import IngestReport, ingest, recording_thumbn
 from session_rater.domain.versions import version_sort_key
 from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir
 from session_rater.settings import Settings, load_settings
-from session_rater.usecases.instance import signing_key, streamlit_cookie_secret
+from session_rater.usecases.instance import rubrics_generation, signing_key, streamlit_cookie_secret
 
 DEFAULT_RUBRIC_ID = "think-first-video-monitoring"
 EXPORT_COLUMNS = [
@@ -55,6 +55,7 @@ class Services:
     media: MediaStore
     catalog: RubricCatalog
     secret: bytes = field(repr=False)
+    rubrics_generation: str | None = field(default=None, repr=False)  # as read (usecases.instance)
     accounts_store: AccountsStore = field(init=False, repr=False)
     sampling: SamplingStore = field(init=False, repr=False)
     accounts: Accounts = field(init=False, repr=False)
@@ -284,6 +285,7 @@ def open_services(settings: Settings | None = None, *, load_demo: bool | None = 
         media=MediaStore(engine),
         catalog=load_rubric_dir(settings.rubrics_dir),
         secret=signing_key(settings, engine),
+        rubrics_generation=rubrics_generation(engine),
     )
     if settings.load_demo if load_demo is None else load_demo:
         with one_process_at_a_time(engine):  # several processes starting on one empty database

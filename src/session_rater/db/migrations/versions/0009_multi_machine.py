@@ -1,4 +1,5 @@
-"""Several machines: leases on conversion jobs, a signing key shared through the database,
+"""Several machines: leases on conversion jobs, values shared through the database (a signing
+key, the rubric files' generation),
 holds on recordings, and the retention policy's deletion of a recording's files.
 
 Revision ID: 0009_multi_machine
@@ -20,11 +21,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "shared_secrets",
+        "shared_values",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("value", sa.String(length=128), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_shared_secrets")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_shared_values")),
     )
     op.create_table(
         "recording_holds",
@@ -72,4 +73,4 @@ def downgrade() -> None:
     with op.batch_alter_table("recording_holds", schema=None) as batch_op:
         batch_op.drop_index("ix_recording_holds_recording_id_released_at")
     op.drop_table("recording_holds")
-    op.drop_table("shared_secrets")
+    op.drop_table("shared_values")
