@@ -7,7 +7,8 @@ Makes one long H.264/AAC recording (nothing is kept), creates a PostgreSQL datab
 (SESSION_RATER_BENCH_POSTGRES_URL, else SESSION_RATER_TEST_POSTGRES_URL, else
 postgres@127.0.0.1:5432; dropped at the end), starts two ``session-rater serve`` processes and
 nginx with the repository's proxy rules (deploy/nginx), and lets ``--clients`` clients play the
-recording through the proxy with signed URLs: each opens it (time to first byte), then plays
+recording through the proxy with signed URLs: each opens it within the first 5 s (time to first
+byte), then plays
 (reads about 4 Mbit/s in 64 kB pieces) and seeks to a random moment every few seconds with an
 open-ended Range request, as browsers do (seek latency: time to the first byte of the new
 position). Every request passes the signature, the viewer cookie and the access rules, and is
@@ -48,6 +49,7 @@ from session_rater.usecases.services import open_services  # noqa: E402
 
 SECRET = "bench-recording-route-" + "k" * 20
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+RAMP_SECONDS = 5.0  # the clients open the recording over the first 5 s
 
 
 def server_url() -> str:
@@ -122,6 +124,7 @@ def request(url: str, cookie: str, range_header: str) -> tuple[float, object]:
 
 def client(k: int, url: str, cookie: str, size: int, stop: float, out: dict[str, list]) -> None:  # type: ignore[type-arg]
     rng = random.Random(k)
+    time.sleep(rng.uniform(0, RAMP_SECONDS))  # raters press play over a few seconds, not all at once
     try:
         ttfb, response = request(url, cookie, "bytes=0-")
         out["ttfb"].append(ttfb)
