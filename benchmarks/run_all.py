@@ -11,6 +11,9 @@ beside its target from the issues:
     media      probe + 24 thumbnails of a 2-hour file (< 3 s); MPEG-2 transcode speed (>= 5x realtime)
     auth       sign-in (argon2id), per-rerun identity and scope, a manager's sessions among 20,000
     serving    TTFB, Range seek p50/p95 (< 100 ms), server RSS with 4 streams (< +50 MB) vs st.video(path)
+    rating_saves     100 raters saving scores against PostgreSQL: save p50/p95 (< 100 ms), errors, nothing lost
+    recording_route  100 clients streaming and seeking through nginx to 2 app processes: TTFB, seek p95,
+                     memory growth of all the server processes (< 100 MB)
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["agreement", "analyse", "sampling", "auth", "media", "serving"]
+ORDER = ["agreement", "analyse", "sampling", "auth", "media", "serving", "rating_saves", "recording_route"]
 
 
 def main(names: list[str]) -> int:

@@ -43,6 +43,36 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
 
 
+def _admin_url(url: str) -> str:
+    """The same server's ``postgres`` database, as a psycopg (libpq) URL."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def own_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own on the configured server (created empty,
+    dropped afterwards), for tests that run several processes or restore backups: they never
+    touch the database that other test runs share."""
+    import secrets
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    name = f"sr_test_{secrets.token_hex(5)}"
+    with psycopg.connect(_admin_url(url), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_admin_url(url), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)

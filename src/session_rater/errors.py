@@ -12,6 +12,7 @@ Anything else is a bug and is allowed to propagate.
     │   ├── RubricError           a rubric (checklist) YAML file
     │   ├── ManifestError         a recordings manifest CSV
     │   ├── PolicyError           a sampling policy YAML file
+    │   ├── RetentionPolicyError  the retention policy YAML file
     │   ├── AuditInstrumentError  an audit instrument YAML file (criteria, sections, weights)
     │   └── AuditMarksError       an audit marks CSV (criterion_id, mark)
     ├── RecordingError            a recording file cannot be used
@@ -31,6 +32,8 @@ Anything else is a bug and is allowed to propagate.
     ├── DesignError               a G-study or Rasch design is not defined for the data (one
     │                             rater, no replication, a single category; also a ValueError)
     ├── NotFoundError             a session, person or rating id does not exist
+    ├── BackupError               a backup cannot be written, or restored where asked
+    │                             (the client tools missing, a non-empty database ...)
     ├── AuthError                 signing in (SignInError) or a session that ended (SessionEndedError)
     ├── AccessDeniedError         the signed-in person may not do this
     └── StorageError              the database cannot be reached or written to just now
@@ -202,6 +205,16 @@ class DesignError(SessionRaterError, ValueError):
     subsets of raters. It is a :class:`ValueError`, so callers that only know numpy's
     conventions still catch it.
     """
+
+
+class RetentionPolicyError(FileContentError):
+    """The retention policy file is malformed."""
+
+    kind = "Retention policy"
+
+
+class BackupError(SessionRaterError):
+    """A backup cannot be written or restored as asked; the message says what to do."""
 
 
 class NotFoundError(SessionRaterError):

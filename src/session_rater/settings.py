@@ -73,7 +73,32 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
     Setting(
         "SESSION_RATER_SECRET",
         "(generated into the data dir)",
-        "Key that signs recording URLs and viewer cookies. Set it when several app processes share one database.",
+        "Key that signs recording URLs, viewer cookies and Streamlit's own cookies. Unset: on SQLite it is "
+        "generated into the data dir; on PostgreSQL it is generated once into the database and shared by every "
+        "app process. Set it to the same value everywhere to keep it out of the database.",
+    ),
+    Setting(
+        "SESSION_RATER_IN_APP_WORKER",
+        "1",
+        "1: each app process runs conversion jobs in the background. 0: it does not; run `session-rater worker` "
+        "on the machines that should.",
+    ),
+    Setting(
+        "SESSION_RATER_JOB_LEASE_SECONDS",
+        "60",
+        "How long a conversion worker holds a job without renewing its lease (it renews every second while "
+        "it works). A killed worker's job is taken up again this long after its last renewal. 5 to 3600.",
+    ),
+    Setting(
+        "SESSION_RATER_ACCEL_REDIRECT",
+        "(empty)",
+        "Behind nginx: the internal location that sends recording files itself (X-Accel-Redirect), e.g. "
+        "/_session_rater_files; the app still checks and logs every request. Empty: the app streams them.",
+    ),
+    Setting(
+        "SESSION_RATER_RETENTION_POLICY",
+        "./retention/default.yaml",
+        "The retention policy file: how long recordings are kept (see retention/README.md).",
     ),
 )
 
@@ -89,6 +114,10 @@ class Settings:
     secret: str | None
     idle_minutes: int = 30
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    in_app_worker: bool = True
+    job_lease_seconds: int = 60
+    retention_policy: Path = PROJECT_ROOT / "retention" / "default.yaml"
+    accel_redirect: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -138,8 +167,27 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigurationError(
             f"SESSION_RATER_IDLE_MINUTES={idle!r}: give a whole number of minutes from 1 to 1440."
         )
+    in_app_worker = env.get("SESSION_RATER_IN_APP_WORKER", "1").strip().lower()
+    if in_app_worker not in {"0", "1", "true", "false", "yes", "no"}:
+        raise ConfigurationError(
+            f"SESSION_RATER_IN_APP_WORKER={in_app_worker!r}: use 1 (the app converts) or 0 (workers do)."
+        )
+    lease = env.get("SESSION_RATER_JOB_LEASE_SECONDS", "60").strip()
+    if not lease.isdigit() or not 5 <= int(lease) <= 3600:
+        raise ConfigurationError(
+            f"SESSION_RATER_JOB_LEASE_SECONDS={lease!r}: give a whole number of seconds from 5 to 3600."
+        )
+    accel = env.get("SESSION_RATER_ACCEL_REDIRECT", "").strip()
+    if accel and (not accel.startswith("/") or any(c in accel for c in "?#\\ ")):
+        raise ConfigurationError(
+            f"SESSION_RATER_ACCEL_REDIRECT={accel!r}: give the proxy's internal location, e.g. /_session_rater_files."
+        )
     return Settings(
         trusted_proxies=_networks(env.get("SESSION_RATER_TRUSTED_PROXIES", "")),
+        accel_redirect=accel,
+        in_app_worker=in_app_worker in {"1", "true", "yes"},
+        job_lease_seconds=int(lease),
+        retention_policy=_path(env.get("SESSION_RATER_RETENTION_POLICY", "./retention/default.yaml")),
         idle_minutes=int(idle),
         data_dir=data_dir,
         database_url=database_url,

@@ -110,3 +110,21 @@ def test_the_signing_key_is_created_once_and_kept(tmp_path: Path) -> None:
     first = load_or_create_secret(tmp_path / "data", None)
     assert load_or_create_secret(tmp_path / "data", None) == first
     assert load_or_create_secret(tmp_path / "data", "configured") == b"configured"
+
+
+def test_behind_nginx_an_allowed_request_is_handed_to_the_proxy_and_a_refused_one_is_not(clip: Path) -> None:
+    """SESSION_RATER_ACCEL_REDIRECT: the app checks and logs, nginx sends the bytes."""
+    ACCESS.clear()
+    app = Starlette(routes=make_routes(lambda: SECRET, {1: clip}.get, lambda *entry: ACCESS.append(entry),
+                                       lambda recording_id, person_id: person_id == 7,
+                                       lambda: "/_session_rater_files"))  # fmt: skip
+    client = TestClient(app)
+    client.cookies.set(VIEWER_COOKIE, viewer_token(SECRET, 7))
+    handed = client.get(signed_recording_path(SECRET, 1, person_id=7), headers={"Range": "bytes=0-99"})
+    assert handed.status_code == 200 and handed.content == b""
+    assert handed.headers["x-accel-redirect"] == "/_session_rater_files" + str(clip.resolve())
+    assert handed.headers["cache-control"] == "private, no-store"
+    client.cookies.set(VIEWER_COOKIE, viewer_token(SECRET, 8))
+    refused = client.get(signed_recording_path(SECRET, 1, person_id=8))
+    assert refused.status_code == 403 and "x-accel-redirect" not in refused.headers
+    assert [entry[-1] for entry in ACCESS] == [206, 403]

@@ -94,3 +94,33 @@ def test_a_tutor_cannot_open_the_recordings_page(app_env: AppEnv, open_page) -> 
     _no_exception(at)
     assert any("only administrators" in i.value.lower() for i in at.info)
     assert not at.button and not at.dataframe
+
+
+def test_the_recordings_page_shows_what_is_due_for_deletion_and_places_a_hold(app_env: AppEnv, open_page) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from session_rater.domain.records import RecordingSpec
+
+    svc = app_env.services
+    demo = svc.store.list_recordings()[0]
+    old = svc.store.add_recording(
+        RecordingSpec(file_path=demo.file_path, programme=demo.programme, group_name="Kendal TF-09", session_number=2,
+                      session_title="An old session", recorded_on=dt.date(2019, 5, 2), site="Kendal"),
+        [demo.tutors[0].id],
+    )  # fmt: skip
+    at = open_page("recordings")
+    _no_exception(at)
+    assert any("1 recording(s) are due for deletion" in w.value for w in at.warning)
+    due = next(df.value for df in at.dataframe if "why it goes" in df.value.columns)
+    assert list(due["recording"]) == [old.id] and "past its retention period" in due["why it goes"][0]
+
+    form_recording = next(s for s in at.selectbox if s.label == "Recording")
+    form_recording.set_value(old.id)
+    next(s for s in at.selectbox if s.label == "Kind of hold").set_value("benchmark")
+    next(t for t in at.text_input if t.label.startswith("Reason")).input("Benchmark session for assessor training")
+    next(b for b in at.button if b.label == "Place the hold").click().run()
+    _no_exception(at)
+    at.run()
+    assert not any("due for deletion" in w.value for w in at.warning)
+    kept = next(df.value for df in at.dataframe if "why it is kept" in df.value.columns)
+    assert "benchmark hold" in kept["why it is kept"][0] and "assessor training" in kept["why it is kept"][0]

@@ -1,6 +1,11 @@
 """``session-rater``: the command line for set-up and batch work.
 
-    session-rater serve [--port N] [--headless]   start the app (migrates, loads demo data on first start)
+    session-rater serve [--port N] [--address A] [--headless]   start the app (migrates, loads demo data on first start)
+    session-rater worker [--poll SECONDS]         run conversion jobs here until stopped (any machine)
+    session-rater backup OUTPUT                   a consistent backup of the database, while the app runs
+    session-rater restore FILE [--replace]        restore a backup into an empty database
+    session-rater retention [--dry-run] [--as-of DATE]   delete recordings' files past their retention period
+    session-rater hold RECORDING --kind K --reason TEXT | --release HOLD | --list   keep a recording
     session-rater demo                            load or reset the demo data
     session-rater export [--output FILE]          submitted scores as long-format CSV
     session-rater check-rubrics [FILE ...]        validate rubric files (default: every file in the rubrics folder)
@@ -25,20 +30,35 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from session_rater.cli import analyse as cli_analyse
+from session_rater.cli import backup as cli_backup
 from session_rater.cli import ingest as cli_ingest
 from session_rater.cli import people as cli_people
+from session_rater.cli import retention as cli_retention
 from session_rater.cli import sample as cli_sample
+from session_rater.cli import worker as cli_worker
 from session_rater.errors import RubricError, SessionRaterError
 from session_rater.settings import PROJECT_ROOT, load_settings
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from session_rater.usecases.instance import SEVERAL_PROCESSES_HELP, embedded_database_in_use
     from session_rater.usecases.services import open_services
 
-    open_services()  # migrate and load the demo before the browser opens
+    settings = load_settings()
+    holder = embedded_database_in_use(settings)
+    if holder is not None:
+        print(f"error: another app process ({holder}) is already serving this database. {SEVERAL_PROCESSES_HELP}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    services = open_services(settings)  # migrate and load the demo before the browser opens
+    # Every app process of the installation signs Streamlit's cookies alike (a browser moved
+    # to another process by the proxy keeps working); the key is never put on the command line.
+    os.environ.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", services.streamlit_cookie_secret())
+    services.close()
     command = [
         sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
         "--server.port", str(args.port),
+        *(["--server.address", args.address] if args.address else []),
         "--server.headless", "true" if args.headless else "false",
         "--browser.gatherUsageStats", "false",
         "--client.showErrorDetails", "none",  # as .streamlit/config.toml: no tracebacks for users
@@ -112,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the app (migrates and loads demo data on first start)")
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--headless", action="store_true", help="do not open a browser")
+    serve.add_argument("--address",
+                       help="address to listen on (default: every one; 127.0.0.1 behind a proxy on the same machine)")
     serve.set_defaults(func=_cmd_serve)
     sub.add_parser("demo", help="load or reset the demo data").set_defaults(func=_cmd_demo)
     export = sub.add_parser("export", help="write submitted scores as long-format CSV")
@@ -125,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ingest.register(sub)
     cli_analyse.register(sub)
     cli_people.register(sub)
+    cli_worker.register(sub)
+    cli_backup.register(sub)
+    cli_retention.register(sub)
     return parser
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -19,6 +21,7 @@ log = logging.getLogger("session_rater.db")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 7_215_001  # arbitrary key for pg_advisory_lock: one migrator at a time
+_PG_FIRST_START_LOCK = 7_215_002  # one process at a time through first-start work (the demo)
 
 
 _FAULT_WORDS = (
@@ -80,6 +83,31 @@ def _make_engine(database_url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of an SQLite database URL (None: not SQLite, or in memory)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+@contextmanager
+def one_process_at_a_time(engine: Engine) -> Iterator[None]:
+    """Run first-start work (is the database empty? then load the demo) in one process at a
+    time: several app processes started together on one empty PostgreSQL database must not
+    all load the demo. A session advisory lock, on its own connection, for the block. (SQLite
+    has one app process; its writes are serialised anyway.)"""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_FIRST_START_LOCK})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_FIRST_START_LOCK})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -92,6 +92,11 @@ class TranscodeJob(Base):
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(255))
+    # The lease: the worker holding the job (a random id per worker) renews lease_expires_at
+    # while it works; a job whose lease has lapsed is taken up again by the next claim.
+    worker_id: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims so far
 
     __table_args__ = (
         CheckConstraint(_in("action", JOB_ACTIONS), name="action_known"),

@@ -5,9 +5,13 @@ Like :class:`~session_rater.db.store.Store` it works over an Engine, returns fro
 
 * a file is known by its content hash; when a known original turns up at a new path it is
   *re-linked* (paths updated, the recording and its ratings untouched);
-* the queue hands out one job at a time across every process (by default): claiming is one
-  atomic ``UPDATE`` (on PostgreSQL behind a transaction-scoped advisory lock), so two workers
-  never run the same job nor two jobs at once;
+* the queue hands each job to one worker under a *lease* that the worker renews while it works
+  (:meth:`MediaStore.claim_next`, :meth:`MediaStore.renew`): on PostgreSQL the job is picked
+  with ``SELECT ... FOR UPDATE SKIP LOCKED``, so workers on any number of machines never get
+  the same job nor wait for each other; a job whose lease lapsed (its worker was killed or cut
+  off) is taken up again by the next claim, and the worker that lost it can no longer finish it;
+* ``max_running`` caps the jobs running at once across every process (1 by default, for one
+  machine on SQLite; None for a fleet of workers, one job each);
 * a running job whose worker died is put back in the queue (:meth:`MediaStore.recover_stale_jobs`).
 """
 
@@ -22,7 +26,7 @@ from typing import Protocol
 from session_rater.domain.media import ACTIVE_STATUSES, AccessView, JobView, MediaFileView, PlaybackView, RelinkResult
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import DateTime, Engine, Text, and_, func, insert, literal, null, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from session_rater.db import models as m
@@ -32,6 +36,8 @@ from session_rater.errors import NotFoundError
 
 _PG_QUEUE_LOCK = 7_215_003  # pg_advisory_xact_lock key: one claimer at a time
 DEFAULT_STALE_AFTER = dt.timedelta(minutes=10)
+DEFAULT_LEASE = dt.timedelta(seconds=60)
+DEFAULT_MAX_ATTEMPTS = 3
 
 
 def _file_view(f: MediaFile) -> MediaFileView:
@@ -45,7 +51,8 @@ def _file_view(f: MediaFile) -> MediaFileView:
 def _job_view(j: TranscodeJob) -> JobView:
     return JobView(
         j.id, j.recording_id, j.source_path, j.output_path, j.action, j.status, j.progress, j.message,
-        j.cancel_requested, j.created_at, j.started_at, j.finished_at, j.worker_pid, j.worker_host,
+        j.cancel_requested, j.created_at, j.started_at, j.finished_at, j.worker_pid, j.worker_host, j.worker_id,
+        j.lease_expires_at, j.attempts or 0,
     )  # fmt: skip
 
 
@@ -241,41 +248,119 @@ class MediaStore:
             s.flush()
             return _job_view(job)
 
-    def claim_next(self, *, max_running: int = 1) -> JobView | None:
-        """Mark the oldest queued job as running by this process and return it; None when the
-        queue is empty or ``max_running`` jobs already run (in any process)."""
-        now = m.utcnow()
-        queued_first = (
-            select(TranscodeJob.id)
-            .where(TranscodeJob.status == "queued")
-            .order_by(TranscodeJob.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        running = select(func.count()).select_from(TranscodeJob).where(TranscodeJob.status == "running")
-        claim = (
-            update(TranscodeJob)
-            .where(TranscodeJob.id == queued_first, TranscodeJob.status == "queued")
-            .where(running.scalar_subquery() < max_running)
-            .values(
-                status="running",
-                started_at=now,
-                heartbeat_at=now,
-                progress=0.0,
-                message="",
-                worker_pid=os.getpid(),
-                worker_host=socket.gethostname()[:255],
-            )
-            .returning(TranscodeJob.id)
-            .execution_options(synchronize_session=False)
-        )
+    def claim_next(
+        self,
+        *,
+        max_running: int | None = 1,
+        worker_id: str | None = None,
+        lease: dt.timedelta = DEFAULT_LEASE,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> JobView | None:
+        """Take the oldest job that is queued, or running under a lease that has lapsed (its
+        worker stopped renewing it: killed, or cut off), for ``worker_id`` until now + ``lease``;
+        None when there is none or ``max_running`` jobs already run under live leases (None:
+        no limit: as many jobs run at once as there are workers).
+
+        On PostgreSQL the job is picked with ``SELECT ... FOR UPDATE SKIP LOCKED``: claimers
+        never wait for one another and never get the same row. On SQLite the transaction takes
+        the write lock at BEGIN (``BEGIN IMMEDIATE``), which serialises claimers. A job claimed
+        ``max_attempts`` times already (it kills its worker every time) fails instead.
+        """
+        postgres = self.engine.dialect.name == "postgresql"
+        worker_id = worker_id or default_worker_id()
         with self._sessions.begin() as s:
-            if self.engine.dialect.name == "postgresql":
+            if postgres and max_running is not None:  # the count below must not race
                 s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_QUEUE_LOCK})
-            claimed = s.scalar(claim)
-            if claimed is None:
-                return None
-            return _job_view(_get_job(s, claimed))
+            now = _db_now(s)
+            lapsed = and_(TranscodeJob.status == "running", TranscodeJob.lease_expires_at < now)
+            if max_running is not None:
+                held = s.scalar(
+                    select(func.count()).select_from(TranscodeJob).where(
+                        TranscodeJob.status == "running",
+                        or_(TranscodeJob.lease_expires_at.is_(None), TranscodeJob.lease_expires_at >= now),
+                    )
+                )
+                if (held or 0) >= max_running:
+                    return None
+            while True:
+                job = s.scalars(
+                    select(TranscodeJob)
+                    .where(or_(TranscodeJob.status == "queued", lapsed))
+                    .order_by(TranscodeJob.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).first()
+                if job is None:
+                    return None
+                taken_over = job.status == "running"
+                if job.cancel_requested and taken_over:
+                    job.status, job.finished_at = "cancelled", now
+                    job.message = "Cancelled (its worker had stopped)."
+                    continue
+                if job.attempts >= max_attempts:
+                    job.status, job.finished_at = "failed", now
+                    job.message = (f"Given up after {job.attempts} attempts: every worker that took it stopped "
+                                   "before the end (out of memory?). Ingest the file again to retry.")  # fmt: skip
+                    continue
+                previous = job.worker_id
+                job.status = "running"
+                job.started_at = job.heartbeat_at = now
+                job.lease_expires_at = now + lease
+                job.progress = 0.0
+                job.message = (f"Taken up again: worker {previous} stopped renewing its lease." if taken_over
+                               else "")  # fmt: skip
+                job.worker_id = worker_id
+                job.worker_pid = os.getpid()
+                job.worker_host = socket.gethostname()[:255]
+                job.attempts = job.attempts + 1
+                s.flush()
+                return _job_view(job)
+
+    def renew(self, job_id: int, worker_id: str, *, lease: dt.timedelta = DEFAULT_LEASE,
+              progress: float | None = None) -> tuple[bool, bool]:  # fmt: skip
+        """Extend ``worker_id``'s lease on a running job (and record its progress); returns
+        (whether the worker still holds the job, whether a cancel was asked). A worker that no
+        longer holds its job (the lease lapsed and another worker took it) must stop at once."""
+        with self._sessions.begin() as s:
+            job = s.get(TranscodeJob, job_id, with_for_update=True)
+            if job is None or job.status != "running" or job.worker_id != worker_id:
+                return False, bool(job is not None and job.cancel_requested)
+            now = _db_now(s)
+            job.lease_expires_at = now + lease
+            job.heartbeat_at = now
+            if progress is not None:
+                job.progress = min(1.0, max(0.0, float(progress)))
+            return True, bool(job.cancel_requested)
+
+    def holds(self, job_id: int, worker_id: str) -> bool:
+        """Whether ``worker_id`` still holds the running job."""
+        with self._sessions() as s:
+            row = s.execute(
+                select(TranscodeJob.status, TranscodeJob.worker_id).where(TranscodeJob.id == job_id)
+            ).first()
+            return row is not None and row[0] == "running" and row[1] == worker_id
+
+    def running_outputs(self) -> set[str]:
+        """The output paths of the jobs running now under a live lease (their temporary files
+        must be left alone)."""
+        with self._sessions() as s:
+            now = _db_now(s)
+            return set(
+                s.scalars(
+                    select(TranscodeJob.output_path).where(
+                        TranscodeJob.status == "running",
+                        or_(TranscodeJob.lease_expires_at.is_(None), TranscodeJob.lease_expires_at >= now),
+                    )
+                )
+            )
+
+    def has_work(self) -> bool:
+        """Whether a job waits: queued, or running under a lapsed lease (a read, for polling)."""
+        with self._sessions() as s:
+            now = _db_now(s)
+            lapsed = and_(TranscodeJob.status == "running", TranscodeJob.lease_expires_at < now)
+            found = s.scalar(select(TranscodeJob.id).where(or_(TranscodeJob.status == "queued", lapsed)).limit(1))
+            return found is not None
 
     def has_queued(self) -> bool:
         """Whether any job waits (a cheap read, for polling)."""
@@ -288,8 +373,10 @@ class MediaStore:
         with self._sessions.begin() as s:
             job = _get_job(s, job_id)
             if job.status == "running":
+                now = _db_now(s)
                 job.progress = min(1.0, max(0.0, float(progress)))
-                job.heartbeat_at = m.utcnow()
+                job.heartbeat_at = now
+                job.lease_expires_at = now + DEFAULT_LEASE
                 if message is not None:
                     job.message = message
             return bool(job.cancel_requested)
@@ -313,12 +400,18 @@ class MediaStore:
             s.flush()
             return _job_view(job)
 
-    def finish(self, job_id: int, status: str, message: str = "") -> JobView:
-        """End a running job as ``done``, ``failed`` or ``cancelled``."""
+    def finish(self, job_id: int, status: str, message: str = "", *, worker_id: str | None = None) -> JobView | None:
+        """End a running job as ``done``, ``failed`` or ``cancelled``. With ``worker_id``, only
+        while that worker holds the job: None (and nothing changed) when it has lost it."""
         if status not in {"done", "failed", "cancelled"}:
             raise ValueError(f"a job finishes as done, failed or cancelled, not {status!r}")
         with self._sessions.begin() as s:
-            job = _get_job(s, job_id)
+            job = s.get(TranscodeJob, job_id, with_for_update=True)
+            if job is None:
+                raise NotFoundError(f"There is no conversion job with id {job_id}.")
+            if worker_id is not None and (job.status != "running" or job.worker_id != worker_id):
+                return None
+            job.lease_expires_at = None
             job.status = status
             job.message = message
             job.finished_at = m.utcnow()
@@ -327,11 +420,12 @@ class MediaStore:
             s.flush()
             return _job_view(job)
 
-    def requeue(self, job_id: int, message: str = "") -> JobView:
-        """Put a running job back in the queue (its worker is stopping, not cancelling)."""
+    def requeue(self, job_id: int, message: str = "", *, worker_id: str | None = None) -> JobView:
+        """Put a running job back in the queue (its worker is stopping, not cancelling); with
+        ``worker_id``, only if that worker still holds it."""
         with self._sessions.begin() as s:
             job = _get_job(s, job_id)
-            if job.status == "running":
+            if job.status == "running" and worker_id in (None, job.worker_id):
                 _requeue(job, message)
             s.flush()
             return _job_view(job)
@@ -340,19 +434,23 @@ class MediaStore:
         self, *, pid_alive: Callable[[int], bool], stale_after: dt.timedelta = DEFAULT_STALE_AFTER
     ) -> list[JobView]:
         """Re-queue running jobs whose worker is gone: a dead process on this host (by
-        ``pid_alive``), or no heartbeat for ``stale_after`` (any host). A job whose cancel was
-        asked is cancelled."""
+        ``pid_alive``), a lease that has lapsed, or no heartbeat for ``stale_after`` (any host).
+        A job whose cancel was asked is cancelled. (A claim takes up a lapsed job by itself;
+        this also frees the jobs list and the one-at-a-time slot.)"""
         host = socket.gethostname()[:255]
         cutoff = m.utcnow() - stale_after
         recovered = []
         with self._sessions.begin() as s:
-            for job in s.scalars(select(TranscodeJob).where(TranscodeJob.status == "running")):
-                heartbeat = job.heartbeat_at or job.started_at
-                if heartbeat is not None and heartbeat.tzinfo is None:
-                    heartbeat = heartbeat.replace(tzinfo=dt.UTC)
+            now = _aware(_db_now(s))
+            for job in s.scalars(
+                select(TranscodeJob).where(TranscodeJob.status == "running").with_for_update(skip_locked=True)
+            ):
+                heartbeat = _aware(job.heartbeat_at or job.started_at)
+                lease = _aware(job.lease_expires_at)
                 dead_here = job.worker_host == host and job.worker_pid is not None and not pid_alive(job.worker_pid)
                 silent = heartbeat is not None and heartbeat < cutoff
-                if not (dead_here or silent):
+                lapsed = lease is not None and now is not None and lease < now
+                if not (dead_here or silent or lapsed):
                     continue
                 if job.cancel_requested:
                     job.status = "cancelled"
@@ -396,22 +494,29 @@ class MediaStore:
     ) -> AccessView | None:
         """Record one request for a recording. Requests for a recording that does not exist are
         not recorded (returns None); an unknown person is recorded as None."""
-        with self._sessions.begin() as s:
-            if s.get(m.Recording, recording_id) is None:
-                return None
-            if person_id is not None and s.get(m.Person, person_id) is None:
-                person_id = None
-            row = RecordingAccess(
-                recording_id=recording_id,
-                person_id=person_id,
-                accessed_at=m.utcnow(),
-                method=method.upper()[:10],
-                range_header=range_header[:200] if range_header else None,
-                status_code=int(status_code),
+        now = m.utcnow()
+        known_person = select(m.Person.id).where(m.Person.id == person_id).scalar_subquery()
+        row = (
+            insert(RecordingAccess)
+            .from_select(
+                ["recording_id", "person_id", "accessed_at", "method", "range_header", "status_code"],
+                select(
+                    m.Recording.id,
+                    known_person if person_id is not None else null(),
+                    literal(now, DateTime(timezone=True)),
+                    literal(method.upper()[:10]),
+                    literal(range_header[:200] if range_header else None, Text()),
+                    literal(int(status_code)),
+                ).where(m.Recording.id == recording_id),
             )
-            s.add(row)
-            s.flush()
-            return _access_view(row)
+            .returning(RecordingAccess.id, RecordingAccess.person_id)
+        )  # one statement: the request is logged only for a recording that exists
+        with self.engine.begin() as connection:
+            logged = connection.execute(row).first()
+        if logged is None:
+            return None
+        return AccessView(logged[0], recording_id, logged[1], now, method.upper()[:10],
+                          range_header[:200] if range_header else None, int(status_code))  # fmt: skip
 
     def access_log(
         self, recording_id: int | None = None, *, person_id: int | None = None, limit: int = 200
@@ -445,7 +550,30 @@ def _playback(
     return PlaybackView(recording_id, "unchecked", file_path, content_hash)
 
 
+def default_worker_id() -> str:
+    """This process's worker id (host and pid, unique across machines)."""
+    return f"{socket.gethostname()[:200]}:{os.getpid()}"
+
+
+def _db_now(session: Session) -> dt.datetime:
+    """Now by the database's clock on PostgreSQL (workers on several machines agree on lease
+    times even when their clocks drift); this machine's on SQLite, which has one machine."""
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.scalar(select(func.now()))
+        if isinstance(value, dt.datetime):
+            return value
+    return m.utcnow()
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
 def _requeue(job: TranscodeJob, message: str) -> None:
+    job.lease_expires_at = None
+    job.worker_id = None
     job.status = "queued"
     job.progress = 0.0
     job.started_at = None

@@ -101,6 +101,9 @@ class Recording(Base):
     is_catch_up: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set when the retention policy deleted the recording's files (its scores are kept).
+    files_deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    files_deleted_note: Mapped[str | None] = mapped_column(Text)
 
     tutors: Mapped[list[RecordingTutor]] = relationship(
         back_populates="recording",
@@ -235,5 +238,12 @@ class ItemScore(Base):
 
 # Tables of other concepts live in their own modules on the same metadata; importing them
 # here makes Base.metadata (and so Alembic) complete whichever module is imported first.
-from session_rater.db import accounts_models, audit_models, media_models, sampling_models  # noqa: E402,F401
+from session_rater.db import (  # noqa: E402,F401
+    accounts_models,
+    audit_models,
+    instance_models,
+    media_models,
+    retention_models,
+    sampling_models,
+)
 

@@ -83,6 +83,12 @@ class RecordingStore(StoreBase):
         with self._sessions() as s:
             return recording_view(get_row(s, m.Recording, recording_id))
 
+    def recording_file_path(self, recording_id: int) -> str | None:
+        """Where the recording's file is (as stored; None: no such recording), in one query:
+        the recording route asks it on every request."""
+        with self._sessions() as s:
+            return s.scalar(select(m.Recording.file_path).where(m.Recording.id == recording_id))
+
     def rating_counts(self, recording_ids: Iterable[int] | None = None) -> dict[int, dict[tuple[str, str], int]]:
         """recording id -> {(capacity, status): number of ratings} (of ``recording_ids``; default all)."""
         with self._sessions() as s:

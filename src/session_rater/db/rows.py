@@ -54,6 +54,8 @@ def recording_view(r: m.Recording) -> RecordingView:
         is_demo=r.is_demo,
         duration_seconds=r.duration_seconds,
         tutors=tuple(person_view(t.person) for t in r.tutors),
+        files_deleted_at=r.files_deleted_at,
+        files_deleted_note=r.files_deleted_note,
     )
 
 

@@ -47,6 +47,9 @@ class JobView:
     finished_at: dt.datetime | None
     worker_pid: int | None
     worker_host: str | None
+    worker_id: str | None = None  # the worker holding the job's lease
+    lease_expires_at: dt.datetime | None = None
+    attempts: int = 0  # how many times a worker has taken it
 
     @property
     def is_active(self) -> bool:

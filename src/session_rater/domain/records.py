@@ -58,6 +58,8 @@ class RecordingView:
     team: str | None
     duration_seconds: float | None
     tutors: tuple[PersonView, ...]
+    files_deleted_at: dt.datetime | None = None  # by the retention policy (its scores are kept)
+    files_deleted_note: str | None = None
 
     @property
     def label(self) -> str:

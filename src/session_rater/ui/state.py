@@ -11,6 +11,7 @@ from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
 from session_rater.ui.auth import current_user, sign_out_control
 from session_rater.usecases.process import shared_services
+from session_rater.usecases.rubric_versions import follow_rubric_changes
 
 def services() -> Services:
     """The process's services; a start-up failure is shown as a message, not a traceback."""
@@ -104,6 +105,7 @@ def page_start() -> tuple[Services, Permitted]:
     """What every page does first: the services and who is signed in, the sign-out control,
     the demo-data banner and any broken rubric, in the sidebar."""
     svc = services()
+    follow_rubric_changes(svc)  # a version added through another app process is used here too
     me = st.session_state.get(ME_KEY)
     if not isinstance(me, Permitted) or me.svc is not svc:
         me = signed_in()

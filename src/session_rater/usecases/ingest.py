@@ -155,6 +155,8 @@ def missing_recordings(store: Store, settings: Settings) -> list[MissingRecordin
     Their ratings are kept; ingesting the file from its new place re-links it."""
     missing = []
     for recording in store.list_recordings():
+        if recording.files_deleted_at is not None:  # deleted on purpose, by the retention policy
+            continue
         path = Path(recording.file_path)
         path = path if path.is_absolute() else settings.recordings_dir / path
         if not path.is_file():

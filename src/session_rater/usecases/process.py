@@ -10,8 +10,10 @@ from pathlib import Path
 from session_rater.domain.access import Action
 from session_rater.errors import NotFoundError
 from session_rater.usecases.conversion_worker import start_worker
+from session_rater.usecases.instance import hold_embedded_database
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services, open_services
+from session_rater.settings import load_settings
 
 _lock = threading.Lock()
 _services: Services | None = None
@@ -19,13 +21,17 @@ _services: Services | None = None
 
 def shared_services() -> Services:
     """One Services per process: migrated, rubrics read, demo loaded on an empty database, and
-    the conversion worker running in the background (outside any script run, so a page reload
-    never stops a transcode)."""
+    the conversion worker running in the background unless SESSION_RATER_IN_APP_WORKER=0
+    (outside any script run, so a page reload never stops a transcode). On the embedded SQLite
+    database the process first claims it: a second app process on the same file is refused."""
     global _services
     with _lock:
         if _services is None:
-            _services = open_services()
-            start_worker(_services.media, _services.settings)
+            settings = load_settings()
+            hold_embedded_database(settings)  # a second app process on one SQLite file is refused
+            _services = open_services(settings)
+            if _services.settings.in_app_worker:
+                start_worker(_services.media, _services.settings)
         return _services
 
 
@@ -39,10 +45,11 @@ def reset_shared_services() -> None:
 def recording_file(recording_id: int) -> Path | None:
     """Where the recording's file should be (None: no such recording)."""
     services = shared_services()
-    try:
-        return services.recording_path(services.recording(recording_id))
-    except NotFoundError:
+    stored = services.store.recording_file_path(recording_id)
+    if stored is None:
         return None
+    path = Path(stored)
+    return path if path.is_absolute() else services.settings.recordings_dir / path
 
 
 def log_recording_access(recording_id: int, person_id: int | None, method: str, range_header: str | None,
@@ -68,3 +75,9 @@ def may_play(recording_id: int, person_id: int, session_id: int) -> bool:
 
 def signing_key() -> bytes:
     return shared_services().secret
+
+
+def accel_redirect_prefix() -> str | None:
+    """SESSION_RATER_ACCEL_REDIRECT: the reverse proxy's internal location that sends recording
+    files itself (None: the app streams them)."""
+    return shared_services().settings.accel_redirect or None

@@ -39,11 +39,12 @@ class RecordingsAdmin:
 
     def ingest_folder(self, on_progress: Callable[[Path, str, float], None] | None = None) -> IngestReport:
         """Ingest every file of the recordings folder; the conversions it queues start at once
-        in the process's background worker."""
+        in the process's background worker (or the next free ``session-rater worker``)."""
         self.me.require(Action.MANAGE_RECORDINGS)
         report = ingest([self.folder], store=self.svc.store, media_store=self.svc.media, settings=self.svc.settings,
                         on_progress=on_progress)  # fmt: skip
-        start_worker(self.svc.media, self.svc.settings).wake()
+        if self.svc.settings.in_app_worker:
+            start_worker(self.svc.media, self.svc.settings).wake()
         return report
 
     def jobs(self, limit: int = 50) -> list[JobView]:

@@ -39,6 +39,7 @@ from session_rater.io.yaml_support import (
 )
 from session_rater.domain.access import Action
 from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.instance import announce_rubrics_changed, rubrics_generation
 from session_rater.usecases.services import Services
 
 UNIT_LABELS = {RatedUnit.TUTOR: "per tutor", RatedUnit.SESSION: "per session"}
@@ -139,10 +140,27 @@ def check_rubric_file(path: Path) -> Rubric:
     return load_rubric(path)
 
 
-def reload_rubrics(svc: Services) -> None:
-    """Read the rubrics folder again (after its files changed on disk). A RubricError if the
-    folder cannot be read; the rubrics read before stay in use."""
+def reload_rubrics(svc: Services, *, tell_others: bool = True) -> None:
+    """Read the rubrics folder again (after its files changed on disk), and have every other
+    app process do the same. A RubricError if the folder cannot be read; the rubrics read
+    before stay in use."""
     svc.catalog = load_rubric_dir(Path(svc.settings.rubrics_dir))
+    if tell_others:
+        svc.rubrics_generation = announce_rubrics_changed(svc.store.engine)
+
+
+def follow_rubric_changes(svc: Services) -> bool:
+    """Read the rubrics folder again if another process added a version (or read it again)
+    since this one did; whether it did. A folder that cannot be read leaves the rubrics in use."""
+    current = rubrics_generation(svc.store.engine)
+    if current is None or current == svc.rubrics_generation:
+        return False
+    try:
+        svc.catalog = load_rubric_dir(Path(svc.settings.rubrics_dir))
+    except RubricError:
+        return False
+    svc.rubrics_generation = current
+    return True
 
 
 def submitted_counts(svc: Services) -> Counter[tuple[str, str]]:
@@ -270,7 +288,8 @@ def save_new_version(svc: Services, me: Permitted, text: str, source: str) -> Ou
             return Outcome("not saved", text, rubric, messages=tuple(catalog.errors[file_name].errors),
                            problem_count=catalog.errors[file_name].problem_count)
         previous = svc.catalog.versions(rubric.id)
-        svc.catalog = catalog  # new ratings use the new version from now on
+        svc.catalog = catalog  # new ratings use the new version from now on (in every process)
+        svc.rubrics_generation = announce_rubrics_changed(svc.store.engine)
     me.record_rubric_version(rubric.id, rubric.version, file_name)
     in_use = catalog.latest(rubric.id)
     notes = [file_name, f"Version {in_use.version} is now the one new ratings use."]

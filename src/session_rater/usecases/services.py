@@ -16,7 +16,7 @@ import pandas as pd
 
 from session_rater.usecases.accounts import Accounts
 from session_rater.db.accounts_store import AccountsStore
-from session_rater.db.engine import make_engine, migrate
+from session_rater.db.engine import make_engine, migrate, one_process_at_a_time
 from session_rater.db.media_store import MediaStore
 from session_rater.db.sampling_store import SamplingStore
 from session_rater.db.store import Store
@@ -32,7 +32,7 @@ from session_rater.domain.versions import version_sort_key
 from session_rater.io.rubric_files import RubricCatalog, load_rubric_dir
 from session_rater.io.spreadsheets import write_csv_rows
 from session_rater.settings import Settings, load_settings
-from session_rater.usecases.recording_links import load_or_create_secret
+from session_rater.usecases.instance import rubrics_generation, signing_key, streamlit_cookie_secret
 
 DEFAULT_RUBRIC_ID = "think-first-video-monitoring"
 EXPORT_COLUMNS = [
@@ -55,6 +55,7 @@ class Services:
     media: MediaStore
     catalog: RubricCatalog
     secret: bytes = field(repr=False)
+    rubrics_generation: str | None = field(default=None, repr=False)  # as read (usecases.instance)
     accounts_store: AccountsStore = field(init=False, repr=False)
     sampling: SamplingStore = field(init=False, repr=False)
     accounts: Accounts = field(init=False, repr=False)
@@ -82,6 +83,11 @@ class Services:
 
     def require_recording_file(self, recording: RecordingView) -> Path:
         path = self.recording_path(recording)
+        if recording.files_deleted_at is not None:
+            raise RecordingMissingError(
+                f"The recording of {recording.label} was deleted on {recording.files_deleted_at:%d/%m/%Y} under the "
+                f"retention policy ({recording.files_deleted_note}). Its ratings are kept and can still be viewed."
+            )
         if not path.is_file():
             raise RecordingMissingError(
                 f"The recording of {recording.label} is missing: it was expected at {path}. "
@@ -207,6 +213,10 @@ class Services:
         self.export_csv(buffer)
         return buffer.getvalue()
 
+    def streamlit_cookie_secret(self) -> str:
+        """Streamlit's cookie secret for every app process of this installation."""
+        return streamlit_cookie_secret(self.secret)
+
     def close(self) -> None:
         """Release the database connections (a command at its end)."""
         self.store.engine.dispose()
@@ -271,12 +281,15 @@ def open_services(settings: Settings | None = None, *, load_demo: bool | None = 
         store=Store(engine),
         media=MediaStore(engine),
         catalog=load_rubric_dir(settings.rubrics_dir),
-        secret=load_or_create_secret(settings.data_dir, settings.secret),
+        secret=signing_key(settings, engine),
+        rubrics_generation=rubrics_generation(engine),
     )
-    if (settings.load_demo if load_demo is None else load_demo) and services.store.is_empty():
-        from session_rater.usecases.demo import load_demo as _load_demo
+    if settings.load_demo if load_demo is None else load_demo:
+        with one_process_at_a_time(engine):  # several processes starting on one empty database
+            if services.store.is_empty():
+                from session_rater.usecases.demo import load_demo as _load_demo
 
-        _load_demo(services)
+                _load_demo(services)
     return services
 
 

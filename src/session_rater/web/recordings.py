@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -37,13 +38,16 @@ REFUSED = ("This recording link is invalid, has expired or was issued to someone
            "Open the session in Session Rater again.")  # fmt: skip
 
 
-def make_routes(get_secret, resolve_path, log_access=None, authorise=None) -> list[Route]:  # type: ignore[no-untyped-def]
+def make_routes(get_secret, resolve_path, log_access=None, authorise=None, accel_prefix=None) -> list[Route]:  # type: ignore[no-untyped-def]
     """Routes for ``st.App``. Called per request, so nothing touches the database at import:
     ``get_secret() -> bytes`` gives the signing key; ``resolve_path(recording_id) -> Path | None``
     finds the file; ``log_access(recording_id, person_id, method, range_header, status_code)``
     records every access by a known person (allowed or refused); ``authorise(recording_id,
     person_id, session_id) -> bool`` applies the access rules to the person the tokens name,
-    in the sign-in session the viewer token was issued in."""
+    in the sign-in session the viewer token was issued in; ``accel_prefix() -> str | None``:
+    when it gives a prefix (SESSION_RATER_ACCEL_REDIRECT), an allowed request is answered with
+    ``X-Accel-Redirect: <prefix><file path>`` and no body, and the reverse proxy (nginx) sends
+    the file itself, Range and all, from an ``internal`` location (deploy/nginx)."""
     anonymous: dict[str, float] = {}  # address -> when its anonymous refusals were last written to the log
 
     def _anonymous(request: Request, recording_id: int, status: int) -> None:
@@ -90,15 +94,16 @@ def make_routes(get_secret, resolve_path, log_access=None, authorise=None) -> li
             await run_in_threadpool(_log, recording_id, viewer, request, 404)
             return PlainTextResponse("The recording file is missing on the server.", status_code=404)
         await run_in_threadpool(_log, recording_id, viewer, request, 206 if "range" in request.headers else 200)
-        return FileResponse(
-            path,
-            media_type="video/mp4",
-            headers={
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Disposition": "inline",
-                "Referrer-Policy": "no-referrer",
-            },
-        )
+        headers = {
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline",
+            "Referrer-Policy": "no-referrer",
+        }
+        prefix = accel_prefix() if accel_prefix is not None else None
+        if prefix:  # the proxy sends the file (sendfile, Range): no bytes through Python
+            target = prefix.rstrip("/") + quote(str(Path(path).resolve()))
+            return Response(status_code=200, media_type="video/mp4", headers={**headers, "X-Accel-Redirect": target})
+        return FileResponse(path, media_type="video/mp4", headers=headers)
 
     return [Route(RECORDING_PATH, recording_endpoint, methods=["GET", "HEAD"])]

@@ -16,7 +16,8 @@ def routes(organisation_configured: Callable[[], bool] = lambda: False) -> list[
     """The recording stream, sign-in and sign-out, the keepalive and the downloads. Nothing
     touches the database until a request comes."""
     return make_routes(
-        process.signing_key, process.recording_file, process.log_recording_access, process.may_play
+        process.signing_key, process.recording_file, process.log_recording_access, process.may_play,
+        process.accel_redirect_prefix,
     ) + make_auth_routes(
         lambda: process.shared_services().accounts,
         organisation_configured,

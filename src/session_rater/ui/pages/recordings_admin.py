@@ -1,5 +1,6 @@
 """Recordings (administration): add recordings from the recordings folder, follow and cancel
-conversions, find missing files, and read the access log.
+conversions, find missing files, see what the retention policy deletes next (and place or
+release holds), and read the access log.
 
 Multi-gigabyte files are never uploaded through the browser: they are copied into the
 recordings folder (SESSION_RATER_RECORDINGS_DIR) with their manifest.csv, then ingested here
@@ -18,7 +19,9 @@ from session_rater.errors import SessionRaterError
 from session_rater.ui.downloads import download_link
 from session_rater.ui.state import allowed, page_start, recording_label
 from session_rater.usecases.permitted import Permitted
+from session_rater.domain.retention import HOLD_KINDS
 from session_rater.usecases.recordings_admin import RecordingsAdmin
+from session_rater.usecases.retention import RetentionAdmin
 
 
 def _ingest_folder(admin: RecordingsAdmin) -> None:
@@ -118,6 +121,56 @@ def _missing(admin: RecordingsAdmin) -> None:
     )
 
 
+def _due_for_deletion(retention: RetentionAdmin) -> None:
+    """What the retention policy deletes next, what it keeps past its period and why, and the
+    holds that keep recordings (placed and released here, each in the audit log)."""
+    try:
+        review = retention.review()
+    except SessionRaterError as exc:
+        st.error(str(exc))
+        return
+    policy = review.policy
+    st.caption(f"Retention policy **{policy.id} v{policy.version}** ({policy.title}): {policy.rule}. "
+               "`session-rater retention` deletes the files of the recordings due (run it on a schedule; "
+               "`--dry-run` lists them). Scores, evidence notes and the audit log are never deleted.")
+    if review.due:
+        st.warning(f"{len(review.due)} recording(s) are due for deletion.", icon=":material/auto_delete:")
+        st.dataframe(pd.DataFrame([{"recording": d.recording_id, "session": d.label, "date": d.recorded_on,
+                                    "kept until": d.keep_until, "why it goes": d.reason} for d in review.due]),
+                     hide_index=True, width="stretch", key="retention_due")
+    else:
+        st.caption("Nothing is due for deletion.")
+    if review.kept:
+        st.markdown("**Past their period but kept**")
+        st.dataframe(pd.DataFrame([{"recording": d.recording_id, "session": d.label, "date": d.recorded_on,
+                                    "why it is kept": d.reason} for d in review.kept]),
+                     hide_index=True, width="stretch", key="retention_kept")
+    holds = retention.holds()
+    labels = retention.recording_labels()
+    st.markdown("**Holds** · a recording on hold is kept whatever the policy says, until the hold is released.")
+    for hold in holds:
+        cols = st.columns([4, 1])
+        cols[0].write(f"#{hold.id} · {labels.get(hold.recording_id, f'recording {hold.recording_id}')} · "
+                      f"{hold.kind}, since {hold.placed_at:%d/%m/%Y}: {hold.reason}")
+        if cols[1].button("Release", key=f"release-hold-{hold.id}"):
+            retention.release_hold(hold.id)
+            st.rerun()
+    with st.form("place_hold", clear_on_submit=True, border=True):
+        recording = st.selectbox("Recording", list(labels), format_func=lambda i: labels[i], index=None,
+                                 placeholder="Choose a recorded session")
+        kind = st.selectbox("Kind of hold", HOLD_KINDS)
+        reason = st.text_input("Reason (kept with the hold and in the audit log)")
+        if st.form_submit_button("Place the hold", icon=":material/lock:"):
+            try:
+                if recording is None:
+                    raise SessionRaterError("Choose the recording to keep.")
+                placed = retention.place_hold(int(recording), kind, reason)
+            except SessionRaterError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Hold #{placed.id} placed: the recording is kept until it is released.")
+
+
 def _access_log(admin: RecordingsAdmin) -> None:
     table = admin.access_log_table(limit=500)
     if table.empty:
@@ -145,6 +198,8 @@ def render() -> None:
     _jobs(admin)
     st.subheader("Missing files", divider="gray")
     _missing(admin)
+    st.subheader("Due for deletion", divider="gray")
+    _due_for_deletion(RetentionAdmin(me))
     st.subheader("Access log", divider="gray")
     st.caption("Every request for a recording by someone signed in: who, which, when, and whether it played or "
                "was refused. (Requests from nobody signed in are refused and noted in the server's log only.)")

@@ -10,6 +10,19 @@ const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 
 const KEEPALIVE_MS = 120000;
 
+// Where the rater was in each recording, kept in this tab (sessionStorage): when the player is
+// built afresh (the app process serving this tab died and the proxy moved it to another, or
+// the page was reloaded) the video resumes there instead of at 0:00.
+const positionKey = (id) => "session-rater:position:" + id;
+function rememberPosition(state) {
+  const v = state.ui.video;
+  if (!v.dataset.recording || !(v.currentTime > 0)) return;
+  try { sessionStorage.setItem(positionKey(v.dataset.recording), String(v.currentTime)); } catch (e) { /* private mode */ }
+}
+function recallPosition(id) {
+  try { return parseFloat(sessionStorage.getItem(positionKey(id)) || "0") || 0; } catch (e) { return 0; }
+}
+
 function fmt(seconds) {
   const s = Math.max(0, Math.floor(seconds || 0));
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
@@ -80,6 +93,27 @@ function install(state) {
     ui.time.textContent = fmt(v.currentTime) + " / " + fmt(v.duration);
   };
   for (const ev of ["play", "pause", "timeupdate", "loadedmetadata", "seeked"]) v.addEventListener(ev, paint);
+  state.savedAt = 0;
+  v.addEventListener("timeupdate", () => {
+    if (Date.now() - state.savedAt < 1000) return;
+    state.savedAt = Date.now();
+    rememberPosition(state);
+  });
+  for (const ev of ["pause", "seeked"]) v.addEventListener(ev, () => rememberPosition(state));
+  // The stream broke (the process serving it went away): load it again through the proxy,
+  // which reaches another process, and carry on from the same moment. A few tries at most.
+  state.retries = 0;
+  v.addEventListener("error", () => {
+    if (state.retries >= 5 || !v.getAttribute("src")) return;
+    state.retries += 1;
+    const t = recallPosition(v.dataset.recording), wasPlaying = !v.paused;
+    setTimeout(() => {
+      v.load();
+      seek(ui, t);
+      if (wasPlaying) v.addEventListener("loadedmetadata", () => v.play().catch(() => {}), { once: true });
+    }, 1000 * state.retries);
+  });
+  v.addEventListener("playing", () => { state.retries = 0; });
   // Watching is activity: while the video plays, tell the server every two minutes, so that a
   // rater who watches without touching the form is not signed out for being idle.
   state.aliveAt = 0;
@@ -107,8 +141,11 @@ function render(state) {
   const { ui, data } = state;
   if (data.viewer_cookie) document.cookie = data.viewer_cookie;
   if (ui.video.getAttribute("src") !== data.src) {
+    const sameRecording = ui.video.dataset.recording === String(data.recording_id);
+    const at = sameRecording ? ui.video.currentTime : recallPosition(data.recording_id);
     ui.video.setAttribute("src", data.src);
     ui.video.dataset.recording = String(data.recording_id);
+    if (at > 0) seek(ui, at);  // a fresh player (or a renewed link) resumes where the rater was
   }
   ui.stamp.disabled = !data.can_stamp;
   ui.target.textContent = data.can_stamp

@@ -1,0 +1,102 @@
+"""Storage of retention: holds on recordings, the facts the policy is applied to, and the
+record of a retention deletion (the recording marked, the audit log told). Every change here is
+written to the audit log in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import Engine, select
+
+from session_rater.db import models as m
+from session_rater.db.engine import make_sessionmaker
+from session_rater.db.retention_models import RecordingHold
+from session_rater.db.rows import audit
+from session_rater.domain.retention import HOLD_KINDS, Hold, RecordingFacts
+from session_rater.errors import NotFoundError, SessionRaterError
+
+
+def _hold(h: RecordingHold) -> Hold:
+    return Hold(h.id, h.recording_id, h.kind, h.reason, h.placed_by, h.placed_at, h.released_at, h.released_by,
+                h.release_note)  # fmt: skip
+
+
+class RetentionStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = make_sessionmaker(engine)
+
+    # -- holds ------------------------------------------------------------------------------
+    def place_hold(self, recording_id: int, kind: str, reason: str, *, by: int | None) -> Hold:
+        if kind not in HOLD_KINDS:
+            raise SessionRaterError(f"A hold is one of {', '.join(HOLD_KINDS)}, not {kind!r}.")
+        if not reason.strip():
+            raise SessionRaterError("Say why the recording is on hold (the reason is kept with the hold).")
+        with self._sessions.begin() as s:
+            if s.get(m.Recording, recording_id) is None:
+                raise NotFoundError(f"There is no recorded session with id {recording_id}.")
+            row = RecordingHold(recording_id=recording_id, kind=kind, reason=reason.strip(), placed_by=by,
+                                placed_at=m.utcnow())  # fmt: skip
+            s.add(row)
+            s.flush()
+            audit(s, by, "recording_hold", row.id, None, "place", None,  # type: ignore[arg-type]
+                  {"recording_id": recording_id, "kind": kind, "reason": row.reason})  # fmt: skip
+            return _hold(row)
+
+    def release_hold(self, hold_id: int, *, by: int | None, note: str = "") -> Hold:
+        with self._sessions.begin() as s:
+            row = s.get(RecordingHold, hold_id, with_for_update=True)
+            if row is None:
+                raise NotFoundError(f"There is no hold with id {hold_id}.")
+            if row.released_at is not None:
+                raise SessionRaterError(f"Hold #{hold_id} was already released on {row.released_at:%d/%m/%Y}.")
+            row.released_at, row.released_by, row.release_note = m.utcnow(), by, note.strip() or None
+            audit(s, by, "recording_hold", row.id, None, "release",  # type: ignore[arg-type]
+                  {"recording_id": row.recording_id, "kind": row.kind, "reason": row.reason},
+                  {"released": True, "note": row.release_note})  # fmt: skip
+            return _hold(row)
+
+    def holds(self, *, active_only: bool = True, recording_id: int | None = None) -> list[Hold]:
+        """Newest first."""
+        with self._sessions() as s:
+            query = select(RecordingHold).order_by(RecordingHold.id.desc())
+            if active_only:
+                query = query.where(RecordingHold.released_at.is_(None))
+            if recording_id is not None:
+                query = query.where(RecordingHold.recording_id == recording_id)
+            return [_hold(h) for h in s.scalars(query)]
+
+    # -- the facts the policy is applied to --------------------------------------------------
+    def recording_facts(self, open_audits: dict[int, list[str]]) -> list[RecordingFacts]:
+        """Every recording with its active holds (and the open audits given, by recording)."""
+        held: dict[int, list[Hold]] = defaultdict(list)
+        for hold in self.holds():
+            held[hold.recording_id].append(hold)
+        with self._sessions() as s:
+            rows = s.execute(
+                select(m.Recording.id, m.Recording.group_name, m.Recording.session_number, m.Recording.session_title,
+                       m.Recording.recorded_on, m.Recording.files_deleted_at).order_by(m.Recording.recorded_on,
+                                                                                       m.Recording.id)
+            )  # fmt: skip
+            return [
+                RecordingFacts(rid, f"{group} · session {number}: {title}", recorded_on, deleted,
+                               tuple(held.get(rid, ())), tuple(open_audits.get(rid, ())))
+                for rid, group, number, title, recorded_on, deleted in rows
+            ]  # fmt: skip
+
+    # -- a deletion --------------------------------------------------------------------------
+    def record_deletion(self, recording_id: int, *, files: list[str], note: str, policy: dict[str, str],
+                        reason: str, by: int | None) -> dt.datetime:  # fmt: skip
+        """Mark the recording's files as deleted under the policy and log it (who, which
+        policy version, which files, why)."""
+        with self._sessions.begin() as s:
+            recording = s.get(m.Recording, recording_id, with_for_update=True)
+            if recording is None:
+                raise NotFoundError(f"There is no recorded session with id {recording_id}.")
+            now = m.utcnow()
+            recording.files_deleted_at, recording.files_deleted_note = now, note
+            audit(s, by, "recording", recording_id, None, "retention_delete",  # type: ignore[arg-type]
+                  {"files": files, "recorded_on": recording.recorded_on.isoformat()},
+                  {**policy, "reason": reason, "by": "session-rater retention" if by is None else by})  # fmt: skip
+            return now

@@ -1,0 +1,182 @@
+"""Retention: which recordings' files are due for deletion under the retention policy, and
+deleting them (the files, never the scores), each deletion in the audit log with the policy's
+version; holds that keep a recording whatever the policy says.
+
+``session-rater retention`` and the Recordings page call these. An *open audit* is a sample
+draw's assignment of the recording whose rating is not yet submitted by every rater assigned.
+Demo recordings are never deleted: their files ship with Session Rater.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from session_rater.db.retention_store import RetentionStore
+from session_rater.domain.access import Action
+from session_rater.domain.retention import Hold, RetentionDecision, RetentionPolicy, decide
+from session_rater.io.retention_files import load_retention_policy
+from session_rater.media.thumbnails import thumbnails_dir
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services
+
+
+@dataclass(frozen=True)
+class RetentionReview:
+    policy: RetentionPolicy
+    today: dt.date
+    decisions: tuple[RetentionDecision, ...]
+
+    @property
+    def due(self) -> list[RetentionDecision]:
+        return [d for d in self.decisions if d.due]
+
+    @property
+    def kept(self) -> list[RetentionDecision]:
+        """Past their period but kept: on hold, or an open audit."""
+        return [d for d in self.decisions if d.kept_on_purpose]
+
+
+@dataclass(frozen=True)
+class Deletion:
+    recording_id: int
+    label: str
+    reason: str
+    deleted: tuple[str, ...]
+    left: tuple[str, ...] = field(default=())  # files not deleted, and why
+
+
+def _store(svc: Services) -> RetentionStore:
+    return RetentionStore(svc.store.engine)
+
+
+def policy(svc: Services) -> RetentionPolicy:
+    return load_retention_policy(svc.settings.retention_policy)
+
+
+def open_audits(svc: Services, today: dt.date) -> dict[int, list[str]]:
+    """recording id -> the sample assignments of it still awaiting a submitted rating."""
+    found: dict[int, list[str]] = {}
+    for a in svc.sampling.assignment_statuses(today=today):
+        waiting = (a.rater_id is None or not a.rated) or (a.second_rater_id is not None and not a.second_rated)
+        if waiting:
+            due = f", due {a.due_on:%d/%m/%Y}" if a.due_on else ""
+            rule = str(getattr(a.rule, "value", a.rule)).replace("_", " ")
+            found.setdefault(a.recording_id, []).append(f"{rule} sample not yet submitted{due}")
+    return found
+
+
+def review(svc: Services, *, today: dt.date | None = None) -> RetentionReview:
+    """The policy applied to every recording whose files are still kept (demo ones aside)."""
+    today = today or dt.date.today()
+    rules = policy(svc)
+    demo = {r.id for r in svc.store.list_recordings() if r.is_demo}
+    decisions = []
+    for facts in _store(svc).recording_facts(open_audits(svc, today)):
+        decision = decide(rules, facts, today)
+        if decision is not None and facts.recording_id not in demo:
+            decisions.append(decision)
+    return RetentionReview(rules, today, tuple(decisions))
+
+
+def _files_of(svc: Services, recording_id: int) -> list[Path]:
+    recording = svc.recording(recording_id)
+    paths = {svc.recording_path(recording)}
+    hashes = set()
+    for media in svc.media.files_of(recording_id):
+        paths.add(Path(media.path))
+        hashes.add(media.content_hash)
+    playback = svc.media.playback(recording_id)
+    if playback.content_hash:
+        hashes.add(playback.content_hash)
+    return sorted(paths) + sorted(thumbnails_dir(svc.settings.data_dir, h) for h in hashes)
+
+
+def _in_use_elsewhere(svc: Services, recording_id: int) -> set[Path]:
+    """Files that another recording whose files are kept also uses (never deleted with this one)."""
+    used = set()
+    for other in svc.store.list_recordings():
+        if other.id != recording_id and other.files_deleted_at is None:
+            used.add(svc.recording_path(other))
+            used.update(Path(f.path) for f in svc.media.files_of(other.id))
+    return used
+
+
+def _delete(path: Path, folders: list[Path], in_use: set[Path]) -> str | None:
+    """Delete one file or thumbnail folder; the reason when it is left in place."""
+    resolved = path.resolve()
+    if path in in_use or resolved in in_use:
+        return f"{path}: another recording uses it"
+    if not any(resolved.is_relative_to(folder.resolve()) for folder in folders):
+        return f"{path}: outside the recordings and data folders, so not deleted by Session Rater"
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+    return None
+
+
+def apply(svc: Services, *, by: int | None = None, today: dt.date | None = None) -> list[Deletion]:
+    """Delete the files of every recording due for deletion; each deletion is recorded on the
+    recording and in the audit log with the policy's id, version and SHA-256. Scores,
+    evidence notes and the audit log are kept."""
+    result = review(svc, today=today)
+    stamp = {"policy": result.policy.id, "policy_version": result.policy.version,
+             "policy_sha256": result.policy.fingerprint}  # fmt: skip
+    folders = [svc.settings.recordings_dir, svc.settings.data_dir]
+    deletions = []
+    for decision in result.due:
+        in_use = _in_use_elsewhere(svc, decision.recording_id)
+        deleted, left = [], []
+        for path in _files_of(svc, decision.recording_id):
+            if not path.exists():
+                continue
+            why = _delete(path, folders, in_use)
+            (left if why else deleted).append(why or str(path))
+        note = f"policy {result.policy.id} v{result.policy.version}: {decision.reason}"
+        _store(svc).record_deletion(decision.recording_id, files=deleted, note=note, policy=stamp,
+                                    reason=decision.reason, by=by)  # fmt: skip
+        deletions.append(Deletion(decision.recording_id, decision.label, decision.reason, tuple(deleted), tuple(left)))
+    return deletions
+
+
+def place_hold(svc: Services, recording_id: int, kind: str, reason: str, *, by: int | None = None) -> Hold:
+    return _store(svc).place_hold(recording_id, kind, reason, by=by)
+
+
+def release_hold(svc: Services, hold_id: int, *, by: int | None = None, note: str = "") -> Hold:
+    return _store(svc).release_hold(hold_id, by=by, note=note)
+
+
+def holds(svc: Services, *, active_only: bool = True) -> list[Hold]:
+    return _store(svc).holds(active_only=active_only)
+
+
+class RetentionAdmin:
+    """Retention as the Recordings page shows it to an administrator: what is due, what is
+    kept and why, and holds (placed and released in their name)."""
+
+    def __init__(self, me: Permitted) -> None:
+        me.require(Action.MANAGE_RECORDINGS)
+        self.me = me
+        self.svc = me.svc
+
+    def review(self, today: dt.date | None = None) -> RetentionReview:
+        return review(self.svc, today=today)
+
+    def holds(self) -> list[Hold]:
+        return holds(self.svc)
+
+    def place_hold(self, recording_id: int, kind: str, reason: str) -> Hold:
+        self.me.require(Action.MANAGE_RECORDINGS)
+        return place_hold(self.svc, recording_id, kind, reason, by=self.me.person.id)
+
+    def release_hold(self, hold_id: int, note: str = "") -> Hold:
+        self.me.require(Action.MANAGE_RECORDINGS)
+        return release_hold(self.svc, hold_id, by=self.me.person.id, note=note)
+
+    def recording_labels(self) -> dict[int, str]:
+        return {r.id: f"{r.recorded_on:%d/%m/%Y} · {r.label}" for r in self.svc.store.list_recordings()
+                if r.files_deleted_at is None}  # fmt: skip
