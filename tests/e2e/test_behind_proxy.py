@@ -108,6 +108,7 @@ def cluster(chromium_executable: Path, own_postgres_url: str, tmp_path: Path) ->
         SESSION_RATER_DEMO="1",
         SESSION_RATER_IN_APP_WORKER="0",
         SESSION_RATER_ACCEL_REDIRECT="/_session_rater_files",  # nginx sends the recordings' bytes
+        SESSION_RATER_TRUSTED_PROXIES="127.0.0.1",  # nginx on loopback: its X-Forwarded-For names the client
         STREAMLIT_SERVER_FILE_WATCHER_TYPE="none",  # others edit the source while tests run
         PYTHONUNBUFFERED="1",
     )

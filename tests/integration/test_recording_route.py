@@ -116,7 +116,7 @@ def test_behind_nginx_an_allowed_request_is_handed_to_the_proxy_and_a_refused_on
     """SESSION_RATER_ACCEL_REDIRECT: the app checks and logs, nginx sends the bytes."""
     ACCESS.clear()
     app = Starlette(routes=make_routes(lambda: SECRET, {1: clip}.get, lambda *entry: ACCESS.append(entry),
-                                       lambda recording_id, person_id: person_id == 7,
+                                       lambda recording_id, person_id, session_id: person_id == 7,
                                        lambda: "/_session_rater_files"))  # fmt: skip
     client = TestClient(app)
     client.cookies.set(VIEWER_COOKIE, viewer_token(SECRET, 7))
