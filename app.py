@@ -17,9 +17,10 @@ if get_script_run_ctx(suppress_warning=True) is None:
 
     app = st.App(__file__, routes=routes(organisation_configured))
 else:
-    from session_rater.ui.nav import menu
+    from session_rater.ui.nav import ACCESSIBLE_STYLE, menu
     from session_rater.ui.state import signed_in
 
     st.set_page_config(page_title="Session Rater", page_icon=":material/video_library:", layout="wide")
+    st.html(ACCESSIBLE_STYLE)  # contrast Streamlit's own theme does not reach (WCAG 1.4.3)
     me = signed_in()  # or the sign-in screen, and the script stops
     st.navigation(menu(me), expanded=True).run()

@@ -20,8 +20,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("session_rater.ui")
 
+ACCESSIBLE_STYLE = """<style>
+/* Streamlit's caption grey is 3.88:1 on white; captions here carry information (WCAG 1.4.3: 4.5:1). */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
+[data-testid="stWidgetLabel"] [data-testid="stCaptionContainer"] { color: #4a4d57 !important; opacity: 1 !important; }
+/* The help icons and placeholder text of inputs, also faint by default. */
+[data-testid="stTooltipIcon"] svg { color: #4a4d57 !important; }
+input::placeholder, textarea::placeholder { color: #5f626b !important; opacity: 1; }
+</style>"""
 
-def guarded(render: Callable[[], None]) -> Callable[[], None]:
+
+def guarded(render: Callable[[], None], title: str = "") -> Callable[[], None]:
     """A page that never shows a traceback: an error the app expects (a StorageError when the
     database cannot be written, say) is shown as its message; anything else as a plain note
     with a reference, the details going to the server log. Streamlit's own control flow
@@ -29,6 +38,8 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
 
     @functools.wraps(render)
     def page() -> None:
+        if title:  # each page its own document title (WCAG 2.4.2), read first by screen readers
+            st.set_page_config(page_title=f"{title} · Session Rater")
         try:
             render()
         except SessionRaterError as exc:
@@ -98,7 +109,7 @@ def menu(me: Permitted | None = None) -> dict[str, list[st.Page]]:
     for section, entries in sections.items():
         for visible, render, title, icon, url_path in entries:
             extra = {"default": True} if url_path is None else {"url_path": url_path}
-            page = guarded(render)
+            page = guarded(render, title)
             if visible:
                 shown.setdefault(section, []).append(st.Page(page, title=title, icon=icon, **extra))
             else:
