@@ -5,6 +5,7 @@ deletes a person or an assignment: people are deactivated and assignments withdr
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -243,9 +244,31 @@ class AccountsStore:
         return AccountView(view, active, has_password, subject, self.scope_of(person_id))
 
     def accounts(self) -> list[AccountView]:
+        """Everyone with their scope, in a fixed number of queries whatever the number of people
+        (one per person took 1.7 s for 2,000 people on SQLite, 5 s on PostgreSQL)."""
+        teams: dict[int, set[tuple[str, str]]] = defaultdict(set)
+        areas: dict[int, set[str]] = defaultdict(set)
+        assigned: dict[int, set[int]] = defaultdict(set)
+        monitoring: dict[int, set[int]] = defaultdict(set)
         with self._sessions() as s:
-            ids = list(s.scalars(select(m.Person.id).order_by(m.Person.display_name)))
-        return [self.account(pid) for pid in ids]
+            people = list(s.scalars(select(m.Person).order_by(m.Person.display_name)).unique())
+            for pid, area, team in s.execute(select(ManagedTeam.person_id, ManagedTeam.area, ManagedTeam.team)):
+                teams[pid].add((area, team))
+            for pid, area in s.execute(select(PersonArea.person_id, PersonArea.area)):
+                areas[pid].add(area)
+            for pid, rid in s.execute(select(AssessorAssignment.person_id, AssessorAssignment.recording_id)
+                                      .where(AssessorAssignment.withdrawn_at.is_(None))):
+                assigned[pid].add(rid)
+            for first, second, rid, rule in s.execute(select(SampleAssignment.rater_id, SampleAssignment.second_rater_id,
+                                                             SampleAssignment.recording_id, SampleAssignment.rule)):
+                for pid in {first, second} - {None}:
+                    (assigned if rule == "external_audit" else monitoring)[pid].add(rid)  # type: ignore[index]
+            return [
+                AccountView(person_view(p), p.active, p.password_hash is not None, p.oidc_subject,
+                            Scope(frozenset(teams[p.id]), frozenset(areas[p.id]), frozenset(assigned[p.id]),
+                                  frozenset(monitoring[p.id])))
+                for p in people
+            ]
 
     def update_person(self, person_id: int, *, actor_id: int | None, display_name: str | None = None,
                       email: str | None = None, roles: Iterable[Role] | None = None, active: bool | None = None) -> None:

@@ -19,6 +19,10 @@ from session_rater.errors import StorageError
 
 log = logging.getLogger("session_rater.db")
 
+READ_ONLY = "session_rater_read_only"
+"""Execution option of a connection that only reads (``connection.execution_options(**{READ_ONLY:
+True})``): on SQLite its transaction does not take the write lock."""
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 7_215_001  # arbitrary key for pg_advisory_lock: one migrator at a time
 _PG_FIRST_START_LOCK = 7_215_002  # one process at a time through first-start work (the demo)
@@ -79,7 +83,10 @@ def _make_engine(database_url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(connection):  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A long bulk read (an export, a report) asks for a deferred transaction: in WAL mode
+            # it then reads a snapshot without holding the write lock that raters' saves need.
+            deferred = connection.get_execution_options().get(READ_ONLY, False)
+            connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

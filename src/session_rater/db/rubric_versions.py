@@ -3,6 +3,7 @@ edited file can never change what earlier ratings meant."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,3 +71,9 @@ class RubricVersionStore(StoreBase):
                 raise NotFoundError(f"Rubric {rubric_id!r} version {version!r} is not recorded.")
             self._rubric_cache[key] = rubric_from_dict(row.definition, f"{rubric_id} v{version} (database)")
         return self._rubric_cache[key]
+
+    def rubric_versions(self) -> dict[tuple[str, str], Rubric]:
+        """Every recorded rubric version, by (id, version)."""
+        with self._sessions() as s:
+            keys = s.execute(select(m.RubricVersion.rubric_id, m.RubricVersion.version)).all()
+            return {(rid, version): self.rubric_version(rid, version, session=s) for rid, version in keys}

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -19,6 +20,7 @@ from session_rater.db.accounts_store import AccountsStore
 from session_rater.db.engine import make_engine, migrate, one_process_at_a_time
 from session_rater.db.media_store import MediaStore
 from session_rater.db.sampling_store import SamplingStore
+from session_rater.db.ratings import SubmittedScore
 from session_rater.db.store import Store
 from session_rater.domain.media import PlaybackView
 from session_rater.domain.records import PersonView, RatingView, RecordingView
@@ -163,9 +165,7 @@ class Services:
         if not ratings:
             return pd.DataFrame(), []
         rubric = max((self.rubric_of(r) for r in ratings), key=lambda rb: version_sort_key(rb.version))
-        records = [
-            rec for rec in self.store.score_records() if rec.session_id == recording_id and rec.tutor_id == tutor_id
-        ]
+        records = self.store.score_records(recording_id=recording_id, tutor_id=tutor_id)  # this session's only
         table = compare.side_by_side(records, [item.id for item in rubric.items])
         table.insert(0, "item", [_item_title(rubric, i) for i in table.index])
         return table, ratings
@@ -181,32 +181,37 @@ class Services:
         return table
 
     # -- export -----------------------------------------------------------------------------
+    def iter_export_rows(self) -> Iterator[dict[str, object]]:
+        """The submitted item scores as ``export`` writes them, streamed from the database (one
+        query, constant memory), each rating's items in its rubric's order."""
+        order = {key: {item.id: i for i, item in enumerate(rubric.items)}
+                 for key, rubric in self.store.rubric_versions().items()}  # read before the rows stream
+
+        def place(row: SubmittedScore) -> int:
+            items = order.get((row.rubric_id, row.rubric_version), {})
+            return items.get(row.item_id, len(items))
+
+        for _, rows in itertools.groupby(self.store.submitted_scores(), key=lambda r: r.rating_id):
+            for row in sorted(rows, key=place):
+                yield {
+                    "session_id": row.recording_id,
+                    "tutor_id": "" if row.tutor_id is None else row.tutor_id,
+                    "rater_id": row.rater_id,
+                    "rater_role": Capacity(row.capacity).rater_role,
+                    "rubric_id": row.rubric_id,
+                    "rubric_version": row.rubric_version,
+                    "item_id": row.item_id,
+                    "score": "" if row.not_applicable or row.score is None else row.score,
+                    "submitted_at": _iso(row.submitted_at),
+                }
+
     def export_rows(self) -> list[dict[str, object]]:
-        rows = []
-        for rating in self.store.submitted_ratings():
-            rubric = self.rubric_of(rating)
-            for item in rubric.items:
-                score = rating.scores.get(item.id)
-                if score is None or not score.is_answered:
-                    continue
-                rows.append(
-                    {
-                        "session_id": rating.recording_id,
-                        "tutor_id": "" if rating.tutor_id is None else rating.tutor_id,
-                        "rater_id": rating.rater_id,
-                        "rater_role": rating.capacity.rater_role,
-                        "rubric_id": rating.rubric_id,
-                        "rubric_version": rating.rubric_version,
-                        "item_id": item.id,
-                        "score": "" if score.score is None else score.score,
-                        "submitted_at": rating.submitted_at.isoformat() if rating.submitted_at else "",
-                    }
-                )
-        return rows
+        return list(self.iter_export_rows())
 
     def export_csv(self, out: TextIO) -> int:
-        """The submitted scores as long-format CSV (formula-safe); the number of rows."""
-        return write_csv_rows(out, EXPORT_COLUMNS, self.export_rows())
+        """The submitted scores as long-format CSV (formula-safe), written as they are read;
+        the number of rows."""
+        return write_csv_rows(out, EXPORT_COLUMNS, self.iter_export_rows())
 
     def export_csv_text(self) -> str:
         buffer = io.StringIO()
@@ -235,6 +240,13 @@ class Services:
 
     def recording(self, recording_id: int) -> RecordingView:
         return self.store.get_recording(recording_id)
+
+
+def _iso(moment: dt.datetime | None) -> str:
+    """As the ORM gave it before: SQLite hands back naive datetimes (they are UTC)."""
+    if moment is None:
+        return ""
+    return moment.isoformat()
 
 
 def _middle_frame(strip: list[tuple[float, Path]]) -> Path | None:
