@@ -345,7 +345,7 @@ def render_audit_summary_pdf(
 
     ``area`` and ``audit`` (e.g. "Cumbria", "Follow-up audit, November 2002") go in the
     metadata lines; ``created`` is the PDF's creation date (see :class:`PdfReport`).
-    ``evidence``: (criterion id, lines) printed after the section that holds the criterion,
+    ``evidence``: (criterion or sub-section id, lines) printed after the section that holds it,
     under ``evidence_title`` (e.g. what Session Rater holds on monitoring, beside C1).
     """
     title = f"Audit scoring summary: {score.instrument_title}"
@@ -403,11 +403,12 @@ def render_audit_summary_pdf(
         if len(section.subsections) > 1:
             lines.insert(0, "Sub-sections: " + ", ".join(f"{sub.id} {sub.marks} of {sub.maximum}" for sub in section.subsections) + ".")
         report.lines(lines, style="small")
-        shown = [(criterion_id, lines) for criterion_id, lines in evidence
-                 if any(c.criterion.id == criterion_id for c in section.criteria)]  # fmt: skip
-        if shown:
-            report.heading(evidence_title or f"Evidence beside section {section.id}", level=2)
-            for criterion_id, lines in shown:
-                report.paragraph(f"{criterion_id} {titles.get(criterion_id, '')}", style="strong")
-                report.lines(list(lines), style="small")
+        for key, lines in evidence:
+            ids = [c.criterion.id for c in section.criteria if c.criterion.id == key or c.criterion.id.startswith(key + ".")]
+            if not ids:
+                continue
+            report.heading(evidence_title or f"Evidence beside {key}", level=2)
+            label = f"{key} {titles[key]}" if key in titles else f"{key}: criteria {ids[0]} to {ids[-1]}"
+            report.paragraph(label, style="strong")
+            report.lines(list(lines), style="small")
     return report.to_bytes()

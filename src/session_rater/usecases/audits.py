@@ -114,7 +114,7 @@ class C1Evidence:
 
     def as_pdf_evidence(self, instrument: AuditInstrument) -> list[tuple[str, list[str]]]:
         c1 = [c.id for c in instrument.criteria if c.id.startswith(MONITORING_CRITERION + ".")]
-        return [(c1[0], list(self.lines))] if c1 else []
+        return [(MONITORING_CRITERION, list(self.lines))] if c1 else []
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ class Audits:
                     interval = (f", 95% interval {e.ci[0]:+.2f} to {e.ci[1]:+.2f}" if e.ci
                                 else " (no interval: fewer than 5 sessions)")  # fmt: skip
                     lines.append(f"{who} from the benchmark: {e.mean_diff:+.2f} points over {e.n} item scores of "
-                                 f"{e.n_sessions} sessions{interval}; {e.share_over_by_1:.0%} scored a point or more "
+                                 f"{e.n_sessions} session{'s' if e.n_sessions != 1 else ''}{interval}; {e.share_over_by_1:.0%} scored a point or more "
                                  "above.")  # fmt: skip
                 lines.append(f"Reference: {paired.reference.describe()}.")
         return C1Evidence(tuple(lines))

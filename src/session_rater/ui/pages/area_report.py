@@ -39,7 +39,7 @@ def _table(name: str, frame: pd.DataFrame, empty: str) -> None:
     described = {c.key: c for c in TABLES[name][1]}
     config = {key: {**FORMATS.get(key, st.column_config.Column()), "label": described[key].heading,
                     "help": described[key].meaning} for key in frame.columns}  # fmt: skip
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)  # type: ignore[arg-type]
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, placeholder="–")  # type: ignore[arg-type]
 
 
 def _trend_chart(trend: pd.DataFrame) -> None:
@@ -48,7 +48,7 @@ def _trend_chart(trend: pd.DataFrame) -> None:
     chart = alt.Chart(trend).mark_line(point=alt.OverlayMarkDef(size=70)).encode(
         x=alt.X("period:O", title="Period", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("mean_diff:Q", title="Mean difference from the reference (points)"),
-        color=alt.Color("capacity:N", title=None, legend=alt.Legend(orient="top")),
+        color=alt.Color("capacity:N", title=None, legend=alt.Legend(orient="top", labelLimit=0)),
         tooltip=[alt.Tooltip("period:O", title="Period"), alt.Tooltip("capacity:N", title="Capacity"),
                  alt.Tooltip("mean_diff:Q", title="Mean difference", format="+.2f"), alt.Tooltip("n:Q", title="Pairs")],
     )  # fmt: skip
@@ -68,7 +68,7 @@ def render() -> None:
         return
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
     area = c1.selectbox("Area", areas, index=areas.index(st.query_params["area"]) if st.query_params.get("area") in areas else 0,
-                        format_func=plain)  # fmt: skip
+                        )  # fmt: skip
     st.query_params["area"] = area
     by = c2.segmented_control("Trend per", list(KINDS), format_func=lambda k: KINDS[k], default="quarter", required=True,
                               key="area-report:by") or "quarter"  # fmt: skip

@@ -41,6 +41,8 @@ def _marks_table(instrument: AuditInstrument, marks_csv: str | None, audits: Aud
 def _to_csv(table: pd.DataFrame) -> str:
     lines = ["criterion_id,mark,carried_over,note"]
     for row in table.itertuples(index=False):
+        if not row.mark:  # not given yet: left out, so the check names it (an empty mark in a file is N/A)
+            continue
         note = str(row.note or "").replace('"', '""')
         lines.append(f'{row.criterion_id},{row.mark or ""},{"yes" if row.carried_over else ""},"{note}"')
     return "\n".join(lines) + "\n"
@@ -89,7 +91,7 @@ def _editor(audits: Audits, chosen: ScoredAudit | None) -> None:
                          + "\n".join(f"- {plain(e)}" for e in exc.errors))  # fmt: skip
                 return
             except SessionRaterError as exc:
-                st.error(plain(exc))
+                st.error(plain(f"{exc} Nothing was saved."))
                 return
             st.query_params["audit"] = str(saved.mark_set.id)
             st.session_state.pop(f"{key}:editor", None)
@@ -141,7 +143,7 @@ def render() -> None:
     wanted = query_int("audit")
     chosen_id = st.selectbox("Audit", options, index=options.index(wanted) if wanted in sets else (1 if sets else 0),
                              format_func=lambda i: "New audit: enter or import marks" if i == NEW
-                             else plain(f"{sets[i].title} · {sets[i].area} (saved {sets[i].updated_at:%d/%m/%Y})"))  # fmt: skip
+                             else f"{sets[i].title} · {sets[i].area} (saved {sets[i].updated_at:%d/%m/%Y})")  # fmt: skip
     if chosen_id == NEW:
         st.query_params.pop("audit", None)
         _editor(audits, None)

@@ -27,7 +27,7 @@ def _targets(r: MonitoringReport) -> None:
               help=f"Regular sessions of the manager's teams with their submitted monitoring rating. Target: "
               f"{total.target} ({t.monitoring_percent:g}% of {total.recorded}, rounded up; {t.source}).")  # fmt: skip
     c2.metric("Target met", "yes" if total.meets_target else "no", border=True)
-    c3.metric(f"Catch-up monitored (1 in {t.catch_up_one_in})", f"{total.catch_up_monitored} of {total.catch_up_required} required",
+    c3.metric(f"Catch-up monitored (1 in {t.catch_up_one_in})", f"{total.catch_up_monitored} of {total.catch_up_required}",
               border=True, help=f"Catch-up sessions monitored, of the {total.catch_up_required} required "
               f"(1 in {t.catch_up_one_in} of {total.catch_up_recorded} recorded, rounded up).")  # fmt: skip
     c4.metric("Overdue ratings", len(r.overdue), border=True,
@@ -89,7 +89,7 @@ def render() -> None:
     wanted = query_int("manager")
     c1, c2, c3 = st.columns([2, 1, 1])
     manager_id = c1.selectbox("Treatment manager", ids, index=ids.index(wanted) if wanted in managers else 0,
-                              format_func=lambda i: plain(managers[i].display_name))  # fmt: skip
+                              format_func=lambda i: managers[i].display_name)  # fmt: skip
     st.query_params["manager"] = str(manager_id)
     kind = c2.segmented_control("Per", list(KINDS), format_func=lambda k: KINDS[k], default="quarter", required=True,
                                 key="monitoring-report:kind") or "quarter"  # fmt: skip

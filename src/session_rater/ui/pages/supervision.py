@@ -48,7 +48,9 @@ def _pick(sup: Supervision) -> tuple[int, int] | None:
     wanted = (query_int("recording"), query_int("tutor"))
     if st.query_params.get("recording") is not None and wanted not in labels:
         st.error("The address names a session and tutor whose supervision feedback you cannot see (or that has no "
-                 "submitted treatment manager's rating). Pick one from the list.", icon=":material/block:")  # fmt: skip
+                 "submitted treatment manager's rating yet). Open Supervision from the menu to pick one of yours.",
+                 icon=":material/block:")  # fmt: skip
+        return None  # refused, never silently swapped for another
     chosen = st.selectbox("Tutor and monitored session", keys, index=keys.index(wanted) if wanted in labels else 0,
                           format_func=lambda k: labels[k])  # fmt: skip
     if chosen != wanted:
