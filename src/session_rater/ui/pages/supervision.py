@@ -88,7 +88,7 @@ def _player(sup: Supervision, fb: SupervisionFeedback) -> None:
     )  # fmt: skip
 
 
-def _summary(fb: SupervisionFeedback) -> None:
+def _caption(fb: SupervisionFeedback) -> None:
     r = fb.recording
     reference = f"{fb.reference_source} by {', '.join(fb.reference_raters)}" if fb.reference_source else "none yet"
     st.caption(plain(
@@ -96,22 +96,22 @@ def _summary(fb: SupervisionFeedback) -> None:
         f"{r.recorded_on:%d/%m/%Y}. Tutor: {fb.tutor_name}. Treatment manager: {fb.manager_name}. Reference: "
         f"{reference}. Checklist: {fb.rubric.title} v{fb.rubric.version}."
     ))  # fmt: skip
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Strengths")
-        if fb.strengths:
-            st.caption(f"Scored at the top of the scale ({fb.rubric.maximum}) by the treatment manager.")
-            st.markdown("\n".join(f"- {plain(i.title)}" for i in fb.strengths))
-        else:
-            st.write(f"No item was scored at the top of the scale ({fb.rubric.maximum}).")
-    with right:
-        st.subheader("Development points")
-        if fb.development:
-            st.caption("Scored below the middle of the scale, or self-assessed a point or more above the treatment "
-                       "manager's score.")  # fmt: skip
-            st.markdown("\n".join(f"- **{plain(d.item.title)}**: {plain('; '.join(d.reasons))}" for d in fb.development))
-        else:
-            st.write("None: no low score, and no self-assessment a point or more above the treatment manager's.")
+
+
+def _summary(fb: SupervisionFeedback) -> None:
+    st.subheader("Strengths")
+    if fb.strengths:
+        st.caption(f"Scored at the top of the scale ({fb.rubric.maximum}) by the treatment manager.")
+        st.markdown("\n".join(f"- {plain(i.title)}" for i in fb.strengths))
+    else:
+        st.write(f"No item was scored at the top of the scale ({fb.rubric.maximum}).")
+    st.subheader("Development points")
+    if fb.development:
+        st.caption("Scored below the middle of the scale, or self-assessed a point or more above the treatment "
+                   "manager's score.")  # fmt: skip
+        st.markdown("\n".join(f"- **{plain(d.item.title)}**: {plain('; '.join(d.reasons))}" for d in fb.development))
+    else:
+        st.write("None: no low score, and no self-assessment a point or more above the treatment manager's.")
 
 
 def _items(fb: SupervisionFeedback) -> None:
@@ -234,7 +234,7 @@ def render() -> None:
             st.rerun()
         return
     fb = sup.feedback(recording_id, tutor_id, date_from=date_from, date_to=date_to, look=blind.unblinds)
-    _summary(fb)
+    _caption(fb)
     params = {"recording": str(recording_id), "tutor": str(tutor_id),
               **({"from": date_from.isoformat()} if date_from else {}), **({"to": date_to.isoformat()} if date_to else {})}  # fmt: skip
     download_link("Download PDF", "supervision.pdf", params, help="The feedback as a PDF, for the supervision file")
@@ -243,6 +243,10 @@ def render() -> None:
         _player(sup, fb)
         _notes(fb)
     with right:
-        _discussions(sup, fb)
+        _summary(fb)
+    left, right = st.columns([1.1, 1], gap="large")
+    with left:
         _trend(fb)
+    with right:
+        _discussions(sup, fb)
     _items(fb)
