@@ -267,6 +267,55 @@ def _assessor_rating(d: Demo) -> RatingView:
     return d.rating("assigned assessor", Capacity.EXTERNAL)
 
 
+def _supervised(d: Demo) -> tuple[RecordingView, PersonView]:
+    """Tom Hughes in the demo's tf02-s03: Helen Price's monitoring rating there is submitted."""
+    return d.recording("tf02-s03-problem-solving.mp4"), d.tutor
+
+
+def _see_supervision(me: Permitted, d: Demo, _: object) -> object:
+    from session_rater.usecases.supervision import Supervision
+
+    session, tutor = _supervised(d)
+    return Supervision(me).feedback(session.id, tutor.id, look=True)
+
+
+def _record_supervision(me: Permitted, d: Demo, _: object) -> object:
+    from session_rater.usecases.supervision import Supervision
+
+    session, tutor = _supervised(d)
+    return Supervision(me).record_discussion(session.id, tutor.id, session.recorded_on, f"Agreed by {me.person.id}")
+
+
+def _monitoring_report(me: Permitted, d: Demo, _: object) -> object:
+    from session_rater.usecases.monitoring_report import MonitoringReports
+
+    reports = MonitoringReports(me)
+    report = reports.report(d.person("team's manager").id, "2026Q2")
+    return reports.pdf(report)
+
+
+def _area_report(me: Permitted, d: Demo, _: object) -> object:
+    from session_rater.usecases.area_report import AreaReports
+
+    reports = AreaReports(me)
+    report = reports.report(AREA)
+    return reports.pdf(report), reports.xlsx(report)
+
+
+def _keep_audit_marks(me: Permitted, d: Demo, _: object) -> object:
+    from session_rater.usecases.audits import Audits
+
+    marks = (Path(__file__).resolve().parents[1] / "data" / "audit" / "cumbria-2002-follow-up-marks.csv").read_text()
+    audits = Audits(me)
+    saved = audits.save(title=f"Audit by {me.person.id}", area=AREA, marks_csv=marks, mandatory=[])
+    return audits.pdf(audits.scored(saved.mark_set.id))
+
+
+def _is_pdf(result: object, me: Permitted, d: Demo, _: object) -> None:
+    first = result[0] if isinstance(result, tuple) else result
+    assert isinstance(first, bytes) and first.startswith(b"%PDF"), "not a PDF"
+
+
 USE_CASES: dict[str, UseCase] = {
     "open the session": UseCase(lambda me, d, _: me.recording(d.session.id),
                                 lambda r, me, d, _: None if r == d.session else pytest.fail(f"{r} opened")),
@@ -308,6 +357,12 @@ USE_CASES: dict[str, UseCase] = {
                                 lambda a, me, d, _: None if a else pytest.fail("no assignments")),
     "read the audit log": UseCase(lambda me, d, _: me.audit_log(limit=20),
                                   lambda log, me, d, _: None if log else pytest.fail("empty log")),
+    "see the tutor's supervision feedback": UseCase(
+        _see_supervision, lambda fb, me, d, _: None if fb.tutor_id == d.tutor.id and fb.items else pytest.fail("empty")),  # type: ignore[attr-defined]
+    "record a supervision discussion": UseCase(_record_supervision),
+    "the team's manager's monitoring report": UseCase(_monitoring_report, _is_pdf),
+    "the area report (PDF and XLSX)": UseCase(_area_report, _is_pdf),
+    "keep the audit's marks": UseCase(_keep_audit_marks, _is_pdf),
 }
 
 _ = None  # not in this table: the person's own rating (see the tests below the matrix)
@@ -336,6 +391,11 @@ MATRIX: dict[str, tuple[int | None, ...]] = {
     "assign a session":               ADMIN_ONLY,
     "list assignments":               ADMIN_ONLY,
     "read the audit log":             ADMIN_ONLY,
+    "see the tutor's supervision feedback":   (1, 0, 0, 1, 0, 0, 0, 1, 0),
+    "record a supervision discussion":        (1, 0, 0, 1, 0, 0, 0, 0, 0),
+    "the team's manager's monitoring report": (0, 0, 0, 1, 0, 0, 0, 1, 0),
+    "the area report (PDF and XLSX)":         (0, 0, 0, 0, 0, 0, 0, 1, 0),
+    "keep the audit's marks":                 (0, 0, 0, 0, 0, 1, 1, 1, 0),
 }
 CELLS = [pytest.param(use_case, who, bool(allowed), id=f"{use_case} | {who}")
          for use_case, row in MATRIX.items() for who, allowed in zip(WHO, row, strict=True) if allowed is not None]

@@ -37,6 +37,12 @@ MATRIX = {
     Action.MANAGE_ASSIGNMENTS: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
     Action.VIEW_AUDIT_LOG:     dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
     Action.MANAGE_SAMPLING:    dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
+    Action.VIEW_SUPERVISION:   dict(zip(ACTORS, [1, 0, 1, 0, 0, 0, 1, 0, 1])),
+    Action.RECORD_SUPERVISION: dict(zip(ACTORS, [1, 0, 1, 0, 0, 0, 0, 0, 0])),
+    # without a manager named: whether the person may see monitoring reports at all (the menu)
+    Action.VIEW_MONITORING_REPORT: dict(zip(ACTORS, [0, 0, 1, 1, 0, 0, 1, 1, 1])),
+    Action.VIEW_AREA_REPORT:   dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 0, 1])),
+    Action.MANAGE_AUDIT:       dict(zip(ACTORS, [0, 0, 0, 0, 1, 1, 0, 0, 1])),
 }
 
 
@@ -47,7 +53,7 @@ def test_the_matrix_covers_every_action() -> None:
 @pytest.mark.parametrize("action", list(Action))
 @pytest.mark.parametrize("who", list(ACTORS))
 def test_role_by_action_matrix(who: str, action: Action) -> None:
-    area = "Cumbria" if action is Action.VIEW_REPORTS else None
+    area = "Cumbria" if action in (Action.VIEW_REPORTS, Action.VIEW_AREA_REPORT) else None
     decision = decide(ACTORS[who], action, SESSION, tutor_id=10, area=area)
     assert bool(decision) is bool(MATRIX[action][who]), decision.reason
     assert decision.reason
@@ -89,3 +95,29 @@ def test_a_capacity_outside_ones_roles_is_refused() -> None:
     assert decide(MANAGER, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.MONITORING)
     assert not decide(MANAGER, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.EXTERNAL)
     assert not decide(ASSESSOR, Action.RATE, SESSION, tutor_id=10, capacity=Capacity.BENCHMARK)
+
+
+def test_supervision_feedback_is_the_tutors_not_their_co_tutors() -> None:
+    co_tutor = Actor(11, frozenset({"tutor"}))
+    assert decide(co_tutor, Action.VIEW_SUPERVISION, SESSION, tutor_id=11)
+    assert not decide(co_tutor, Action.VIEW_SUPERVISION, SESSION, tutor_id=10)
+    assert not decide(co_tutor, Action.RECORD_SUPERVISION, SESSION, tutor_id=10)
+    assert not decide(ADMIN, Action.VIEW_SUPERVISION, SESSION, tutor_id=99)  # 99 did not deliver it
+
+
+def test_a_treatment_manager_who_delivered_the_session_gives_no_supervision_on_it() -> None:
+    tutor_and_manager = Actor(10, frozenset({"tutor", "treatment_manager"}), managed_teams=frozenset({("Cumbria", "Carlisle")}))
+    assert decide(tutor_and_manager, Action.VIEW_SUPERVISION, SESSION, tutor_id=10)  # their own, as tutor
+    assert not decide(tutor_and_manager, Action.VIEW_SUPERVISION, SESSION, tutor_id=11)
+
+
+MONITORING_REPORT = {  # whose report: MANAGER's (id 20, teams in Cumbria)
+    "tutor": 0, "other tutor": 0, "manager": 1, "other manager": 0, "assessor": 0, "unassigned assessor": 0,
+    "programme manager": 1, "other area PM": 0, "administrator": 1,
+}
+
+
+@pytest.mark.parametrize("who", list(ACTORS))
+def test_a_monitoring_report_is_the_managers_their_areas_pms_and_administrators(who: str) -> None:
+    decision = decide(ACTORS[who], Action.VIEW_MONITORING_REPORT, manager_id=20, manager_areas={"Cumbria"})
+    assert bool(decision) is bool(MONITORING_REPORT[who]), decision.reason

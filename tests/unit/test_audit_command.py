@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from session_rater.io.audit_command import DEFAULT_INSTRUMENT, audit_score_main
+from session_rater.cli.audit import DEFAULT_INSTRUMENT, audit_score_main
 
 REPO = Path(__file__).resolve().parents[2]
 CUMBRIA = REPO / "tests" / "data" / "audit" / "cumbria-2002-follow-up-marks.csv"

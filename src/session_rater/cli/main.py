@@ -7,7 +7,7 @@
     session-rater retention [--dry-run] [--as-of DATE]   delete recordings' files past their retention period
     session-rater hold RECORDING --kind K --reason TEXT | --release HOLD | --list   keep a recording
     session-rater demo                            load or reset the demo data
-    session-rater export [--output FILE]          submitted scores as long-format CSV
+    session-rater export [--output FILE] [--dictionary]   submitted scores as long-format CSV (or the data dictionary)
     session-rater check-rubrics [FILE ...]        validate rubric files (default: every file in the rubrics folder)
     session-rater migrate                         bring the database schema up to date
     session-rater sample --policy NAME [--seed N] [--dry-run]   draw the monitoring and audit samples
@@ -17,6 +17,7 @@
     session-rater set-password EMAIL [--password-stdin]   a new password (an administrator locked out)
     session-rater people                          list everyone, their emails and roles
     session-rater analyse SCORES.csv [--benchmark-role ROLE] [--format text|json] [--skip-bad-rows]
+    session-rater audit-score MARKS.csv [--instrument FILE] [--mandatory ID,...] [--format text|json]
 
 Expected failures print a message that says what to fix and exit with status 1.
 """
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from session_rater.cli import analyse as cli_analyse
+from session_rater.cli import audit as cli_audit
 from session_rater.cli import backup as cli_backup
 from session_rater.cli import ingest as cli_ingest
 from session_rater.cli import people as cli_people
@@ -85,6 +87,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from session_rater.usecases.services import open_services
 
+    if args.dictionary:
+        from session_rater.usecases.data_dictionary import dictionary_csv
+
+        data = dictionary_csv().decode("utf-8")
+        if args.output in (None, "-"):
+            sys.stdout.write(data)
+        else:
+            Path(args.output).write_text(data, encoding="utf-8")
+            print(f"Wrote the data dictionary to {args.output}", file=sys.stderr)
+        return 0
     services = open_services(load_demo=False)
     if args.output in (None, "-"):
         services.export_csv(sys.stdout)
@@ -139,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="load or reset the demo data").set_defaults(func=_cmd_demo)
     export = sub.add_parser("export", help="write submitted scores as long-format CSV")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.add_argument("--dictionary", action="store_true",
+                        help="write the data dictionary instead: every column of the export and of the area report, "
+                        "and what it means (the area report XLSX's 'Data dictionary' sheet)")  # fmt: skip
     export.set_defaults(func=_cmd_export)
     check = sub.add_parser("check-rubrics", help="validate rubric YAML files")
     check.add_argument("files", nargs="*", help="files to check (default: every file in the rubrics folder)")
@@ -147,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_sample.register(sub)
     cli_ingest.register(sub)
     cli_analyse.register(sub)
+    cli_audit.register(sub)
     cli_people.register(sub)
     cli_worker.register(sub)
     cli_backup.register(sub)

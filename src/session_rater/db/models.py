@@ -243,6 +243,7 @@ from session_rater.db import (  # noqa: E402,F401
     audit_models,
     instance_models,
     media_models,
+    report_models,
     retention_models,
     sampling_models,
 )

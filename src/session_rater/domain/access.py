@@ -33,6 +33,11 @@ class Action(StrEnum):
     MANAGE_ASSIGNMENTS = "manage_assignments"
     MANAGE_SAMPLING = "manage_sampling"  # save a draw, add a sampling policy version
     VIEW_AUDIT_LOG = "view_audit_log"
+    VIEW_SUPERVISION = "view_supervision"  # one tutor's supervision feedback on one monitored session
+    RECORD_SUPERVISION = "record_supervision"  # "discussed in supervision on DATE", with an agreed action
+    VIEW_MONITORING_REPORT = "view_monitoring_report"  # one treatment manager's monitoring report
+    VIEW_AREA_REPORT = "view_area_report"  # the programme manager's area report
+    MANAGE_AUDIT = "manage_audit"  # enter or import the audit's marks, see its scoring summary
 
 
 @dataclass(frozen=True)
@@ -121,8 +126,13 @@ def decide(
     own_rating_submitted: bool = False,
     capacity: Capacity | None = None,
     area: str | None = None,
+    manager_id: int | None = None,
+    manager_areas: Collection[str] = (),
 ) -> Decision:
-    """Whether ``actor`` may do ``action`` (on ``session`` / ``tutor_id`` where it applies)."""
+    """Whether ``actor`` may do ``action`` (on ``session`` / ``tutor_id`` where it applies).
+
+    ``manager_id`` and ``manager_areas``: whose monitoring report (VIEW_MONITORING_REPORT), and
+    the areas of the teams that treatment manager manages."""
     if action in (Action.MANAGE_PEOPLE, Action.MANAGE_RUBRICS, Action.MANAGE_ASSIGNMENTS, Action.VIEW_AUDIT_LOG,
                   Action.MANAGE_RECORDINGS, Action.MANAGE_SAMPLING):
         return _yes("administrator") if actor.has(Role.ADMINISTRATOR) else _no("only administrators may do this")
@@ -136,8 +146,22 @@ def decide(
         if actor.has(Role.PROGRAMME_MANAGER) and (area is None or area in actor.areas):
             return _yes("programme manager's area")
         return _no("reports across sessions are for programme managers and administrators")
+    if action is Action.VIEW_AREA_REPORT:
+        if actor.has(Role.ADMINISTRATOR):
+            return _yes("administrators see every area's report")
+        if actor.has(Role.PROGRAMME_MANAGER) and (area is None or area in actor.areas):
+            return _yes("programme manager's area")
+        return _no("the area report is for the area's programme manager and administrators")
+    if action is Action.VIEW_MONITORING_REPORT:
+        return _monitoring_report(actor, manager_id, manager_areas)
+    if action is Action.MANAGE_AUDIT:
+        if actor.has(Role.ADMINISTRATOR) or actor.has(Role.EXTERNAL_ASSESSOR):
+            return _yes("audit teams (external assessors) and administrators keep the audit's marks")
+        return _no("the audit's marks are kept by the audit team (external assessors) and administrators")
     if session is None:
         raise ValueError(f"{action} needs the session it applies to")
+    if action in (Action.VIEW_SUPERVISION, Action.RECORD_SUPERVISION):
+        return _supervision(actor, action, session, tutor_id)
     why = reaches(actor, session)
     if action in (Action.VIEW_SESSION, Action.PLAY_RECORDING):
         return _yes(why) if why else _no("this session is outside your teams, area or assignments")
@@ -157,6 +181,55 @@ def decide(
             return _yes("overseeing: you are recorded as not blind for this session", not_blind=True)
         return _no("submit your own rating first: ratings stay blind until then")
     raise ValueError(f"unknown action {action!r}")  # pragma: no cover
+
+
+def _manages(actor: Actor, session: SessionScope) -> bool:
+    return actor.has(Role.TREATMENT_MANAGER) and (
+        (session.area, session.team) in actor.managed_teams or session.recording_id in actor.monitoring_assignments
+    )
+
+
+def _supervision(actor: Actor, action: Action, session: SessionScope, tutor_id: int | None) -> Decision:
+    """Supervision feedback is the tutor's, their treatment manager's (who gives it), the area's
+    programme manager's and administrators'; only the tutor and the treatment manager record
+    that it was discussed."""
+    if tutor_id is None or tutor_id not in session.tutor_ids:
+        return _no("supervision feedback is about one tutor who delivered this session")
+    own = actor.has(Role.TUTOR) and actor.id == tutor_id
+    manager = _manages(actor, session) and actor.id not in session.tutor_ids
+    if action is Action.RECORD_SUPERVISION:
+        if own:
+            return _yes("the tutor records their own supervision")
+        if manager:
+            return _yes(f"treatment manager of team {session.team}")
+        return _no("only the tutor and their treatment manager record a supervision discussion")
+    if actor.has(Role.ADMINISTRATOR):
+        return _yes("administrators see every report")
+    if actor.has(Role.PROGRAMME_MANAGER) and session.area in actor.areas:
+        return _yes(f"programme manager for {session.area}")
+    if own:
+        return _yes("the tutor's own feedback")
+    if manager:
+        return _yes(f"treatment manager of team {session.team}")
+    return _no("supervision feedback is for the tutor, their treatment manager, the area's programme "
+               "manager and administrators")
+
+
+def _monitoring_report(actor: Actor, manager_id: int | None, manager_areas: Collection[str]) -> Decision:
+    """A treatment manager's monitoring report: theirs, their area's programme manager's (a
+    manager of teams in that area), administrators'."""
+    if actor.has(Role.ADMINISTRATOR):
+        return _yes("administrators see every report")
+    if manager_id is None:  # may this person see monitoring reports at all (the menu)
+        if actor.has(Role.PROGRAMME_MANAGER) or actor.has(Role.TREATMENT_MANAGER):
+            return _yes("treatment managers see their own; programme managers their area's")
+        return _no("monitoring reports are for treatment managers, programme managers and administrators")
+    if actor.has(Role.TREATMENT_MANAGER) and actor.id == manager_id:
+        return _yes("your own monitoring report")
+    if actor.has(Role.PROGRAMME_MANAGER) and actor.areas & set(manager_areas):
+        return _yes("programme manager of the area this treatment manager works in")
+    return _no("a monitoring report is for that treatment manager, their area's programme manager and "
+               "administrators")
 
 
 def visible_recordings(actor: Actor, sessions: Collection[SessionScope]) -> list[int]:

@@ -51,7 +51,7 @@ from reportlab.platypus import (
 
 from session_rater.domain.audit_scoring import AuditScore, format_half_up
 
-__all__ = ["FONT_CANDIDATES", "PdfReport", "font_in_use", "render_audit_summary_pdf"]
+__all__ = ["FONT_CANDIDATES", "Link", "PdfReport", "font_in_use", "render_audit_summary_pdf"]
 
 PAGE_SIZE = A4
 MARGIN = 18 * mm
@@ -176,6 +176,24 @@ def _numbered_canvas(footer_left: str, created: str) -> type[Canvas]:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A table cell that is a link: ``text`` shown (as typed), ``url`` opened when clicked.
+    Only http(s) URLs are linked; anything else is shown as plain text."""
+
+    text: str
+    url: str
+
+    def markup(self) -> str:
+        if not re.match(r"^https?://", self.url):
+            return _text(self.text)
+        return f'<a href="{escape(self.url, {chr(34): "&quot;"})}" color="#1a4f9c"><u>{_text(self.text)}</u></a>'
+
+
+def _cell(value: object) -> str:
+    return value.markup() if isinstance(value, Link) else _text(value)
+
+
+@dataclass(frozen=True)
 class _Column:
     title: str
     width: float  # a share of the frame's width
@@ -245,6 +263,7 @@ class PdfReport:
 
         ``widths``: relative column widths (default equal); ``align``: one letter per column,
         ``l`` or ``r`` (default all left); ``shade_rows``: indexes of rows to shade (totals).
+        A cell given as a :class:`Link` is a link; every other cell is text, shown as typed.
         """
         n = len(header)
         if n == 0:
@@ -262,7 +281,7 @@ class PdfReport:
         st = self._styles
         data = [[Paragraph(_text(c.title), st["head-right" if c.align == "right" else "head"]) for c in columns]]
         for row in rows:
-            data.append([Paragraph(_text(value), st["cell-right" if c.align == "right" else "cell"]) for value, c in zip(row, columns, strict=True)])
+            data.append([Paragraph(_cell(value), st["cell-right" if c.align == "right" else "cell"]) for value, c in zip(row, columns, strict=True)])
         table = Table(data, colWidths=[c.width * FRAME_WIDTH for c in columns], repeatRows=1, splitInRow=1, hAlign="LEFT")
         commands: list[tuple[Any, ...]] = [
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -317,6 +336,8 @@ def render_audit_summary_pdf(
     area: str = "",
     audit: str = "",
     created: dt.datetime | dt.date | None = None,
+    evidence: Sequence[tuple[str, Sequence[str]]] = (),
+    evidence_title: str = "",
 ) -> bytes:
     """The audit's scoring summary as a PDF: the IQR and each section's arithmetic, the
     mandatory criteria not fully met, then every criterion with its mark, what it counts, whether
@@ -324,6 +345,8 @@ def render_audit_summary_pdf(
 
     ``area`` and ``audit`` (e.g. "Cumbria", "Follow-up audit, November 2002") go in the
     metadata lines; ``created`` is the PDF's creation date (see :class:`PdfReport`).
+    ``evidence``: (criterion or sub-section id, lines) printed after the section that holds it,
+    under ``evidence_title`` (e.g. what Session Rater holds on monitoring, beside C1).
     """
     title = f"Audit scoring summary: {score.instrument_title}"
     metadata = [line for line in (f"Area: {area}" if area else "", f"Audit: {audit}" if audit else "") if line]
@@ -380,4 +403,12 @@ def render_audit_summary_pdf(
         if len(section.subsections) > 1:
             lines.insert(0, "Sub-sections: " + ", ".join(f"{sub.id} {sub.marks} of {sub.maximum}" for sub in section.subsections) + ".")
         report.lines(lines, style="small")
+        for key, lines in evidence:
+            ids = [c.criterion.id for c in section.criteria if c.criterion.id == key or c.criterion.id.startswith(key + ".")]
+            if not ids:
+                continue
+            report.heading(evidence_title or f"Evidence beside {key}", level=2)
+            label = f"{key} {titles[key]}" if key in titles else f"{key}: criteria {ids[0]} to {ids[-1]}"
+            report.paragraph(label, style="strong")
+            report.lines(list(lines), style="small")
     return report.to_bytes()

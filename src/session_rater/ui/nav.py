@@ -63,10 +63,13 @@ def menu(me: Permitted | None = None) -> dict[str, list[st.Page]]:
     checks again: hiding is never the check)."""
     from session_rater.ui.pages import (
         agreement,
+        area_report,
         assignments_admin,
+        audit,
         audit_log,
         compare,
         coverage,
+        monitoring_report,
         overscoring,
         people_admin,
         queue,
@@ -75,26 +78,38 @@ def menu(me: Permitted | None = None) -> dict[str, list[st.Page]]:
         rubrics_admin,
         sampling,
         sessions,
+        supervision,
     )
+    from session_rater.domain.model import Role
 
     everyone = me is None
     reports = everyone or bool(me.decide(Action.VIEW_REPORTS))
     overseer = everyone or bool(me.decide(Action.VIEW_COVERAGE))
     admin = everyone or me.is_admin()
+    supervises = everyone or any(me.actor.has(r) for r in (Role.TUTOR, Role.TREATMENT_MANAGER, Role.PROGRAMME_MANAGER,
+                                                           Role.ADMINISTRATOR))  # fmt: skip
+    monitoring_reports = everyone or bool(me.decide(Action.VIEW_MONITORING_REPORT))
+    area_reports = everyone or bool(me.decide(Action.VIEW_AREA_REPORT))
+    audits = everyone or bool(me.decide(Action.MANAGE_AUDIT))
     sections = {
         "Rating": [
             (True, sessions.render, "Sessions", ":material/video_library:", None),  # the default page, at /
             (True, queue.render, "My work", ":material/assignment:", "queue"),
             (True, rate.render, "Rate", ":material/rate_review:", "rate"),
             (True, compare.render, "Compare", ":material/compare_arrows:", "compare"),
+            (supervises, supervision.render, "Supervision", ":material/record_voice_over:", "supervision"),
         ],
         "Monitoring": [
             (overseer, coverage.render, "Coverage", ":material/monitoring:", "coverage"),
             (overseer, sampling.render, "Sampling", ":material/casino:", "sampling"),
+            (monitoring_reports, monitoring_report.render, "Monitoring report", ":material/fact_check:",
+             "monitoring-report"),
         ],
         "Reports": [
             (reports, overscoring.render, "Over-scoring", ":material/balance:", "overscoring"),
             (reports, agreement.render, "Agreement", ":material/handshake:", "agreement"),
+            (area_reports, area_report.render, "Area report", ":material/summarize:", "area-report"),
+            (audits, audit.render, "Audit", ":material/gavel:", "audit-scoring"),
         ],
         "Administration": [
             (admin, recordings_admin.render, "Recordings", ":material/movie:", "recordings"),

@@ -64,7 +64,11 @@ def player(
     active_title: str | None,
     can_stamp: bool,
     read_only: bool,
+    start_at: float | None = None,
+    stamping: bool = True,
 ) -> Stamp | None:
+    """The player. ``start_at``: seek there once when the player is shown (a link to a moment);
+    ``stamping`` False: no "Add evidence" button at all (a page that only watches)."""
     result = _component(
         key=key,
         data={
@@ -78,6 +82,8 @@ def player(
             "active_title": active_title,
             "can_stamp": can_stamp,
             "read_only": read_only,
+            "start_at": start_at,
+            "stamping": stamping,
         },
         on_stamp_change=lambda: None,
     )

@@ -8,6 +8,8 @@ case, with the same access checks; every CSV and XLSX is formula-safe (io.spread
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -17,6 +19,25 @@ from session_rater.usecases.permitted import Permitted
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+ORIGIN = "_origin"  # set by the route (web/exports.py): the app's address, for links inside a PDF
+
+
+def _int(params: Mapping[str, str], name: str) -> int:
+    try:
+        return int(params.get(name, ""))
+    except ValueError:
+        raise NotFoundError(f"The download needs a whole number for {name!r}; open it from its page.") from None
+
+
+def _date(params: Mapping[str, str], name: str) -> dt.date | None:
+    value = params.get(name) or ""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise NotFoundError(f"{name}={value!r} is not a date (YYYY-MM-DD); open the download from its page.") from None
 
 
 @dataclass(frozen=True)
@@ -52,11 +73,64 @@ def _access_log(me: Permitted, params: Mapping[str, str]) -> Export:
     return Export("recording-access-log.csv", CSV, RecordingsAdmin(me).access_log_csv())
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "report"
+
+
+def _supervision(me: Permitted, params: Mapping[str, str]) -> Export:
+    from session_rater.usecases.supervision import Supervision
+
+    sup = Supervision(me)
+    fb = sup.feedback(_int(params, "recording"), _int(params, "tutor"), date_from=_date(params, "from"),
+                      date_to=_date(params, "to"))  # fmt: skip
+    name = f"supervision-{_slug(fb.tutor_name)}-{fb.recording.recorded_on:%Y-%m-%d}-session-{fb.recording.session_number}.pdf"
+    return Export(name, PDF, sup.pdf(fb, origin=params.get(ORIGIN, "")))
+
+
+def _monitoring_report(me: Permitted, params: Mapping[str, str]) -> Export:
+    from session_rater.usecases.monitoring_report import MonitoringReports
+
+    reports = MonitoringReports(me)
+    try:
+        report = reports.report(_int(params, "manager"), params.get("period", ""))
+    except ValueError as exc:
+        raise NotFoundError(f"{exc}; open the download from the Monitoring report page.") from None
+    return Export(f"monitoring-report-{_slug(report.manager.display_name)}-{report.period}.pdf", PDF, reports.pdf(report))
+
+
+def _area_report(me: Permitted, params: Mapping[str, str], kind: str) -> Export:
+    from session_rater.usecases.area_report import AreaReports
+
+    reports = AreaReports(me)
+    report = reports.report(params.get("area", ""), by=params.get("by", "quarter"), date_from=_date(params, "from"),
+                            date_to=_date(params, "to"))  # fmt: skip
+    if kind == "pdf":
+        return Export(f"{report.stem}.pdf", PDF, reports.pdf(report))
+    return Export(f"{report.stem}.xlsx", XLSX, reports.xlsx(report))
+
+
+def _audit(me: Permitted, params: Mapping[str, str], kind: str) -> Export:
+    from session_rater.usecases.audits import Audits
+
+    audits = Audits(me)
+    scored = audits.scored(_int(params, "audit"))
+    stem = f"audit-{_slug(scored.mark_set.area)}-{_slug(scored.mark_set.title)}"
+    if kind == "pdf":
+        return Export(f"{stem}-summary.pdf", PDF, audits.pdf(scored))
+    return Export(f"{stem}-marks.csv", CSV, audits.csv(scored))
+
+
 EXPORTS: dict[str, Callable[[Permitted, Mapping[str, str]], Export]] = {
     "coverage.csv": lambda me, p: _coverage(me, p, "csv"),
     "coverage.xlsx": lambda me, p: _coverage(me, p, "xlsx"),
     "audit-log.csv": _audit_log,
     "recording-access-log.csv": _access_log,
+    "supervision.pdf": _supervision,
+    "monitoring-report.pdf": _monitoring_report,
+    "area-report.pdf": lambda me, p: _area_report(me, p, "pdf"),
+    "area-report.xlsx": lambda me, p: _area_report(me, p, "xlsx"),
+    "audit-summary.pdf": lambda me, p: _audit(me, p, "pdf"),
+    "audit-marks.csv": lambda me, p: _audit(me, p, "csv"),
 }
 """Every download the app offers, by name (the route's ``/exports/<name>``)."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -21,6 +21,19 @@ from session_rater.web.signin import ORGANISATION_COOKIE, SESSION_COOKIE
 
 log = logging.getLogger("session_rater.exports")
 EXPORT_PATH = "/exports/{name}"
+ORIGIN_PARAM = "_origin"
+"""The address of the app as the browser reached it (``https://host``), for links inside a
+report (a PDF's evidence moments). Set by the route, never taken from the query."""
+
+
+def page_origin(request: Request) -> str:
+    """The origin of the page the download was asked from (its Referer), when that page is on
+    this site (the same host the request came to); else empty."""
+    referer = urlsplit(request.headers.get("referer") or "")
+    host = (request.headers.get("host") or "").lower()
+    if referer.scheme in ("http", "https") and referer.netloc and referer.netloc.lower() == host:
+        return f"{referer.scheme}://{referer.netloc}"
+    return ""
 
 
 def make_export_routes(get_services: Callable[[], Services]) -> list[Route]:
@@ -38,7 +51,7 @@ def make_export_routes(get_services: Callable[[], Services]) -> list[Route]:
         try:
             made = await run_in_threadpool(_make, request.cookies.get(SESSION_COOKIE),
                                            request.cookies.get(ORGANISATION_COOKIE), name,
-                                           dict(request.query_params))  # fmt: skip
+                                           {**request.query_params, ORIGIN_PARAM: page_origin(request)})  # fmt: skip
         except AccessDeniedError as exc:
             return PlainTextResponse(str(exc), status_code=403)
         except NotFoundError as exc:

@@ -51,7 +51,7 @@ function build(parent) {
       <div class="sr-strip" aria-label="Timeline: click a frame to jump there"></div>
       <div class="sr-notes-title"></div>
       <ol class="sr-notes"></ol>
-      <div class="sr-keys">Keys: k / space play-pause · j / l back / forward 10 s · [ / ] speed · m add evidence at this moment</div>
+      <div class="sr-keys">Keys: k / space play-pause · j / l back / forward 10 s · [ / ] speed<span class="sr-keys-stamp"> · m add evidence at this moment</span></div>
     </div>`;
   const q = (sel) => root.querySelector(sel);
   const ui = {
@@ -147,6 +147,14 @@ function render(state) {
     ui.video.dataset.recording = String(data.recording_id);
     if (at > 0) seek(ui, at);  // a fresh player (or a renewed link) resumes where the rater was
   }
+  // A link to a moment (?at=): seek there once for each moment asked for.
+  if (data.start_at != null && state.startAt !== data.start_at) {
+    state.startAt = data.start_at;
+    seek(ui, data.start_at);
+  }
+  ui.stamp.hidden = data.stamping === false;
+  const keysStamp = ui.stamp.closest(".sr-player").querySelector(".sr-keys-stamp");
+  if (keysStamp) keysStamp.hidden = data.stamping === false;
   ui.stamp.disabled = !data.can_stamp;
   ui.target.textContent = data.can_stamp
     ? "Evidence moments go to: " + (data.active_title || "the item you score next")

@@ -11,34 +11,26 @@ marks none: the Performance Standards Manual is not available). Every problem of
 file is listed with its line number and nothing is scored.
 
 Exit status: 0 scored; 2 bad input (arguments, instrument or marks), with a message that says
-what is wrong and how to fix it.
+what is wrong and how to fix it. The reading and scoring are the use case's
+(``usecases.audits``); this module parses the arguments and prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
-from session_rater.domain.audit_scoring import score_audit, unknown_criterion_message
-from session_rater.errors import FileContentError, SessionRaterError
-from session_rater.io.audit_files import (
-    audit_score_to_json,
-    audit_score_to_text,
-    load_audit_instrument,
-    load_audit_marks,
-)
 from session_rater.settings import PROJECT_ROOT
+from session_rater.usecases.audits import DEFAULT_INSTRUMENT, AuditInputError, score_json, score_marks_file, score_text
 
-__all__ = ["DEFAULT_INSTRUMENT", "EXIT_BAD_INPUT", "EXIT_OK", "audit_score_main", "build_parser"]
+__all__ = ["DEFAULT_INSTRUMENT", "EXIT_BAD_INPUT", "EXIT_OK", "audit_score_main", "build_parser", "register"]
 
-DEFAULT_INSTRUMENT = PROJECT_ROOT / "audits" / "think-first-2002.yaml"
 FORMATS = ("text", "json")
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+DESCRIPTION = "The audit's scoring summary and IQR from a marks CSV (criterion_id,mark)."
 
 
 class _ArgumentError(Exception):
@@ -78,31 +70,34 @@ def _criterion_ids(text: str) -> tuple[str, ...]:
     return tuple(ids)
 
 
-def build_parser(*, stdout: TextIO, stderr: TextIO, prog: str = "session-rater audit-score") -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog=prog,
-        description="The audit's scoring summary and IQR from a marks CSV (criterion_id,mark).",
-        stdout=stdout,
-        stderr=stderr,
-    )
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("marks", metavar="MARKS.csv", help="criterion_id,mark per line; N/A or empty for not applicable")
+    parser.add_argument("--instrument", metavar="FILE", type=Path, default=DEFAULT_INSTRUMENT,
+                        help=f"audit instrument YAML (default: the shipped {DEFAULT_INSTRUMENT.relative_to(PROJECT_ROOT)})")  # fmt: skip
     parser.add_argument(
-        "--instrument",
-        metavar="FILE",
-        type=Path,
-        default=DEFAULT_INSTRUMENT,
-        help=f"audit instrument YAML (default: the shipped {DEFAULT_INSTRUMENT.relative_to(PROJECT_ROOT)})",
-    )
-    parser.add_argument(
-        "--mandatory",
-        metavar="ID,...",
-        type=_criterion_ids,
-        default=None,
+        "--mandatory", metavar="ID,...", type=_criterion_ids, default=None,
         help="criteria whose mark and maximum count double, e.g. B2.4,D1.1; replaces the instrument's "
         "list (which is empty in the shipped file: the Performance Standards Manual is not available)",
-    )
+    )  # fmt: skip
     parser.add_argument("--format", choices=FORMATS, default="text", help="text (default) or json")
+
+
+def build_parser(*, stdout: TextIO, stderr: TextIO, prog: str = "session-rater audit-score") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description=DESCRIPTION, stdout=stdout, stderr=stderr)
+    _add_arguments(parser)
     return parser
+
+
+def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        score = score_marks_file(Path(args.marks), instrument_path=args.instrument, mandatory=args.mandatory)
+    except AuditInputError as error:
+        for problem in error.problems:
+            stderr.write(f"{problem}\n")
+        stderr.write(f"error: {error}\n")
+        return EXIT_BAD_INPUT
+    stdout.write(score_json(score) if args.format == "json" else score_text(score))
+    return EXIT_OK
 
 
 def audit_score_main(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
@@ -112,49 +107,13 @@ def audit_score_main(argv: list[str], stdout: TextIO, stderr: TextIO) -> int:
         args = parser.parse_args(argv)
     except _ArgumentError as exit_:
         return int(exit_.args[0]) if exit_.args else EXIT_BAD_INPUT
-
-    def refuse(message: str) -> int:
-        stderr.write(f"error: {message}\n")
-        return EXIT_BAD_INPUT
-
-    path = Path(args.marks)
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        return refuse(f"{path} {what}; give the marks CSV (columns criterion_id,mark)")
-    try:
-        instrument = load_audit_instrument(args.instrument)
-    except FileContentError as error:
-        return refuse(f"{error}\nFix the instrument file, or leave out --instrument to use the shipped one.")
-    if args.mandatory is not None:
-        unknown = [c for c in args.mandatory if c not in instrument.criterion_ids]
-        if unknown:
-            return refuse(
-                "--mandatory: " + "; ".join(unknown_criterion_message(c, instrument) for c in unknown)
-            )
-        instrument = instrument.with_mandatory(args.mandatory)
-    try:
-        marks = load_audit_marks(path, instrument)
-    except FileContentError as error:
-        for problem in error.errors:
-            stderr.write(f"{problem}\n")
-        return refuse(
-            f"{error.problem_count:,d} problem(s) in {path}; nothing was scored. Fix them and run again "
-            f"(marks are {instrument.describe_scale()}; see audits/README.md)."
-        )
-    try:
-        score = score_audit(marks, instrument)
-    except SessionRaterError as error:
-        return refuse(f"{path}: {error}")
-    if args.format == "json":
-        stdout.write(json.dumps(audit_score_to_json(score), indent=2) + "\n")
-    else:
-        stdout.write(audit_score_to_text(score))
-    return EXIT_OK
+    return _run(args, stdout, stderr)
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - a convenience for `python -m`
-    return audit_score_main(list(sys.argv[1:] if argv is None else argv), sys.stdout, sys.stderr)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``audit-score`` to the ``session-rater`` command line."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "audit-score", help="the audit's scoring summary and IQR from a marks CSV", description=DESCRIPTION)
+    _add_arguments(parser)
+    parser.set_defaults(func=lambda args: _run(args, sys.stdout, sys.stderr))
+    return parser
