@@ -12,6 +12,7 @@ beside its target from the issues:
     auth       sign-in (argon2id), per-rerun identity and scope, a manager's sessions among 20,000
     serving    TTFB, Range seek p50/p95 (< 100 ms), server RSS with 4 streams (< +50 MB) vs st.video(path)
     rating_saves     100 raters saving scores against PostgreSQL: save p50/p95 (< 100 ms), errors, nothing lost
+    demo       session-rater demo: fresh folder and reset (well under 10 s), and the UI tests' copy of it
     recording_route  100 clients streaming and seeking through nginx to 2 app processes: TTFB, seek p95,
                      memory growth of all the server processes (< 100 MB)
 """
@@ -24,7 +25,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["agreement", "analyse", "sampling", "auth", "media", "serving", "rating_saves", "recording_route"]
+ORDER = ["agreement", "analyse", "sampling", "auth", "media", "demo", "serving", "rating_saves", "recording_route"]
 
 
 def main(names: list[str]) -> int:

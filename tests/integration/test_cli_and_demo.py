@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from session_rater import cli
-from session_rater.usecases.demo import STRAIGHT_LINER
 from session_rater.domain.compare import ALL_ITEMS
 from session_rater.domain.model import Capacity
-from session_rater.usecases.services import EXPORT_COLUMNS, Services, open_services
 from session_rater.settings import load_settings
+from session_rater.usecases import reports
+from session_rater.usecases.demo import GROUPS, STRAIGHT_LINER
+from session_rater.usecases.ingest import missing_recordings
+from session_rater.usecases.services import EXPORT_COLUMNS, Services, open_services
 
 REPO = Path(__file__).resolve().parents[2]
+DEMO_SESSIONS = 47  # the six of sample_sessions/manifest.csv and 41 of the demo's other groups (GROUPS)
 
 
 @pytest.fixture
@@ -33,7 +38,64 @@ def demo(data_dir: Path) -> Services:
 def test_first_start_on_an_empty_database_migrates_and_loads_the_demo(demo: Services, data_dir: Path) -> None:
     assert (data_dir / "session_rater.db").is_file()
     table = demo.sessions_table()
-    assert len(table) == 6 and table["demo"].all() and table["file_present"].all()
+    assert len(table) == DEMO_SESSIONS and table["demo"].all() and table["file_present"].all()
+
+
+def test_the_demo_spans_groups_and_quarters_with_enough_sessions_in_each_quarter_for_an_interval(demo: Services) -> None:
+    recordings = demo.store.list_recordings()
+    assert len({r.group_name for r in recordings}) == len(GROUPS) + 2 >= 10
+    assert {r.site for r in recordings} == {"Carlisle", "Barrow"}, "the two teams the demo's managers monitor"
+    by_quarter = reports.bias_by_period(reports.load_scores(demo), "quarter")
+    assert by_quarter["period"].nunique() >= 5
+    assert set(by_quarter["rater_role"]) == {"tutor", "treatment_manager"}
+    assert by_quarter["ci_low"].notna().all(), "five or more sessions paired in every quarter, for tutors and managers"
+
+
+def test_the_managers_gap_narrows_quarter_by_quarter_while_the_tutors_stays(demo: Services) -> None:
+    by_quarter = reports.bias_by_period(reports.load_scores(demo), "quarter").sort_values("period")
+    managers = by_quarter[by_quarter["rater_role"] == "treatment_manager"]
+    tutors = by_quarter[by_quarter["rater_role"] == "tutor"]
+    first, last = managers.iloc[0], managers.iloc[-1]
+    assert last["ci_high"] < first["ci_low"], "the managers calibrate: their last quarter's interval lies below the first's"
+    assert tutors["mean_diff"].between(0.8, 1.3).all(), "tutors over-score by about a point throughout (C1.5)"
+
+
+def test_sessions_that_share_a_demo_clip_all_play_it(demo: Services) -> None:
+    recordings = demo.store.list_recordings()
+    shared = Counter(Path(r.file_path).name for r in recordings)
+    assert set(shared) == {e.name for e in (REPO / "sample_sessions").glob("*.mp4")}, "only the six clips"
+    assert min(shared.values()) >= 2
+    playback = demo.media.playback_of([r.id for r in recordings])
+    assert all(p.playable and p.file_present for p in playback.values())
+    by_file: dict[str, list[object]] = {}
+    for r in recordings:  # newest first: the newest session of a clip is the manifest's own
+        by_file.setdefault(Path(r.file_path).name, []).append(r.group_name)
+    assert {groups[0] for groups in by_file.values()} == {"Carlisle TF-01", "Barrow TF-02"}
+
+
+def test_a_moved_demo_clip_is_relinked_for_every_session_that_shows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "recordings"
+    shutil.copytree(REPO / "sample_sessions", folder)
+    monkeypatch.setenv("SESSION_RATER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SESSION_RATER_RECORDINGS_DIR", str(folder))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    svc = open_services(load_settings())
+    clip = folder / "tf01-s03-problem-solving.mp4"
+    showing = [r.id for r in svc.store.list_recordings() if Path(r.file_path) == clip]
+    assert len(showing) >= 2
+    moved = tmp_path / "archive" / "problem-solving.mp4"
+    moved.parent.mkdir()
+    clip.rename(moved)
+    assert {m.recording_id for m in missing_recordings(svc.store, svc.settings)} >= set(showing)
+
+    [outcome] = svc.ingest([moved]).outcomes
+
+    assert outcome.status == "relinked"
+    assert {svc.store.get_recording(i).file_path for i in showing} == {str(moved)}
+    assert len(svc.store.list_recordings()) == DEMO_SESSIONS, "nothing added"
+    assert not missing_recordings(svc.store, svc.settings)
 
 
 def test_demo_ratings_show_self_above_managers_above_external_assessors(demo: Services) -> None:
@@ -63,8 +125,8 @@ def test_one_demo_tutor_gives_every_item_the_same_score(demo: Services) -> None:
 def test_demo_command_resets_the_demo_without_duplicating_it(demo: Services, capsys: pytest.CaptureFixture[str]) -> None:
     before = len(demo.store.submitted_ratings())
     assert cli.main(["demo"]) == 0
-    assert "Demo data loaded: 6 sessions" in capsys.readouterr().out
-    assert len(demo.store.list_recordings()) == 6
+    assert f"Demo data loaded: {DEMO_SESSIONS} sessions" in capsys.readouterr().out
+    assert len(demo.store.list_recordings()) == DEMO_SESSIONS
     assert len(demo.store.submitted_ratings()) == before
 
 
@@ -108,7 +170,7 @@ def test_the_demo_can_be_reset_after_samples_were_drawn_from_it(demo: Services, 
     assert cli.main(["sample", "--policy", "default", "--seed", "7"]) == 0
     assert "Saved draw" in capsys.readouterr().out
     assert cli.main(["demo"]) == 0
-    assert len(demo.store.list_recordings()) == 6
+    assert len(demo.store.list_recordings()) == DEMO_SESSIONS
 
 
 def test_a_demo_reset_forgets_who_looked_at_demo_sessions(demo: Services) -> None:

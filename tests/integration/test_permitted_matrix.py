@@ -6,8 +6,9 @@ The demo (sample_sessions, the default rubric) is loaded once per module into a 
 share one copy per backend; tests that do (submitting, correcting, unblinding, withdrawing) get
 a fresh copy each.
 
-The session under test is the demo's tf02-s11 (Barrow team, delivered by Tom Hughes and Jo
-Bell, assigned to Alan Reid), rated for Tom Hughes. There the demo has: Tom's self-assessment
+The session under test is the demo's tf02-s11 (the newest session showing that clip: Barrow TF-02
+session 11, Barrow team, delivered by Tom Hughes and Jo Bell, assigned to Alan Reid), rated for
+Tom Hughes. There the demo has: Tom's self-assessment
 and Helen Price's monitoring rating as drafts, Alan Reid's external rating submitted.
 """
 
@@ -421,15 +422,34 @@ def test_role_by_use_case(shared: Demo, use_case: str, who: str, allowed: bool) 
 
 
 # -- what each person sees and may rate ----------------------------------------------------------------
-SEES = {  # the demo's sessions (file name prefixes) in each person's reach
-    "tutor": {"tf02-s03", "tf02-s07", "tf02-s11"},
-    "co-tutor": {"tf01-s11", "tf02-s03", "tf02-s11"},
-    "other tutor": {"tf01-s03", "tf01-s07", "tf02-s07"},
-    "team's manager": {"tf02-s03", "tf02-s07", "tf02-s11"},
-    "other team's manager": {"tf01-s03", "tf01-s07", "tf01-s11"},
-    "assigned assessor": {"tf01-s07", "tf02-s03", "tf02-s11"},
-    "unassigned assessor": {"tf01-s03", "tf01-s11", "tf02-s07"},
-    "PM + admin": {"tf01-s03", "tf01-s07", "tf01-s11", "tf02-s03", "tf02-s07", "tf02-s11"},
+def sessions(*groups: str) -> set[str]:
+    """``sessions("TF-04: 3 7 7c 11")``: sessions 3, 7, the catch-up of 7 and 11 of group TF-04."""
+    return {f"{group} s{n}" for spec in groups for group, numbers in [spec.split(": ")] for n in numbers.split()}
+
+
+def seen_as(recording: RecordingView) -> str:
+    return f"{recording.group_name.split()[-1]} s{recording.session_number}{'c' if recording.is_catch_up else ''}"
+
+
+SEES = {  # the demo's sessions in each person's reach (usecases/demo.py: groups, tutors, teams, assignments)
+    "tutor": sessions("TF-02: 3 7c 11", "TF-04: 3 7 7c 11", "TF-06: 3 7 11", "TF-10: 3 7 11", "TF-12: 3 7 7c 11"),
+    "co-tutor": sessions("TF-01: 11", "TF-02: 3 11", "TF-04: 3 7 7c 11", "TF-08: 3 7 7c 11", "TF-09: 3 7 11",
+                         "TF-10: 3 7 11", "TF-14: 3 7 11"),
+    "other tutor": sessions("TF-01: 3 7", "TF-02: 7c", "TF-03: 3 7 11", "TF-07: 3 7 11", "TF-11: 3 7 11",
+                            "TF-13: 3 7 11"),
+    "team's manager": sessions("TF-02: 3 7c 11", "TF-04: 3 7 7c 11", "TF-06: 3 7 11", "TF-08: 3 7 7c 11",
+                               "TF-10: 3 7 11", "TF-12: 3 7 7c 11", "TF-14: 3 7 11"),  # every Barrow session
+    "other team's manager": sessions("TF-01: 3 7 11", "TF-03: 3 7 11", "TF-05: 3 7 11", "TF-07: 3 7 11",
+                                     "TF-09: 3 7 11", "TF-11: 3 7 11", "TF-13: 3 7 11", "TF-15: 3 7"),  # Carlisle's
+    "assigned assessor": sessions("TF-01: 7", "TF-02: 3 11", "TF-03: 3 11", "TF-04: 3 7 7c 11", "TF-05: 7 11",
+                                  "TF-06: 3 11", "TF-07: 3 7", "TF-08: 7 7c 11", "TF-09: 3 11", "TF-10: 3 7",
+                                  "TF-11: 3 7 11", "TF-12: 3 7c 11", "TF-13: 7 11", "TF-14: 3 7", "TF-15: 3 7"),
+    "unassigned assessor": sessions("TF-01: 3 11", "TF-02: 7c", "TF-03: 3 7 11", "TF-05: 3", "TF-06: 3 7",
+                                    "TF-07: 3 11", "TF-08: 3 7", "TF-09: 3 7 11", "TF-10: 11", "TF-12: 3 7 11",
+                                    "TF-13: 3 11", "TF-14: 11", "TF-15: 3"),
+    "PM + admin": sessions("TF-01: 3 7 11", "TF-02: 3 7c 11", "TF-03: 3 7 11", "TF-04: 3 7 7c 11", "TF-05: 3 7 11",
+                           "TF-06: 3 7 11", "TF-07: 3 7 11", "TF-08: 3 7 7c 11", "TF-09: 3 7 11", "TF-10: 3 7 11",
+                           "TF-11: 3 7 11", "TF-12: 3 7 7c 11", "TF-13: 3 7 11", "TF-14: 3 7 11", "TF-15: 3 7"),
     "PM elsewhere": set(),
 }
 
@@ -437,8 +457,8 @@ SEES = {  # the demo's sessions (file name prefixes) in each person's reach
 @pytest.mark.parametrize("who", WHO)
 def test_each_person_sees_exactly_the_sessions_in_their_reach(shared: Demo, who: str) -> None:
     me = shared.me(who)
-    seen = {Path(r.file_path).name[:8] for r in me.recordings()}
-    assert seen == SEES[who]
+    seen = [seen_as(r) for r in me.recordings()]
+    assert sorted(seen) == sorted(SEES[who]), "each session once, and exactly those in reach"
     table = me.sessions_table()  # what the Sessions page lists
     assert (set(table["id"]) if not table.empty else set()) == {r.id for r in me.recordings()}
 

@@ -1,8 +1,8 @@
 """Fixtures for the AppTest smoke tests: a fresh data folder (SQLite + demo data) per test,
 and a helper that opens one page of the real app (``app.py``) the way a browser URL would.
 
-The demo data is built once per test run (about 2.5 s) into a template folder; every test
-gets its own copy, so tests never see each other's ratings.
+The demo data (47 sessions) is built once per test run (a few seconds) into a template folder;
+every test gets its own copy, so tests never see each other's ratings.
 """
 
 from __future__ import annotations

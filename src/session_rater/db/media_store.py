@@ -26,7 +26,7 @@ from typing import Protocol
 from session_rater.domain.media import ACTIVE_STATUSES, AccessView, JobView, MediaFileView, PlaybackView, RelinkResult
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, Text, and_, func, insert, literal, null, or_, select, text
+from sqlalchemy import DateTime, Engine, Text, and_, func, insert, literal, null, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from session_rater.db import models as m
@@ -175,6 +175,13 @@ class MediaStore:
                 recording.file_path = new
             if recording.content_hash is None:
                 recording.content_hash = content_hash
+            if old is not None:  # other sessions shown from the same file (the demo's reuse its clips) move too
+                s.execute(
+                    update(m.Recording)
+                    .where(m.Recording.id != recording_id, m.Recording.content_hash == content_hash,
+                           m.Recording.file_path == old)
+                    .values(file_path=new)
+                )  # fmt: skip
             s.flush()
             return RelinkResult(recording_id, old, new, recording.file_path)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from session_rater.db.housekeeping import Housekeeping
 from session_rater.db.people import PeopleStore
-from session_rater.db.ratings import RatingStore
+from session_rater.db.ratings import ItemEntry, RatingSpec, RatingStore
 from session_rater.db.recordings import Reach, RecordingStore
 from session_rater.domain.records import PersonView, RatingView, RecordingSpec, RecordingView
 
@@ -20,4 +20,4 @@ class Store(PeopleStore, RecordingStore, RatingStore, Housekeeping):
     """The rating data: people, recorded sessions, rubric versions, ratings."""
 
 
-__all__ = ["PersonView", "RatingView", "Reach", "RecordingSpec", "RecordingView", "Store"]
+__all__ = ["ItemEntry", "PersonView", "RatingSpec", "RatingView", "Reach", "RecordingSpec", "RecordingView", "Store"]

@@ -45,6 +45,7 @@ from session_rater.usecases.reports import (
     people_names,
     rater_label,
     scale_of,
+    verdict,
 )
 from session_rater.usecases.services import Services
 
@@ -72,6 +73,7 @@ __all__ = [
     "rater_agreement",
     "rater_label",
     "report",
+    "verdict",
 ]
 
 # -- the database ----------------------------------------------------------------------------------

@@ -14,14 +14,13 @@ with the report, and the monitoring rate (:mod:`session_rater.ui.analysis_data`)
 
 from __future__ import annotations
 
-import math
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from session_rater.domain.bias import BiasEstimate, BiasReport
 from session_rater.ui import analysis_data as ad
+from session_rater.ui.report_widgets import TEXT, signed, small, themed
 from session_rater.usecases.analysis import AnalysisReport, Dependability
 from session_rater.usecases.analysis.dependability import (
     FIT_FLAGS,
@@ -36,7 +35,6 @@ from session_rater.usecases.services import Services
 
 __all__ = ["render_dependability"]
 
-TEXT = "#31333f"  # Streamlit's text colour: 12.6:1 on white
 RATER_COLOURS = {1: "#1f4e79", 2: "#9c3f0f", 3: "#2b6a2e"}  # 8.6, 6.9 and 6.6:1 on white
 RATER_DASHES = {1: [1, 0], 2: [8, 4], 3: [2, 3]}  # lines told apart without colour too
 PHI_TITLE = "Phi: dependability of a tutor's mean score"
@@ -60,28 +58,24 @@ FIT_WORDS = {None: "as expected", "erratic": "erratic", "too predictable": "too 
 def render_dependability(svc: Services, filters: ad.Filters, report: AnalysisReport, names: dict[object, str]) -> None:
     """The three sections, one after another, with their sources."""
     dep = report.dependability
-    st.subheader("How dependable is a tutor's score")
+    st.subheader("How dependable is a tutor's score", anchor=False)
     _dependability(svc, filters, dep)
-    st.subheader("Rater severity (many-facet Rasch)")
+    st.subheader("Rater severity (many-facet Rasch)", anchor=False)
     _rater_severity(dep, report.bias, names)
-    st.subheader("Tutors' scores with rater leniency taken out")
+    st.subheader("Tutors' scores with rater leniency taken out", anchor=False)
     _fair_averages(dep, names)
     with st.expander("Sources: dependability and rater severity", icon=":material/menu_book:"):
         st.markdown("\n".join(f"- {s}" for s in SOURCES))
 
 
-def _small(text: str) -> None:
-    """A note in small type, in the body text's colour: st.caption's grey is 3.9:1 on white, below
-    the 4.5:1 that WCAG 1.4.3 asks of text."""
-    st.markdown(":small[" + text.replace("[", "(").replace("]", ")") + "]")
+_small = small  # notes in small type in the body colour (st.caption's grey is 3.9:1, below WCAG's 4.5:1)
 
 
 def _sentence(note: str) -> str:
     return note[:1].upper() + note[1:] + ("" if note.endswith(".") else ".")
 
 
-def _signed(x: float | None, digits: int = 2) -> str:
-    return "–" if x is None or not math.isfinite(x) else f"{x:+.{digits}f}".replace("-", "−")
+_signed = signed
 
 
 # -- how dependable is a tutor's score -------------------------------------------------------------
@@ -132,7 +126,7 @@ def _d_study_chart(dep: Dependability, per_year: float | None) -> None:
         axis=alt.Axis(values=sorted(set(data["sessions"])), format="d"),
     )
     # one legend for colour and dash (same field and title): each line's sample shows both
-    legend = alt.Legend(orient="top", labelLimit=320, labelColor=TEXT, symbolType="stroke", symbolStrokeWidth=2.5,
+    legend = alt.Legend(orient="top", direction="vertical", labelLimit=300, labelColor=TEXT, symbolType="stroke", symbolStrokeWidth=2.5,
                         symbolSize=400)  # fmt: skip
     y = alt.Y("phi:Q", title=PHI_TITLE, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".1f", tickCount=6))
     lines = (
@@ -193,18 +187,16 @@ def _d_study_chart(dep: Dependability, per_year: float | None) -> None:
             .mark_point(shape="diamond", size=180, filled=True, color=TEXT)
             .encode(x="sessions:Q", y="phi:Q", tooltip=alt.Tooltip("label:N", title="Current monitoring"))
         )
+        right = per_year > data["sessions"].max() / 2  # the label on the side with room, at 320 px too
         layers.append(
             alt.Chart(now)
-            .mark_text(align="left", dx=10, dy=12, color=TEXT, fontSize=12)
+            .mark_text(align="right" if right else "left", dx=-10 if right else 10, dy=16, color=TEXT, fontSize=12)
             .encode(x="sessions:Q", y="phi:Q", text="label:N")
         )
-    chart = (
-        alt.layer(*layers)
-        .properties(height=340)
-        .configure_axis(labelColor=TEXT, titleColor=TEXT, labelFontSize=12, titleFontSize=13)
-    )
-    st.altair_chart(chart, width="stretch")
-    _small("Chart in words: " + _d_study_words(dep, data, per_year, phi_now))
+    words = _d_study_words(dep, data, per_year, phi_now)
+    chart = alt.layer(*layers).properties(height=340, description=words)  # the description: for screen readers
+    st.altair_chart(themed(chart), width="stretch")
+    _small("**Chart in words:** " + words)
     with st.expander("Figures of the chart: Phi and E ρ² by rated sessions and raters", icon=":material/table:"):
         wide = data.pivot(index="sessions", columns="raters", values=["phi", "erho2"])
         wide.columns = [f"{'phi' if kind == 'phi' else 'erho2'}_{raters}" for kind, raters in wide.columns]
@@ -358,9 +350,9 @@ def _rater_severity(dep: Dependability | None, bias: BiasReport, names: dict[obj
         pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
-        column_order=["rater", "capacity", "severity", "interval", "infit", "outfit", "fit", "msd"],
+        column_order=["rater", "severity", "interval", "fit", "msd", "capacity", "infit", "outfit"],
         column_config={
-            "rater": st.column_config.TextColumn("Rater", pinned=True),
+            "rater": st.column_config.TextColumn("Rater"),
             "capacity": st.column_config.TextColumn("Capacity"),
             "severity": st.column_config.NumberColumn(
                 "Severity (logits)",
@@ -435,7 +427,7 @@ def _fair_averages(dep: Dependability | None, names: dict[object, str]) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "tutor": st.column_config.TextColumn("Tutor", pinned=True),
+            "tutor": st.column_config.TextColumn("Tutor"),
             "raw": st.column_config.NumberColumn(
                 "Raw average", format="%.2f", help="Mean of the tutor's item scores (self-assessments left out)."
             ),

@@ -24,6 +24,7 @@ from session_rater.domain.bias import (
     pair_with_benchmark,
 )
 from session_rater.domain.model import Capacity
+from session_rater.domain.readings import Spread, Verdict, agreement_verdict
 from session_rater.domain.versions import version_sort_key
 from session_rater.errors import NotFoundError, SessionRaterError
 from session_rater.usecases.analysis import AnalysisReport, Dependability, analyse
@@ -252,6 +253,35 @@ def pairwise_agreement(scores: pd.DataFrame, *, categories: Sequence[float] | No
     table["kappa_w"] = [kappas[k][0] for k in table[["rater_a", "role_a", "rater_b", "role_b"]].itertuples(index=False, name=None)]
     table["kappa_note"] = [kappas[k][1] for k in table[["rater_a", "role_a", "rater_b", "role_b"]].itertuples(index=False, name=None)]
     return table[columns]
+
+
+def verdict(report: AnalysisReport, scores: pd.DataFrame) -> Verdict:
+    """The Agreement page's answer in plain words (:func:`agreement_verdict`) for the overall
+    figures of ``report``, with how ``scores`` use the scale and the largest gap between a
+    capacity and the benchmark (the reasons alpha and AC2 can disagree)."""
+    overall = report.agreement.overall
+
+    def value(name: str) -> float | None:
+        found = overall.get(name)
+        return found.value if found is not None else None
+
+    scale = report.categories or tuple(sorted(scores["score"].dropna().unique()))
+    spread = Spread.of(scores["score"].dropna().tolist(), scale) if len(scale) > 1 else None
+    gap = None
+    if report.bias.by_role.estimates:
+        widest = max(report.bias.by_role.estimates, key=lambda e: abs(e.mean_diff))
+        used = sorted(role for role, n in report.bias.reference.pairs_by_source.items() if n)
+        reference = " and ".join(_WHO.get(r, capacity_label(r)) for r in used) or "the benchmark"
+        who = _WHO.get(str(widest.key[0]), capacity_label(str(widest.key[0])))
+        gap = (who, reference, widest.mean_diff) if widest.mean_diff > 0 else (reference, who, -widest.mean_diff)
+    return agreement_verdict(
+        alpha=value("krippendorff_alpha_ordinal"), ac2=value("gwet_ac2_quadratic"), exact=value("percent_agreement"),
+        within_one=value("percent_agreement_within_1"), icc=value("icc_2_1"), spread=spread, gap=gap,
+    )  # fmt: skip
+
+
+_WHO = {"tutor": "tutors (self-assessment)", "treatment_manager": "treatment managers",
+        "external_assessor": "external assessors", "benchmark": "the master scores"}  # fmt: skip
 
 
 # -- how dependable a tutor's score is at the current monitoring rate ---------------------------------

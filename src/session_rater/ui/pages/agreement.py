@@ -1,6 +1,8 @@
 """Agreement: how closely raters agree when they score the same tutor in the same session.
 
-Per item, the reliability figures of :func:`session_rater.usecases.analysis.analyse` (Krippendorff's
+One verdict in plain words first (:func:`session_rater.usecases.reports.verdict`), with why the
+measures disagree where they do (the kappa paradox on a crowded scale, a steady gap between
+capacities) and which to read for what. Then, per item, the reliability figures of :func:`session_rater.usecases.analysis.analyse` (Krippendorff's
 alpha, Gwet's AC2, Fleiss' kappa, percent agreement, the ICC) with their intervals and
 readings; the kappa-paradox warning; and a rater x rater matrix of pairwise agreement
 (:func:`session_rater.ui.analysis_data.pairwise_agreement`).
@@ -14,16 +16,26 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from session_rater.ui.text import plain
-from session_rater.usecases.analysis import MATRICES, MEASURES, AnalysisReport, MeasureResult
 from session_rater.domain import readings
 from session_rater.errors import SessionRaterError
-from session_rater.usecases.services import Services
 from session_rater.ui import analysis_data as ad
-from session_rater.ui.state import (
-    page_start,
-    reports_allowed,
+from session_rater.ui.report_widgets import (
+    HEAT_DIVERGING,
+    HEAT_SEQUENTIAL,
+    TEXT,
+    figure,
+    label_limit,
+    small,
 )
+from session_rater.ui.state import page_start, reports_allowed
+from session_rater.ui.text import plain
+from session_rater.usecases.analysis import (
+    MATRICES,
+    MEASURES,
+    AnalysisReport,
+    MeasureResult,
+)
+from session_rater.usecases.services import Services
 
 __all__ = ["render"]
 
@@ -33,6 +45,7 @@ NEEDS_TWO = (
     "assessor double-rating a monitored session."
 )
 PERCENT = {"percent_agreement", "percent_agreement_within_1"}
+MARK = "#1d4ed8"  # the forest plot's dots and lines: 6.7:1 on white
 CALIBRATION_PASS = 0.8
 """Observers of classroom video pass calibration at 80% agreement within one point of the master
 codes (Teachstone CLASS): a working mark for 'within one point', not a published reliability scale."""
@@ -129,7 +142,7 @@ def _overall(report: AnalysisReport) -> None:
         width="stretch",
         column_order=["measure", "shown", "interval", "units", "reading"],
         column_config={
-            "measure": st.column_config.TextColumn("Measure", pinned=True),
+            "measure": st.column_config.TextColumn("Measure"),
             "shown": st.column_config.TextColumn("Value"),
             "interval": st.column_config.TextColumn("95% interval"),
             "units": st.column_config.NumberColumn(
@@ -170,24 +183,8 @@ def _by_item(report: AnalysisReport, info: dict[str, ad.ItemInfo]) -> None:
                                  required=True, key="agreement:measure") or MEASURES["krippendorff_alpha_ordinal"].label  # fmt: skip
     key = names[label]
     chosen = data[data["key"] == key]
-    st.caption(f"**{label}**: {WHAT[key]} Read on {SCALES[key][0]}.")
+    small(f"**{label}**: {WHAT[key]} Read on {SCALES[key][0]}.")
     _forest(chosen, key, label)
-    st.dataframe(
-        chosen,
-        hide_index=True,
-        width="stretch",
-        column_order=["item", "shown", "interval", "units", "reading_short"],
-        column_config={
-            "item": st.column_config.TextColumn("Item", pinned=True),
-            "section": "Section",
-            "shown": st.column_config.TextColumn(label, help=WHAT[key]),
-            "interval": "95% interval",
-            "units": st.column_config.NumberColumn(
-                "Tutors compared", help="Sessions and tutors in which two or more raters scored this item (for the "
-                "ICC: scored in every capacity compared)."),
-            "reading_short": st.column_config.TextColumn("Reading", help=f"Read on {SCALES[key][0]}."),
-        },
-    )
     with st.expander("All measures side by side", icon=":material/table:"):
         wide = data.pivot_table(index=["order", "item"], columns="measure", values="value", aggfunc="first", sort=False)
         wide = wide.reset_index().sort_values("order").drop(columns="order")
@@ -197,7 +194,7 @@ def _by_item(report: AnalysisReport, info: dict[str, ad.ItemInfo]) -> None:
             hide_index=True,
             width="stretch",
             column_config={
-                "item": st.column_config.TextColumn("Item", pinned=True),
+                "item": st.column_config.TextColumn("Item"),
                 **{MEASURES[n].label: st.column_config.NumberColumn(
                     MEASURES[n].short, help=f"{MEASURES[n].label}: {WHAT[n]}",
                     format="percent" if n in PERCENT else "%.2f") for n in MEASURES},
@@ -213,18 +210,18 @@ def _forest(data: pd.DataFrame, key: str, label: str) -> None:
     low = min(0.0, float(shown[["value", "low"]].min().min())) if key not in PERCENT else 0.0
     bands = pd.DataFrame([{"from": max(a, low), "to": b, "band": text} for a, b, text in SCALES[key][1] if b > low])
     items = list(data.sort_values("order")["item"])
-    y = alt.Y("item:N", sort=items, title=None, axis=alt.Axis(labelLimit=460))
+    y = alt.Y("item:N", sort=items, title=None, axis=alt.Axis(labelLimit=label_limit()))
     x_scale = alt.Scale(domain=[low, 1.0], nice=False)
     layers = []
     if not bands.empty:
-        band_colours = alt.Scale(scheme="greys")
         layers.append(alt.Chart(bands).mark_rect(opacity=0.18).encode(
-            x=alt.X("from:Q", scale=x_scale), x2="to:Q", color=alt.Color("from:Q", scale=band_colours, legend=None),
+            x=alt.X("from:Q", scale=x_scale), x2="to:Q",
+            color=alt.Color("from:Q", scale=alt.Scale(scheme="greys"), legend=None),
             tooltip=[alt.Tooltip("band:N", title=f"Reading ({SCALES[key][0].split(':')[0]})")],
         ))  # fmt: skip
         bands["short"] = bands["band"].str.split(" (", regex=False).str[0]
         bands["middle"] = (bands["from"] + bands["to"]) / 2
-        layers.append(alt.Chart(bands).mark_text(fontSize=11, color="#555", baseline="bottom").encode(
+        layers.append(alt.Chart(bands).mark_text(fontSize=12, color=TEXT, baseline="bottom").encode(
             x=alt.X("middle:Q", scale=x_scale), y=alt.value(-4), text="short:N"))  # fmt: skip
     tooltip = [
         alt.Tooltip("item:N", title="Item"),
@@ -232,15 +229,40 @@ def _forest(data: pd.DataFrame, key: str, label: str) -> None:
         alt.Tooltip("interval:N", title="95% interval"),
         alt.Tooltip("units:Q", title="Sessions and tutors compared"),
         alt.Tooltip("reading:N", title="Reading"),
-        alt.Tooltip("method:N", title="How computed"),
     ]
     base = alt.Chart(shown).encode(y=y, tooltip=tooltip)
-    layers.append(base.mark_rule(strokeWidth=2, color="#1f77b4").encode(x=alt.X("low:Q", scale=x_scale), x2="high:Q"))
-    layers.append(base.mark_point(filled=True, size=90, color="#1f77b4", opacity=1).encode(
+    layers.append(base.mark_rule(strokeWidth=2, color=MARK).encode(x=alt.X("low:Q", scale=x_scale), x2="high:Q"))
+    layers.append(base.mark_point(filled=True, size=90, color=MARK, opacity=1).encode(
         x=alt.X("value:Q", scale=x_scale, title=label, axis=alt.Axis(format=".0%" if key in PERCENT else ".1f"))))  # fmt: skip
-    st.altair_chart(alt.layer(*layers).properties(height=alt.Step(22)), width="stretch")
-    st.caption("Dot: the item's figure; line: its 95% interval. Grey bands: the published reading scale "
-               "(darker = better). Hover for the reading and how the figure was computed.")  # fmt: skip
+    figure(
+        alt.layer(*layers).properties(height=alt.Step(22)),
+        words=_forest_words(shown, key, label),
+        table=data[["item", "shown", "interval", "units", "reading_short"]],
+        table_label=f"Figures of the chart: {label} by item",
+        column_config={
+            "item": st.column_config.TextColumn("Item"),
+            "shown": st.column_config.TextColumn(label, help=WHAT[key]),
+            "interval": "95% interval",
+            "units": st.column_config.NumberColumn(
+                "Tutors compared", help="Sessions and tutors in which two or more raters scored this item (for the "
+                "ICC: scored in every capacity compared)."),
+            "reading_short": st.column_config.TextColumn("Reading", help=f"Read on {SCALES[key][0]}."),
+        },
+    )  # fmt: skip
+    small("Dot: the item's figure; line: its 95% interval. Grey bands: the published reading scale, named above the "
+          "chart (darker = better).")  # fmt: skip
+
+
+def _forest_words(shown: pd.DataFrame, key: str, label: str) -> str:
+    ranked = shown.sort_values("value", ascending=False)
+    high, low = ranked.iloc[0], ranked.iloc[-1]
+    text = (f"{label} for each of {len(shown)} items, with its 95% interval, over the bands of its published reading. "
+            f"Highest: “{high['item']}”, {high['shown']} ({_short(high['reading_short'])}); lowest: “{low['item']}”, "
+            f"{low['shown']} ({_short(low['reading_short'])}).")  # fmt: skip
+    readings_count = shown["reading_short"].map(_short).value_counts()
+    if len(readings_count) and key not in PERCENT:
+        text += " Items by reading: " + ", ".join(f"{n} {r}" for r, n in readings_count.items()) + "."
+    return text
 
 
 def _matrix(svc: Services, filters: ad.Filters) -> None:
@@ -253,13 +275,15 @@ def _matrix(svc: Services, filters: ad.Filters) -> None:
     pairs = pairs.assign(
         a=[ad.rater_label(r, role, names) for r, role in zip(pairs["rater_a"], pairs["role_a"], strict=True)],
         b=[ad.rater_label(r, role, names) for r, role in zip(pairs["rater_b"], pairs["role_b"], strict=True)],
+        a_short=[_short_label(r, role, names) for r, role in zip(pairs["rater_a"], pairs["role_a"], strict=True)],
+        b_short=[_short_label(r, role, names) for r, role in zip(pairs["rater_b"], pairs["role_b"], strict=True)],
     )
     shared = pairs.groupby("a")["n"].sum().sort_values(ascending=False)
     keep = set(shared.index[: ad.MAX_MATRIX_RATERS])
     pairs = pairs[pairs["a"].isin(keep) & pairs["b"].isin(keep)]
     order_of = {r: i for i, r in enumerate(ad.ROLE_ORDER)}
-    raters = sorted(set(pairs["a"]), key=lambda s: (order_of.get(
-        pairs.loc[pairs["a"] == s, "role_a"].iloc[0], 9), s))  # fmt: skip
+    raters = sorted(set(pairs["a_short"]), key=lambda s: (order_of.get(
+        pairs.loc[pairs["a_short"] == s, "role_a"].iloc[0], 9), s))  # fmt: skip
     choice = st.segmented_control("Show", list(PAIR_MEASURES), format_func=lambda k: PAIR_MEASURES[k][0],
                                   default="within_one", required=True, key="agreement:pair_measure") or "within_one"  # fmt: skip
     title, what = PAIR_MEASURES[choice]
@@ -267,19 +291,18 @@ def _matrix(svc: Services, filters: ad.Filters) -> None:
         kappa_text=[f"{k:.2f}" if pd.notna(k) else f"not defined: {note}" for k, note in
                     zip(pairs["kappa_w"], pairs["kappa_note"], strict=True)],
         cell=[_cell(v, choice) for v in pairs[choice]],
-        how=what,
     )  # fmt: skip
     if choice in {"within_one", "exact"}:
-        scale = alt.Scale(scheme="blues", domain=[0, 1])
+        scale = alt.Scale(domain=[0, 1], range=HEAT_SEQUENTIAL)
     elif choice == "kappa_w":
-        scale = alt.Scale(scheme="redblue", domain=[-1, 1])
+        scale = alt.Scale(domain=[-1, 0, 1], range=HEAT_DIVERGING)
     else:
         top = max(1.0, float(pairs["mean_diff"].abs().max()))
-        scale = alt.Scale(scheme="redblue", domain=[-top, top], reverse=True)
+        scale = alt.Scale(domain=[-top, 0, top], range=HEAT_DIVERGING)
     base = alt.Chart(pairs).encode(
-        x=alt.X("b:N", sort=raters, title=None,
-                axis=alt.Axis(orient="top", labelAngle=-35, labelAlign="left", labelLimit=240, labelOverlap=False)),
-        y=alt.Y("a:N", sort=raters, title=None, axis=alt.Axis(labelLimit=300, labelOverlap=False)),
+        x=alt.X("b_short:N", sort=raters, title=None,
+                axis=alt.Axis(orient="top", labelAngle=-45, labelAlign="left", labelLimit=170, labelOverlap=False)),
+        y=alt.Y("a_short:N", sort=raters, title=None, axis=alt.Axis(labelLimit=label_limit(0.3, most=240), labelOverlap=False)),
         tooltip=[
             alt.Tooltip("a:N", title="Row rater"),
             alt.Tooltip("b:N", title="Column rater"),
@@ -289,20 +312,52 @@ def _matrix(svc: Services, filters: ad.Filters) -> None:
             alt.Tooltip("exact:Q", title="Exact agreement", format=".0%"),
             alt.Tooltip("kappa_text:N", title="Weighted kappa (quadratic)"),
             alt.Tooltip("mean_diff:Q", title="Mean difference (row − column)", format="+.2f"),
-            alt.Tooltip("how:N", title=f"{title}: how computed"),
         ],
     )
-    cells = base.mark_rect(stroke="white").encode(color=alt.Color(f"{choice}:Q", scale=scale, title=title))
-    dark = {"within_one": "datum.within_one > 0.6", "exact": "datum.exact > 0.6",
-            "kappa_w": "abs(datum.kappa_w) > 0.6", "mean_diff": f"abs(datum.mean_diff) > {0.6 * float(scale.domain[1])}"}
-    text = base.mark_text(fontSize=12).encode(
-        text="cell:N", color=alt.condition(dark[choice], alt.value("white"), alt.value("black")))
-    st.altair_chart((cells + text).properties(height=alt.Step(40)), width="stretch")
+    cells = base.mark_rect(stroke="white").encode(color=alt.Color(f"{choice}:Q", scale=scale, legend=None))
+    # the figures where a cell is wide enough to hold them (at 320 px they are in the table beneath)
+    text = base.mark_text(fontSize=12, color="black", opacity=alt.ExprRef("bandwidth('x') >= 34 ? 1 : 0")).encode(text="cell:N")
+    table = pairs[pairs["a"] < pairs["b"]] if choice != "mean_diff" else pairs
+    figure(
+        (cells + text).properties(height=alt.Step(40)),
+        words=_matrix_words(pairs, choice, title),
+        table=table.sort_values(["a", "b"])[["a", "b", "n_forms", "n", "within_one", "exact", "kappa_text", "mean_diff"]],
+        table_label="Figures of the chart: every pair of raters",
+        column_config={
+            "a": "Rater", "b": "Other rater", "n_forms": "Sessions and tutors both scored", "n": "Items both scored",
+            "within_one": st.column_config.NumberColumn("Within one point", format="percent"),
+            "exact": st.column_config.NumberColumn("Exact agreement", format="percent"),
+            "kappa_text": "Weighted kappa",
+            "mean_diff": st.column_config.NumberColumn("Mean difference (rater − other)", format="%+.2f"),
+        },
+    )  # fmt: skip
     dropped = len(shared) - len(keep)
-    st.caption(f"Each cell compares the rater of its row with the rater of its column over the items of the sessions "
-               f"and tutors both scored (how many: in the tooltip). Empty cells: the two never scored the same tutor in "
-               f"the same session. {what}"
-               + (f" The {dropped} raters with the fewest shared scores are left out." if dropped > 0 else ""))  # fmt: skip
+    small(f"Each cell compares the rater of its row with the rater of its column over the items of the sessions and "
+          f"tutors both scored. Empty cells: the two never scored the same tutor in the same session. {what}"
+          + (f" The {dropped} raters with the fewest shared scores are left out." if dropped > 0 else ""))  # fmt: skip
+
+
+ROLE_WORD = {"tutor": "self", "treatment_manager": "manager", "external_assessor": "assessor", "benchmark": "master"}
+
+
+def _short_label(rater_id: object, role: str, names: dict[object, str]) -> str:
+    """"Helen Price (manager)": the matrix's axes, short enough to leave room for the cells."""
+    return f"{names.get(rater_id, f'rater {rater_id}')} ({ROLE_WORD.get(role, role)})"
+
+
+def _short(reading: str) -> str:
+    return reading.split(" (")[0]
+
+
+def _matrix_words(pairs: pd.DataFrame, choice: str, title: str) -> str:
+    distinct = pairs[pairs["a"] < pairs["b"]] if choice != "mean_diff" else pairs
+    shown = distinct[distinct[choice].notna()].sort_values(choice, ascending=False)
+    text = f"A grid of {pairs['a'].nunique()} raters by the same raters. {title} in each cell: {PAIR_MEASURES[choice][1]}"
+    if len(shown):
+        high, low = shown.iloc[0], shown.iloc[-1]
+        text += (f" Highest: {high['a']} with {high['b']}, {_cell(high[choice], choice)}; lowest: {low['a']} with "
+                 f"{low['b']}, {_cell(low[choice], choice)}.")  # fmt: skip
+    return text
 
 
 def _cell(value: float | None, choice: str) -> str:
@@ -327,13 +382,27 @@ def _sources() -> None:
         st.markdown("\n".join(f"- {r}" for r in references))
 
 
+def _verdict(report: AnalysisReport, scores: pd.DataFrame, filters: ad.Filters) -> None:
+    """The answer first: one verdict, why the measures disagree where they do, which to read for what."""
+    found = ad.verdict(report, scores)
+    st.markdown(f"**{found.headline}**")
+    lines, nested = [], False
+    for reason in found.reasons:
+        lines.append(("    - " if nested else "- ") + reason)
+        nested = nested or reason.endswith(":")  # the causes of a disagreement, under their lead
+    st.markdown("\n".join(lines))
+    st.markdown(found.trust)
+    units = report.agreement.overall["percent_agreement"].n_units or 0
+    small(f"From {units:,} item scores of a session and tutor rated by two or more raters ({plain(filters.describe())}).")
+
+
 def render() -> None:
     svc, me = page_start()
-    st.title("Agreement")
-    st.caption(
+    st.title("Agreement", anchor=False)
+    small(
         "How closely raters agree when they score the same tutor in the same session, item by item. Agreement is "
         "not accuracy: two lenient raters can agree perfectly and both over-score, which the **Over-scoring** page "
-        "measures. Hover over any figure for what it is and how it is computed."
+        "measures. Hover over a figure for what it is and how it is computed."
     )
     if not reports_allowed(me):
         return
@@ -350,19 +419,16 @@ def render() -> None:
     overall = report.agreement.overall
     if all(m.value is None for m in overall.values()):
         reasons = sorted({m.note for m in overall.values() if m.note})
-        st.info(f"No agreement figure can be computed for {filters.describe()}. {NEEDS_TWO} "
+        st.info(f"No agreement figure can be computed for {plain(filters.describe())}. {NEEDS_TWO} "
                 f"({'; '.join(reasons)})", icon=":material/group:")  # fmt: skip
         return
-    within = overall["percent_agreement"]
-    st.markdown(
-        f"**{within.n_units or 0:,} item scores** of a session and tutor were rated by two or more raters "
-        f"({filters.describe()})."
-    )
-    st.subheader("All items together")
+    st.subheader("The answer", anchor=False)
+    _verdict(report, filters.apply(everything), filters)
+    st.subheader("All items together", anchor=False)
     _overall(report)
     _warnings(report)
-    st.subheader("By item")
+    st.subheader("By item", anchor=False)
     _by_item(report, ad.item_info(svc, filters.apply(everything)))
-    st.subheader("Rater by rater")
+    st.subheader("Rater by rater", anchor=False)
     _matrix(svc, filters)
     _sources()
