@@ -13,6 +13,7 @@ Anything else is a bug and is allowed to propagate.
     │   ├── ManifestError         a recordings manifest CSV
     │   ├── PolicyError           a sampling policy YAML file
     │   ├── RetentionPolicyError  the retention policy YAML file
+    │   ├── CertificationRuleError the certification rule YAML file (calibration/)
     │   ├── AuditInstrumentError  an audit instrument YAML file (criteria, sections, weights)
     │   └── AuditMarksError       an audit marks CSV (criterion_id, mark)
     ├── RecordingError            a recording file cannot be used
@@ -211,6 +212,12 @@ class RetentionPolicyError(FileContentError):
     """The retention policy file is malformed."""
 
     kind = "Retention policy"
+
+
+class CertificationRuleError(FileContentError):
+    """The certification rule file (calibration/default.yaml) is malformed."""
+
+    kind = "Certification rule"
 
 
 class BackupError(SessionRaterError):

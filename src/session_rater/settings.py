@@ -100,6 +100,11 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         "./retention/default.yaml",
         "The retention policy file: how long recordings are kept (see retention/README.md).",
     ),
+    Setting(
+        "SESSION_RATER_CERTIFICATION_RULE",
+        "./calibration/default.yaml",
+        "The certification rule file: when a calibration round certifies a rater, for how long (see calibration/README.md).",
+    ),
 )
 
 
@@ -118,6 +123,7 @@ class Settings:
     job_lease_seconds: int = 60
     retention_policy: Path = PROJECT_ROOT / "retention" / "default.yaml"
     accel_redirect: str = ""
+    certification_rule: Path = PROJECT_ROOT / "calibration" / "default.yaml"
 
     @property
     def is_sqlite(self) -> bool:
@@ -188,6 +194,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         in_app_worker=in_app_worker in {"1", "true", "yes"},
         job_lease_seconds=int(lease),
         retention_policy=_path(env.get("SESSION_RATER_RETENTION_POLICY", "./retention/default.yaml")),
+        certification_rule=_path(env.get("SESSION_RATER_CERTIFICATION_RULE", "./calibration/default.yaml")),
         idle_minutes=int(idle),
         data_dir=data_dir,
         database_url=database_url,

@@ -17,8 +17,8 @@ STATUS_LABELS = {
     NOT_ATTEMPTED: "Not attempted",
     "certified": "Certified",
     "expired": "Certification expired",
-    "failed": "Not yet passed",
-    "drifting": "Drifting: re-check due",
+    "not_certified": "Not certified",
+    "recalibration_due": "Recalibration due",
 }
 """Every status a report may show, with the words it shows for it."""
 

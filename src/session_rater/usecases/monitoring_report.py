@@ -20,7 +20,7 @@ from session_rater.domain.access import Action
 from session_rater.domain.bias import BiasEstimate, bias_against_benchmark
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.records import PersonView, RecordingView
-from session_rater.domain.report_periods import describe_period, period_bounds, period_of, periods
+from session_rater.domain.report_periods import describe_period, period_bounds, periods
 from session_rater.domain.sampling import ceil_percent
 from session_rater.domain.sampling.work import QueueItem
 from session_rater.errors import AccessDeniedError, PolicyError
@@ -146,7 +146,6 @@ class MonitoringReports:
         manager = self._require(manager_id)
         today = today or dt.date.today()
         start, end = period_bounds(period)
-        kind = "month" if "-" in period else "quarter"
         mon = Monitoring(self.me)
         try:
             targets = targets_in_force(mon.policies_in_force(mon.catalog()), None)
