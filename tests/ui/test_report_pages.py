@@ -42,6 +42,8 @@ def test_a_treatment_manager_sees_supervision_feedback_records_a_discussion_and_
     assert "Tutor: Tom Hughes. Treatment manager: Helen Price." in text
     assert "must never write an offender's name" in text
     assert f"/supervision?recording={session}&tutor={tom}&at=" in text  # each moment links to the recording there
+    assert "Mean item score per session. Treatment manager: from" in text  # the trend chart in words
+    assert any(e.label.startswith("Figures of the chart") for e in at.expander)
     at.text_input[0].set_value("Check understanding before moving on.")
     at.button[0].click().run()  # the form's submit button
     no_exception(at)
@@ -105,6 +107,7 @@ def test_the_area_report_page_its_pdf_and_its_xlsx(app_env: AppEnv, open_page: O
     links = download_links(at)
     name, pdf = fetch(at, links["Download PDF"])
     assert name == "area-report-cumbria-all.pdf" and pdf.startswith(b"%PDF")
+    assert "Mean difference from the reference by period (above 0" in shown(at)  # the trend chart in words
     name, xlsx = fetch(at, links["Download XLSX"])
     assert name == "area-report-cumbria-all.xlsx" and xlsx.startswith(b"PK")
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from session_rater.domain.access import Action
 from session_rater.ui.downloads import download_link
+from session_rater.ui.report_widgets import small, themed
 from session_rater.ui.state import allowed, page_start
 from session_rater.ui.text import plain
 from session_rater.usecases.area_report import TOP_ITEMS, AreaReports
@@ -53,7 +54,20 @@ def _trend_chart(trend: pd.DataFrame) -> None:
                  alt.Tooltip("mean_diff:Q", title="Mean difference", format="+.2f"), alt.Tooltip("n:Q", title="Pairs")],
     )  # fmt: skip
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black").encode(y="y:Q")
-    st.altair_chart((chart + zero).properties(height=260), width="stretch")
+    words = trend_words(trend)
+    st.altair_chart(themed((chart + zero).properties(height=260, description=words)), width="stretch")
+    small("**Chart in words:** " + words + " The table below holds its figures.")
+
+
+def trend_words(trend: pd.DataFrame) -> str:
+    """The over-scoring trend in a sentence: each capacity's first and latest period."""
+    parts = []
+    for capacity, line in trend.sort_values("period").groupby("capacity", sort=False):
+        first, last = line.iloc[0], line.iloc[-1]
+        parts.append(f"{plain(str(capacity))}: {first['mean_diff']:+.2f} in {first['period']}, "
+                     f"{last['mean_diff']:+.2f} in {last['period']}")  # fmt: skip
+    return ("Mean difference from the reference by period (above 0: scores above the reference). "
+            + "; ".join(parts) + ".")
 
 
 def render() -> None:

@@ -16,9 +16,15 @@ from session_rater.domain.model import format_moment
 from session_rater.errors import RecordingMissingError, SessionRaterError
 from session_rater.ui.downloads import download_link
 from session_rater.ui.player import Note, Thumbnail, data_uri, player
+from session_rater.ui.report_widgets import figure
 from session_rater.ui.state import page_start, query_int, recording_label
 from session_rater.ui.text import plain
-from session_rater.usecases.supervision import NO_NAMES_REMINDER, Supervision, SupervisionFeedback, moment_link
+from session_rater.usecases.supervision import (
+    NO_NAMES_REMINDER,
+    Supervision,
+    SupervisionFeedback,
+    moment_link,
+)
 
 __all__ = ["render"]
 
@@ -170,7 +176,22 @@ def _trend(fb: SupervisionFeedback) -> None:
         tooltip=[alt.Tooltip("session:N", title="Session"), alt.Tooltip("recorded_on:T", title="Recorded", format="%d/%m/%Y"),
                  alt.Tooltip("who:N", title="Scores of"), alt.Tooltip("mean:Q", title="Mean", format=".2f")],
     ).properties(height=260)  # fmt: skip
-    st.altair_chart(chart, width="stretch")
+    table = data.assign(recorded_on=data["recorded_on"].dt.strftime("%d/%m/%Y"), mean=data["mean"].round(2))
+    table = table.rename(columns={"recorded_on": "Recorded", "session": "Session", "who": "Scores of", "mean": "Mean"})
+    figure(chart, words=trend_words(data), table=table, table_label="Figures of the chart: mean item score per session")
+
+
+def trend_words(data: pd.DataFrame) -> str:
+    """The trend chart in a sentence: for each line, its first and latest mean."""
+    parts = []
+    for who, line in data.sort_values("recorded_on").groupby("who", sort=False):
+        first, last = line.iloc[0], line.iloc[-1]
+        if len(line) == 1:
+            parts.append(f"{who}: {first['mean']:.2f} on {first['recorded_on']:%d/%m/%Y}")
+        else:
+            parts.append(f"{who}: from {first['mean']:.2f} ({first['recorded_on']:%d/%m/%Y}) to {last['mean']:.2f} "
+                         f"({last['recorded_on']:%d/%m/%Y}) over {len(line)} sessions")  # fmt: skip
+    return "Mean item score per session. " + "; ".join(parts) + "."
 
 
 def _discussions(sup: Supervision, fb: SupervisionFeedback) -> None:
