@@ -63,6 +63,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         *(["--server.address", args.address] if args.address else []),
         "--server.headless", "true" if args.headless else "false",
         "--browser.gatherUsageStats", "false",
+        "--server.showEmailPrompt", "false",  # Streamlit's first-run email question would stop the start
         "--client.showErrorDetails", "none",  # as .streamlit/config.toml: no tracebacks for users
         "--client.toolbarMode", "viewer",
         "--theme.primaryColor", "#b3261e",  # contrast 6.7:1 (Streamlit's default red is 3.3:1)
