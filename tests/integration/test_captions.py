@@ -128,3 +128,17 @@ def test_only_administrators_add_captions(svc: Services) -> None:
     tutor = Permitted(svc, svc.store.add_person("Ben Tutor", [Role.TUTOR]))
     with pytest.raises(AccessDeniedError):
         RecordingsAdmin(tutor).add_captions(recording_id, VTT, "s3.vtt")
+
+
+def test_retention_deletes_the_captions_with_the_recording(svc: Services) -> None:
+    from session_rater.usecases import retention
+
+    recording_id = _recording(svc)
+    admin = RecordingsAdmin(Permitted(svc, svc.store.add_person("Dev Sharma", [Role.ADMINISTRATOR])))
+    admin.add_captions(recording_id, VTT, "s3.vtt")
+    beside = svc.settings.recordings_dir / "s3.vtt"
+    beside.write_bytes(VTT)
+    added = svc.settings.data_dir / "captions" / f"{recording_id}.vtt"
+    assert [d.recording_id for d in retention.apply(svc, today=dt.date(2028, 6, 1))] == [recording_id]
+    assert not added.exists() and not beside.exists()
+    assert captions_path(svc, svc.recording(recording_id)) is None
