@@ -67,7 +67,7 @@ def _captions(admin: RecordingsAdmin, me: Permitted) -> None:
         f"it replaces an earlier one). Files of up to {MAX_CAPTIONS_BYTES // 1024 // 1024} MB, UTF-8 text."
     )
     with st.form("add_captions", clear_on_submit=True, border=True):
-        recording_id = st.selectbox("Recording", list(recordings), format_func=lambda i: recording_label(recordings[i]),
+        recording_id = st.selectbox("Session the captions are for", list(recordings), format_func=lambda i: recording_label(recordings[i]),
                                     index=None, placeholder="Choose a recorded session")  # fmt: skip
         upload = st.file_uploader("Captions file (WebVTT, .vtt)", type=["vtt"])
         if st.form_submit_button("Add the captions", icon=":material/closed_caption:"):
