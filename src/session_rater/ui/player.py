@@ -1,10 +1,12 @@
 """The recording player: a Streamlit components-v2 element (static/player.js).
 
 It keeps one <video> element across reruns (only a new recording changes its ``src``), offers
-play/pause, 0.5x-2x speed, back and forward 10 s, keyboard shortcuts, a timeline of thumbnails
-and the rater's evidence notes, which seek the video in the browser when clicked. It reports
-to Python only when the rater presses "Add evidence at this moment": :func:`player` returns
-that stamp (seconds and the item it is for) on the run it triggers.
+play/pause, 0.5x-2x speed, back and forward 10 s, keyboard shortcuts (only while the focus is
+in the player), a timeline of thumbnails, the rater's evidence notes as a list and as markers
+on a bar under the video, which seek the video in the browser when clicked, and the
+recording's captions (a <track>) with a transcript. It reports to Python only when the rater
+presses "Add evidence to <item> at <time>": :func:`player` returns that stamp (seconds and
+the item the rater was working on in the form) on the run it triggers.
 """
 
 from __future__ import annotations
