@@ -187,6 +187,8 @@ function install(state) {
     fetch(new URL("/session/keepalive", state.data.src), { method: "POST", credentials: "same-origin" }).catch(() => {});
   });
   ui.cc.addEventListener("click", captions);
+  // The video's own captions menu changes the track too: keep the button's state true.
+  if (v.textTracks) v.textTracks.addEventListener("change", () => paintCaptions(state));
   v.addEventListener("timeupdate", () => paintTarget(state));
   for (const ev of ["loadedmetadata", "durationchange", "timeupdate", "seeked"]) v.addEventListener(ev, () => paintTimeline(state));
   // Keys act only while the focus is inside the player (the event's composed path crosses the
@@ -281,6 +283,8 @@ function setCaptions(state, src) {
   const { ui } = state;
   const old = ui.video.querySelector("track");
   if ((old ? old.getAttribute("src") : null) === (src || null)) return;
+  // A renewed link (the signature changes hourly) keeps the captions on if they were.
+  const wasOn = !!old && ui.video.textTracks[0] && ui.video.textTracks[0].mode === "showing";
   if (old) old.remove();
   ui.cues.replaceChildren();
   ui.transcript.hidden = true;
@@ -292,7 +296,18 @@ function setCaptions(state, src) {
   t.setAttribute("src", src);
   ui.video.appendChild(t);
   // "hidden" loads the cues (for the transcript) without showing them; the rater turns them on.
-  if (ui.video.textTracks[0]) ui.video.textTracks[0].mode = "hidden";
+  const track = ui.video.textTracks[0];
+  if (track) {
+    track.mode = wasOn ? "showing" : "hidden";
+    // The line being spoken is marked in the transcript (aria-current), without moving focus.
+    track.addEventListener("cuechange", () => {
+      const now = track.activeCues && track.activeCues[0];
+      for (const b of ui.cues.querySelectorAll(".sr-cue")) {
+        const on = !!now && parseFloat(b.dataset.t) === now.startTime;
+        if (on) b.setAttribute("aria-current", "true"); else b.removeAttribute("aria-current");
+      }
+    });
+  }
   paintCaptions(state);
 }
 
