@@ -152,13 +152,23 @@ def test_an_administrator_adds_captions_on_the_recordings_page_and_a_bad_file_is
     form = page.get_by_test_id("stForm").filter(has_text="Captions file")
     bad = tmp_path / "bad.vtt"
     bad.write_text("WEBVTT\n\n00:01,000 --> 00:02.000\nHello\n")
-    form.get_by_role("combobox").click()
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("Enter")  # the first session
-    expect(form.get_by_test_id("stSelectbox")).not_to_contain_text("Choose a recorded session")
-    form.locator('input[type="file"]').set_input_files(str(bad))
-    expect(form).to_contain_text("bad.vtt")
-    form.get_by_role("button", name="Add the captions").click()
+
+    def add(path) -> None:  # type: ignore[no-untyped-def]
+        form.get_by_role("combobox").click()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")  # the first session
+        expect(form.get_by_test_id("stSelectbox")).not_to_contain_text("Choose a recorded session")
+        form.locator('input[type="file"]').set_input_files(str(path))
+        expect(form).to_contain_text(path.name)
+        page.wait_for_load_state("networkidle")  # the upload has finished
+        form.get_by_role("button", name="Add the captions").click()
+        app_server.wait_until_ready(page)
+
+    add(bad)
     errors = form.get_by_test_id("stAlertContentError")
     expect(errors.first).to_contain_text("Not added: bad.vtt is not valid WebVTT.")
     expect(errors.filter(has_text="line 3")).to_contain_text("'00:01,000 --> 00:02.000' is not a valid timing")
+    good = tmp_path / "good.vtt"
+    good.write_text(VTT)
+    add(good)
+    expect(form.get_by_test_id("stAlertContentSuccess")).to_contain_text("Added 2 caption(s) to ")

@@ -69,7 +69,8 @@ def _captions(admin: RecordingsAdmin, me: Permitted) -> None:
     with st.form("add_captions", clear_on_submit=True, border=True):
         recording_id = st.selectbox("Session the captions are for", list(recordings), format_func=lambda i: recording_label(recordings[i]),
                                     index=None, placeholder="Choose a recorded session")  # fmt: skip
-        upload = st.file_uploader("Captions file (WebVTT, .vtt)", type=["vtt"])
+        upload = st.file_uploader("Captions file (WebVTT, .vtt)", type=["vtt"],
+                                  max_upload_size=max(1, MAX_CAPTIONS_BYTES // 1024 // 1024))
         if st.form_submit_button("Add the captions", icon=":material/closed_caption:"):
             try:
                 if recording_id is None:
