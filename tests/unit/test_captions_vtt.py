@@ -75,3 +75,11 @@ def test_a_file_too_large_or_not_utf8_is_refused_before_it_is_read() -> None:
         decode_captions(b"WEBVTT\n\n" + b"x" * MAX_CAPTIONS_BYTES, "big.vtt")
     with pytest.raises(CaptionsError, match="not UTF-8"):
         decode_captions("WEBVTT\n\n00:01.000 --> 00:02.000\ncaf\u00e9\n".encode("latin-1"), "latin.vtt")
+
+
+def test_the_player_finds_an_items_box_by_the_class_streamlit_gives_its_key() -> None:
+    from session_rater.ui.player import Item
+
+    # Streamlit's frontend: "st-key-" + key.trim() with every character outside [a-zA-Z0-9_-] as "-".
+    item = Item("manual.pacing", "Pacing", "rate:14:6:3:monitoring:manual.pacing:box")
+    assert item.css_class == "st-key-rate-14-6-3-monitoring-manual-pacing-box"
