@@ -98,7 +98,9 @@ def test_a_transcoded_legacy_tape_plays_with_picture_and_sound_and_notes_jump_to
     group = page.get_by_role("radiogroup", name=f"Score for {item.title}", exact=True)
     group.locator('label[data-testid="stRadioOption"]').filter(has_text="2 · ").click()
     app_server.wait_until_ready(page)
-    page.get_by_role("button", name="+ Add evidence at this moment").click()
+    stamp = page.get_by_role("button", name=f"+ Add evidence to “{item.title}” at")  # names the item it goes to
+    expect(stamp).to_be_visible()
+    stamp.click()
     note = page.locator("button.sr-note")
     expect(note).to_have_count(1, timeout=15_000)
     rating = svc.store.find_rating(legacy_recording, tutor_id, rater, Capacity.BENCHMARK)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from session_rater.domain.access import Action
 from session_rater.errors import NotFoundError
+from session_rater.usecases.captions import captions_path
 from session_rater.usecases.conversion_worker import start_worker
 from session_rater.usecases.instance import hold_embedded_database
 from session_rater.usecases.permitted import Permitted
@@ -50,6 +51,15 @@ def recording_file(recording_id: int) -> Path | None:
         return None
     path = Path(stored)
     return path if path.is_absolute() else services.settings.recordings_dir / path
+
+
+def captions_file(recording_id: int) -> Path | None:
+    """Where the recording's captions are (None: no such recording, or it has none)."""
+    services = shared_services()
+    try:
+        return captions_path(services, services.recording(recording_id))
+    except NotFoundError:
+        return None
 
 
 def log_recording_access(recording_id: int, person_id: int | None, method: str, range_header: str | None,

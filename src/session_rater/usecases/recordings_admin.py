@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from session_rater.domain.access import Action
+from session_rater.domain.captions import Cue
 from session_rater.domain.media import AccessView, JobView
 from session_rater.io.spreadsheets import csv_bytes
+from session_rater.usecases.captions import captions_path, store_captions
 from session_rater.usecases.conversion_worker import start_worker
 from session_rater.usecases.ingest import IngestReport, MissingRecording, expand_paths, ingest, missing_recordings
 from session_rater.usecases.permitted import Permitted
@@ -46,6 +48,18 @@ class RecordingsAdmin:
         if self.svc.settings.in_app_worker:
             start_worker(self.svc.media, self.svc.settings).wake()
         return report
+
+    # -- captions ---------------------------------------------------------------------------
+    def captions_source(self, recording_id: int) -> Path | None:
+        """Where the recording's captions come from now (None: it has none)."""
+        return captions_path(self.svc, self.svc.recording(recording_id))
+
+    def add_captions(self, recording_id: int, data: bytes, filename: str) -> list[Cue]:
+        """Check a WebVTT file and keep it as the recording's captions; CaptionsError says what
+        is wrong with a file that is refused (too large, not UTF-8, not WebVTT, a bad timing)."""
+        self.me.require(Action.MANAGE_RECORDINGS)
+        self.svc.recording(recording_id)  # NotFoundError for an id that names no recording
+        return store_captions(self.svc, recording_id, data, filename)
 
     def jobs(self, limit: int = 50) -> list[JobView]:
         return self.svc.media.jobs(limit=limit)

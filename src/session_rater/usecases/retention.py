@@ -19,6 +19,7 @@ from session_rater.domain.access import Action
 from session_rater.domain.retention import Hold, RetentionDecision, RetentionPolicy, decide
 from session_rater.io.retention_files import load_retention_policy
 from session_rater.media.thumbnails import thumbnails_dir
+from session_rater.usecases.captions import added_captions_path
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
 
@@ -91,6 +92,9 @@ def _files_of(svc: Services, recording_id: int) -> list[Path]:
     playback = svc.media.playback(recording_id)
     if playback.content_hash:
         hashes.add(playback.content_hash)
+    # Captions are personal data too: added ones (data folder) and any beside the recording.
+    paths.update(p for p in (added_captions_path(svc, recording_id), svc.recording_path(recording).with_suffix(".vtt"))
+                 if p.is_file())
     return sorted(paths) + sorted(thumbnails_dir(svc.settings.data_dir, h) for h in hashes)
 
 

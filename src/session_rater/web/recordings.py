@@ -32,13 +32,15 @@ from session_rater.usecases.recording_links import VIEWER_COOKIE, verify, viewer
 log = logging.getLogger("session_rater.recordings")
 
 RECORDING_PATH = "/recordings/{recording_id:int}"
+CAPTIONS_PATH = RECORDING_PATH + "/captions"  # the same signed query as the recording's URL
 MAX_ID = 2**63 - 1  # ids are signed 64-bit integers: a larger one names no recording
 ANONYMOUS_LOG_EVERY = 60.0  # seconds between server-log lines about one address's anonymous refusals
 REFUSED = ("This recording link is invalid, has expired or was issued to someone else. "
            "Open the session in Session Rater again.")  # fmt: skip
 
 
-def make_routes(get_secret, resolve_path, log_access=None, authorise=None, accel_prefix=None) -> list[Route]:  # type: ignore[no-untyped-def]
+def make_routes(get_secret, resolve_path, log_access=None, authorise=None, accel_prefix=None,  # type: ignore[no-untyped-def]
+                resolve_captions=None) -> list[Route]:
     """Routes for ``st.App``. Called per request, so nothing touches the database at import:
     ``get_secret() -> bytes`` gives the signing key; ``resolve_path(recording_id) -> Path | None``
     finds the file; ``log_access(recording_id, person_id, method, range_header, status_code)``
@@ -47,7 +49,9 @@ def make_routes(get_secret, resolve_path, log_access=None, authorise=None, accel
     in the sign-in session the viewer token was issued in; ``accel_prefix() -> str | None``:
     when it gives a prefix (SESSION_RATER_ACCEL_REDIRECT), an allowed request is answered with
     ``X-Accel-Redirect: <prefix><file path>`` and no body, and the reverse proxy (nginx) sends
-    the file itself, Range and all, from an ``internal`` location (deploy/nginx)."""
+    the file itself, Range and all, from an ``internal`` location (deploy/nginx);
+    ``resolve_captions(recording_id) -> Path | None`` finds the recording's captions (WebVTT),
+    served at ``/recordings/<id>/captions`` under the recording's own signed query."""
     anonymous: dict[str, float] = {}  # address -> when its anonymous refusals were last written to the log
 
     def _anonymous(request: Request, recording_id: int, status: int) -> None:
@@ -66,29 +70,39 @@ def make_routes(get_secret, resolve_path, log_access=None, authorise=None, accel
         if log_access is not None:
             log_access(recording_id, person_id, request.method, request.headers.get("range"), status)
 
-    async def recording_endpoint(request: Request) -> Response:
-        recording_id = request.path_params["recording_id"]
+    async def _refusal(request: Request, recording_id: int, log_refusal=True) -> tuple[Response | None, int | None]:  # type: ignore[no-untyped-def]
+        """(a refusal, or None and the viewer's person id): the signed URL, the viewer cookie
+        and the access rules must agree."""
         if recording_id > MAX_ID:
             _anonymous(request, recording_id, 404)
-            return PlainTextResponse("There is no such recording.", status_code=404)
+            return PlainTextResponse("There is no such recording.", status_code=404), None
         q = request.query_params
         secret = await run_in_threadpool(get_secret)
         token = viewer_of(secret, request.cookies.get(VIEWER_COOKIE))
         if token is None:
             _anonymous(request, recording_id, 403)
-            return PlainTextResponse(REFUSED, status_code=403)
+            return PlainTextResponse(REFUSED, status_code=403), None
         viewer = token.person_id
         signed = verify(secret, recording_id, q.get("p"), q.get("exp"), q.get("sig"))
         if not signed or str(viewer) != q.get("p"):
-            await run_in_threadpool(_log, recording_id, viewer, request, 403)
-            return PlainTextResponse(REFUSED, status_code=403)
+            if log_refusal:
+                await run_in_threadpool(_log, recording_id, viewer, request, 403)
+            return PlainTextResponse(REFUSED, status_code=403), viewer
         if authorise is not None and not await run_in_threadpool(authorise, recording_id, viewer, token.session_id):
-            await run_in_threadpool(_log, recording_id, viewer, request, 403)
+            if log_refusal:
+                await run_in_threadpool(_log, recording_id, viewer, request, 403)
             return PlainTextResponse(
                 "You may no longer watch this recording (you signed out, your sign-in ended, or your access "
                 "to this session has changed). Open Session Rater again.",
                 status_code=403,
-            )
+            ), viewer
+        return None, viewer
+
+    async def recording_endpoint(request: Request) -> Response:
+        recording_id = request.path_params["recording_id"]
+        refused, viewer = await _refusal(request, recording_id)
+        if refused is not None:
+            return refused
         path = await run_in_threadpool(resolve_path, recording_id)
         if path is None or not Path(path).is_file():
             await run_in_threadpool(_log, recording_id, viewer, request, 404)
@@ -106,4 +120,25 @@ def make_routes(get_secret, resolve_path, log_access=None, authorise=None, accel
             return Response(status_code=200, media_type="video/mp4", headers={**headers, "X-Accel-Redirect": target})
         return FileResponse(path, media_type="video/mp4", headers=headers)
 
-    return [Route(RECORDING_PATH, recording_endpoint, methods=["GET", "HEAD"])]
+    async def captions_endpoint(request: Request) -> Response:
+        """The recording's captions (WebVTT), under the same signed URL and checks as the
+        recording itself. Requests go to the server log, not the access log (which lists
+        plays of recordings)."""
+        recording_id = request.path_params["recording_id"]
+        refused, viewer = await _refusal(request, recording_id, log_refusal=False)
+        status = refused.status_code if refused is not None else 200
+        path = None
+        if refused is None and resolve_captions is not None:
+            path = await run_in_threadpool(resolve_captions, recording_id)
+        if refused is None and (path is None or not Path(path).is_file()):
+            refused, status = PlainTextResponse("This recording has no captions.", status_code=404), 404
+        if viewer is not None:
+            log.info("captions of recording %s person %s %s -> %s", recording_id, viewer, request.method, status)
+        if refused is not None:
+            return refused
+        return FileResponse(path, media_type="text/vtt; charset=utf-8", headers={  # type: ignore[arg-type]
+            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline", "Referrer-Policy": "no-referrer"})  # fmt: skip
+
+    return [Route(RECORDING_PATH, recording_endpoint, methods=["GET", "HEAD"]),
+            Route(CAPTIONS_PATH, captions_endpoint, methods=["GET", "HEAD"])]

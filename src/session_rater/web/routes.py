@@ -17,7 +17,7 @@ def routes(organisation_configured: Callable[[], bool] = lambda: False) -> list[
     touches the database until a request comes."""
     return make_routes(
         process.signing_key, process.recording_file, process.log_recording_access, process.may_play,
-        process.accel_redirect_prefix,
+        process.accel_redirect_prefix, process.captions_file,
     ) + make_auth_routes(
         lambda: process.shared_services().accounts,
         organisation_configured,

@@ -26,7 +26,8 @@ from session_rater.ui.state import (
     query_int,
     recording_label,
 )
-from session_rater.ui.player import Note, Thumbnail, data_uri, player
+from session_rater.ui.player import Item, Note, Thumbnail, data_uri, player
+from session_rater.usecases.captions import captions_url
 
 NA = "na"
 ERROR_KEY = "rate_form_error"
@@ -228,6 +229,7 @@ def _player(me: Permitted, ctx: FormContext, recording: RecordingView, scores: d
         if s.moment_seconds is not None
     ]
     src, cookie = me.recording_url(recording)
+    captions = captions_url(me, recording)
     stamp = player(
         key=f"player:{ctx.prefix}",
         recording_id=recording.id,
@@ -239,9 +241,15 @@ def _player(me: Permitted, ctx: FormContext, recording: RecordingView, scores: d
         active_title=ctx.rubric.item(active).title if active else None,
         can_stamp=not locked,
         read_only=locked,
+        items=[Item(i.id, i.title, ctx.key(i.id, "box")) for i in ctx.rubric.items],
+        captions_src=_absolute(captions) if captions else None,
     )
     if stamp is not None and not locked:
-        _store_stamp(me, ctx, stamp.seconds, stamp.item_id or active)
+        # The item the player says the rater is working on (focus or last input in its box) wins.
+        item_id = stamp.item_id if stamp.item_id in {i.id for i in ctx.rubric.items} else active
+        if item_id is not None:
+            st.session_state[ctx.active_key] = item_id
+        _store_stamp(me, ctx, stamp.seconds, item_id)
         st.rerun(scope="fragment")  # show the new note under the player and in the form
 
 
@@ -318,7 +326,7 @@ def _form(me: Permitted, ctx: FormContext, rating: RatingView | None) -> None:
                 _initial(ctx.key(item.id, "score"), current)
                 _initial(ctx.key(item.id, "evidence"), saved.evidence if saved else "")
                 _initial(ctx.key(item.id, "moment"), format_moment(saved.moment_seconds) if saved else "")
-                with st.container(border=True):
+                with st.container(border=True, key=ctx.key(item.id, "box")):  # the player finds the item by it
                     st.markdown(f"**{plain(item.title)}**")
                     if item.guidance:
                         st.caption(plain(item.guidance))

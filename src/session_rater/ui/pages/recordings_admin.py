@@ -15,6 +15,7 @@ import streamlit as st
 
 from session_rater.ui.text import plain
 from session_rater.domain.access import Action
+from session_rater.domain.captions import MAX_CAPTIONS_BYTES, CaptionsError
 from session_rater.errors import SessionRaterError
 from session_rater.ui.downloads import download_link
 from session_rater.ui.state import allowed, page_start, recording_label
@@ -52,6 +53,40 @@ def _ingest_folder(admin: RecordingsAdmin) -> None:
             for outcome in report.outcomes:
                 (st.error if not outcome.ok else st.markdown)(plain(outcome.line))
             status.update(label=report.summary, state="complete" if report.ok else "error")
+
+
+def _captions(admin: RecordingsAdmin, me: Permitted) -> None:
+    """Add a recording's captions (WebVTT): the player shows them and offers a transcript."""
+    recordings = {r.id: r for r in me.recordings()}
+    if not recordings:
+        st.caption("No recorded sessions yet.")
+        return
+    st.caption(
+        f"The player shows a session's captions and a transcript when it has a WebVTT (.vtt) file: one beside the "
+        f"recording with the same name (session.mp4 and session.vtt), or one added here (kept in the data folder; "
+        f"it replaces an earlier one). Files of up to {MAX_CAPTIONS_BYTES // 1024 // 1024} MB, UTF-8 text."
+    )
+    with st.form("add_captions", clear_on_submit=True, border=True):
+        recording_id = st.selectbox("Session the captions are for", list(recordings), format_func=lambda i: recording_label(recordings[i]),
+                                    index=None, placeholder="Choose a recorded session")  # fmt: skip
+        upload = st.file_uploader("Captions file (WebVTT, .vtt)", type=["vtt"],
+                                  max_upload_size=max(1, MAX_CAPTIONS_BYTES // 1024 // 1024))
+        if st.form_submit_button("Add the captions", icon=":material/closed_caption:"):
+            try:
+                if recording_id is None:
+                    raise SessionRaterError("Choose the recording the captions are for.")
+                if upload is None:
+                    raise SessionRaterError("Choose the captions file (.vtt) to add.")
+                cues = admin.add_captions(int(recording_id), upload.getvalue(), upload.name)
+            except CaptionsError as exc:
+                st.error(plain(f"Not added: {upload.name if upload else 'the file'} is not valid WebVTT."))
+                for line in exc.errors:
+                    st.error(plain(line))
+            except SessionRaterError as exc:
+                st.error(plain(exc))
+            else:
+                st.success(plain(f"Added {len(cues)} caption(s) to {recording_label(recordings[int(recording_id)])}: "
+                                 "the player shows them from the next time the session is opened."))  # fmt: skip
 
 
 def _places(me: Permitted) -> None:
@@ -194,6 +229,8 @@ def render() -> None:
     st.caption("A session's area and team decide who sees it: the treatment managers of that team monitor it, "
                "the programme managers of that area see it in their reports. Its tutors and administrators always do.")
     _places(me)
+    st.subheader("Captions", divider="gray")
+    _captions(admin, me)
     st.subheader("Conversions", divider="gray")
     _jobs(admin)
     st.subheader("Missing files", divider="gray")

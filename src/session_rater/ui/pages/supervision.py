@@ -17,6 +17,7 @@ from session_rater.errors import RecordingMissingError, SessionRaterError
 from session_rater.ui.downloads import download_link
 from session_rater.ui.player import Note, Thumbnail, data_uri, player
 from session_rater.ui.report_widgets import figure
+from session_rater.usecases.captions import captions_url
 from session_rater.ui.state import page_start, query_int, recording_label
 from session_rater.ui.text import plain
 from session_rater.usecases.supervision import (
@@ -80,6 +81,7 @@ def _player(sup: Supervision, fb: SupervisionFeedback) -> None:
                 icon=":material/videocam_off:")  # fmt: skip
         return
     src, cookie = me.recording_url(recording)
+    captions = captions_url(me, recording)
     at = st.query_params.get("at")
     try:
         start = float(at) if at is not None else None
@@ -91,6 +93,7 @@ def _player(sup: Supervision, fb: SupervisionFeedback) -> None:
         notes=[Note(t=n.moment_seconds, item=n.item_title, text=n.text) for n in fb.notes if n.moment_seconds is not None],
         thumbnails=[Thumbnail(t, data_uri(path)) for t, path in svc.thumbnails(recording, playback)],
         active_item=None, active_title=None, can_stamp=False, read_only=False, start_at=start, stamping=False,
+        captions_src=urljoin(st.context.url or "http://localhost:8501/", captions) if captions else None,
     )  # fmt: skip
 
 
