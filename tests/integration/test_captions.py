@@ -102,6 +102,9 @@ def test_an_administrator_adds_valid_captions_and_the_player_gets_their_url(svc:
     assert captions_path(svc, recording) == svc.settings.data_dir / "captions" / f"{recording_id}.vtt"
     url = captions_url(admin, recording) or ""
     assert url.startswith(f"/recordings/{recording_id}/captions?p={admin.person.id}&exp=")
+    logged = [e for e in svc.accounts_store.audit_log() if e.entity == "recording" and e.action == "captions"]
+    assert [(e.entity_id, e.actor_id, e.after) for e in logged] == [(recording_id, admin.person.id,
+                                                                    {"file": "s3.vtt", "cues": 2})]  # fmt: skip
 
 
 def test_captions_beside_the_recording_file_are_found(svc: Services) -> None:

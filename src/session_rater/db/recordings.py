@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from session_rater.db import models as m
 from session_rater.db.rows import (
     StoreBase,
+    audit,
     get_row,
     recording_view,
 )
@@ -69,6 +70,12 @@ class RecordingStore(StoreBase):
             s.flush()
             s.refresh(recording)
             return recording_view(recording)
+
+    def log_recording_event(self, recording_id: int, action: str, after: dict[str, object], *, by: int | None) -> None:
+        """An administrator's change to a recording's files (e.g. captions added) in the audit log."""
+        with self._sessions.begin() as s:
+            get_row(s, m.Recording, recording_id)
+            audit(s, by, "recording", recording_id, None, action, None, after)  # type: ignore[arg-type]
 
     def list_recordings(self, *, within: Reach | None = None) -> list[RecordingView]:
         """Every recorded session, newest first; only those ``within`` reaches when given (the

@@ -101,6 +101,8 @@ class Describer:
         if e.entity == "recording" and e.action == "play":
             result = RESULTS.get(after.get("status"), f"answered {after.get('status')}")  # type: ignore[arg-type]
             return f"Session {e.entity_id}: recording {result}"
+        if e.entity == "recording" and e.action == "captions":
+            return f"Session {e.entity_id}: captions added from {after.get('file')} ({after.get('cues')} lines)"
         if e.entity == "sign_in":
             return f"Signed in as {after.get('email')}" if e.action == "signed_in" else (
                 f"Failed sign-in for {after.get('email')}")

@@ -59,7 +59,10 @@ class RecordingsAdmin:
         is wrong with a file that is refused (too large, not UTF-8, not WebVTT, a bad timing)."""
         self.me.require(Action.MANAGE_RECORDINGS)
         self.svc.recording(recording_id)  # NotFoundError for an id that names no recording
-        return store_captions(self.svc, recording_id, data, filename)
+        cues = store_captions(self.svc, recording_id, data, filename)
+        self.svc.store.log_recording_event(recording_id, "captions", {"file": filename, "cues": len(cues)},
+                                           by=self.me.person.id)  # fmt: skip
+        return cues
 
     def jobs(self, limit: int = 50) -> list[JobView]:
         return self.svc.media.jobs(limit=limit)
