@@ -138,11 +138,11 @@ def test_the_monitoring_report_pdf_shows_targets_agreement_and_the_difference(sv
                      "Teams: Barrow team", "Targets: 10% of recorded sessions, 1 in 7 catch-up sessions",
                      "Monitoring against the targets", "Overdue work",
                      "Double-rated sessions and agreement", "Alan Reid (external assessment)",
-                     "Difference from the benchmark", "+0.59 points over 46 item scores of 1 session",
+                     "Difference from the benchmark", "+0.39 points over 136 item scores of 3 sessions",
                      "Calibration: Not attempted"):  # fmt: skip
         assert expected in flat, expected
-    (barrow,) = report.target_lines  # the demo: 2 regular sessions and 1 catch-up, one of each monitored
-    assert (barrow.recorded, barrow.monitored, barrow.target, barrow.meets_target) == (2, 1, 1, True)
+    (barrow,) = report.target_lines  # the demo: 4 sessions in the quarter, 3 monitored; 1 catch-up, monitored
+    assert (barrow.recorded, barrow.monitored, barrow.target, barrow.meets_target) == (4, 3, 1, True)
     assert (barrow.catch_up_recorded, barrow.catch_up_monitored, barrow.catch_up_required) == (1, 1, 1)
 
 
@@ -153,7 +153,7 @@ def test_the_area_report_pdf_and_xlsx_describe_every_column(svc: Services, tmp_p
     assert 2 <= pages <= 4
     _looks_printed(pngs, pages, text)
     flat = _flat(text)
-    for expected in ("Area report: Cumbria", "Coverage", "Over-scoring by capacity", "Tutor self-assessment 134 3 +1.04",
+    for expected in ("Area report: Cumbria", "Coverage", "Over-scoring by capacity", "Tutor self-assessment 1842 41 +1.08 +1.03 to +1.13",
                      "Trend per quarter", "Agreement between capacities", "Raters", "Not attempted",
                      "Items most often over-scored (top 10)", "session-rater export --dictionary"):  # fmt: skip
         assert expected in flat, expected
