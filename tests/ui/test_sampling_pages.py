@@ -20,9 +20,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from session_rater.db.sampling_store import SamplingStore
+from session_rater.domain.model import Capacity
 from session_rater.domain.sampling import Draw, Rule, draw_sample
 from session_rater.io.policy_files import load_policy_dir, policy_to_dict
 from session_rater.ui.pages import sampling
+from session_rater.usecases.services import DEFAULT_RUBRIC_ID
 
 from .conftest import open_app, REPO, AppEnv, download_links, fetch, rendered
 
@@ -126,6 +128,39 @@ def test_my_work_rate_button_opens_the_rate_page_on_that_session_and_its_first_t
     tutors = app_env.services.recording(first.recording_id).tutors
     assert (at.query_params["recording"], at.query_params["tutor"]) == (str(first.recording_id), str(tutors[0].id))
     assert "rater" not in at.query_params, "who is rating comes from the sign-in, never the URL"
+
+
+def _submit(app_env: AppEnv, recording_id: int, tutor_id: int | None, rater_id: int, capacity: Capacity,
+            *, score: int = 1, note: str = "") -> None:  # fmt: skip
+    """A submitted rating of every item, made through the store as the Rate page makes it."""
+    svc = app_env.services
+    rubric = svc.catalog.latest(DEFAULT_RUBRIC_ID)
+    rating = svc.store.start_rating(recording_id, tutor_id, rater_id, capacity, rubric)
+    for item in rubric.items:
+        svc.store.save_item(rating.id, item.id, score=score, **({"evidence": note} if note else {}))
+    svc.store.submit_rating(rating.id, confirm_uniform=True)
+
+
+def test_my_work_shows_each_co_tutors_status_and_continue_opens_the_co_tutor_still_to_rate(
+    app_env: AppEnv, open_new_page: OpenPage
+) -> None:
+    manager = app_env.person("Mark Dixon")
+    save_draw(app_env, drawn_on=OLD_DRAW_DAY)
+    queue = SamplingStore(app_env.services.store.engine).work_queue(manager, today=dt.date.today())
+    item = next(q for q in queue if len(app_env.services.recording(q.recording_id).tutors) == 2)
+    first, second = app_env.services.recording(item.recording_id).tutors
+    _submit(app_env, item.recording_id, first.id, manager, Capacity.MONITORING)
+
+    at = open_new_page("queue", rater=manager)
+    no_exception(at)
+    shown = "\n".join(rendered(m.value) for m in at.markdown)
+    assert f"{first.display_name}: submitted" in shown and f"{second.display_name}: not started" in shown
+    [button] = [b for b in at.button if b.key == f"queue-open-{item.assignment_id}-{int(item.as_second_rater)}"]
+    assert button.label == f"Rate {second.display_name}", "the button says whom it opens, in full"
+    button.click().run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Rate a session"]
+    assert at.query_params["tutor"] == str(second.id), "not the tutor already submitted (read-only)"
 
 
 # -- Coverage ---------------------------------------------------------------------------------
