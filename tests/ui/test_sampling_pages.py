@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from session_rater.db.sampling_store import SamplingStore
 from session_rater.domain.model import Capacity
+from session_rater.domain.records import RecordingSpec
 from session_rater.domain.sampling import Draw, Rule, draw_sample
 from session_rater.io.policy_files import load_policy_dir, policy_to_dict
 from session_rater.ui.pages import sampling
@@ -166,6 +167,31 @@ def test_my_work_shows_each_co_tutors_status_and_continue_opens_the_co_tutor_sti
 # -- Coverage ---------------------------------------------------------------------------------
 
 
+
+
+def test_coverage_counts_sessions_rated_without_a_draw_and_says_how_partly_rated_ones_count(
+    app_env: AppEnv, open_new_page: OpenPage
+) -> None:
+    svc = app_env.services
+    jo, tom = app_env.person("Jo Bell"), app_env.person("Tom Hughes")
+    spec = RecordingSpec("extra.mp4", "Think First", "Barrow TF-99", 1, "Extra", dt.date(2026, 3, 2), "Barrow")
+    extra = svc.store.add_recording(spec, [jo, tom])  # co-delivered; only Jo's monitoring is submitted
+    _submit(app_env, extra.id, jo, app_env.person("Helen Price"), Capacity.MONITORING)
+    recordings = svc.store.list_recordings()
+    monitored = {r.id for r in recordings
+                 if any(x.capacity is Capacity.MONITORING for x in svc.store.ratings_of_recording(r.id))}
+    regular = [r for r in recordings if not r.is_catch_up]
+    expected = 100 * len([r for r in regular if r.id in monitored]) / len(regular)
+    assert expected > 0
+
+    at = open_new_page("coverage")  # no sample drawn: every rating was made outside a draw
+    no_exception(at)
+    [headline] = [m for m in at.metric if m.label.startswith("Monitored (target")]
+    assert headline.value == f"{expected:.1f}%", "sessions rated without a draw are monitored"
+    assert "of which 1 partly rated" in headline.help
+    assert any("partly rated" in c.value and "count as monitored" in c.value for c in at.caption)
+    table = at.dataframe[0].value
+    assert int(table["partly_rated"].sum()) == 1
 
 
 @pytest.mark.parametrize(

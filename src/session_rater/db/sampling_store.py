@@ -22,7 +22,7 @@ from session_rater.db import models as m
 from session_rater.db.accounts_models import ManagedTeam, PersonArea
 from session_rater.db import sampling_models as sm
 from session_rater.db.engine import make_sessionmaker
-from session_rater.domain.coverage import AssignmentStatus
+from session_rater.domain.coverage import AssignmentStatus, MonitoredSession
 from session_rater.domain.model import Capacity, RatingStatus
 from session_rater.domain.sampling import (
     Draw,
@@ -280,6 +280,26 @@ class SamplingStore:
         )  # fmt: skip
         with self._sessions() as s:
             return [tuple(row) for row in s.execute(query)]
+
+    def monitored_sessions(self) -> list[MonitoredSession]:
+        """Every session with a submitted monitoring rating (the version that counts), drawn or
+        not, with the tutors so rated: the distinct (session, tutor) pairs, found in SQL."""
+        r = m.Rating
+        query = (
+            select(r.recording_id, r.tutor_id)
+            .where(r.capacity == Capacity.MONITORING.value, r.status == RatingStatus.SUBMITTED.value,
+                   r.is_current.is_(True))
+            .group_by(r.recording_id, r.tutor_id)
+        )  # fmt: skip
+        tutors: dict[int, set[int]] = defaultdict(set)
+        whole: set[int] = set()
+        with self._sessions() as s:
+            for recording_id, tutor_id in s.execute(query):
+                if tutor_id is None:
+                    whole.add(recording_id)
+                else:
+                    tutors[recording_id].add(tutor_id)
+        return [MonitoredSession(rid, frozenset(tutors.get(rid, ())), rid in whole) for rid in sorted(set(tutors) | whole)]
 
     def rating_progress(self, rater_id: int, recording_ids: Sequence[int]) -> dict[tuple[int, int | None, str], str]:
         """(recording id, tutor id or None, capacity) -> how far ``rater_id`` has got with that

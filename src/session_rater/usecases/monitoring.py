@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from session_rater.domain.access import Action
-from session_rater.domain.coverage import AssignmentStatus
+from session_rater.domain.coverage import AssignmentStatus, MonitoredSession
 from session_rater.domain.model import MAX_SEED
 from session_rater.domain.records import RecordingView
 from session_rater.domain.sampling import Draw, PersonFacts, SamplingPolicy, Selection, SessionFacts, draw_sample
@@ -291,6 +291,13 @@ class Monitoring:
         self.me.require(Action.VIEW_COVERAGE)
         reach = self._in_reach()
         return [a for a in self.store.assignment_statuses(today=today) if a.recording_id in reach]
+
+    def monitored_sessions(self) -> list[MonitoredSession]:
+        """The sessions this person may see that a treatment manager has submitted a monitoring
+        rating of (drawn or not), with the tutors so rated."""
+        self.me.require(Action.VIEW_COVERAGE)
+        reach = self._in_reach()
+        return [m for m in self.store.monitored_sessions() if m.recording_id in reach]
 
     def rater_names(self) -> dict[int, str]:
         return {p.id: p.name for p in self.store.people()}
