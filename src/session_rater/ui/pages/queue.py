@@ -25,6 +25,11 @@ TUTOR_BADGE = {
 }
 BUTTON = {QueueStatus.NOT_STARTED: "Rate", QueueStatus.IN_PROGRESS: "Continue", QueueStatus.SUBMITTED: "View"}
 DUE_SOON_DAYS = 7
+WRAP_LABELS = """<style>
+/* A button says whom it opens ("Continue rating Jo Bell"): wrap a long name, never cut it off. */
+[class*="st-key-queue-open-"] button div, [class*="st-key-queue-open-"] button p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+</style>"""
 
 
 def _days(n: int) -> str:
@@ -113,6 +118,7 @@ def render() -> None:
     _, me = page_start()
     rater = me.person
     st.title("My work")
+    st.html(WRAP_LABELS)
     mon = Monitoring(me)
     today = dt.date.today()
     items = mon.work_queue(today)
