@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
-
 from conftest import sign_in, wait_until_ready
+from playwright.sync_api import Browser, Page
 
 if TYPE_CHECKING:
     from conftest import AppServer

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from session_rater.domain.coverage import AssignmentStatus, MonitoredSession, coverage_table
+from session_rater.domain.coverage import (
+    AssignmentStatus,
+    MonitoredSession,
+    coverage_table,
+)
 from session_rater.domain.sampling import Rule, SessionFacts
 
 TODAY = dt.date(2026, 6, 1)
