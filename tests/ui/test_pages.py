@@ -249,9 +249,9 @@ def test_compare_page_shows_one_session_by_capacity_and_over_scoring_across_sess
     assert [t.label for t in at.tabs] == ["One session and tutor", "Across sessions: over-scoring by item"]
     one, across = at.tabs
 
-    table = one.dataframe[0].value
+    table = one.table[0].value
     labels = {c.label for c in (Capacity.SELF_ASSESSMENT, Capacity.MONITORING, Capacity.EXTERNAL)}
-    assert labels <= set(table.columns)
+    assert labels <= {rendered(capacity) for capacity, _ in table.columns}
     assert len(table) == len(app_env.services.rubrics()[0].items)
     assert any("programme managers" in i.value for i in across.info), "reports are for overseers"
 
@@ -265,13 +265,47 @@ def test_compare_page_shows_one_session_by_capacity_and_over_scoring_across_sess
     assert len(across.get("vega_lite_chart")) == 1  # the per-item bar chart
 
 
+def _second_manager_rating(app_env: AppEnv, recording_id: int, tutor_id: int, *, score: int, note: str) -> str:
+    """Helen Price also monitors this tutor: every item ``score``, a note with a moment on the first."""
+    svc = app_env.services
+    rubric = svc.rubrics()[0]
+    rating = svc.store.start_rating(recording_id, tutor_id, app_env.person("Helen Price"), Capacity.MONITORING, rubric)
+    for i, item in enumerate(rubric.items):
+        svc.store.save_item(rating.id, item.id, score=score, **({"evidence": note, "moment_seconds": 42.0} if i == 0 else {}))
+    svc.store.submit_rating(rating.id, confirm_uniform=True)
+    return rubric.items[0].title
+
+
+def test_compare_shows_each_rater_of_a_capacity_in_their_own_column_never_their_mean(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    recording_id, sam = app_env.recording(FIRST_CLIP), app_env.person("Sam Rowe")
+    first_item = _second_manager_rating(app_env, recording_id, sam, score=3, note="Kept to the <b>manual's</b> order")
+    at = open_page("compare", recording=recording_id, tutor=sam, rater=app_env.person("Ruth Okafor"))
+    no_exception(at)
+    table = at.tabs[0].table[0].value
+    managers = [rendered(rater) for capacity, rater in table.columns if rendered(capacity) == Capacity.MONITORING.label]
+    assert len(managers) == 2 and "Helen Price" in managers, list(table.columns)
+    helen = table[(plain(Capacity.MONITORING.label), plain("Helen Price"))]
+    assert list(helen) == [3.0] * len(table), "Helen's own scores, not a mean with the other manager's"
+    shown = "\n".join(rendered(m.value) for m in at.tabs[0].markdown)
+    assert "Kept to the" not in shown, "an assessor does not see the managers' evidence notes"
+    assert any("not shown to you" in c.value for c in at.tabs[0].caption)
+
+    at = open_page("compare", recording=recording_id, tutor=sam, rater=sam)  # the tutor, self-assessment submitted
+    no_exception(at)
+    shown = "\n".join(rendered(m.value) for m in at.tabs[0].markdown)
+    assert f"**{first_item}**" in shown
+    assert "- Treatment manager monitoring, Helen Price (scored 3, at 0:42): Kept to the <b>manual's</b> order" in shown
+
+
 def test_ratings_stay_blind_until_the_viewer_has_submitted_their_own(app_env: AppEnv, open_page: OpenPage) -> None:
     # Alan Reid is assigned the second clip and has not rated it.
     recording_id, tutor_id = app_env.recording(SECOND_CLIP), app_env.person("Sam Rowe")
     at = open_page("compare", recording=recording_id, tutor=tutor_id, rater=app_env.person("Alan Reid"))
     no_exception(at)
     one = at.tabs[0]
-    assert not one.dataframe and any("submit your own rating first" in i.value.lower() for i in one.info)
+    assert not one.table and any("submit your own rating first" in i.value.lower() for i in one.info)
 
 
 def test_an_overseer_who_looks_is_recorded_as_not_blind_and_a_later_rating_is_marked_so(
@@ -280,10 +314,10 @@ def test_an_overseer_who_looks_is_recorded_as_not_blind_and_a_later_rating_is_ma
     recording_id, tutor_id, overseer = app_env.recording(FIRST_CLIP), app_env.person("Sam Rowe"), app_env.person(BENCHMARKER)
     at = open_page("compare", recording=recording_id, tutor=tutor_id, rater=overseer)
     one = at.tabs[0]
-    assert not one.dataframe and any("not blind" in w.value for w in one.warning)
+    assert not one.table and any("not blind" in w.value for w in one.warning)
     next(b for b in one.button if b.label.startswith("Show the ratings")).click().run()
     no_exception(at)
-    assert at.tabs[0].dataframe, "the ratings are shown once the overseer accepts"
+    assert at.tabs[0].table, "the ratings are shown once the overseer accepts"
     store = app_env.services.store
     assert store.is_unblinded(overseer, recording_id, tutor_id)
     rubric = app_env.services.rubrics()[0]

@@ -112,6 +112,17 @@ def test_the_area_report_page_its_pdf_and_its_xlsx(app_env: AppEnv, open_page: O
     assert name == "area-report-cumbria-all.xlsx" and xlsx.startswith(b"PK")
 
 
+def test_the_area_reports_coverage_counts_sessions_monitored_without_a_draw(app_env: AppEnv) -> None:
+    from session_rater.usecases.area_report import AreaReports
+    from session_rater.usecases.permitted import Permitted
+
+    svc = app_env.services  # the demo has no sample drawn, but its managers have rated sessions
+    me = Permitted(svc, svc.person(app_env.person("Dev Sharma")))
+    coverage = AreaReports(me).report("Cumbria").tables["Coverage"]
+    whole = coverage[coverage["period"] == "whole period"].iloc[0]
+    assert int(whole["sampled"]) == 0 and int(whole["rated"]) > 0
+
+
 @pytest.mark.parametrize("who", ["Helen Price", "Tom Hughes", "Alan Reid"])
 def test_the_area_report_is_refused_to_all_but_programme_managers_and_administrators(
         app_env: AppEnv, open_page: OpenPage, who: str) -> None:  # fmt: skip

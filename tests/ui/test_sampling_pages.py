@@ -20,9 +20,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from session_rater.db.sampling_store import SamplingStore
+from session_rater.domain.model import Capacity
+from session_rater.domain.records import RecordingSpec
 from session_rater.domain.sampling import Draw, Rule, draw_sample
 from session_rater.io.policy_files import load_policy_dir, policy_to_dict
 from session_rater.ui.pages import sampling
+from session_rater.usecases.services import DEFAULT_RUBRIC_ID
 
 from .conftest import open_app, REPO, AppEnv, download_links, fetch, rendered
 
@@ -128,9 +131,67 @@ def test_my_work_rate_button_opens_the_rate_page_on_that_session_and_its_first_t
     assert "rater" not in at.query_params, "who is rating comes from the sign-in, never the URL"
 
 
+def _submit(app_env: AppEnv, recording_id: int, tutor_id: int | None, rater_id: int, capacity: Capacity,
+            *, score: int = 1, note: str = "") -> None:  # fmt: skip
+    """A submitted rating of every item, made through the store as the Rate page makes it."""
+    svc = app_env.services
+    rubric = svc.catalog.latest(DEFAULT_RUBRIC_ID)
+    rating = svc.store.start_rating(recording_id, tutor_id, rater_id, capacity, rubric)
+    for item in rubric.items:
+        svc.store.save_item(rating.id, item.id, score=score, **({"evidence": note} if note else {}))
+    svc.store.submit_rating(rating.id, confirm_uniform=True)
+
+
+def test_my_work_shows_each_co_tutors_status_and_continue_opens_the_co_tutor_still_to_rate(
+    app_env: AppEnv, open_new_page: OpenPage
+) -> None:
+    manager = app_env.person("Mark Dixon")
+    save_draw(app_env, drawn_on=OLD_DRAW_DAY)
+    queue = SamplingStore(app_env.services.store.engine).work_queue(manager, today=dt.date.today())
+    item = next(q for q in queue if len(app_env.services.recording(q.recording_id).tutors) == 2)
+    first, second = app_env.services.recording(item.recording_id).tutors
+    _submit(app_env, item.recording_id, first.id, manager, Capacity.MONITORING)
+
+    at = open_new_page("queue", rater=manager)
+    no_exception(at)
+    shown = "\n".join(rendered(m.value) for m in at.markdown)
+    assert f"{first.display_name}: submitted" in shown and f"{second.display_name}: not started" in shown
+    [button] = [b for b in at.button if b.key == f"queue-open-{item.assignment_id}-{int(item.as_second_rater)}"]
+    assert button.label == f"Rate {second.display_name}", "the button says whom it opens, in full"
+    button.click().run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Rate a session"]
+    assert at.query_params["tutor"] == str(second.id), "not the tutor already submitted (read-only)"
+
+
 # -- Coverage ---------------------------------------------------------------------------------
 
 
+
+
+def test_coverage_counts_sessions_rated_without_a_draw_and_says_how_partly_rated_ones_count(
+    app_env: AppEnv, open_new_page: OpenPage
+) -> None:
+    svc = app_env.services
+    jo, tom = app_env.person("Jo Bell"), app_env.person("Tom Hughes")
+    spec = RecordingSpec("extra.mp4", "Think First", "Barrow TF-99", 1, "Extra", dt.date(2026, 3, 2), "Barrow")
+    extra = svc.store.add_recording(spec, [jo, tom])  # co-delivered; only Jo's monitoring is submitted
+    _submit(app_env, extra.id, jo, app_env.person("Helen Price"), Capacity.MONITORING)
+    recordings = svc.store.list_recordings()
+    monitored = {r.id for r in recordings
+                 if any(x.capacity is Capacity.MONITORING for x in svc.store.ratings_of_recording(r.id))}
+    regular = [r for r in recordings if not r.is_catch_up]
+    expected = 100 * len([r for r in regular if r.id in monitored]) / len(regular)
+    assert expected > 0
+
+    at = open_new_page("coverage")  # no sample drawn: every rating was made outside a draw
+    no_exception(at)
+    [headline] = [m for m in at.metric if m.label.startswith("Monitored (target")]
+    assert headline.value == f"{expected:.1f}%", "sessions rated without a draw are monitored"
+    assert "of which 1 partly rated" in headline.help
+    assert any("partly rated" in c.value and "count as monitored" in c.value for c in at.caption)
+    table = at.dataframe[0].value
+    assert int(table["partly_rated"].sum()) == 1
 
 
 @pytest.mark.parametrize(

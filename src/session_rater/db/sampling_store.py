@@ -22,7 +22,7 @@ from session_rater.db import models as m
 from session_rater.db.accounts_models import ManagedTeam, PersonArea
 from session_rater.db import sampling_models as sm
 from session_rater.db.engine import make_sessionmaker
-from session_rater.domain.coverage import AssignmentStatus
+from session_rater.domain.coverage import AssignmentStatus, MonitoredSession
 from session_rater.domain.model import Capacity, RatingStatus
 from session_rater.domain.sampling import (
     Draw,
@@ -31,7 +31,7 @@ from session_rater.domain.sampling import (
     Selection,
     SessionFacts,
 )
-from session_rater.domain.sampling.work import AssignmentView, DrawView, QueueItem, QueueStatus
+from session_rater.domain.sampling.work import AssignmentView, DrawView, QueueItem, QueueStatus, TutorStatus
 from session_rater.errors import NotFoundError, SamplingError
 
 __all__ = ["AssignmentView", "DrawView", "QueueItem", "SamplingError", "SamplingStore"]
@@ -280,6 +280,43 @@ class SamplingStore:
         )  # fmt: skip
         with self._sessions() as s:
             return [tuple(row) for row in s.execute(query)]
+
+    def monitored_sessions(self) -> list[MonitoredSession]:
+        """Every session with a submitted monitoring rating (the version that counts), drawn or
+        not, with the tutors so rated: the distinct (session, tutor) pairs, found in SQL."""
+        r = m.Rating
+        query = (
+            select(r.recording_id, r.tutor_id)
+            .where(r.capacity == Capacity.MONITORING.value, r.status == RatingStatus.SUBMITTED.value,
+                   r.is_current.is_(True))
+            .group_by(r.recording_id, r.tutor_id)
+        )  # fmt: skip
+        tutors: dict[int, set[int]] = defaultdict(set)
+        whole: set[int] = set()
+        with self._sessions() as s:
+            for recording_id, tutor_id in s.execute(query):
+                if tutor_id is None:
+                    whole.add(recording_id)
+                else:
+                    tutors[recording_id].add(tutor_id)
+        return [MonitoredSession(rid, frozenset(tutors.get(rid, ())), rid in whole) for rid in sorted(set(tutors) | whole)]
+
+    def rating_progress(self, rater_id: int, recording_ids: Sequence[int]) -> dict[tuple[int, int | None, str], str]:
+        """(recording id, tutor id or None, capacity) -> how far ``rater_id`` has got with that
+        form: TutorStatus.DRAFT while any version is a draft (a correction in progress too),
+        else SUBMITTED. Forms not started are absent."""
+        r = m.Rating
+        drafts = func.sum(case((r.status == RatingStatus.DRAFT.value, 1), else_=0))
+        query = (
+            select(r.recording_id, r.tutor_id, r.capacity, drafts)
+            .where(r.rater_id == rater_id, r.recording_id.in_(list(recording_ids)))
+            .group_by(r.recording_id, r.tutor_id, r.capacity)
+        )
+        with self._sessions() as s:
+            return {
+                (recording_id, tutor_id, capacity): TutorStatus.DRAFT if n_drafts else TutorStatus.SUBMITTED
+                for recording_id, tutor_id, capacity, n_drafts in s.execute(query)
+            }
 
     def work_queues(self, *, today: dt.date, rater_id: int | None = None) -> dict[int, list[QueueItem]]:
         """rater id -> what they are due to rate (as first or second rater), soonest due first.

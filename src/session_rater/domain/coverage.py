@@ -3,20 +3,26 @@
 
 What the inspectorate checked (HMIP 2002 follow-up audit of Think First, section B): treatment
 managers "routinely monitoring 10% of videoed sessions" and "one in seven" catch-up sessions.
-A session counts as *monitored* when the rater it was assigned to has submitted their rating,
-not when it was merely drawn. For each row of :func:`coverage_table`:
+A session counts as *monitored* when a treatment manager has submitted a monitoring rating of it,
+whether or not a draw picked it (given ``monitored``; without it, the older rule: when the rater a
+draw assigned has submitted a rating of every tutor). A co-delivered session of which one tutor's
+monitoring is submitted and the other's not is *partly rated*: it counts as monitored (a manager
+has watched and rated it), and ``partly_rated`` says how many of the monitored are so. By tutor,
+a session counts as monitored for a tutor only once that tutor's monitoring is submitted.
+For each row of :func:`coverage_table`:
 
 ==================== ===========================================================================
 recorded             regular (not catch-up) sessions recorded
 sampled              of those, drawn for monitoring
-rated                of those, monitored (the assigned rater submitted)
+rated                of those, monitored (see above; drawn or not)
+partly_rated         of the monitored, those with a co-tutor's monitoring still to submit
 target               ``ceil(monitoring_percent * recorded / 100)``
 monitored_percent    ``100 * rated / recorded`` (empty when nothing was recorded)
 target_percent       ``monitoring_percent``
 meets_target         ``rated >= target``
 catch_up_recorded    catch-up sessions recorded
 catch_up_sampled     of those, drawn (by the catch-up or the monitoring rule)
-catch_up_rated       of those, monitored
+catch_up_rated       of those, monitored (drawn or not)
 catch_up_required    ``ceil(catch_up_recorded / catch_up_one_in)``
 catch_up_compliant   ``catch_up_rated >= catch_up_required``
 audit_sampled        sessions drawn for the external audit
@@ -43,7 +49,7 @@ import pandas as pd
 
 from session_rater.domain.sampling import NO_AREA, Rule, SessionFacts, ceil_percent
 
-__all__ = ["COVERAGE_COLUMNS", "DIMENSIONS", "PERIODS", "AssignmentStatus", "coverage_table"]
+__all__ = ["COVERAGE_COLUMNS", "DIMENSIONS", "PERIODS", "AssignmentStatus", "MonitoredSession", "coverage_table"]
 
 DIMENSIONS: tuple[str, ...] = ("area", "site", "treatment_manager", "tutor")
 PERIODS: tuple[str, ...] = ("month", "quarter")
@@ -51,7 +57,7 @@ _PERIOD_FREQ = {"month": "M", "quarter": "Q"}
 _MONITORING_RULES = (Rule.MONITORING.value, Rule.CATCH_UP.value)
 
 COVERAGE_COLUMNS: tuple[str, ...] = (
-    "recorded", "sampled", "rated", "target", "monitored_percent", "target_percent", "meets_target",
+    "recorded", "sampled", "rated", "partly_rated", "target", "monitored_percent", "target_percent", "meets_target",
     "catch_up_recorded", "catch_up_sampled", "catch_up_rated", "catch_up_required", "catch_up_compliant",
     "audit_sampled", "audit_rated", "double_rated", "overdue",
 )  # fmt: skip
@@ -68,6 +74,17 @@ class AssignmentStatus:
     due_on: dt.date | None
     rated: bool
     second_rated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoredSession:
+    """A session with at least one submitted monitoring rating (a treatment manager's), drawn or not."""
+
+    recording_id: int
+    rated_tutor_ids: frozenset[int]
+    """The tutors whose delivery a treatment manager has rated and submitted."""
+    whole_session: bool = False
+    """A form for the session as a whole was submitted (a session with no tutor named)."""
 
 
 def _sessions_frame(sessions: Sequence[SessionFacts], period: str | None) -> pd.DataFrame:
@@ -149,13 +166,16 @@ def coverage_table(
     monitoring_percent: float = 10.0,
     catch_up_one_in: int = 7,
     names: Mapping[int, str] | None = None,
+    monitored: Sequence[MonitoredSession] | None = None,
 ) -> pd.DataFrame:
     """Coverage per ``by`` (area, site, treatment_manager or tutor) and ``period`` (month,
     quarter or None for all time), with the columns described in the module docstring.
 
     Take ``monitoring_percent`` and ``catch_up_one_in`` from the policy in force
     (``policy.monitoring.percent``, ``policy.catch_up.one_in``). ``names`` shows people by name
-    instead of id in the treatment_manager and tutor columns.
+    instead of id in the treatment_manager and tutor columns. ``monitored``: the sessions with a
+    submitted monitoring rating (see the module docstring); without it a session counts as
+    monitored only when its assigned rater submitted every tutor's form.
     """
     if by not in DIMENSIONS:
         raise ValueError(f"by must be one of {', '.join(DIMENSIONS)}, not {by!r}")
@@ -175,21 +195,42 @@ def coverage_table(
         frame = frame.join(per, on="recording_id")
         for column in per.columns:
             frame[column] = frame[column].fillna(0 if column == "overdue" else False)
+        frame["partly"] = False
+        if monitored is not None:
+            frame = _monitored(frame, monitored)
         if by == "tutor":
             frame = frame.explode("tutor").dropna(subset=["tutor"])
+            if monitored is not None:  # monitored for a tutor once that tutor's rating is submitted
+                frame["mon_rated"] = [t in rated or whole for t, rated, whole
+                                      in zip(frame["tutor"], frame["rated_tutors"], frame["whole"], strict=True)]  # fmt: skip
+                frame["partly"] = False
         regular, catch_up = ~frame["is_catch_up"], frame["is_catch_up"]
         frame = frame.assign(
             recorded=regular, sampled=regular & frame["mon_sampled"], rated=regular & frame["mon_rated"],
+            partly_rated=regular & frame["mon_rated"] & frame["partly"],
             catch_up_recorded=catch_up, catch_up_sampled=catch_up & frame["mon_sampled"],
             catch_up_rated=catch_up & frame["mon_rated"],
         )  # fmt: skip
-        counted = ["recorded", "sampled", "rated", "catch_up_recorded", "catch_up_sampled", "catch_up_rated",
+        counted = ["recorded", "sampled", "rated", "partly_rated", "catch_up_recorded", "catch_up_sampled", "catch_up_rated",
                    "audit_sampled", "audit_rated", "double_rated", "overdue"]  # fmt: skip
         table = frame.groupby(keys, sort=True)[counted].sum().astype("Int64").reset_index()
     table = _finish(table, monitoring_percent, catch_up_one_in)
     if by in {"tutor", "treatment_manager"} and names is not None:
         table[by] = [names.get(int(i), f"person #{i}") for i in table[by]]
     return table[keys + list(COVERAGE_COLUMNS)]
+
+
+def _monitored(frame: pd.DataFrame, monitored: Sequence[MonitoredSession]) -> pd.DataFrame:
+    """``mon_rated`` from the submitted monitoring ratings (drawn or not); ``partly`` where a
+    co-tutor's is still to come."""
+    found = {m.recording_id: m for m in monitored}
+    rated = [found[r].rated_tutor_ids if r in found else frozenset() for r in frame["recording_id"]]
+    whole = [found[r].whole_session if r in found else False for r in frame["recording_id"]]
+    return frame.assign(
+        rated_tutors=rated, whole=whole,
+        mon_rated=[bool(r) or w for r, w in zip(rated, whole, strict=True)],
+        partly=[bool(r) and not w and not set(tutors) <= r for r, w, tutors in zip(rated, whole, frame["tutor"], strict=True)],
+    )  # fmt: skip
 
 
 def _by_rater(sessions: pd.DataFrame, assigned: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -218,7 +259,7 @@ def _by_rater(sessions: pd.DataFrame, assigned: pd.DataFrame, keys: list[str]) -
         .astype("Int64")
         .reset_index()
     )  # fmt: skip
-    for column in ("recorded", "catch_up_recorded", "audit_sampled", "audit_rated"):
+    for column in ("recorded", "partly_rated", "catch_up_recorded", "audit_sampled", "audit_rated"):
         table[column] = pd.array([pd.NA] * len(table), dtype="Int64")
     table["treatment_manager"] = table["treatment_manager"].astype("int64")
     return table

@@ -27,6 +27,10 @@ ACCESSIBLE_STYLE = """<style>
 /* The help icons and placeholder text of inputs, also faint by default. */
 [data-testid="stTooltipIcon"] svg { color: #4a4d57 !important; }
 input::placeholder, textarea::placeholder { color: #5f626b !important; opacity: 1; }
+/* Date inputs: each day, month and year part is a 18 x 20 px target; WCAG 2.5.8 asks for 24 x 24. */
+.react-aria-DateField [role="spinbutton"] { display: inline-flex !important; align-items: center; justify-content: center;
+  min-width: 24px !important; min-height: 24px !important; }
+.react-aria-DateField [data-type="literal"] { padding: 0 !important; }
 </style>"""
 
 

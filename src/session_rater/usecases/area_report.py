@@ -118,7 +118,8 @@ class AreaReports:
         statuses = [a for a in mon.assignment_statuses(today) if a.recording_id in in_area]
         if not roster:
             return pd.DataFrame(columns=keys("Coverage"))
-        kwargs = {"today": today, "monitoring_percent": t.monitoring_percent, "catch_up_one_in": t.catch_up_one_in}
+        kwargs = {"today": today, "monitoring_percent": t.monitoring_percent, "catch_up_one_in": t.catch_up_one_in,
+                  "monitored": [m for m in mon.monitored_sessions() if m.recording_id in in_area]}  # drawn or not
         per_site = coverage_table(roster, statuses, by="site", period=by, **kwargs)  # type: ignore[arg-type]
         total = coverage_table(roster, statuses, by="area", period=None, **kwargs)  # type: ignore[arg-type]
         total = total.rename(columns={"area": "site"}).assign(site=ALL_SITES, period="whole period")

@@ -200,18 +200,19 @@ class Audits:
             targets = targets_in_force(mon.policies_in_force(mon.catalog()), None)
             roster = [s for s in mon.roster() if s.recording_id in ids]
             statuses = [a for a in mon.assignment_statuses(today) if a.recording_id in ids]
+            monitored = [m for m in mon.monitored_sessions() if m.recording_id in ids]
         except (PolicyError, SessionRaterError):  # an assessor has no coverage view: count from the ratings
-            roster, statuses = [], []
+            roster, statuses, monitored = [], [], []
         scores = load_scores(self.svc)
         scores = scores[scores["session_id"].isin(ids)]
         if roster:
-            total = coverage_table(roster, statuses, today=today, by="area", period=None,
+            total = coverage_table(roster, statuses, today=today, by="area", period=None, monitored=monitored,
                                    monitoring_percent=targets.monitoring_percent,
                                    catch_up_one_in=targets.catch_up_one_in)  # fmt: skip
             recorded, rated = int(total["recorded"].sum()), int(total["rated"].sum())
             share = f"{100 * rated / recorded:.1f}%" if recorded else "–"
-            lines.append(f"Monitoring coverage: {rated} of {recorded} regular sessions monitored from the sampling "
-                         f"draws ({share}; target {targets.monitoring_percent:g}%).")  # fmt: skip
+            lines.append(f"Monitoring coverage: {rated} of {recorded} regular sessions monitored, that is with a treatment "
+                         f"manager's rating submitted, drawn or not ({share}; target {targets.monitoring_percent:g}%).")  # fmt: skip
         monitored = scores.loc[scores["rater_role"] == Capacity.MONITORING.rater_role, "session_id"].nunique()
         regular = [r for r in in_area if not r.is_catch_up]
         lines.append(f"Sessions with a submitted treatment manager's rating: {monitored} of {len(in_area)} "

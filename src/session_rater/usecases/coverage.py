@@ -21,7 +21,7 @@ from session_rater.usecases.monitoring import Monitoring, PolicyInForce
 GROUPINGS = {"area": "Area", "site": "Site", "treatment_manager": "Treatment manager", "tutor": "Tutor"}
 PERIODS = {"month": "Month", "quarter": "Quarter", "all": "All time"}
 MANAGER_HIDDEN = {
-    "recorded", "target", "monitored_percent", "target_percent", "meets_target", "catch_up_recorded",
+    "recorded", "partly_rated", "target", "monitored_percent", "target_percent", "meets_target", "catch_up_recorded",
     "catch_up_required", "catch_up_compliant", "audit_sampled", "audit_rated",
 }  # per treatment manager there is no share of sessions recorded  # fmt: skip
 
@@ -62,10 +62,13 @@ def column_definitions(by: str, t: Targets) -> dict[str, tuple[str, str]]:
             "site": ("Site", "Where the session was delivered."),
             "tutor": ("Tutor", "A tutor who delivered the session; a co-delivered session counts for each tutor."),
             "sampled": ("Sampled", "Of the regular sessions recorded, how many a draw picked for treatment manager monitoring."),
-            "rated": ("Monitored", ("Of the sampled sessions, how many the assigned treatment manager has submitted a "
-                                    "rating for. A session counts as monitored only once the rating is submitted.")),
+            "rated": ("Monitored", ("Regular sessions a treatment manager has submitted a monitoring rating of, "
+                                    "whether or not a draw picked them. A co-delivered session counts once either "
+                                    "tutor's monitoring is submitted (see Partly rated); by tutor, once that tutor's is.")),
+            "partly_rated": ("Partly rated", ("Of the monitored, co-delivered sessions with one tutor's monitoring "
+                                              "submitted and the other's still to come. They count as monitored.")),
             "catch_up_sampled": ("Catch-up sampled", "Catch-up sessions drawn for monitoring (by the catch-up rule)."),
-            "catch_up_rated": ("Catch-up monitored", "Of those, how many the assigned treatment manager has submitted."),
+            "catch_up_rated": ("Catch-up monitored", "Catch-up sessions a treatment manager has submitted a monitoring rating of, drawn or not."),
             "double_rated": ("Double rated", "Sessions whose second rater has also submitted, so agreement can be measured."),
         }  # fmt: skip
     return {
@@ -147,7 +150,7 @@ def coverage(mon: Monitoring, *, by: str, period: str, policy_label: str | None 
     table = coverage_table(
         mon.roster(), mon.assignment_statuses(today), today=today, by=by, period=None if period == "all" else period,
         monitoring_percent=targets.monitoring_percent, catch_up_one_in=targets.catch_up_one_in,
-        names=mon.rater_names(),
+        names=mon.rater_names(), monitored=mon.monitored_sessions(),
     )  # fmt: skip
     if by == "treatment_manager":
         table = table[[c for c in table.columns if c not in MANAGER_HIDDEN]]

@@ -12,16 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from session_rater.domain.access import Action
-from session_rater.domain.coverage import AssignmentStatus
+from session_rater.domain.coverage import AssignmentStatus, MonitoredSession
 from session_rater.domain.model import MAX_SEED
 from session_rater.domain.records import RecordingView
 from session_rater.domain.sampling import Draw, PersonFacts, SamplingPolicy, Selection, SessionFacts, draw_sample
-from session_rater.domain.sampling.work import DrawView, QueueItem
+from session_rater.domain.sampling.work import DrawView, QueueItem, TutorProgress, TutorStatus
 from session_rater.errors import NotFoundError, PolicyError, SessionRaterError
 from session_rater.domain.versions import bumped
 from session_rater.io.files import write_new_file
@@ -148,6 +148,16 @@ def draw_by_policy(svc: Services, name: str, seed: int, *, save: bool) -> tuple[
     return _draw(svc.sampling, policy, seed, save=save, drawn_by=None), warnings
 
 
+def _tutor_progress(item: QueueItem, recording: RecordingView | None,
+                    progress: dict[tuple[int, int | None, str], str]) -> tuple[TutorProgress, ...]:  # fmt: skip
+    capacity = item.capacity.value
+    tutors = [(t.id, t.display_name) for t in recording.tutors] if recording and recording.tutors else [(None, "the session")]
+    return tuple(
+        TutorProgress(tutor_id, name, progress.get((item.recording_id, tutor_id, capacity), TutorStatus.NOT_STARTED))
+        for tutor_id, name in tutors
+    )
+
+
 class Monitoring:
     """Sampling, coverage and work queues as one signed-in person may use them."""
 
@@ -171,8 +181,14 @@ class Monitoring:
 
     # -- My work ---------------------------------------------------------------------------
     def work_queue(self, today: dt.date) -> list[QueueItem]:
-        """The sessions this person is due to rate, soonest due first."""
-        return self.store.work_queue(self.me.person.id, today=today)
+        """The sessions this person is due to rate, soonest due first, each with its tutors and
+        how far this person has got with each (co-tutors are rated one form each)."""
+        items = self.store.work_queue(self.me.person.id, today=today)
+        if not items:
+            return items
+        progress = self.store.rating_progress(self.me.person.id, sorted({i.recording_id for i in items}))
+        reach = self._in_reach()
+        return [replace(item, tutors=_tutor_progress(item, reach.get(item.recording_id), progress)) for item in items]
 
     def any_draws(self) -> bool:
         return bool(self.store.list_draws())
@@ -275,6 +291,13 @@ class Monitoring:
         self.me.require(Action.VIEW_COVERAGE)
         reach = self._in_reach()
         return [a for a in self.store.assignment_statuses(today=today) if a.recording_id in reach]
+
+    def monitored_sessions(self) -> list[MonitoredSession]:
+        """The sessions this person may see that a treatment manager has submitted a monitoring
+        rating of (drawn or not), with the tutors so rated."""
+        self.me.require(Action.VIEW_COVERAGE)
+        reach = self._in_reach()
+        return [m for m in self.store.monitored_sessions() if m.recording_id in reach]
 
     def rater_names(self) -> dict[int, str]:
         return {p.id: p.name for p in self.store.people()}

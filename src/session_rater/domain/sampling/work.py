@@ -49,6 +49,23 @@ class QueueStatus:
     SUBMITTED = "submitted"
 
 
+class TutorStatus:
+    """How far a rater has got with one tutor of a session (co-tutors are rated separately)."""
+
+    NOT_STARTED = "not started"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+@dataclass(frozen=True)
+class TutorProgress:
+    """One tutor of a queued session, and the rater's form for them."""
+
+    tutor_id: int | None  # None: a form for the session as a whole (a session with no tutor named)
+    name: str
+    status: str  # a TutorStatus
+
+
 @dataclass(frozen=True)
 class QueueItem:
     """One session a rater is due to rate, and how far they have got."""
@@ -73,7 +90,19 @@ class QueueItem:
     ratings_submitted: int
     status: str
     overdue: bool
+    tutors: tuple[TutorProgress, ...] = ()
+    """Each tutor of the session, in delivery order, with this rater's progress on them."""
 
     @property
     def capacity(self) -> Capacity:
         return self.rule.capacity
+
+    @property
+    def next_tutor(self) -> TutorProgress | None:
+        """The tutor to open next: one with a draft to finish, else the first not started, else
+        (all submitted) the first tutor, to view."""
+        for wanted in (TutorStatus.DRAFT, TutorStatus.NOT_STARTED):
+            found = next((t for t in self.tutors if t.status == wanted), None)
+            if found is not None:
+                return found
+        return self.tutors[0] if self.tutors else None

@@ -1,4 +1,5 @@
-"""Compare: one session and tutor, every capacity side by side; and, across sessions, how far
+"""Compare: one session and tutor, every rater side by side (grouped by capacity) with the evidence
+behind their scores; and, across sessions, how far
 self-assessments and treatment managers sit from the external assessors on each item."""
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ import streamlit as st
 
 from session_rater.ui.text import plain
 from session_rater.domain.compare import ALL_ITEMS
-from session_rater.domain.model import Capacity
+from session_rater.domain.model import Capacity, format_moment
 from session_rater.domain.records import RecordingView
+from session_rater.usecases.compare_session import EvidenceNote, SessionComparison, compare_one_session
 from session_rater.usecases.permitted import Permitted
 from session_rater.ui.state import (
     refuse_unreachable,
@@ -23,10 +25,47 @@ from session_rater.ui.state import (
 LABELS = {c.value: c.label for c in Capacity}
 
 
+SPREAD = ("Spread", "")
+
+
 def _highlight_spread(row: pd.Series) -> list[str]:
-    spread = row.get("Spread", 0)
+    spread = row.get(SPREAD, 0)
     colour = "background-color: #fde2c8" if spread >= 2 else ("background-color: #fff3cd" if spread >= 1 else "")
     return [colour] * len(row)
+
+
+def score_table(view: SessionComparison) -> pd.DataFrame:
+    """Items down, raters across grouped under their capacity (a two-level header), and the spread."""
+    table = view.scores.copy()
+    table.columns = pd.MultiIndex.from_tuples(
+        [(plain(c.capacity.label), plain(c.rater)) for c in view.columns], names=["Capacity", "Rater"]
+    )
+    table[SPREAD] = view.spread
+    table.index = pd.Index([plain(title) for _, title in view.items], name="Item")
+    return table
+
+
+def _notes(view: SessionComparison) -> None:
+    st.subheader("Evidence behind the scores")
+    if view.notes_withheld:
+        st.caption(
+            f"{view.notes_withheld} evidence note(s) of others' ratings are not shown to you: notes are supervision "
+            "material, seen by the tutor, their treatment manager, the area's programme manager and administrators."
+        )
+    if not view.notes:
+        st.caption("No evidence notes or moments in these ratings" + (" that you can see." if view.notes_withheld else "."))
+        return
+    by_item: dict[str, list[EvidenceNote]] = {}
+    for note in view.notes:
+        by_item.setdefault(note.item_id, []).append(note)
+    for notes in by_item.values():
+        lines = []
+        for n in notes:
+            score = "N/A" if n.not_applicable else ("not scored" if n.score is None else f"scored {n.score}")
+            moment = "" if n.moment_seconds is None else f", at {format_moment(n.moment_seconds)}"
+            text = f": {plain(n.note)}" if n.note else ""
+            lines.append(f"- {plain(n.capacity.label)}, {plain(n.rater)} ({score}{moment}){text}")
+        st.markdown(f"**{plain(notes[0].item)}**  \n" + "\n".join(lines))
 
 
 def _one_session(me: Permitted) -> None:
@@ -43,25 +82,22 @@ def _one_session(me: Permitted) -> None:
     tutor_id = pick_by_id(c2, "Tutor", tutors, lambda t: t.display_name, param="tutor", required=True)
     if not _may_see(me, by_id[recording_id], tutor_id):
         return
-    table, ratings = me.compare_session(recording_id, tutor_id)
-    if table.empty:
+    view = compare_one_session(me, recording_id, tutor_id)
+    if not view.columns:
         st.info("No submitted ratings of this tutor in this session yet.")
         return
-    people = me.people_names()
     st.caption(
-        "Submitted ratings: "
-        + "; ".join(f"{r.capacity.label} by {plain(people.get(r.rater_id, r.rater_id))} (v{plain(r.rubric_version)})" for r in ratings)
-        + ". Where a capacity has several raters the cell shows their mean. Rows are shaded where "
-        "capacities differ by one point (yellow) or two or more (orange). Empty cells: N/A or not scored."
+        "Each submitted rating in its own column, under its capacity: raters of one capacity are never averaged. "
+        "Rows are shaded where raters differ by one point (yellow) or two or more (orange). "
+        "Empty cells: N/A or not scored. Checklist versions: "
+        + "; ".join(f"{plain(c.rater)} v{plain(c.rubric_version)}" for c in view.columns) + "."
     )
-    shown = table.drop(columns=["differs"]).rename(columns={**LABELS, "item": "Item", "spread": "Spread"})
-    number_columns = [c for c in shown.columns if c != "Item"]
-    st.dataframe(
-        shown.style.apply(_highlight_spread, axis=1).format("{:.1f}", subset=number_columns, na_rep="–"),
-        hide_index=True,
-        width="stretch",
-        height=min(40 + 35 * len(shown), 820),
+    table = score_table(view)
+    st.table(
+        table.style.apply(_highlight_spread, axis=1).format("{:.0f}", na_rep="–").format("{:g}", subset=[SPREAD], na_rep="–"),
+        alt=f"Scores of each item by each of the {len(view.columns)} raters, grouped by capacity, with the spread.",
     )
+    _notes(view)
 
 
 def _may_see(me: Permitted, recording: RecordingView, tutor_id: int) -> bool:

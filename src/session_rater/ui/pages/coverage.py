@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from session_rater.domain.access import Action
-from session_rater.domain.coverage import AssignmentStatus, coverage_table
+from session_rater.domain.coverage import AssignmentStatus, MonitoredSession, coverage_table
 from session_rater.domain.sampling import SessionFacts
 from session_rater.errors import PolicyError
 from session_rater.ui.downloads import download_link
@@ -25,27 +25,32 @@ __all__ = ["render"]
 BY_KEY, PERIOD_KEY, POLICY_KEY = "coverage:by", "coverage:period", "coverage:policy"
 MAX_CHART_LINES = 12
 DISPLAY_ORDER = (  # overdue work next to the target, then catch-up, audit and double rating
-    "recorded", "sampled", "rated", "target", "monitored_percent", "target_percent", "meets_target", "overdue",
+    "recorded", "sampled", "rated", "partly_rated", "target", "monitored_percent", "target_percent", "meets_target", "overdue",
     "catch_up_recorded", "catch_up_sampled", "catch_up_rated", "catch_up_required", "catch_up_compliant",
     "audit_sampled", "audit_rated", "double_rated",
 )  # fmt: skip
 SHORT = "#f8d7da"  # a figure short of its target
 
 
-def _headline(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus], today: dt.date, t: Targets) -> None:
-    total = coverage_table(sessions, statuses, today=today, by="area", period=None,
+def _headline(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus], today: dt.date, t: Targets,
+              monitored: Sequence[MonitoredSession]) -> None:  # fmt: skip
+    total = coverage_table(sessions, statuses, today=today, by="area", period=None, monitored=monitored,
                            monitoring_percent=t.monitoring_percent, catch_up_one_in=t.catch_up_one_in)  # fmt: skip
-    recorded, sampled, rated = (int(total[c].sum()) for c in ("recorded", "sampled", "rated"))
+    recorded, sampled, rated, partly = (int(total[c].sum()) for c in ("recorded", "sampled", "rated", "partly_rated"))
     cu_rated, cu_required = int(total["catch_up_rated"].sum()), int(total["catch_up_required"].sum())
     p = f"{t.monitoring_percent:g}%"
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(
         f"Monitored (target {p})", f"{100 * rated / recorded:.1f}%" if recorded else "–", border=True,
-        help=f"Regular sessions whose assigned treatment manager has submitted a rating, as a share of all "
-        f"regular sessions recorded: {rated} ÷ {recorded}. Target: {p} ({t.source}).",
+        help=f"Regular sessions a treatment manager has submitted a monitoring rating of (drawn or not), as a "
+        f"share of all regular sessions recorded: {rated} ÷ {recorded}, of which {partly} partly rated (one co-tutor "
+        f"rated, the other not yet). Target: {p} ({t.source}).",
     )  # fmt: skip
     c2.metric("Sampled for monitoring", f"{sampled} of {recorded}", border=True,
               help="Regular sessions drawn for monitoring, of all regular sessions recorded.")  # fmt: skip
+    if partly:
+        st.caption(f"{partly} of the {rated} monitored sessions are partly rated: one co-tutor's monitoring is "
+                   "submitted, the other's not yet. They count as monitored; rate the other tutor to complete them.")
     c3.metric(
         f"Catch-up monitored (1 in {t.catch_up_one_in})", f"{cu_rated} of {cu_required}", border=True,
         help=f"Catch-up sessions monitored (rating submitted), of those required: 1 in {t.catch_up_one_in} of "
@@ -56,10 +61,10 @@ def _headline(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentSta
 
 
 def _chart(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus], today: dt.date, by: str,
-           period: str, t: Targets, names: dict[int, str]) -> None:  # fmt: skip
+           period: str, t: Targets, names: dict[int, str], monitored: Sequence[MonitoredSession]) -> None:  # fmt: skip
     """Monitored % per period: all sessions, and each area, site or tutor; the target as a line."""
     kwargs = {"today": today, "period": period, "monitoring_percent": t.monitoring_percent,
-              "catch_up_one_in": t.catch_up_one_in}  # fmt: skip
+              "catch_up_one_in": t.catch_up_one_in, "monitored": monitored}  # fmt: skip
     per_area = coverage_table(sessions, statuses, by="area", **kwargs)  # type: ignore[arg-type]
     overall = per_area.groupby("period", as_index=False)[["recorded", "sampled", "rated"]].sum()
     overall.insert(0, "line", "All sessions")
@@ -86,7 +91,7 @@ def _chart(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus
             alt.Tooltip("period:O", title=PERIODS[period]),
             alt.Tooltip("recorded:Q", title="Recorded (regular sessions)"),
             alt.Tooltip("sampled:Q", title="Sampled for monitoring"),
-            alt.Tooltip("rated:Q", title="Monitored (rating submitted)"),
+            alt.Tooltip("rated:Q", title="Monitored (a manager's rating submitted)"),
             alt.Tooltip("monitored_percent:Q", title="Monitored % = 100 × monitored ÷ recorded", format=".1f"),
         ],
     )  # fmt: skip
@@ -138,6 +143,7 @@ def render() -> None:
         catalog_error, in_force = "; ".join(exc.errors), []
     today = dt.date.today()
     statuses = mon.assignment_statuses(today)
+    monitored = mon.monitored_sessions()
     names = mon.rater_names()
 
     left, right = st.columns([3, 2])
@@ -152,13 +158,16 @@ def render() -> None:
     st.caption(
         f"Measured against {targets.source}: treatment managers monitor {targets.monitoring_percent:g}% of "
         f"recorded sessions and 1 in {targets.catch_up_one_in} catch-up sessions. A session counts as "
-        f"monitored once its assigned rater has **submitted**; drawn but not yet rated does not count. "
+        f"monitored once a treatment manager has **submitted** a monitoring rating of it, whether or not a draw "
+        f"picked it; drawn but not yet rated does not count. A co-delivered session with one tutor rated and the "
+        f"other not yet is *partly rated*: it counts as monitored, and the Partly rated column shows how many. "
         f"Overdue as of {today:%d/%m/%Y}. Hover over a heading for what it is and how it is computed."
     )
     if not statuses:
-        st.info("No sample has been drawn yet, so nothing is sampled or monitored: draw one on the **Sampling** "
-                "page (or with `session-rater sample --policy default`).", icon=":material/info:")  # fmt: skip
-    _headline(sessions, statuses, today, targets)
+        st.info("No sample has been drawn yet, so nothing is sampled: draw one on the **Sampling** page (or with "
+                "`session-rater sample --policy default`). Sessions rated without a draw count as monitored.",
+                icon=":material/info:")  # fmt: skip
+    _headline(sessions, statuses, today, targets, monitored)
 
     table, definitions = view.table, view.definitions
     if by == "treatment_manager":
@@ -199,4 +208,4 @@ def render() -> None:
         + (" By treatment manager there is no share of sessions recorded: all sessions are shown."
            if by == "treatment_manager" else "")
     )  # fmt: skip
-    _chart(sessions, statuses, today, by, period or "month", targets, names)
+    _chart(sessions, statuses, today, by, period or "month", targets, names, monitored)

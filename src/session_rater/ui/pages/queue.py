@@ -10,7 +10,7 @@ import streamlit as st
 
 from session_rater.ui.text import plain
 from session_rater.domain.records import RecordingView
-from session_rater.domain.sampling.work import QueueItem, QueueStatus
+from session_rater.domain.sampling.work import QueueItem, QueueStatus, TutorProgress, TutorStatus
 from session_rater.ui import nav
 from session_rater.ui.state import page_start
 from session_rater.usecases.monitoring import Monitoring
@@ -18,13 +18,18 @@ from session_rater.usecases.monitoring import Monitoring
 SHOW_KEY = "queue:show"
 TO_DO, DONE, ALL = "To do", "Submitted", "All"
 RULE_TEXT = {"monitoring": "Monitoring", "catch_up": "Catch-up", "external_audit": "External audit"}
-STATUS_BADGE = {
-    QueueStatus.NOT_STARTED: ("Not started", "gray", ":material/radio_button_unchecked:"),
-    QueueStatus.IN_PROGRESS: ("In progress", "blue", ":material/pending:"),
-    QueueStatus.SUBMITTED: ("Submitted", "green", ":material/check_circle:"),
+TUTOR_BADGE = {
+    TutorStatus.NOT_STARTED: ("not started", "gray", ":material/radio_button_unchecked:"),
+    TutorStatus.DRAFT: ("draft", "blue", ":material/pending:"),
+    TutorStatus.SUBMITTED: ("submitted", "green", ":material/check_circle:"),
 }
 BUTTON = {QueueStatus.NOT_STARTED: "Rate", QueueStatus.IN_PROGRESS: "Continue", QueueStatus.SUBMITTED: "View"}
 DUE_SOON_DAYS = 7
+WRAP_LABELS = """<style>
+/* A button says whom it opens ("Continue rating Jo Bell"): wrap a long name, never cut it off. */
+[class*="st-key-queue-open-"] button div, [class*="st-key-queue-open-"] button p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+</style>"""
 
 
 def _days(n: int) -> str:
@@ -44,9 +49,28 @@ def _due(item: QueueItem, today: dt.date) -> None:
         st.badge("Due today" if days == 0 else f"Due in {_days(days)}", icon=":material/schedule:", color="orange")
 
 
+def _action_label(item: QueueItem, tutor: TutorProgress | None) -> str:
+    """Says what the button opens: whom, and whether to start, go on or look."""
+    if tutor is None:
+        return BUTTON[item.status]
+    name = plain(tutor.name)
+    if tutor.status == TutorStatus.DRAFT:
+        return f"Continue rating {name}"
+    if tutor.status == TutorStatus.NOT_STARTED:
+        return f"Rate {name}"
+    return f"View your rating of {name}"
+
+
+def _tutors(item: QueueItem) -> None:
+    """Each tutor of the session and this rater's form for them: co-tutors are rated separately."""
+    for tutor in item.tutors:
+        label, colour, icon = TUTOR_BADGE[tutor.status]
+        st.badge(f"{plain(tutor.name)}: {label}", icon=icon, color=colour)  # type: ignore[arg-type]
+
+
 def _row(item: QueueItem, recording: RecordingView | None, today: dt.date) -> None:
     with st.container(border=True):
-        due, session, rule, status, action = st.columns([1.7, 3.4, 1.8, 1.3, 1], vertical_alignment="center")
+        due, session, rule, action = st.columns([1.5, 3.2, 1.6, 2.6], vertical_alignment="center")
         with due:
             _due(item, today)
         tutors = ", ".join(plain(t.display_name) for t in recording.tutors) if recording else ""
@@ -57,14 +81,13 @@ def _row(item: QueueItem, recording: RecordingView | None, today: dt.date) -> No
         )
         role = "second rater (double rating)" if item.as_second_rater else "first rater"
         rule.markdown(f"{RULE_TEXT[item.rule.value]}  \n:gray[{role}]", help=f"Why this session: {plain(item.reason)}")
-        label, colour, icon = STATUS_BADGE[item.status]
-        with status:
-            st.badge(label, icon=icon, color=colour,  # type: ignore[arg-type]
-                     help=f"{item.ratings_submitted} form(s) submitted, {item.ratings_started} started")  # fmt: skip
-        first_tutor = recording.tutors[0].id if recording and recording.tutors else None
-        if action.button(BUTTON[item.status], key=f"queue-open-{item.assignment_id}-{int(item.as_second_rater)}",
-                         icon=":material/rate_review:", width="stretch"):  # fmt: skip
-            nav.goto("rate", recording=item.recording_id, tutor=first_tutor)
+        following = item.next_tutor
+        with action:
+            _tutors(item)
+            if st.button(_action_label(item, following), key=f"queue-open-{item.assignment_id}-{int(item.as_second_rater)}",
+                         icon=":material/rate_review:", width="stretch",
+                         help=f"{item.ratings_submitted} form(s) submitted, {item.ratings_started} started"):  # fmt: skip
+                nav.goto("rate", recording=item.recording_id, tutor=following.tutor_id if following else None)
 
 
 def _empty(mon: Monitoring, name: str, roles: frozenset[str]) -> None:
@@ -95,6 +118,7 @@ def render() -> None:
     _, me = page_start()
     rater = me.person
     st.title("My work")
+    st.html(WRAP_LABELS)
     mon = Monitoring(me)
     today = dt.date.today()
     items = mon.work_queue(today)
@@ -112,7 +136,8 @@ def render() -> None:
     st.caption(
         f"Sessions {rater.display_name} is due to rate, soonest due first. Monitoring is due "
         "4 weeks after the session by default (see the policy on the Sampling page); hover over the rule "
-        "to see why a session was picked. Co-delivered sessions are rated once per tutor on the Rate page."
+        "to see why a session was picked. Co-delivered sessions are rated once per tutor: each tutor's form "
+        "shows as not started, draft or submitted, and the button opens the tutor still to rate."
     )
     recordings: Mapping[int, RecordingView] = {r.id: r for r in me.recordings()}
     shown = _shown(items, show or ALL)
