@@ -77,7 +77,7 @@ class SessionListStore(StoreBase):
         with self._sessions() as s:
             total = s.scalar(select(func.count()).select_from(m.Recording).where(*where)) or 0
             query = (select(m.Recording).where(*where)
-                     .order_by(m.Recording.recorded_on.desc(), m.Recording.id).offset(max(offset, 0)).limit(limit))
+                     .order_by(m.Recording.recorded_on.desc(), m.Recording.id.desc()).offset(max(offset, 0)).limit(limit))
             return int(total), [recording_view(r) for r in s.scalars(query).unique()]
 
     def own_self_assessments(self, person_id: int, recording_ids: Iterable[int]) -> dict[int, str]:
