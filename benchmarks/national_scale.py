@@ -227,7 +227,8 @@ def measure(data: Path, runs: int, app_root: Path, email: str, timeout: float) -
             browser.close()
         print(f"Sessions page, {email}: median {statistics.median(times):.2f} s to ready "
               f"(min {min(times):.2f}, max {max(times):.2f}, {runs} fresh loads); "
-              f"median {statistics.median(sent) / 2**20:.2f} MiB sent; app RSS peak {peak:.0f} MB")  # fmt: skip
+              f"median {statistics.median(sent) / 2**20:.2f} MiB sent; app RSS peak {peak:.0f} MB; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
     finally:
         app.terminate()
         app.wait(20)
