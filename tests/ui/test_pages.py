@@ -470,3 +470,24 @@ def test_sessions_page_opens_a_session_by_keyboard_and_offers_a_tutor_rate_only_
     no_exception(at)
     assert [t.value for t in at.title] == ["Rate a session"]
     assert at.query_params["tutor"] == str(app_env.person("Sam Rowe"))
+
+
+TABLE_WIDTH_AT_1440 = 980  # px: the Sessions table beside the sidebar in Chromium at 1440 px wide
+ROW_MARKER = 40  # px: the selection checkbox column
+
+
+@pytest.mark.parametrize("who", ["Jo Bell", "Helen Price"])
+def test_sessions_table_columns_all_fit_at_1440_px_so_drafts_is_on_screen(
+    app_env: AppEnv, open_page: OpenPage, who: str
+) -> None:
+    """Issue 13: the Drafts column was off-screen at 1440 px (a tutor's widest table has their
+    self-assessment column too). Every column shown has a width, and together they fit."""
+    at = open_page(rater=app_env.person(who))
+    no_exception(at)
+    proto = at.dataframe[0].proto
+    shown = list(proto.column_order)
+    assert "drafts" in shown and ("yours" in shown) == (who == "Jo Bell")
+    config = json.loads(proto.columns)
+    widths = {name: config.get(name, {}).get("width") for name in shown}
+    assert all(isinstance(w, int) for w in widths.values()), widths
+    assert sum(widths.values()) + ROW_MARKER <= TABLE_WIDTH_AT_1440, widths

@@ -81,13 +81,23 @@ def render() -> None:
         f"{page.matching} of {facets.total} sessions"
         + (f", showing {page.first}-{page.last}" if page.pages > 1 else "")
         + ". Columns per capacity count **submitted** ratings (one per tutor rated); drafts are counted "
-        "separately. Select a row (or choose the session below the table) to rate or compare it."
+        "separately. Choose a session above the table, or select its row, to rate or compare it."
     )
     if shown.empty:
         st.info("No session matches these filters.")
         return
+    ids = [int(i) for i in shown["id"]]
+    labels = {int(r["id"]): f"{r['date']:%d/%m/%Y} · {r['group']} session {r['session']}: {r['title']}"
+              for _, r in shown.iterrows()}  # fmt: skip
+    from_keys = st.selectbox("Open a session on this page", ids, index=None, key=OPEN_KEY,
+                             format_func=lambda i: labels[i], placeholder="Type or choose a session, then Enter",
+                             help="The keyboard's way to the table's rows: Tab here, type part of the name, Enter. (In the table, "
+                             "Shift+Space selects the row of the cell in focus.)")
+    # The session opened shows here, between the choice and the table: a keyboard user reaches
+    # its Rate and Compare buttons without tabbing through the table's cells.
+    detail = st.container()
     tutor_column = shows_self_assessment(me)
-    view = shown.set_index("id").assign(title=lambda t: t["session"].astype(str) + ". " + t["title"])
+    view = shown.drop(columns=["thumbnail"]).set_index("id").assign(title=lambda t: t["session"].astype(str) + ". " + t["title"])
     event = st.dataframe(
         view,
         hide_index=True,
@@ -133,14 +143,8 @@ def render() -> None:
         c3.button("Next page", icon=":material/chevron_right:", disabled=page.page >= page.pages, on_click=_turn,
                   args=(1,), width="stretch")
 
-    ids = [int(i) for i in shown["id"]]
-    labels = {int(r["id"]): f"{r['date']:%d/%m/%Y} · {r['group']} session {r['session']}: {r['title']}"
-              for _, r in shown.iterrows()}  # fmt: skip
     rows = event.selection.rows if event else []
     from_table = ids[rows[0]] if rows and rows[0] < len(ids) else None
-    from_keys = st.selectbox("Open a session on this page", ids, index=None, key=OPEN_KEY,
-                             format_func=lambda i: plain(labels[i]), placeholder="Type or choose a session, then Enter",
-                             help="The keyboard's way to the table's rows: Tab here, type part of the name, Enter.")
     seen_table, seen_keys = st.session_state.get(SEEN_KEY, (None, None))
     st.session_state[SEEN_KEY] = (from_table, from_keys)
     if from_keys is not None and from_keys != seen_keys:
@@ -149,15 +153,20 @@ def render() -> None:
         chosen = from_table
     else:
         chosen = from_keys if from_keys is not None else from_table
-    if chosen is None:
-        return
+    if chosen is not None:
+        with detail:
+            _show_session(me, chosen, shown)
+
+
+def _show_session(me, chosen: int, shown) -> None:  # type: ignore[no-untyped-def]
+    """The session opened: its tutors, each with Rate and Compare where the viewer may use them."""
     recording = me.recording(chosen)
     st.subheader(plain(recording.label))
     st.caption(f"{plain(recording.programme)} · {plain(recording.site)} · {recording.recorded_on:%d %B %Y}"
                + (" · catch-up session" if recording.is_catch_up else ""))
     frame = shown.loc[shown["id"] == chosen, "thumbnail"].iloc[0]
     if frame is not None:
-        st.image(str(frame), width=240, caption="A frame from the middle of the recording")
+        st.image(str(frame), width=160, caption="A frame from the middle of the recording")
     for choice in tutor_choices(me, recording):
         tutor_view = choice.tutor
         c1, c2, c3 = st.columns([3, 1, 1])
