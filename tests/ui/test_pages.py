@@ -466,6 +466,8 @@ def test_sessions_page_opens_a_session_by_keyboard_and_offers_a_tutor_rate_only_
     rate = [b for b in at.button if b.label == "Rate"]
     assert [b.key for b in rate] == [f"rate-{recording_id}-{app_env.person('Sam Rowe')}"]
     assert "Not yours to rate: a tutor self-assesses their own delivery only" in _captions(at)
+    assert "Compare: a co-tutor's ratings are theirs to compare, not yours" in _captions(at)
+    assert [m.value for m in at.markdown if "(you)" in m.value] == ["**Sam Rowe** (you)"]
     rate[0].click().run()
     no_exception(at)
     assert [t.value for t in at.title] == ["Rate a session"]

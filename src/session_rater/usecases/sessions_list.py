@@ -135,16 +135,19 @@ def tutor_choices(me: Permitted, recording: RecordingView) -> list[TutorChoice]:
     """For each tutor of ``recording``: whether ``me`` may rate them (a tutor only themselves)
     and see the ratings side by side, and if not why, so nothing is offered and then refused."""
     choices = []
-    for tutor in recording.tutors:
+    delivered = me.person.id in {t.id for t in recording.tutors}
+    for tutor in sorted(recording.tutors, key=lambda t: t.id != me.person.id):  # one's own first
         capacities = me.capacities(recording, tutor.id)
         compare = me.may_see_ratings(recording, tutor.id)
         own = tutor.id == me.person.id
         if capacities:
             rate_reason = ""
-        elif me.person.id in {t.id for t in recording.tutors}:
+        elif delivered:
             rate_reason = "a tutor self-assesses their own delivery only, not a co-tutor's"
         else:
             rate_reason = "you may not rate this tutor's delivery of this session"
-        choices.append(TutorChoice(tutor, bool(capacities), rate_reason, bool(compare),
-                                   "" if compare else compare.reason, own))  # fmt: skip
+        compare_reason = "" if compare else compare.reason
+        if not compare and delivered and not own:  # "submit your own first" would never come true
+            compare_reason = "a co-tutor's ratings are theirs to compare, not yours"
+        choices.append(TutorChoice(tutor, bool(capacities), rate_reason, bool(compare), compare_reason, own))
     return choices
