@@ -30,12 +30,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from session_rater.db.accounts_store import AccountsStore  # noqa: E402
+from session_rater.usecases.accounts import Accounts  # noqa: E402
 from session_rater.db.engine import make_engine, migrate  # noqa: E402
 from session_rater.db.store import RecordingSpec, Store  # noqa: E402
 from session_rater.domain.model import Role  # noqa: E402
 from session_rater.media.ffmpeg import ffmpeg_exe  # noqa: E402
 from session_rater.usecases.recording_links import VIEWER_COOKIE, load_or_create_secret, signed_recording_path, viewer_token  # noqa: E402
 
+AREA, TEAM = "Bench area", "Bench team"
+PASSWORD = "bench-serving-password"
 BASELINE = '''
 import streamlit as st
 st.video(st.query_params["f"])
@@ -117,12 +121,16 @@ def load(urls: list[str], cookie: str | None, size: int, seconds: float, pid: in
     """Clients each stream their own recording with random seeks; peak RSS over the run."""
     stop = time.monotonic() + seconds
     peak = rss_mb(pid)
+    errors: list[str] = []
 
     def client(url: str) -> None:
         rng = random.Random(url)
-        while time.monotonic() < stop:
-            offset = rng.randrange(0, size - 4_000_000)
-            get(url, cookie, f"bytes={offset}-", read=2_000_000)  # open-ended, as browsers ask
+        try:
+            while time.monotonic() < stop:
+                offset = rng.randrange(0, size - 4_000_000)
+                get(url, cookie, f"bytes={offset}-", read=2_000_000)  # open-ended, as browsers ask
+        except Exception as exc:  # a thread's exception is otherwise lost: the figures would lie
+            errors.append(f"{url.split('?')[0]}: {exc}")
 
     threads = [threading.Thread(target=client, args=(u,)) for u in urls]
     for t in threads:
@@ -130,6 +138,8 @@ def load(urls: list[str], cookie: str | None, size: int, seconds: float, pid: in
     while any(t.is_alive() for t in threads):
         peak = max(peak, rss_mb(pid))
         time.sleep(0.2)
+    if errors:
+        raise SystemExit("clients failed, so no figures: " + "; ".join(errors))
     return peak, rss_mb(pid)
 
 
@@ -152,16 +162,24 @@ def main() -> None:
         migrate(engine)
         store = Store(engine)
         tutor = store.add_person("Bench Tutor", [Role.TUTOR])
-        viewer = store.add_person("Bench Viewer", [Role.TREATMENT_MANAGER])
+        accounts = Accounts(AccountsStore(engine), store, idle=dt.timedelta(hours=2))
+        viewer = accounts.add_person("Bench Viewer", "viewer@bench.example", [Role.TREATMENT_MANAGER], PASSWORD,
+                                     actor_id=None)
         ids = [
             store.add_recording(
-                RecordingSpec(str(f), "Think First", "G", i + 1, "bench", dt.date(2026, 1, 1), "Site"), [tutor.id]
+                RecordingSpec(str(f), "Think First", "G", i + 1, "bench", dt.date(2026, 1, 1), "Site",
+                              area=AREA, team=TEAM), [tutor.id]
             ).id
             for i, f in enumerate(files)
         ]
+        # The recording route plays a recording only to someone whose scope reaches it (issue 9):
+        # the viewer manages the team that delivered them. Without it every request is a 403.
+        AccountsStore(engine).set_scope(viewer.id, actor_id=None, managed_teams=[(AREA, TEAM)])
+        # ... and plays only while the sign-in session its viewer token names is live.
+        _, signed_in = accounts.sign_in("viewer@bench.example", PASSWORD)
         engine.dispose()
         secret = load_or_create_secret(data, None)
-        cookie = f"{VIEWER_COOKIE}={viewer_token(secret, viewer.id)}"
+        cookie = f"{VIEWER_COOKIE}={viewer_token(secret, viewer.id, signed_in.session.id)}"
 
         port = free_port()
         env = {**os.environ, "SESSION_RATER_DATA_DIR": str(data), "SESSION_RATER_DEMO": "0"}

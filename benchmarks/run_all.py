@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/run_all.py [NAME ...]     e.g. run_all.py sampling analyse
 
+It exits non-zero, naming each benchmark that failed (its exit status), when any does: a
+benchmark that cannot run (as bench_serving did when its viewer was refused) fails the run.
+
 Each benchmark generates its own data (nothing large is kept) and prints what it measured
 beside its target from the issues:
 
@@ -29,14 +32,26 @@ ORDER = ["agreement", "analyse", "sampling", "auth", "media", "demo", "serving",
 
 
 def main(names: list[str]) -> int:
-    failed = 0
+    """Run the benchmarks named (default: all, in ORDER); 0 only if every one ran and exited 0.
+    A failure is named at the end (and an unknown name at once), never lost in the output."""
+    unknown = [name for name in names if not (HERE / f"bench_{name}.py").is_file()]
+    if unknown:
+        print(f"run_all: no such benchmark: {', '.join(unknown)} (known: {', '.join(ORDER)})", file=sys.stderr)
+        return 2
+    failed: list[str] = []
     for name in names or ORDER:
         script = HERE / f"bench_{name}.py"
         print(f"\n=== {name} ({script.name}) ===", flush=True)
         started = time.perf_counter()
-        failed += subprocess.run([sys.executable, str(script)], check=False).returncode != 0
-        print(f"--- {name}: {time.perf_counter() - started:.0f} s", flush=True)
-    return 1 if failed else 0
+        code = subprocess.run([sys.executable, str(script)], check=False).returncode
+        print(f"--- {name}: {time.perf_counter() - started:.0f} s" + (f", FAILED (exit status {code})" if code else ""),
+              flush=True)  # fmt: skip
+        if code:
+            failed.append(f"{name} (exit status {code})")
+    if failed:
+        print(f"\nrun_all: {len(failed)} benchmark(s) FAILED: {', '.join(failed)}", file=sys.stderr, flush=True)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

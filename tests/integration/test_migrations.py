@@ -65,3 +65,78 @@ def test_upgrading_a_database_that_holds_ratings_keeps_every_score(database_url:
         if engine.dialect.name == "sqlite":
             assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+QUERY_INDEXES = {  # migration 0011 (issue 17): table -> the indexes it adds there
+    "audit_log": {"ix_audit_log_actor_id_entity_entity_id"},
+    "recording_tutors": {"ix_recording_tutors_person_id_recording_id"},
+    "recordings": {"ix_recordings_recorded_on_id", "ix_recordings_team_area"},
+    "recording_access_log": {"ix_recording_access_log_accessed_at"},
+    "sign_in_attempts": {"ix_sign_in_attempts_at"},
+}
+
+
+def _query_indexes(engine: Engine) -> set[str]:
+    found = {ix["name"] for table in QUERY_INDEXES for ix in inspect(engine).get_indexes(table)}
+    return found & set().union(*QUERY_INDEXES.values())
+
+
+def test_0011_adds_the_query_indexes_and_downgrades_to_0010_without_them(database_url: str) -> None:
+    from alembic import command
+
+    from session_rater.db.engine import alembic_config
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    assert _query_indexes(engine) == set().union(*QUERY_INDEXES.values())
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010_supervision")
+    assert _query_indexes(engine) == set()
+    assert not schema_is_current(engine)
+    migrate(engine)
+    assert _query_indexes(engine) == set().union(*QUERY_INDEXES.values())
+    engine.dispose()
+
+
+def _plan(engine: Engine, run) -> str:  # type: ignore[no-untyped-def]
+    """The query plans (EXPLAIN) of the statements ``run()`` makes, as one text. On PostgreSQL
+    sequential scans are discouraged so that an empty table still shows which index a query can use."""
+    from sqlalchemy import event
+
+    statements: list[tuple[str, object]] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    lines = []
+    with engine.connect() as connection:
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        postgres = engine.dialect.name == "postgresql"
+        if postgres:
+            cursor.execute("SET enable_seqscan = off")
+        for statement, parameters in statements:
+            cursor.execute(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + statement, parameters)
+            lines += [str(row[0] if postgres else row[-1]) for row in cursor.fetchall()]
+    return "\n".join(lines)
+
+
+def test_is_unblinded_and_the_sessions_page_read_through_their_indexes(engine: Engine) -> None:
+    """Issue 17: is_unblinded scanned the whole audit log (3.26 million rows nationally) and the
+    Sessions list sorted every recording to show fifty."""
+    from session_rater.db.store import Reach, Store
+
+    store = Store(engine)
+    plan = _plan(engine, lambda: store.is_unblinded(1, 2, 3))
+    assert "ix_audit_log_actor_id_entity_entity_id" in plan, plan
+    plan = _plan(engine, lambda: store.session_page(None, offset=0, limit=50))
+    assert "ix_recordings_recorded_on_id" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
+    plan = _plan(engine, lambda: store.session_page(Reach(7), offset=0, limit=50))
+    assert "ix_recording_tutors_person_id_recording_id" in plan, plan

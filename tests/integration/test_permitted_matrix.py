@@ -461,6 +461,11 @@ def test_each_person_sees_exactly_the_sessions_in_their_reach(shared: Demo, who:
     assert sorted(seen) == sorted(SEES[who]), "each session once, and exactly those in reach"
     table = me.sessions_table()  # what the Sessions page lists
     assert (set(table["id"]) if not table.empty else set()) == {r.id for r in me.recordings()}
+    from session_rater.usecases.sessions_list import session_facets, sessions_page
+
+    page = sessions_page(me, page_size=1000)  # the paged list, selected and counted in SQL
+    assert (set(page.rows["id"]) if not page.rows.empty else set()) == {r.id for r in me.recordings()}
+    assert page.matching == session_facets(me).total == len(me.recordings())
 
 
 OFFERED = {  # the capacities the Rate page offers for the session under test, rating Tom Hughes

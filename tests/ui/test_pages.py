@@ -407,3 +407,123 @@ def test_names_and_titles_are_shown_as_typed_never_read_as_markdown(app_env: App
             assert any("\\*\\*Eve\\*\\*" in text for text in texts), "the name is shown, escaped"
         for text in texts:
             assert "**Eve**" not in text and "](http" not in text and ":red[" not in text, (page, text)
+
+
+# -- Sessions at scale and a tutor's entry point (issues 17 and 13) --------------------------------
+
+
+def _more_sessions(app_env: AppEnv, n: int) -> None:
+    """``n`` more recorded sessions (copies of the first demo session's, at Workington)."""
+    import datetime as dt
+
+    from session_rater.domain.records import RecordingSpec
+
+    store = app_env.services.store
+    model = store.get_recording(app_env.recording(FIRST_CLIP))
+    for k in range(n):
+        spec = RecordingSpec(model.file_path, model.programme, f"Workington TF-{k:02d}", 3, model.session_title,
+                             dt.date(2024, 1, 1) + dt.timedelta(days=k), "Workington", area=model.area,
+                             team="Workington")  # fmt: skip
+        store.add_recording(spec, [t.id for t in model.tutors])
+
+
+def _captions(at: AppTest) -> str:
+    return " ".join(rendered(c.value) for c in at.caption)
+
+
+def test_sessions_page_shows_one_page_of_rows_and_pages_through_the_rest_filtered_in_the_database(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    """Issue 17: the page sent every session (20,006 nationally, 113 MiB with thumbnails) at once."""
+    _more_sessions(app_env, 60)
+    everywhere = len(app_env.services.store.list_recordings())
+    assert everywhere > 100
+    at = open_page()
+    no_exception(at)
+    assert len(at.dataframe[0].value) == 50, "one page of rows, not every session"
+    assert f"{everywhere} of {everywhere} sessions, showing 1-50" in _captions(at)
+    first_page = set(at.dataframe[0].value.index)
+    next(b for b in at.button if b.label == "Next page").click().run()
+    no_exception(at)
+    assert len(at.dataframe[0].value) == 50 and not first_page & set(at.dataframe[0].value.index)
+    assert "showing 51-100" in _captions(at)
+    at.number_input(key="sessions_page_no").set_value(3).run()
+    no_exception(at)
+    assert len(at.dataframe[0].value) == everywhere - 100
+    # A filter counts and selects in the database, and goes back to the first page.
+    next(m for m in at.multiselect if m.label == "Site").set_value(["Workington"]).run()
+    no_exception(at)
+    assert len(at.dataframe[0].value) == 50 and set(at.dataframe[0].value["site"]) == {"Workington"}
+    assert f"60 of {everywhere} sessions, showing 1-50" in _captions(at)
+
+
+def test_sessions_page_tells_a_tutor_the_state_of_their_own_self_assessment_per_session(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    """Issue 13: a tutor could not see which sessions still wanted their self-assessment."""
+    _more_sessions(app_env, 2)  # delivered by Sam Rowe and Priya Nair, not rated yet
+    store, sam = app_env.services.store, app_env.person("Sam Rowe")
+    mine = store.list_recordings()
+    mine = [r for r in mine if sam in {t.id for t in r.tutors}]
+    rubric = app_env.services.rubrics()[0]
+    states = {}
+    for r in mine:
+        rating = store.find_rating(r.id, sam, sam, Capacity.SELF_ASSESSMENT)
+        states[r.id] = "not started" if rating is None else rating.status.value
+    untouched = next(r.id for r in mine if states[r.id] == "not started")
+    store.start_rating(untouched, sam, sam, Capacity.SELF_ASSESSMENT, rubric)
+    states[untouched] = "draft"
+    assert {"submitted", "draft", "not started"} <= set(states.values())
+    at = open_page(rater=sam)
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert dict(table["yours"]) == states
+    assert set(table.index) == {r.id for r in mine}
+
+
+def test_sessions_page_without_the_tutor_role_has_no_self_assessment_column(app_env: AppEnv, open_page: OpenPage) -> None:
+    at = open_page(rater=app_env.person("Helen Price"))
+    no_exception(at)
+    assert "yours" not in at.dataframe[0].proto.column_order
+
+
+def test_sessions_page_opens_a_session_by_keyboard_and_offers_a_tutor_rate_only_for_their_own_delivery(
+    app_env: AppEnv, open_page: OpenPage
+) -> None:
+    """Issue 13: Rate was offered beside a co-tutor's name and then refused; and a keyboard user
+    could not open a session from the table (the choice below it takes Enter)."""
+    recording_id = app_env.recording(FIRST_CLIP)
+    at = open_page(rater=app_env.person("Sam Rowe"))
+    no_exception(at)
+    at.selectbox(key="sessions_open").set_value(recording_id).run()
+    no_exception(at)
+    rate = [b for b in at.button if b.label == "Rate"]
+    assert [b.key for b in rate] == [f"rate-{recording_id}-{app_env.person('Sam Rowe')}"]
+    assert "Not yours to rate: a tutor self-assesses their own delivery only" in _captions(at)
+    assert "Compare: a co-tutor's ratings are theirs to compare, not yours" in _captions(at)
+    assert [m.value for m in at.markdown if "(you)" in m.value] == ["**Sam Rowe** (you)"]
+    rate[0].click().run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Rate a session"]
+    assert at.query_params["tutor"] == str(app_env.person("Sam Rowe"))
+
+
+TABLE_WIDTH_AT_1440 = 980  # px: the Sessions table beside the sidebar in Chromium at 1440 px wide
+ROW_MARKER = 40  # px: the selection checkbox column
+
+
+@pytest.mark.parametrize("who", ["Jo Bell", "Helen Price"])
+def test_sessions_table_columns_all_fit_at_1440_px_so_drafts_is_on_screen(
+    app_env: AppEnv, open_page: OpenPage, who: str
+) -> None:
+    """Issue 13: the Drafts column was off-screen at 1440 px (a tutor's widest table has their
+    self-assessment column too). Every column shown has a width, and together they fit."""
+    at = open_page(rater=app_env.person(who))
+    no_exception(at)
+    proto = at.dataframe[0].proto
+    shown = list(proto.column_order)
+    assert "drafts" in shown and ("yours" in shown) == (who == "Jo Bell")
+    config = json.loads(proto.columns)
+    widths = {name: config.get(name, {}).get("width") for name in shown}
+    assert all(isinstance(w, int) for w in widths.values()), widths
+    assert sum(widths.values()) + ROW_MARKER <= TABLE_WIDTH_AT_1440, widths

@@ -77,4 +77,5 @@ class SignInAttempt(Base):
     __table_args__ = (
         Index("ix_sign_in_attempts_login_at", "login", "at"),
         Index("ix_sign_in_attempts_client_at", "client", "at"),
+        Index("ix_sign_in_attempts_at", "at"),  # the audit log, newest first (0011)
     )

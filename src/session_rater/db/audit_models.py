@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from session_rater.db.models import Base, utcnow
@@ -22,3 +22,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))  # "create" | "update" | "submit" | "correct"
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+    # Whether a person has seen others' ratings of a session (Store.is_unblinded, on every form's
+    # first click and on Compare) looks up (actor, "blindness", session): without this it read
+    # the whole log, about one row per item score (migration 0011).
+    __table_args__ = (Index("ix_audit_log_actor_id_entity_entity_id", "actor_id", "entity", "entity_id"),)

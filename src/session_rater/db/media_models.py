@@ -119,4 +119,7 @@ class RecordingAccess(Base):
     range_header: Mapped[str | None] = mapped_column(Text)
     status_code: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_recording_access_log_recording_id_accessed_at", "recording_id", "accessed_at"),)
+    __table_args__ = (
+        Index("ix_recording_access_log_recording_id_accessed_at", "recording_id", "accessed_at"),
+        Index("ix_recording_access_log_accessed_at", "accessed_at"),  # the audit log, newest first (0011)
+    )

@@ -112,7 +112,13 @@ class Recording(Base):
         lazy="selectin",
     )
 
-    __table_args__ = (CheckConstraint("session_number >= 1", name="session_number_positive"),)
+    __table_args__ = (
+        CheckConstraint("session_number >= 1", name="session_number_positive"),
+        # The Sessions list, newest first, one page at a time; the date filter (0011).
+        Index("ix_recordings_recorded_on_id", "recorded_on", "id"),
+        # A treatment manager's reach: their teams' sessions (0011).
+        Index("ix_recordings_team_area", "team", "area"),
+    )
 
 
 class RecordingTutor(Base):
@@ -128,6 +134,10 @@ class RecordingTutor(Base):
 
     recording: Mapped[Recording] = relationship(back_populates="tutors")
     person: Mapped[Person] = relationship(lazy="joined")
+
+    # The sessions a tutor delivered (every tutor's reach, the Tutor filter): the primary key
+    # leads with the recording, so without this each lookup read the whole table (0011).
+    __table_args__ = (Index("ix_recording_tutors_person_id_recording_id", "person_id", "recording_id"),)
 
 
 class RubricVersion(Base):

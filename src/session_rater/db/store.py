@@ -13,10 +13,11 @@ from session_rater.db.housekeeping import Housekeeping
 from session_rater.db.people import PeopleStore
 from session_rater.db.ratings import ItemEntry, RatingSpec, RatingStore
 from session_rater.db.recordings import Reach, RecordingStore
+from session_rater.db.session_list import SessionListStore
 from session_rater.domain.records import PersonView, RatingView, RecordingSpec, RecordingView
 
 
-class Store(PeopleStore, RecordingStore, RatingStore, Housekeeping):
+class Store(PeopleStore, RecordingStore, SessionListStore, RatingStore, Housekeeping):
     """The rating data: people, recorded sessions, rubric versions, ratings."""
 
 

@@ -63,6 +63,20 @@ class Permitted:
     def sessions_table(self) -> pd.DataFrame:
         return self.svc.sessions_table(self.recordings())
 
+    def reach(self) -> Reach | None:
+        """The sessions this person may see, as SQL (None: every session, an administrator):
+        the rule of :meth:`recordings`, for queries that page and count in the database."""
+        a = self.actor
+        if a.has(Role.ADMINISTRATOR):
+            return None
+        return Reach(
+            a.id,
+            areas=a.areas if a.has(Role.PROGRAMME_MANAGER) else frozenset(),
+            teams=a.managed_teams if a.has(Role.TREATMENT_MANAGER) else frozenset(),
+            recordings=(a.assigned_recordings if a.has(Role.EXTERNAL_ASSESSOR) else frozenset())
+            | (a.monitoring_assignments if a.has(Role.TREATMENT_MANAGER) else frozenset()),
+        )
+
     def recording(self, recording_id: int) -> RecordingView:
         """One session, if it is in this person's reach. A session outside it is reported as
         not found-or-not-yours alike, so ids cannot be probed."""

@@ -1,15 +1,22 @@
-"""Sessions: the recorded sessions, filtered, with their ratings counted per capacity."""
+"""Sessions: the recorded sessions, filtered and paged in the database, with their ratings
+counted per capacity and, for a tutor, the state of their own self-assessment."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from session_rater.ui.text import plain
 from session_rater.domain.model import Capacity
-from session_rater.usecases.services import filter_sessions
 from session_rater.ui import nav
-from session_rater.ui.player import data_uri
 from session_rater.ui.state import page_start
+from session_rater.ui.text import plain
+from session_rater.usecases.sessions_list import (
+    PAGE_SIZE,
+    SessionFilter,
+    session_facets,
+    sessions_page,
+    shows_self_assessment,
+    tutor_choices,
+)
 
 SHORT = {
     Capacity.SELF_ASSESSMENT: "Self",
@@ -17,13 +24,24 @@ SHORT = {
     Capacity.EXTERNAL: "External",
     Capacity.BENCHMARK: "Benchmark",
 }
+WIDTH = {Capacity.SELF_ASSESSMENT: 42, Capacity.MONITORING: 62, Capacity.EXTERNAL: 62, Capacity.BENCHMARK: 74}
+PAGE_KEY = "sessions_page_no"
+TABLE_KEY = "sessions_table"
+OPEN_KEY = "sessions_open"  # the keyboard path: a session of this page chosen by name
+FILTERS_KEY = "_sessions_filters"
+SEEN_KEY = "_sessions_seen"  # (table choice, keyboard choice) of the last run: which changed
+SHOWN_KEY = "_sessions_shown"
+
+
+def _turn(step: int) -> None:
+    st.session_state[PAGE_KEY] = max(1, int(st.session_state.get(PAGE_KEY, 1)) + step)
 
 
 def render() -> None:
-    svc, me = page_start()
+    _, me = page_start()
     st.title("Recorded sessions")
-    table = me.sessions_table()
-    if table.empty:
+    facets = session_facets(me)
+    if not facets.total:
         if me.is_admin():
             st.info("No recorded sessions yet. Add them on the **Recordings** page (or with `session-rater ingest`), "
                     "then the people who rate them on **People**.")
@@ -34,72 +52,134 @@ def render() -> None:
         return
 
     cols = st.columns([2, 2, 2, 2, 1.4])
-    programmes = cols[0].multiselect("Programme", sorted(table["programme"].unique()))
-    sites = cols[1].multiselect("Site", sorted(table["site"].unique()))
-    tutor_names = sorted({n for names in table["tutors"] for n in names.split(", ")})
-    tutor = cols[2].selectbox("Tutor", tutor_names, index=None, placeholder="Any tutor")
-    dates = cols[3].date_input(
-        "Recorded between", value=(table["date"].min(), table["date"].max()), format="DD/MM/YYYY"
-    )
+    programmes = cols[0].multiselect("Programme", facets.programmes)
+    sites = cols[1].multiselect("Site", facets.sites)
+    tutor_names = dict(facets.tutors)
+    tutor = cols[2].selectbox("Tutor", list(tutor_names), index=None, placeholder="Any tutor",
+                              format_func=lambda i: tutor_names[i])
+    dates = cols[3].date_input("Recorded between", value=(facets.first, facets.last), format="DD/MM/YYYY")
     catch_up = cols[4].selectbox("Catch-up", ["All", "Catch-up only", "Regular only"])
     date_from, date_to = (dates[0], dates[-1]) if isinstance(dates, tuple) and dates else (None, None)
-    shown = filter_sessions(
-        table,
-        programmes=programmes,
-        sites=sites,
-        tutor=tutor,
-        date_from=date_from,
-        date_to=date_to,
+    filters = SessionFilter(
+        programmes=tuple(programmes), sites=tuple(sites), tutor_id=tutor, date_from=date_from, date_to=date_to,
         catch_up={"All": None, "Catch-up only": True, "Regular only": False}[catch_up],
     )
+    if st.session_state.get(FILTERS_KEY) != filters:  # new filters: back to the first page, nothing open
+        st.session_state[FILTERS_KEY] = filters
+        st.session_state[PAGE_KEY] = 1
+        for key in (TABLE_KEY, OPEN_KEY, SEEN_KEY, SHOWN_KEY):
+            st.session_state.pop(key, None)
+    requested = int(st.session_state.get(PAGE_KEY, 1))
+    page = sessions_page(me, filters, requested)
+    if page.page != requested or st.session_state.get(SHOWN_KEY) != page.page:  # another page: nothing open
+        for key in (TABLE_KEY, OPEN_KEY, SEEN_KEY):
+            st.session_state.pop(key, None)
+    st.session_state[PAGE_KEY] = st.session_state[SHOWN_KEY] = page.page
+
+    shown = page.rows
     st.caption(
-        f"{len(shown)} of {len(table)} sessions. Columns per capacity count **submitted** ratings "
-        "(one per tutor rated); drafts are counted separately. Select a row to rate or compare it."
+        f"{page.matching} of {facets.total} sessions"
+        + (f", showing {page.first}-{page.last}" if page.pages > 1 else "")
+        + ". Columns per capacity count **submitted** ratings (one per tutor rated); drafts are counted "
+        "separately. Choose a session above the table, or select its row, to rate or compare it."
     )
-    view = shown.set_index("id").assign(thumbnail=lambda t: t["thumbnail"].map(lambda p: data_uri(p) if p else None))
+    if shown.empty:
+        st.info("No session matches these filters.")
+        return
+    ids = [int(i) for i in shown["id"]]
+    labels = {int(r["id"]): f"{r['date']:%d/%m/%Y} · {r['group']} session {r['session']}: {r['title']}"
+              for _, r in shown.iterrows()}  # fmt: skip
+    from_keys = st.selectbox("Open a session on this page", ids, index=None, key=OPEN_KEY,
+                             format_func=lambda i: labels[i], placeholder="Type or choose a session, then Enter",
+                             help="The keyboard's way to the table's rows: Tab here, type part of the name, Enter. (In the table, "
+                             "Shift+Space selects the row of the cell in focus.)")
+    # The session opened shows here, between the choice and the table: a keyboard user reaches
+    # its Rate and Compare buttons without tabbing through the table's cells.
+    detail = st.container()
+    tutor_column = shows_self_assessment(me)
+    view = shown.drop(columns=["thumbnail"]).set_index("id").assign(title=lambda t: t["session"].astype(str) + ". " + t["title"])
     event = st.dataframe(
         view,
         hide_index=True,
         width="stretch",
         on_select="rerun",
         selection_mode="single-row",
-        key="sessions_table",
+        key=TABLE_KEY,
+        # Every column fits 1440 px beside the sidebar (Drafts was off-screen): widths in pixels.
         column_order=[
-            "thumbnail", "date", "group", "session", "title", "site", "tutors", "catch_up",
-            *(c.value for c in Capacity), "drafts", "demo", "video",
+            "date", "group", "title", "site", "tutors",
+            *(["yours"] if tutor_column else []), *(c.value for c in Capacity), "drafts", "video",
         ],
         column_config={
-            "date": st.column_config.DateColumn("Date", format="DD/MM/YYYY"),
-            "group": "Group",
-            "session": st.column_config.NumberColumn("No.", help="Session number in the programme manual"),
-            "title": "Session",
-            "site": "Site",
-            "tutors": "Tutors",
-            "catch_up": st.column_config.CheckboxColumn("Catch-up"),
+            "date": st.column_config.DateColumn("Date", format="DD/MM/YYYY", width=78),
+            "group": st.column_config.TextColumn("Group", width=78),
+            "title": st.column_config.TextColumn("Session", width=128,
+                                                 help="Session number in the programme manual, and its title"),
+            "site": st.column_config.TextColumn("Site", width=64),
+            "tutors": st.column_config.TextColumn("Tutors", width=112),
+            "yours": st.column_config.TextColumn(
+                "Your self-assessment", width=128,
+                help="Your own self-assessment of the sessions you delivered: not started, draft or submitted",
+            ),
             **{
-                c.value: st.column_config.NumberColumn(SHORT[c], help=f"Submitted {c.label.lower()} ratings")
+                c.value: st.column_config.NumberColumn(SHORT[c], help=f"Submitted {c.label.lower()} ratings",
+                                                       width=WIDTH[c])
                 for c in Capacity
             },
-            "drafts": st.column_config.NumberColumn("Drafts", help="Ratings started but not yet submitted"),
-            "demo": st.column_config.CheckboxColumn("Demo", help="Invented demo data"),
-            "thumbnail": st.column_config.ImageColumn("", help="A frame from the middle of the recording"),
+            "drafts": st.column_config.NumberColumn("Drafts", help="Ratings started but not yet submitted",
+                                                    width=50),
             "video": st.column_config.TextColumn(
-                "Video", help="ready: can be watched; converting: being made playable for browsers; missing: the file is not on disk"
+                "Video", width=54,
+                help="ready: can be watched; converting: being made playable for browsers; missing: the file is not on disk",
             ),
         },
     )
+    if page.pages > 1:
+        c1, c2, c3 = st.columns([1, 2, 1], vertical_alignment="bottom")
+        c1.button("Previous page", icon=":material/chevron_left:", disabled=page.page <= 1, on_click=_turn, args=(-1,),
+                  width="stretch")
+        c2.number_input(f"Page (of {page.pages}, {PAGE_SIZE} sessions each)", min_value=1, max_value=page.pages,
+                        step=1, key=PAGE_KEY)
+        c3.button("Next page", icon=":material/chevron_right:", disabled=page.page >= page.pages, on_click=_turn,
+                  args=(1,), width="stretch")
+
     rows = event.selection.rows if event else []
-    if not rows:
-        return
-    row = shown.iloc[rows[0]]
-    recording = me.recording(int(row["id"]))
+    from_table = ids[rows[0]] if rows and rows[0] < len(ids) else None
+    seen_table, seen_keys = st.session_state.get(SEEN_KEY, (None, None))
+    st.session_state[SEEN_KEY] = (from_table, from_keys)
+    if from_keys is not None and from_keys != seen_keys:
+        chosen = from_keys
+    elif from_table is not None and from_table != seen_table:
+        chosen = from_table
+    else:
+        chosen = from_keys if from_keys is not None else from_table
+    if chosen is not None:
+        with detail:
+            _show_session(me, chosen, shown)
+
+
+def _show_session(me, chosen: int, shown) -> None:  # type: ignore[no-untyped-def]
+    """The session opened: its tutors, each with Rate and Compare where the viewer may use them."""
+    recording = me.recording(chosen)
     st.subheader(plain(recording.label))
     st.caption(f"{plain(recording.programme)} · {plain(recording.site)} · {recording.recorded_on:%d %B %Y}"
                + (" · catch-up session" if recording.is_catch_up else ""))
-    for tutor_view in recording.tutors:
+    frame = shown.loc[shown["id"] == chosen, "thumbnail"].iloc[0]
+    if frame is not None:
+        st.image(str(frame), width=160, caption="A frame from the middle of the recording")
+    for choice in tutor_choices(me, recording):
+        tutor_view = choice.tutor
         c1, c2, c3 = st.columns([3, 1, 1])
-        c1.markdown(f"**{plain(tutor_view.display_name)}**")
-        if c2.button("Rate", key=f"rate-{recording.id}-{tutor_view.id}", icon=":material/rate_review:", width="stretch"):
-            nav.goto("rate", recording=recording.id, tutor=tutor_view.id)
-        if c3.button("Compare", key=f"cmp-{recording.id}-{tutor_view.id}", icon=":material/compare_arrows:", width="stretch"):
-            nav.goto("compare", recording=recording.id, tutor=tutor_view.id)
+        c1.markdown(f"**{plain(tutor_view.display_name)}**" + (" (you)" if choice.own else ""))
+        if choice.may_rate:
+            if c2.button("Rate", key=f"rate-{recording.id}-{tutor_view.id}", icon=":material/rate_review:",
+                         width="stretch"):  # fmt: skip
+                nav.goto("rate", recording=recording.id, tutor=tutor_view.id)
+        else:
+            c2.caption(f"Not yours to rate: {plain(choice.rate_reason)}.")
+        if choice.may_compare:
+            if c3.button("Compare", key=f"cmp-{recording.id}-{tutor_view.id}", icon=":material/compare_arrows:",
+                         width="stretch"):  # fmt: skip
+                nav.goto("compare", recording=recording.id, tutor=tutor_view.id)
+        else:
+            c3.caption(f"Compare: {plain(choice.compare_reason)}.")

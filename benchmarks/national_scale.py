@@ -1,0 +1,269 @@
+"""A national-scale database, and the Sessions page's time to ready on it in Chromium (issue 17).
+
+    .venv/bin/python benchmarks/national_scale.py generate --scores 30000 --data /tmp/ns-30k [--seed 17]
+    .venv/bin/python benchmarks/national_scale.py measure --data /tmp/ns-30k [--runs 3] [--app-root DIR]
+
+``generate`` builds, through the project's storage layer (Store, AccountsStore, Accounts; the
+ratings through Store.add_ratings, its bulk path, which writes the same audit entries as the
+form does), a database of 20,006 recorded sessions delivered by 1,760 tutors in 42 areas of 4
+teams each, 2,009 people in all, and enough submitted ratings (23 items each) for --scores
+submitted item scores (30000, 300000, 3000000). It is deterministic: the same --seed and
+--scores give the same database. --database-url writes to another database (PostgreSQL)
+instead of the SQLite file in --data. Minutes, not hours: 30 k scores take about a minute on
+SQLite, most of it the 20,006 recordings (one transaction each, as ingest adds them).
+
+``measure`` starts the app (``session-rater serve`` of --app-root, default this checkout, so
+the same database can be measured with the code before and after a change) on --data, signs in
+an administrator through /signin in Chromium and prints, for --runs fresh loads of the Sessions
+page, the seconds from navigation to the app being ready with the table shown, and the bytes
+the app sent over its websocket. The app's peak RSS is printed too.
+
+The administrator is admin@national.example, the treatment manager tm1@national.example,
+password ``national-scale``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from session_rater.db.accounts_store import AccountsStore  # noqa: E402
+from session_rater.db.engine import make_engine, migrate  # noqa: E402
+from session_rater.db.ratings import ItemEntry, RatingSpec  # noqa: E402
+from session_rater.db.store import RecordingSpec, Store  # noqa: E402
+from session_rater.domain.model import Capacity, Role  # noqa: E402
+from session_rater.io.rubric_files import load_rubric_dir  # noqa: E402
+from session_rater.usecases.accounts import Accounts  # noqa: E402
+
+RECORDINGS = 20_006
+PEOPLE = 2_009
+AREAS = 42
+TEAMS_PER_AREA = 4
+TREATMENT_MANAGERS = AREAS * TEAMS_PER_AREA  # one per team: 168
+ASSESSORS = 60
+PROGRAMME_MANAGERS = AREAS - 2  # 40, one per area but two areas
+TUTORS = PEOPLE - 1 - TREATMENT_MANAGERS - ASSESSORS - PROGRAMME_MANAGERS  # 1,740
+PASSWORD = "national-scale"
+RUBRIC_ID = "think-first-video-monitoring"
+BATCH = 400  # ratings per add_ratings transaction
+TITLES = {3: "Problem solving: defining the problem", 7: "Consequential thinking", 11: "Perspective taking"}
+CLIPS = sorted(p.name for p in (REPO / "sample_sessions").glob("*.mp4"))
+
+
+def generate(scores: int, data: Path, database_url: str | None, seed: int) -> None:
+    rng = random.Random(seed)
+    data.mkdir(parents=True, exist_ok=True)
+    url = database_url or f"sqlite:///{data / 'session_rater.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    store, accounts_store = Store(engine), AccountsStore(engine)
+    if not store.is_empty():
+        raise SystemExit(f"{url} is not empty: give a new --data folder (or an empty database)")
+    accounts = Accounts(accounts_store, store, idle=dt.timedelta(hours=8))
+    rubric = load_rubric_dir(REPO / "rubrics").latest(RUBRIC_ID)
+    started = time.perf_counter()
+
+    areas = [f"Area {a:02d}" for a in range(AREAS)]
+    teams = [(area, f"{area} team {t}") for area in areas for t in range(TEAMS_PER_AREA)]
+    admin = accounts.add_person("National Administrator", "admin@national.example", [Role.ADMINISTRATOR],
+                                PASSWORD, actor_id=None)  # fmt: skip
+    managers = []
+    for i, (area, team) in enumerate(teams):
+        email, password = (f"tm{i + 1}@national.example", PASSWORD) if i == 0 else (None, None)
+        if email:
+            person = accounts.add_person(f"Manager {i + 1:03d}", email, [Role.TREATMENT_MANAGER], password,
+                                         actor_id=admin.id)
+        else:
+            person = store.add_person(f"Manager {i + 1:03d}", [Role.TREATMENT_MANAGER])
+        accounts_store.set_scope(person.id, actor_id=admin.id, managed_teams=[(area, team)])
+        managers.append(person.id)
+    programme_managers = []
+    for i in range(PROGRAMME_MANAGERS):
+        person = store.add_person(f"Programme Manager {i + 1:02d}", [Role.PROGRAMME_MANAGER])
+        accounts_store.set_scope(person.id, actor_id=admin.id, areas=[areas[i]])
+        programme_managers.append(person.id)
+    assessors = [store.add_person(f"Assessor {i + 1:02d}", [Role.EXTERNAL_ASSESSOR]).id for i in range(ASSESSORS)]
+    tutors = [store.add_person(f"Tutor {i + 1:04d}", [Role.TUTOR]).id for i in range(TUTORS)]
+    print(f"  {PEOPLE} people in {time.perf_counter() - started:.1f} s", flush=True)
+
+    # Tutors work in pairs within one team; each team runs groups of 3 sessions over 2024-2026.
+    tutors_of_team = {team: tutors[i::len(teams)] for i, team in enumerate(teams)}
+    recordings: list[tuple[int, tuple[int, ...], int]] = []  # (id, tutor ids, team index)
+    t = time.perf_counter()
+    for k in range(RECORDINGS):
+        team_index = k % len(teams)
+        area, team = teams[team_index]
+        pool = tutors_of_team[teams[team_index]]
+        pair = tuple(rng.sample(pool, 2))
+        number = (3, 7, 11)[k % 3]
+        group = f"{team.split(' team ')[0].replace('Area ', 'A')}-T{team_index % TEAMS_PER_AREA}-G{k // (3 * len(teams)):03d}"
+        spec = RecordingSpec(CLIPS[k % len(CLIPS)], "Think First", group, number, TITLES[number],
+                             dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(0, 900)), f"{area} site",
+                             is_catch_up=rng.random() < 0.05, area=area, team=team)  # fmt: skip
+        recordings.append((store.add_recording(spec, pair).id, pair, team_index))
+    print(f"  {RECORDINGS} recordings in {time.perf_counter() - t:.1f} s", flush=True)
+
+    # The slots a rating can fill: each (recording, tutor) in each capacity; a seeded shuffle
+    # picks as many as the scores asked for.
+    wanted = -(-scores // len(rubric.items))
+    slots = [(r, tutor, capacity) for r in range(RECORDINGS) for tutor in (0, 1) for capacity in Capacity]
+    if wanted > len(slots):
+        raise SystemExit(f"at most {len(slots) * len(rubric.items)} scores fit these recordings")
+    chosen = rng.sample(slots, wanted)
+    chosen.sort()
+    values = rubric.scale_values
+    t = time.perf_counter()
+    specs: list[RatingSpec] = []
+    made = 0
+    for r, tutor_index, capacity in chosen:
+        recording_id, pair, team_index = recordings[r]
+        tutor = pair[tutor_index]
+        rater = {Capacity.SELF_ASSESSMENT: tutor, Capacity.MONITORING: managers[team_index],
+                 Capacity.EXTERNAL: assessors[r % ASSESSORS],
+                 Capacity.BENCHMARK: programme_managers[team_index // TEAMS_PER_AREA % PROGRAMME_MANAGERS]}[capacity]  # fmt: skip
+        items = {item.id: ItemEntry(rng.choice(values)) for item in rubric.items}
+        specs.append(RatingSpec(recording_id, tutor, rater, capacity, items, confirm_uniform=True))
+        if len(specs) == BATCH:
+            made += store.add_ratings(specs, rubric)
+            specs = []
+            if made % (BATCH * 25) == 0:
+                print(f"    {made} ratings ({made * len(rubric.items)} scores), {time.perf_counter() - t:.0f} s",
+                      flush=True)  # fmt: skip
+    made += store.add_ratings(specs, rubric)
+    print(f"  {made} submitted ratings, {made * len(rubric.items)} item scores in {time.perf_counter() - t:.1f} s",
+          flush=True)  # fmt: skip
+    engine.dispose()
+    print(f"generated in {time.perf_counter() - started:.0f} s: {url}")
+
+
+# -- measuring the Sessions page ---------------------------------------------------------------
+
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_mb(pid: int) -> float:
+    total = 0
+    pids = [pid] + [int(x) for x in subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
+                                                   text=True, check=False).stdout.split()]  # fmt: skip
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total / 1024
+
+
+def measure(data: Path, runs: int, app_root: Path, email: str, timeout: float) -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    env = {**os.environ, "SESSION_RATER_DATA_DIR": str(data), "SESSION_RATER_DEMO": "0",
+           "SESSION_RATER_IN_APP_WORKER": "0", "SESSION_RATER_RECORDINGS_DIR": str(REPO / "sample_sessions")}  # fmt: skip
+    log = open(data / f"serve-{port}.log", "wb")  # noqa: SIM115
+    app = subprocess.Popen([str(app_root / ".venv/bin/session-rater"), "serve", "--port", str(port), "--headless"],
+                           cwd=app_root, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise SystemExit(f"the app did not start: see {log.name}")
+        peak = _rss_mb(app.pid)
+        times, sent = [], []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])  # fmt: skip
+            context = browser.new_context(viewport={"width": 1440, "height": 1000})
+            page = context.new_page()
+            page.goto(f"{base}/signin")
+            page.fill("#email", email)
+            page.fill("#password", PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(lambda u: "/signin" not in u, timeout=timeout * 1000)
+            page.close()
+            for run in range(runs):
+                page = context.new_page()
+                received = [0]
+
+                def on_socket(ws, received=received):  # type: ignore[no-untyped-def]
+                    ws.on("framereceived", lambda payload: received.__setitem__(0, received[0] + len(payload)))
+
+                page.on("websocket", on_socket)
+                started = time.perf_counter()
+                page.goto(f"{base}/", timeout=timeout * 1000)
+                page.wait_for_selector('[data-testid="stDataFrame"]', timeout=timeout * 1000)
+                page.wait_for_selector(READY, timeout=timeout * 1000)
+                times.append(time.perf_counter() - started)
+                sent.append(received[0])
+                peak = max(peak, _rss_mb(app.pid))
+                print(f"  run {run + 1}: {times[-1]:.2f} s to ready, {received[0] / 2**20:.2f} MiB over the websocket",
+                      flush=True)  # fmt: skip
+                page.close()
+            browser.close()
+        print(f"Sessions page, {email}: median {statistics.median(times):.2f} s to ready "
+              f"(min {min(times):.2f}, max {max(times):.2f}, {runs} fresh loads); "
+              f"median {statistics.median(sent) / 2**20:.2f} MiB sent; app RSS peak {peak:.0f} MB; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
+    finally:
+        app.terminate()
+        app.wait(20)
+        log.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help="build the national-scale database")
+    g.add_argument("--scores", type=int, required=True, help="submitted item scores, e.g. 30000, 300000, 3000000")
+    g.add_argument("--data", type=Path, required=True, help="data folder (its SQLite file unless --database-url)")
+    g.add_argument("--database-url", default=None, help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/ns")
+    g.add_argument("--seed", type=int, default=17)
+    m = sub.add_parser("measure", help="the Sessions page's time to ready in Chromium")
+    m.add_argument("--data", type=Path, required=True)
+    m.add_argument("--runs", type=int, default=3)
+    m.add_argument("--app-root", type=Path, default=REPO, help="the checkout whose app to run (its .venv)")
+    m.add_argument("--email", default="admin@national.example")
+    m.add_argument("--copy", action="store_true", help="measure a copy of --data (the app migrates what it opens)")
+    m.add_argument("--timeout", type=float, default=180)
+    args = parser.parse_args()
+    if args.command == "generate":
+        generate(args.scores, args.data, args.database_url, args.seed)
+        return
+    data = args.data
+    if args.copy:
+        data = Path(f"{args.data}-measure-{os.getpid()}")
+        shutil.copytree(args.data, data)
+    try:
+        measure(data, args.runs, args.app_root.resolve(), args.email, args.timeout)
+    finally:
+        if args.copy:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
