@@ -51,7 +51,7 @@ def render() -> None:
                     "recordings and assignments.")
         return
 
-    cols = st.columns([2, 2, 2, 2, 1.4])
+    cols = st.columns([2, 2, 2, 2.8, 1.2])  # the date range needs room for two whole dates
     programmes = cols[0].multiselect("Programme", facets.programmes)
     sites = cols[1].multiselect("Site", facets.sites)
     tutor_names = dict(facets.tutors)
@@ -107,16 +107,15 @@ def render() -> None:
         key=TABLE_KEY,
         # Every column fits 1440 px beside the sidebar (Drafts was off-screen): widths in pixels.
         column_order=[
-            "date", "group", "title", "site", "tutors",
+            "date", "group", "title", "tutors",  # the group names the site (Barrow TF-01)
             *(["yours"] if tutor_column else []), *(c.value for c in Capacity), "drafts", "video",
         ],
         column_config={
             "date": st.column_config.DateColumn("Date", format="DD/MM/YYYY", width=78),
-            "group": st.column_config.TextColumn("Group", width=78),
-            "title": st.column_config.TextColumn("Session", width=128,
+            "group": st.column_config.TextColumn("Group", width=100),
+            "title": st.column_config.TextColumn("Session", width=160,
                                                  help="Session number in the programme manual, and its title"),
-            "site": st.column_config.TextColumn("Site", width=64),
-            "tutors": st.column_config.TextColumn("Tutors", width=112),
+            "tutors": st.column_config.TextColumn("Tutors", width=122),
             "yours": st.column_config.TextColumn(
                 "Your self-assessment", width=128,
                 help="Your own self-assessment of the sessions you delivered: not started, draft or submitted",
