@@ -53,13 +53,13 @@ def test_a_recording_whose_file_disappeared_is_listed_with_where_it_was_expected
     assert str(moved) in set(table["expected at"])
 
 
-def test_demo_sessions_show_a_thumbnail_in_the_list_and_a_timeline_under_the_player(app_env: AppEnv, open_page) -> None:  # type: ignore[no-untyped-def]
+def test_demo_sessions_list_without_thumbnails_and_show_a_timeline_under_the_player(app_env: AppEnv, open_page) -> None:  # type: ignore[no-untyped-def]
     from tests.ui.test_pages import player_data
 
     at = open_page()
     _no_exception(at)
     table = at.dataframe[0].value
-    assert table["thumbnail"].str.startswith("data:image/").all()
+    assert "thumbnail" not in table.columns  # issue 17: rows carry no images (20,000 of them were 113 MiB)
     recording = app_env.recording("tf01-s03-problem-solving.mp4")
     at = open_page("rate", recording=recording, tutor=app_env.person("Priya Nair"), rater=app_env.person("Dev Sharma"))
     _no_exception(at)
