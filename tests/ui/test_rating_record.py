@@ -3,8 +3,8 @@ uniform forms need a confirmation, and a submitted rating is changed only by a c
 
 from __future__ import annotations
 
-from tests.ui.conftest import AppEnv
-from tests.ui.test_pages import BENCHMARKER, FIRST_CLIP, no_exception, score_radios
+from tests.ui.conftest import AppEnv, rendered
+from tests.ui.test_pages import BENCHMARKER, FIRST_CLIP, moment_input, no_exception, score_radios
 
 from session_rater.domain.model import Capacity
 
@@ -62,3 +62,28 @@ def test_a_submitted_rating_is_changed_only_by_a_correction_with_a_reason(app_en
     current = store.find_rating(*ids, Capacity.BENCHMARK)
     assert current is not None and current.version == 2 and current.correction_reason
     assert [r.version for r in store.rating_history(current.id)] == [1, 2]
+
+
+def test_a_moment_after_the_end_of_the_recording_is_refused_with_its_length_and_nothing_saved_is_lost(  # type: ignore[no-untyped-def]
+    app_env: AppEnv, open_page
+) -> None:
+    at, ids = _open(app_env, open_page)
+    recording = app_env.services.store.get_recording(ids[0])
+    assert recording.duration_seconds and recording.duration_seconds < 60, "the demo clip is under a minute"
+    length = f"0:{int(-(-recording.duration_seconds // 1)):02d}"
+    key = score_radios(at)[0].key
+    item_id = key.split(":")[-2]
+    at.radio(key=key).set_value(2).run()
+    moment_input(at, item_id).input("0:10").run()
+    no_exception(at)
+    assert not at.error
+
+    moment_input(at, item_id).input("5:00").run()
+    no_exception(at)
+    errors = [rendered(e.value) for e in at.error]
+    assert any("Not saved" in e and "5:00" in e and f"{length} long" in e for e in errors), errors
+    saved = app_env.services.store.find_rating(*ids, Capacity.BENCHMARK).scores[item_id]  # type: ignore[union-attr]
+    assert (saved.score, saved.moment_seconds) == (2, 10.0), "what was saved before is kept"
+    # The last (partial) second of the recording is still in it.
+    moment_input(at, item_id).input(length).run()
+    assert not at.error
