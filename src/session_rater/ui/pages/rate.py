@@ -163,6 +163,8 @@ def _save(me: Permitted, ctx: FormContext, item_id: str, field: str) -> None:
             st.session_state[ERROR_KEY] = (item_id, f"Not saved: {exc}")
             _rerun_only([_item_fragment(item_id), *also])
             return
+    before = st.session_state.get(RATING_CACHE)
+    before_rating = before[1] if before and before[0] == ctx.prefix else None
     _forget_rating()
     try:
         rating = me.start_rating(ctx.recording_id, ctx.tutor_id, ctx.capacity, ctx.rubric)
@@ -175,6 +177,13 @@ def _save(me: Permitted, ctx: FormContext, item_id: str, field: str) -> None:
         st.session_state[ERROR_KEY] = (item_id, str(exc))
     # A score changes the item, the progress and the submit button; a note or moment also the
     # notes under the player. Nothing else on the page depends on it, so nothing else reruns.
+    # Re-scoring an item already scored, with other items still to score, changes neither the
+    # progress nor the submit button: the click's own rerun (its item alone) is enough.
+    if field == "score" and not also and ERROR_KEY not in st.session_state and before_rating is not None:
+        earlier = before_rating.scores.get(item_id)
+        answered = sum(1 for sc in before_rating.scores.values() if sc.is_answered)
+        if earlier is not None and earlier.is_answered and answered < len(ctx.rubric.items):
+            return
     _rerun_only([_item_fragment(item_id), *also, STATUS_FRAGMENT, SUBMIT_FRAGMENT]
              + ([PLAYER_FRAGMENT] if field != "score" else []))
 
@@ -329,7 +338,9 @@ def rating_area(me: Permitted, ctx: FormContext, recording: RecordingView) -> No
 STICKY_PLAYER_CSS = """<style>
 @media (min-width: 640px) {
   /* The player stays beside the item being scored while the page scrolls (columns side by side). */
-  .st-key-rate-player-column { position: sticky; top: 3.75rem; z-index: 2;
+  [data-testid="stColumn"]:has(> div > .st-key-rate-player-column),
+  [data-testid="stColumn"]:has(.st-key-rate-player-column) {
+    position: sticky; top: 3.75rem; align-self: flex-start; z-index: 2;
     max-height: calc(100vh - 4.5rem); overflow-y: auto; }
 }
 </style>"""
