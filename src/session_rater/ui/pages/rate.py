@@ -524,8 +524,7 @@ def _item(me: Permitted, ctx: FormContext, item_id: str) -> None:
             on_change=_save,
             args=(me, ctx, item.id, "moment"),
             disabled=locked,
-            placeholder="e.g. 12:05",
-            help="The moment in the recording this evidence refers to.",
+            placeholder="e.g. 12:05",  # no help icon: it would be one more tab stop on each of 23 items
         )
         if error and error[0] == item.id:
             st.error(plain(error[1]))
