@@ -9,17 +9,17 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from conftest import person_named, wait_until_ready
 from playwright.sync_api import Page, expect
 
 from session_rater.domain.model import Capacity
+from session_rater.usecases.demo import DEMO_PASSWORD, demo_email
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
-from session_rater.usecases.demo import DEMO_PASSWORD, demo_email
-
-from conftest import person_named, wait_until_ready
 
 if TYPE_CHECKING:
     from conftest import AppServer
+
     from session_rater.usecases.services import Services
 
 pytestmark = pytest.mark.e2e
