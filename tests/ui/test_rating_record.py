@@ -105,7 +105,7 @@ def test_after_submitting_the_page_says_what_happens_next_and_offers_the_co_tuto
     said = " ".join(rendered(s.value) for s in [*at.success, *at.info])
     assert "Rating submitted" in said and "locked" in said, said
     assert "master score" in said, "what the rating is used for next"
-    assert "Sam Rowe, the co-tutor on this session, is still to rate by you" in said, said
+    assert "Sam Rowe, the co-tutor on this session, still needs your rating" in said, said
     rate_next = next(b for b in at.button if b.label == "Rate Sam Rowe next")
     rate_next.click().run()
     no_exception(at)

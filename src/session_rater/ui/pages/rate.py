@@ -429,7 +429,7 @@ def _what_happens_next(me: Permitted, ctx: FormContext, rating: RatingView) -> N
             icon=":material/task_alt:",
         )
         for other in _co_tutors_to_rate(me, ctx, recording):
-            st.info(f"{plain(names[other])}, the co-tutor on this session, is still to rate by you.",
+            st.info(f"{plain(names[other])}, the co-tutor on this session, still needs your rating.",
                     icon=":material/person:")
             st.button(f"Rate {plain(names[other])} next", key=f"{ctx.prefix}:next:{other}", type="primary",
                       on_click=_rate_next, args=(ctx.recording_id, other), icon=":material/arrow_forward:")
