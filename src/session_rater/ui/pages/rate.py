@@ -175,17 +175,22 @@ def _save(me: Permitted, ctx: FormContext, item_id: str, field: str) -> None:
         st.session_state[ERROR_KEY] = (item_id, str(exc))
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (item_id, str(exc))
-    # A score changes the item, the progress and the submit button; a note or moment also the
-    # notes under the player. Nothing else on the page depends on it, so nothing else reruns.
-    # Re-scoring an item already scored, with other items still to score, changes neither the
-    # progress nor the submit button: the click's own rerun (its item alone) is enough.
-    if field == "score" and not also and ERROR_KEY not in st.session_state and before_rating is not None:
-        earlier = before_rating.scores.get(item_id)
-        answered = sum(1 for sc in before_rating.scores.values() if sc.is_answered)
-        if earlier is not None and earlier.is_answered and answered < len(ctx.rubric.items):
-            return
-    _rerun_only([_item_fragment(item_id), *also, STATUS_FRAGMENT, SUBMIT_FRAGMENT]
-             + ([PLAYER_FRAGMENT] if field != "score" else []))
+    # Rerun only what the change shows in. A score shows in its own item, which the click reruns
+    # anyway; the submit button and the same-score warning change only once every item is
+    # answered. A note or moment also shows under the player. Asking for more fragments than the
+    # click's own costs a second script run (hundreds of ms on a busy machine), so it is asked
+    # for only when needed.
+    if field != "score":
+        _rerun_only([_item_fragment(item_id), *also, PLAYER_FRAGMENT])
+        return
+    if before_rating is None:
+        _rerun_only([_item_fragment(item_id), *also, SUBMIT_FRAGMENT])
+        return
+    answered = {i for i, sc in before_rating.scores.items() if sc.is_answered} | {item_id}
+    if len(answered) == len(ctx.rubric.items):
+        _rerun_only([_item_fragment(item_id), *also, SUBMIT_FRAGMENT])
+    elif also:
+        _rerun_only([_item_fragment(item_id), *also])
 
 
 def _forget_rating() -> None:
@@ -379,8 +384,6 @@ def _form(me: Permitted, ctx: FormContext) -> None:
 def _status(me: Permitted, ctx: FormContext) -> None:
     rubric = ctx.rubric
     rating = _rating(me, ctx)
-    scores = rating.scores if rating else {}
-    answered = sum(1 for s in scores.values() if s.is_answered)
     if FLASH_KEY in st.session_state:
         st.toast(st.session_state.pop(FLASH_KEY), icon=":material/schedule:")
     if rating is not None and not rating.is_blind:
@@ -400,8 +403,8 @@ def _status(me: Permitted, ctx: FormContext) -> None:
                          placeholder="e.g. I scored the wrong tutor on two items")
             st.button("Start a correction", on_click=_correct, args=(me, ctx, rating.id), icon=":material/edit:")
     else:
-        total = len(rubric.items)
-        st.progress(answered / total, text=f"{answered} of {total} items scored or N/A · saved as you go")
+        st.caption(f"{len(rubric.items)} items. Each score and note is saved as you make it. Submit, at the "
+                   "end, once every item has a score or N/A.")
 
 
 NEXT_STEPS = {
@@ -558,6 +561,8 @@ def _submit_area(me: Permitted, ctx: FormContext) -> None:
             help="Locks the rating. Every item needs a score or N/A first.",
             width="stretch",
         )
+        if answered < total:
+            st.caption("Submit is enabled once every item has a score or N/A.")
 
 
 def render() -> None:
