@@ -18,6 +18,8 @@ beside its target from the issues:
     demo       session-rater demo: fresh folder and reset (well under 10 s), and the UI tests' copy of it
     recording_route  100 clients streaming and seeking through nginx to 2 app processes: TTFB, seek p95,
                      memory growth of all the server processes (< 100 MB)
+    score_click      a score click on the Rate page with the video playing, in Chromium, click to idle:
+                     median (< 200 ms), p95 (< 400 ms), max; every clicked score saved
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["agreement", "analyse", "sampling", "auth", "media", "demo", "serving", "rating_saves", "recording_route"]
+ORDER = ["agreement", "analyse", "sampling", "auth", "media", "demo", "serving", "rating_saves", "recording_route", "score_click"]
 
 
 def main(names: list[str]) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -92,6 +94,20 @@ def format_moment(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def check_moment_within(seconds: float | None, duration_seconds: float | None) -> None:
+    """A moment must lie within the recording (when its length is known from the probe).
+
+    Raises ValueError saying the recording's length. The last partial second counts as in it
+    (a 36.4 s recording accepts 0:36)."""
+    if seconds is None or duration_seconds is None or duration_seconds <= 0:
+        return
+    if seconds > math.ceil(duration_seconds):
+        raise ValueError(
+            f"{format_moment(seconds)} is after the end of the recording, which is "
+            f"{format_moment(math.ceil(duration_seconds))} long: give a moment from 0:00 to that"
+        )
 
 
 def parse_moment(text: str) -> float | None:

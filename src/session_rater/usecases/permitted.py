@@ -14,9 +14,9 @@ from session_rater.domain.records import AccountView, AssignmentView, LogEntry
 from session_rater.db.store import Reach
 from session_rater.domain.records import PersonView, RatingView, RecordingView
 from session_rater.domain.access import Action, Actor, Decision, capacities_in_scope, decide, reaches
-from session_rater.domain.model import Capacity, Role
+from session_rater.domain.model import Capacity, Role, check_moment_within
 from session_rater.domain.rubric import Rubric
-from session_rater.errors import AccessDeniedError, NotFoundError
+from session_rater.errors import AccessDeniedError, NotFoundError, ScoreError
 from session_rater.usecases.services import Services
 from session_rater.usecases.recording_links import signed_recording_path, viewer_cookie
 
@@ -121,7 +121,13 @@ class Permitted:
         return rating
 
     def save_item(self, rating_id: int, item_id: str, **changes: object) -> object:
-        self._own(rating_id)
+        rating = self._own(rating_id)
+        moment = changes.get("moment_seconds")
+        if isinstance(moment, (int, float)):
+            try:
+                check_moment_within(float(moment), self.recording(rating.recording_id).duration_seconds)
+            except ValueError as exc:
+                raise ScoreError(f"Not saved: {exc}.") from None
         return self.svc.store.save_item(rating_id, item_id, actor_id=self.person.id, **changes)  # type: ignore[arg-type]
 
     def submit(self, rating_id: int, *, confirm_uniform: bool = False) -> RatingView:

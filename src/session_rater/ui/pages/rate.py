@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from session_rater.ui.text import plain
 from session_rater.domain.records import RatingView, RecordingView
@@ -32,6 +33,28 @@ from session_rater.usecases.captions import captions_url
 NA = "na"
 ERROR_KEY = "rate_form_error"
 FLASH_KEY = "rate_form_flash"
+RATING_CACHE = "rate_form_rating"
+SUBMITTED_KEY = "rate_form_submitted"
+# Fragments a callback reruns by name (st.rerun([...]) from a widget callback): a score click
+# reruns its item, the progress line and the submit button, never the whole form or the player.
+AREA_FRAGMENT = "rate-area"
+PLAYER_FRAGMENT = "rate-player"
+STATUS_FRAGMENT = "rate-status"
+SUBMIT_FRAGMENT = "rate-submit"
+
+
+def _item_fragment(item_id: str) -> str:
+    return f"rate-item-{item_id}"
+
+
+def _rerun_only(fragments: list[str]) -> None:
+    """From a widget callback: rerun just these fragments, when the interaction was going to
+    rerun a fragment anyway (a click in the browser reruns the fragment it was made in). A full
+    run (a page load, or AppTest, which runs the whole script for every interaction) is left
+    whole: it shows everything already."""
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.fragment_ids_this_run:
+        st.rerun(fragments)
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,10 @@ class FormContext:
     def active_key(self) -> str:
         """Session-state key of the item the rater is working on (evidence moments go there)."""
         return f"{self.prefix}:active"
+
+
+def _tutor_key(recording_id: int) -> str:
+    return f"rate:{recording_id}:tutor"
 
 
 def _absolute(path: str) -> str:
@@ -95,7 +122,8 @@ def _pick(me: Permitted) -> FormContext | None:
         tutor_id = st.radio(
             "Tutor rated",
             list(tutors),
-            index=list(tutors).index(wanted_tutor) if wanted_tutor in tutors else 0,
+            index=list(tutors).index(wanted_tutor) if wanted_tutor in tutors and _tutor_key(recording_id) not in st.session_state else 0,
+            key=_tutor_key(recording_id),
             format_func=lambda tid: plain(tutors[tid].display_name),
             horizontal=True,
             help="Each co-tutor is rated separately on the same session.",
@@ -120,9 +148,10 @@ def _pick(me: Permitted) -> FormContext | None:
 
 
 def _save(me: Permitted, ctx: FormContext, item_id: str, field: str) -> None:
-    """Widget callback: write the one value that changed, at once."""
+    """Widget callback: write the one value that changed, at once, then rerun only what shows it."""
     value = st.session_state[ctx.key(item_id, field)]
-    st.session_state.pop(ERROR_KEY, None)
+    shown = st.session_state.pop(ERROR_KEY, None)
+    also = [_item_fragment(shown[0])] if shown and shown[0] not in (None, item_id) else []  # clear its message
     st.session_state[ctx.active_key] = item_id
     if field == "score":
         change = {"not_applicable": True} if value == NA else {"score": value, "not_applicable": False}
@@ -133,7 +162,11 @@ def _save(me: Permitted, ctx: FormContext, item_id: str, field: str) -> None:
             change = {"moment_seconds": parse_moment(value or "")}
         except ValueError as exc:  # checked before anything is created or saved
             st.session_state[ERROR_KEY] = (item_id, f"Not saved: {exc}")
+            _rerun_only([_item_fragment(item_id), *also])
             return
+    before = st.session_state.get(RATING_CACHE)
+    before_rating = before[1] if before and before[0] == ctx.prefix else None
+    _forget_rating()
     try:
         rating = me.start_rating(ctx.recording_id, ctx.tutor_id, ctx.capacity, ctx.rubric)
         saved = me.save_item(rating.id, item_id, **change, expected_revision=st.session_state.get(ctx.key(item_id, "rev")))
@@ -143,6 +176,38 @@ def _save(me: Permitted, ctx: FormContext, item_id: str, field: str) -> None:
         st.session_state[ERROR_KEY] = (item_id, str(exc))
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (item_id, str(exc))
+    # Rerun only what the change shows in. A score shows in its own item, which the click reruns
+    # anyway; the submit button and the same-score warning change only once every item is
+    # answered. A note or moment also shows under the player. Asking for more fragments than the
+    # click's own costs a second script run (hundreds of ms on a busy machine), so it is asked
+    # for only when needed.
+    if field != "score":
+        _rerun_only([_item_fragment(item_id), *also, PLAYER_FRAGMENT])
+        return
+    if before_rating is None:
+        _rerun_only([_item_fragment(item_id), *also, SUBMIT_FRAGMENT])
+        return
+    answered = {i for i, sc in before_rating.scores.items() if sc.is_answered} | {item_id}
+    if len(answered) == len(ctx.rubric.items):
+        _rerun_only([_item_fragment(item_id), *also, SUBMIT_FRAGMENT])
+    elif also:
+        _rerun_only([_item_fragment(item_id), *also])
+
+
+def _forget_rating() -> None:
+    """The rating read once per interaction (see :func:`_rating`) is out of date."""
+    st.session_state.pop(RATING_CACHE, None)
+
+
+def _rating(me: Permitted, ctx: FormContext) -> RatingView | None:
+    """This form's rating, read once per interaction: the item, progress, submit and player
+    fragments that rerun after a click share one read instead of each querying it again."""
+    cached = st.session_state.get(RATING_CACHE)
+    if cached is not None and cached[0] == ctx.prefix:
+        return cached[1]  # type: ignore[no-any-return]
+    rating = me.find_rating(ctx.recording_id, ctx.tutor_id, ctx.capacity)
+    st.session_state[RATING_CACHE] = (ctx.prefix, rating)
+    return rating
 
 
 def _forget_item(ctx: FormContext, item_id: str) -> None:
@@ -153,22 +218,35 @@ def _forget_item(ctx: FormContext, item_id: str) -> None:
 
 def _submit(me: Permitted, ctx: FormContext) -> None:
     st.session_state.pop(ERROR_KEY, None)
+    _forget_rating()
     try:
         rating = me.start_rating(ctx.recording_id, ctx.tutor_id, ctx.capacity, ctx.rubric)
         me.submit(rating.id, confirm_uniform=bool(st.session_state.get(f"{ctx.prefix}:uniform")))
+        st.session_state[SUBMITTED_KEY] = ctx.prefix  # say what happens next, once, and focus it
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (None, str(exc))
+    _rerun_only([AREA_FRAGMENT])  # everything is read-only now
+
+
+def _rate_next(recording_id: int, tutor_id: int) -> None:
+    """Open the co-tutor still to rate on the same session."""
+    st.session_state[_tutor_key(recording_id)] = tutor_id
+    st.query_params["tutor"] = str(tutor_id)
+    _forget_rating()
+    st.rerun()  # the whole page: another tutor is another form
 
 
 def _correct(me: Permitted, ctx: FormContext, rating_id: int) -> None:
     st.session_state.pop(ERROR_KEY, None)
+    _forget_rating()
     try:
         me.correct(rating_id, st.session_state.get(f"{ctx.prefix}:reason", ""))
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (None, str(exc))
-        return
-    for item in ctx.rubric.items:
-        _forget_item(ctx, item.id)
+    else:
+        for item in ctx.rubric.items:
+            _forget_item(ctx, item.id)
+    _rerun_only([AREA_FRAGMENT])
 
 
 def _initial(key: str, value: object) -> None:
@@ -250,20 +328,41 @@ def _player(me: Permitted, ctx: FormContext, recording: RecordingView, scores: d
         if item_id is not None:
             st.session_state[ctx.active_key] = item_id
         _store_stamp(me, ctx, stamp.seconds, item_id)
-        st.rerun(scope="fragment")  # show the new note under the player and in the form
+        _forget_rating()
+        st.rerun()  # show the new note under the player and the moment in its item's field
 
 
-@st.fragment
+@st.fragment(key=AREA_FRAGMENT)
 def rating_area(me: Permitted, ctx: FormContext, recording: RecordingView) -> None:
-    """The player and the form: reruns on its own when anything in it changes."""
+    """The player and the form. Each part is a fragment of its own that a callback reruns by
+    name: a score click reruns only its item, the progress line and the submit button (a few
+    elements instead of the 23 items and the player), so it answers at once and the video is
+    never touched."""
+    _forget_rating()  # a run of the whole area reads the rating afresh
+    st.html(STICKY_PLAYER_CSS)
     left, right = st.columns([1.15, 1], gap="large")
-    rating = me.find_rating(ctx.recording_id, ctx.tutor_id, ctx.capacity)
-    locked = bool(rating and rating.is_submitted)
-    with left:
-        _player(me, ctx, recording, rating.scores if rating else {}, locked)
+    with left, st.container(key="rate-player-column"):
+        _player_fragment(me, ctx, recording)
         _session_caption(recording, ctx)
     with right:
-        _form(me, ctx, rating)
+        _form(me, ctx)
+
+
+STICKY_PLAYER_CSS = """<style>
+@media (min-width: 640px) {
+  /* The player stays beside the item being scored while the page scrolls (columns side by side). */
+  [data-testid="stColumn"]:has(> div > .st-key-rate-player-column),
+  [data-testid="stColumn"]:has(.st-key-rate-player-column) {
+    position: sticky; top: 3.75rem; align-self: flex-start; z-index: 2;
+    max-height: calc(100vh - 4.5rem); overflow-y: auto; }
+}
+</style>"""
+
+
+@st.fragment(key=PLAYER_FRAGMENT)
+def _player_fragment(me: Permitted, ctx: FormContext, recording: RecordingView) -> None:
+    rating = _rating(me, ctx)
+    _player(me, ctx, recording, rating.scores if rating else {}, bool(rating and rating.is_submitted))
 
 
 def _session_caption(recording: RecordingView, ctx: FormContext) -> None:
@@ -276,96 +375,180 @@ def _session_caption(recording: RecordingView, ctx: FormContext) -> None:
     st.caption(f"{ctx.capacity.label} on *{plain(ctx.rubric.title)}* v{plain(ctx.rubric.version)}. Score each item on its own evidence.")
 
 
-def _form(me: Permitted, ctx: FormContext, rating: RatingView | None) -> None:
+def _form(me: Permitted, ctx: FormContext) -> None:
     rubric = ctx.rubric
-    scores = rating.scores if rating else {}
-    locked = bool(rating and rating.is_submitted)
-    answered = sum(1 for s in scores.values() if s.is_answered)
-    total = len(rubric.items)
-    error = st.session_state.get(ERROR_KEY)
+    _status(me, ctx)
+    for section in rubric.sections:
+        st.subheader(plain(section.title), divider="gray")
+        if section.description:
+            st.caption(plain(section.description))
+        for item in section.items:
+            # One fragment per item, named by it, so that its own callbacks rerun only it.
+            st.fragment(key=_item_fragment(item.id))(_item)(me, ctx, item.id)
+    _submit_area(me, ctx)
 
-    head = st.container()
+
+@st.fragment(key=STATUS_FRAGMENT)
+def _status(me: Permitted, ctx: FormContext) -> None:
+    rubric = ctx.rubric
+    rating = _rating(me, ctx)
     if FLASH_KEY in st.session_state:
         st.toast(st.session_state.pop(FLASH_KEY), icon=":material/schedule:")
     if rating is not None and not rating.is_blind:
-        head.caption("Not blind: you saw other people's ratings of this session and tutor before rating it.")
+        st.caption("Not blind: you saw other people's ratings of this session and tutor before rating it.")
     if rating is not None and rating.version > 1:
-        head.info(f"Version {rating.version}, a correction: {plain(rating.correction_reason)}", icon=":material/history:")
-    if locked:
-        head.success(
+        st.info(f"Version {rating.version}, a correction: {plain(rating.correction_reason)}", icon=":material/history:")
+    if rating is not None and rating.is_submitted:
+        if st.session_state.get(SUBMITTED_KEY) == ctx.prefix:
+            _what_happens_next(me, ctx, rating)
+        st.success(
             f"Submitted {rating.submitted_at:%d/%m/%Y %H:%M} and read-only. "  # type: ignore[union-attr]
             f"{ctx.capacity.label} on {plain(rubric.title)} v{plain(rubric.version)}."
         )
-        with head.expander("Correct this rating"):
+        with st.expander("Correct this rating"):
             st.caption("A correction is a new version: this one is kept, and the reason is recorded.")
             st.text_area("Reason for the correction", key=f"{ctx.prefix}:reason",
                          placeholder="e.g. I scored the wrong tutor on two items")
-            st.button("Start a correction", on_click=_correct, args=(me, ctx, rating.id),  # type: ignore[union-attr]
-                      icon=":material/edit:")
+            st.button("Start a correction", on_click=_correct, args=(me, ctx, rating.id), icon=":material/edit:")
     else:
-        head.progress(answered / total, text=f"{answered} of {total} items scored or N/A · saved as you go")
+        st.caption(f"{len(rubric.items)} items. Each score and note is saved as you make it. Submit, at the "
+                   "end, once every item has a score or N/A.")
+
+
+NEXT_STEPS = {
+    Capacity.MONITORING: "{tutor} sees your scores and evidence notes on the Supervision page, beside their "
+                         "self-assessment, ready to discuss in supervision; it also counts in the monitoring "
+                         "and over-scoring reports.",
+    Capacity.SELF_ASSESSMENT: "Your treatment manager sees it beside their own monitoring rating on the "
+                              "Supervision page, and it counts in the over-scoring reports.",
+    Capacity.EXTERNAL: "It is the reference that tutors' and treatment managers' scores are compared with in the "
+                       "over-scoring and agreement reports; the tutor sees it on the Supervision page.",
+    Capacity.BENCHMARK: "It is the agreed master score that raters are calibrated against.",
+}
+
+
+def _what_happens_next(me: Permitted, ctx: FormContext, rating: RatingView) -> None:
+    """After a submit: what happens to the rating, where the tutor sees it, and the co-tutor
+    still to rate. The message takes the keyboard focus (and so a screen reader's attention)."""
+    recording = me.recording(ctx.recording_id)
+    names = {t.id: t.display_name for t in recording.tutors}
+    tutor = plain(names.get(ctx.tutor_id, "The tutor")) if ctx.tutor_id is not None else "The tutors"
+    with st.container(key="rate-result"):
+        st.success(
+            f"Rating submitted. {ctx.capacity.label} of {tutor if ctx.tutor_id is not None else 'the session'} "
+            f"is now locked (a correction makes a new version). " + NEXT_STEPS[ctx.capacity].format(tutor=tutor),
+            icon=":material/task_alt:",
+        )
+        for other in _co_tutors_to_rate(me, ctx, recording):
+            st.info(f"{plain(names[other])}, the co-tutor on this session, still needs your rating.",
+                    icon=":material/person:")
+            st.button(f"Rate {plain(names[other])} next", key=f"{ctx.prefix}:next:{other}", type="primary",
+                      on_click=_rate_next, args=(ctx.recording_id, other), icon=":material/arrow_forward:")
+    st.html(FOCUS_RESULT_JS, unsafe_allow_javascript=True)
+
+
+FOCUS_RESULT_JS = """<script>
+(() => {
+  const doc = window.parent && window.parent.document ? window.parent.document : document;
+  const focus = (tries) => {
+    const box = doc.querySelector('.st-key-rate-result');
+    if (!box) { if (tries > 0) setTimeout(() => focus(tries - 1), 50); return; }
+    box.setAttribute('tabindex', '-1');
+    box.setAttribute('role', 'status');
+    box.focus({preventScroll: false});
+    box.scrollIntoView({block: 'center'});
+  };
+  focus(40);
+})();
+</script>"""
+
+
+def _co_tutors_to_rate(me: Permitted, ctx: FormContext, recording: RecordingView) -> list[int]:
+    """The session's other tutors that this rater may rate in this capacity and has not submitted."""
+    if ctx.tutor_id is None:
+        return []
+    left = []
+    for tutor in recording.tutors:
+        if tutor.id == ctx.tutor_id or ctx.capacity not in me.capacities(recording, tutor.id):
+            continue
+        other = me.find_rating(ctx.recording_id, tutor.id, ctx.capacity)
+        if other is None or not other.is_submitted:
+            left.append(tutor.id)
+    return left
+
+
+def _label(rubric: Rubric, value: object) -> str:
+    return plain(rubric.not_applicable_label if value == NA else f"{value} · {rubric.point(int(value)).label}")  # type: ignore[call-overload]
+
+
+def _item(me: Permitted, ctx: FormContext, item_id: str) -> None:
+    """One item: its score, evidence note and moment (a fragment of its own: see _form)."""
+    rubric = ctx.rubric
+    item = rubric.item(item_id)
+    rating = _rating(me, ctx)
+    saved = rating.scores.get(item.id) if rating else None
+    locked = bool(rating and rating.is_submitted)
+    error = st.session_state.get(ERROR_KEY)
     options = _score_options(rubric)
+    current = NA if saved and saved.not_applicable else (saved.score if saved else None)
+    # Widgets start from what is saved; after that their state is the rater's, unless the
+    # item was saved elsewhere (another tab or person) since this page last saw it.
+    revision = saved.revision if saved else 0
+    if st.session_state.get(ctx.key(item.id, "rev"), revision) != revision:
+        _forget_item(ctx, item.id)
+    st.session_state[ctx.key(item.id, "rev")] = revision
+    _initial(ctx.key(item.id, "score"), current)
+    _initial(ctx.key(item.id, "evidence"), saved.evidence if saved else "")
+    _initial(ctx.key(item.id, "moment"), format_moment(saved.moment_seconds) if saved else "")
+    with st.container(border=True, key=ctx.key(item.id, "box")):  # the player finds the item by it
+        st.markdown(f"**{plain(item.title)}**")
+        if item.guidance:
+            st.caption(plain(item.guidance))
+        captions = [
+            "" if value == NA else plain(rubric.descriptor(item.id, int(value)))  # type: ignore[call-overload]
+            for value in options
+        ]
+        st.radio(
+            f"Score for {item.title}",  # collapsed: the accessible name only, never Markdown
+            options,
+            format_func=lambda value: _label(rubric, value),
+            captions=captions,
+            key=ctx.key(item.id, "score"),
+            on_change=_save,
+            args=(me, ctx, item.id, "score"),
+            disabled=locked,
+            label_visibility="collapsed",
+        )
+        left, right = st.columns([4, 1])
+        left.text_area(
+            "Evidence",
+            key=ctx.key(item.id, "evidence"),
+            on_change=_save,
+            args=(me, ctx, item.id, "evidence"),
+            disabled=locked,
+            height=68,
+            placeholder="What did you see or hear? (saved when you click away)",
+        )
+        right.text_input(
+            "At (m:ss)",
+            key=ctx.key(item.id, "moment"),
+            on_change=_save,
+            args=(me, ctx, item.id, "moment"),
+            disabled=locked,
+            placeholder="e.g. 12:05",  # no help icon: it would be one more tab stop on each of 23 items
+        )
+        if error and error[0] == item.id:
+            st.error(plain(error[1]))
 
-    def label(value: object) -> str:
-        return plain(rubric.not_applicable_label if value == NA else f"{value} · {rubric.point(int(value)).label}")  # type: ignore[call-overload]
 
-    with st.container(height=640, border=False):
-        for section in rubric.sections:
-            st.subheader(plain(section.title), divider="gray")
-            if section.description:
-                st.caption(plain(section.description))
-            for item in section.items:
-                saved = scores.get(item.id)
-                current = NA if saved and saved.not_applicable else (saved.score if saved else None)
-                # Widgets start from what is saved; after that their state is the rater's, unless the
-                # item was saved elsewhere (another tab or person) since this page last saw it.
-                revision = saved.revision if saved else 0
-                if st.session_state.get(ctx.key(item.id, "rev"), revision) != revision:
-                    _forget_item(ctx, item.id)
-                st.session_state[ctx.key(item.id, "rev")] = revision
-                _initial(ctx.key(item.id, "score"), current)
-                _initial(ctx.key(item.id, "evidence"), saved.evidence if saved else "")
-                _initial(ctx.key(item.id, "moment"), format_moment(saved.moment_seconds) if saved else "")
-                with st.container(border=True, key=ctx.key(item.id, "box")):  # the player finds the item by it
-                    st.markdown(f"**{plain(item.title)}**")
-                    if item.guidance:
-                        st.caption(plain(item.guidance))
-                    captions = [
-                        "" if value == NA else plain(rubric.descriptor(item.id, int(value)))  # type: ignore[call-overload]
-                        for value in options
-                    ]
-                    st.radio(
-                        f"Score for {item.title}",  # collapsed: the accessible name only, never Markdown
-                        options,
-                        format_func=label,
-                        captions=captions,
-                        key=ctx.key(item.id, "score"),
-                        on_change=_save,
-                        args=(me, ctx, item.id, "score"),
-                        disabled=locked,
-                        label_visibility="collapsed",
-                    )
-                    left, right = st.columns([4, 1])
-                    left.text_area(
-                        "Evidence",
-                        key=ctx.key(item.id, "evidence"),
-                        on_change=_save,
-                        args=(me, ctx, item.id, "evidence"),
-                        disabled=locked,
-                        height=68,
-                        placeholder="What did you see or hear? (saved when you click away)",
-                    )
-                    right.text_input(
-                        "At (m:ss)",
-                        key=ctx.key(item.id, "moment"),
-                        on_change=_save,
-                        args=(me, ctx, item.id, "moment"),
-                        disabled=locked,
-                        placeholder="e.g. 12:05",
-                        help="The moment in the recording this evidence refers to.",
-                    )
-                    if error and error[0] == item.id:
-                        st.error(plain(error[1]))
+@st.fragment(key=SUBMIT_FRAGMENT)
+def _submit_area(me: Permitted, ctx: FormContext) -> None:
+    rating = _rating(me, ctx)
+    scores = rating.scores if rating else {}
+    locked = bool(rating and rating.is_submitted)
+    answered = sum(1 for s in scores.values() if s.is_answered)
+    total = len(ctx.rubric.items)
+    error = st.session_state.get(ERROR_KEY)
     if error and error[0] is None:
         st.error(plain(error[1]))
     scored = [sc.score for sc in scores.values() if sc.score is not None]
@@ -386,6 +569,8 @@ def _form(me: Permitted, ctx: FormContext, rating: RatingView | None) -> None:
             help="Locks the rating. Every item needs a score or N/A first.",
             width="stretch",
         )
+        if answered < total:
+            st.caption("Submit is enabled once every item has a score or N/A.")
 
 
 def render() -> None:
