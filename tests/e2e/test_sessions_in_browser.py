@@ -60,3 +60,29 @@ def test_a_tutor_opens_a_session_from_the_sessions_page_with_the_keyboard_and_ra
         print(f"key presses: {presses} Tab, one label typed, 2 Enter")
     finally:
         context.close()
+
+
+def test_enter_on_a_cell_of_the_sessions_table_opens_its_session_and_focuses_its_first_button(
+    browser: Browser, app_server: AppServer, app_services: Services
+) -> None:
+    """Issue 13: opening a session from the Sessions table works with Enter (the grid's own way
+    is Shift+Space, which nobody guesses)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 960})
+    try:
+        page = context.new_page()
+        sign_in(page, app_server, TUTOR, "/")
+        expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+        in_table = "!!e.closest('.st-key-sessions_table') && e.tagName !== 'BUTTON'"  # the grid, not its toolbar
+        presses = _tab_to(page, in_table)
+        page.keyboard.press("ArrowDown")  # onto the first row's cell
+        page.keyboard.press("Enter")
+        detail = page.locator(".st-key-sessions_detail")
+        expect(detail.get_by_role("heading")).to_be_visible()
+        expect(page.locator(".st-key-sessions_detail [data-testid=stButton] button:focus")).to_have_count(1)
+        focused = page.evaluate("() => document.activeElement.textContent")
+        assert "Rate" in focused, focused  # the tutor's own row comes first: Rate their delivery
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("stMain").get_by_role("heading", name="Rate a session")).to_be_visible()
+        print(f"key presses: {presses} Tab, 1 arrow, 2 Enter")
+    finally:
+        context.close()

@@ -92,10 +92,11 @@ def render() -> None:
     from_keys = st.selectbox("Open a session on this page", ids, index=None, key=OPEN_KEY,
                              format_func=lambda i: labels[i], placeholder="Type or choose a session, then Enter",
                              help="The keyboard's way to the table's rows: Tab here, type part of the name, Enter. (In the table, "
-                             "Shift+Space selects the row of the cell in focus.)")
+                             "Enter or Shift+Space on a cell opens its row's session.)")
     # The session opened shows here, between the choice and the table: a keyboard user reaches
     # its Rate and Compare buttons without tabbing through the table's cells.
-    detail = st.container()
+    detail = st.container(key="sessions_detail")
+    st.html(ENTER_OPENS_ROW_JS, unsafe_allow_javascript=True)
     tutor_column = shows_self_assessment(me)
     view = shown.drop(columns=["thumbnail"]).set_index("id").assign(title=lambda t: t["session"].astype(str) + ". " + t["title"])
     event = st.dataframe(
@@ -155,6 +156,41 @@ def render() -> None:
     if chosen is not None:
         with detail:
             _show_session(me, chosen, shown)
+
+
+ENTER_OPENS_ROW_JS = """<script>
+// Enter on a cell of the sessions table opens that row's session, as Shift+Space (the grid's own
+// row selection) does; focus then goes to the session's first button above the table.
+(() => {
+  const doc = window.parent && window.parent.document ? window.parent.document : document;
+  if (doc.__srEnterOpensRow) return;
+  doc.__srEnterOpensRow = true;
+  doc.addEventListener("keydown", (e) => {
+    if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
+    const grid = e.target.closest && e.target.closest(".st-key-sessions_table");
+    if (!grid || e.target.closest("input, textarea, button, [role=menu]")) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const heading = () => (doc.querySelector(".st-key-sessions_detail h3") || {}).textContent || "";
+    const row = e.target.closest("tr");
+    const selected = row && row.getAttribute("aria-selected") === "true";
+    const before = selected ? null : heading();  // a row already open: only move the focus
+    if (!selected) {
+      e.target.dispatchEvent(new KeyboardEvent("keydown", {key: " ", code: "Space", keyCode: 32, which: 32,
+                                                             shiftKey: true, bubbles: true, cancelable: true, composed: true}));
+    }
+    let tries = 80;
+    const focus = () => {
+      const button = doc.querySelector(".st-key-sessions_detail [data-testid=stButton] button");
+      if (button && (before === null || heading() !== before)) {
+        button.focus(); button.scrollIntoView({block: "center"}); return;
+      }
+      if (tries-- > 0) setTimeout(focus, 100);
+    };
+    setTimeout(focus, 100);
+  }, true);
+})();
+</script>"""
 
 
 def _show_session(me, chosen: int, shown) -> None:  # type: ignore[no-untyped-def]
