@@ -65,3 +65,23 @@ def test_upgrading_a_database_that_holds_ratings_keeps_every_score(database_url:
         if engine.dialect.name == "sqlite":
             assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_the_benchmark_migration_downgrades_and_upgrades_again(database_url: str) -> None:
+    """0012_benchmarks adds only new tables: down removes them, up brings them back."""
+    from alembic import command
+
+    from session_rater.db.engine import alembic_config
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010_supervision")
+    assert "master_score_versions" not in inspect(engine).get_table_names()
+    migrate(engine)
+    assert {"benchmark_sessions", "master_scores", "calibration_attempts", "validity_assignments",
+            "exemplar_clips", "training_clearances"} <= set(inspect(engine).get_table_names())
+    assert schema_is_current(engine)
+    engine.dispose()
