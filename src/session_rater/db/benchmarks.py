@@ -299,6 +299,23 @@ class BenchmarkStore(StoreBase):
                 audit(s, row.rater_id, "validity_assignment", row.id, None, "reveal", {"hidden": True},  # type: ignore[arg-type]
                       {"hidden": False})
 
+    # -- what a person is to rate ----------------------------------------------------------
+    def benchmark_scope(self, person_id: int) -> tuple[frozenset[int], frozenset[int]]:
+        """(recordings of the validity sessions blended into their work, recordings of the
+        benchmarks they are to rate: on the panel or in a calibration round)."""
+        with self._sessions() as s:
+            validity = s.scalars(select(bm.BenchmarkSession.recording_id).join(
+                bm.ValidityAssignmentRow, bm.ValidityAssignmentRow.benchmark_id == bm.BenchmarkSession.id)
+                .where(bm.ValidityAssignmentRow.rater_id == person_id))  # fmt: skip
+            panel = s.scalars(select(bm.BenchmarkSession.recording_id).join(
+                bm.BenchmarkPanelMember, bm.BenchmarkPanelMember.benchmark_id == bm.BenchmarkSession.id)
+                .where(bm.BenchmarkPanelMember.person_id == person_id))  # fmt: skip
+            rounds = s.scalars(select(bm.BenchmarkSession.recording_id)
+                               .join(bm.CalibrationRoundSession, bm.CalibrationRoundSession.benchmark_id == bm.BenchmarkSession.id)
+                               .join(bm.CalibrationRoundRater, bm.CalibrationRoundRater.round_id == bm.CalibrationRoundSession.round_id)
+                               .where(bm.CalibrationRoundRater.rater_id == person_id))  # fmt: skip
+            return frozenset(validity), frozenset(panel) | frozenset(rounds)
+
     # -- exemplar clips --------------------------------------------------------------------
     def add_exemplar(self, benchmark_id: int, item_id: str, score: int, start: float, end: float, note: str, *,
                      by: int | None) -> ExemplarClip:  # fmt: skip

@@ -21,7 +21,7 @@ from session_rater.domain.coverage import AssignmentStatus
 from session_rater.domain.model import MAX_SEED
 from session_rater.domain.records import RecordingView
 from session_rater.domain.sampling import Draw, PersonFacts, SamplingPolicy, Selection, SessionFacts, draw_sample
-from session_rater.domain.sampling.work import DrawView, QueueItem
+from session_rater.domain.sampling.work import DrawView, QueueItem, QueueStatus
 from session_rater.errors import NotFoundError, PolicyError, SessionRaterError
 from session_rater.domain.versions import bumped
 from session_rater.io.files import write_new_file
@@ -171,8 +171,14 @@ class Monitoring:
 
     # -- My work ---------------------------------------------------------------------------
     def work_queue(self, today: dt.date) -> list[QueueItem]:
-        """The sessions this person is due to rate, soonest due first."""
-        return self.store.work_queue(self.me.person.id, today=today)
+        """The sessions this person is due to rate, soonest due first (validity sessions among
+        them, indistinguishable from live monitoring: usecases/calibration.py)."""
+        from session_rater.usecases.calibration import validity_queue_items
+
+        items = self.store.work_queue(self.me.person.id, today=today)
+        items += validity_queue_items(self.svc, self.me.person.id, today=today)
+        return sorted(items, key=lambda q: (q.status == QueueStatus.SUBMITTED, q.due_on or dt.date.max,
+                                            q.assignment_id))  # fmt: skip
 
     def any_draws(self) -> bool:
         return bool(self.store.list_draws())

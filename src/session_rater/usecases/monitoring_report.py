@@ -173,7 +173,7 @@ class MonitoringReports:
             today=today, teams=tuple(teams), targets=targets, target_lines=tuple(target_lines), sessions=tuple(lines),
             overdue=tuple(overdue), double_rated=tuple(self._double_rated(scores, manager_id, sessions, names)),
             bias=bias, reference=reference,
-            calibration=status_label(calibration_status([manager_id])[manager_id]),
+            calibration=status_label(calibration_status([manager_id], svc=self.svc, today=today)[manager_id]),
         )  # fmt: skip
 
     @staticmethod
