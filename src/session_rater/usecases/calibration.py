@@ -518,3 +518,40 @@ class Calibration:
             raise NotFoundError("Validity sessions go to treatment managers' My work.")
         rng = np.random.default_rng(seed)
         return top_up_validity(self.svc, rater_id, today=today or dt.date.today(), rng=rng)
+
+
+# -- the command line's report (``session-rater calibration``) -----------------------------------
+def calibration_report(svc: Services, *, today: dt.date | None = None) -> dict[str, Any]:
+    """Each rater's status as the JSON contract of ``session-rater calibration --format json``:
+    ``{"rule": {"within_one_min", "abs_bias_max", "valid_months"}, "raters": [{"rater_id", "name",
+    "roles", "status", "within_one", "exact", "mean_bias", "n_items", "certified_until"}]}``, the
+    figures those of the latest attempt (shares from 0 to 1; ``mean_bias`` rater minus master)."""
+    rule = rule_in_force(svc)
+    raters = []
+    for r in rater_statuses(svc, today=today or dt.date.today()):
+        figures = r.figures
+        raters.append({
+            "rater_id": r.rater_id, "name": r.name, "roles": list(r.roles), "status": r.status.status,
+            "within_one": None if figures is None else figures.within_one,
+            "exact": None if figures is None else figures.exact,
+            "mean_bias": None if figures is None else figures.mean_bias,
+            "n_items": 0 if figures is None else figures.n_items,
+            "certified_until": None if r.status.certified_until is None else r.status.certified_until.isoformat(),
+        })  # fmt: skip
+    return {"rule": {"within_one_min": rule.within_one_min, "abs_bias_max": rule.abs_bias_max,
+                     "valid_months": rule.valid_months}, "raters": raters}  # fmt: skip
+
+
+def calibration_text(report: Mapping[str, Any]) -> str:
+    rule = report["rule"]
+    lines = [f"Rule: within one point on at least {rule['within_one_min']:.0%} of items, mean difference at most "
+             f"{rule['abs_bias_max']:g} points either way; valid for {rule['valid_months']} months", ""]  # fmt: skip
+    for r in report["raters"]:
+        figures = ("" if r["within_one"] is None else
+                   f"  within one {r['within_one']:.0%}, exact {r['exact']:.0%}, mean {r['mean_bias']:+.2f} "
+                   f"over {r['n_items']} items")  # fmt: skip
+        until = f" until {r['certified_until']}" if r["certified_until"] else ""
+        lines.append(f"{r['rater_id']:>5}  {r['name']:<28} {r['status'].replace('_', ' ')}{until}{figures}")
+    if not report["raters"]:
+        lines.append("No raters (treatment managers, external assessors, tutors) yet.")
+    return "\n".join(lines) + "\n"
