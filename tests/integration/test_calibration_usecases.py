@@ -21,7 +21,7 @@ from session_rater.domain.records import PersonView, RatingView
 from session_rater.domain.sampling.policy import Draw, Rule, Selection
 from session_rater.errors import AccessDeniedError, CalibrationError
 from session_rater.settings import load_settings
-from session_rater.usecases.calibration import Calibration, rater_statuses
+from session_rater.usecases.calibration import Calibration, rater_statuses, top_up_after_draw
 from session_rater.usecases.calibration_status import calibration_status
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
@@ -135,9 +135,13 @@ def test_adjudication_with_disagreement_needs_a_rationale_where_the_panel_differ
     reasoned = [MasterScore(i, 2, "the recap was brief" if i in items[:2] else "") for i in items]
     locked = Calibration(w.me("Pam")).agree_master_scores(bench.id, reasoned)
     assert locked.version == 1 and svc.store.get_benchmark(bench.id).state is BenchmarkState.MASTER_SCORED
+    from session_rater.usecases.reports import fingerprint
+
+    cached = fingerprint(svc)
     changed = Calibration(w.me("Pam")).revise_master_scores(
         bench.id, [MasterScore(i, 3 if i == items[0] else 2, "re-watched") for i in items], "second viewing")
     assert changed.version == 2 and changed.reason == "second viewing"
+    assert fingerprint(svc) != cached, "the reports' caches see a change of master scores"
     rows = [r for r in svc.export_rows() if r["session_id"] == w.sessions[0] and r["rater_role"] == "benchmark"]
     assert len(rows) == len(items), "the master scores stand for the panel in the export"
     assert {r["rater_id"] for r in rows} == {w.people["Pam"].id} and rows[0]["score"] == 3
@@ -228,8 +232,8 @@ def test_a_validity_session_in_my_work_carries_exactly_the_fields_of_a_live_one(
                                   {"name": "default", "version": "1.0", "min_notice_days": 7,
                                    "monitoring": {"percent": 10, "min_sessions_per_tutor": 1,
                                                   "due_days_after_session": 28}})
-    added = Calibration(w.me("Admin")).top_up_validity(helen, today=TODAY, seed=3)
-    assert added == [bench]
+    added = top_up_after_draw(svc, seed=draw.seed, today=TODAY)  # as a saved draw does (usecases.monitoring)
+    assert added == {helen: [bench]}
     queue = Monitoring(w.me("Helen")).work_queue(TODAY)
     validity = next(q for q in queue if q.recording_id == w.sessions[-1])
     live = next(q for q in queue if q.recording_id != w.sessions[-1])

@@ -197,6 +197,12 @@ class BenchmarkStore(StoreBase):
                 & (newest.c.v == bm.MasterScoreVersion.version)))  # fmt: skip
             return {v.benchmark_id: _master_set(s, v) for v in rows}
 
+    def master_fingerprint(self) -> tuple[str, ...]:
+        """What changes whenever master scores are agreed or changed (for the reports' caches)."""
+        with self._sessions() as s:
+            row = s.execute(select(func.count(), func.max(bm.MasterScoreVersion.id))).one()
+        return tuple(map(str, row))
+
     # -- calibration rounds and attempts ----------------------------------------------------
     def create_round(self, title: str, due_on: dt.date, benchmark_ids: Sequence[int], rater_ids: Sequence[int], *,
                      by: int | None) -> CalibrationRound:  # fmt: skip

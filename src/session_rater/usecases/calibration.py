@@ -302,6 +302,21 @@ def top_up_validity(svc: Services, rater_id: int, *, today: dt.date, rate: float
     return picks
 
 
+def top_up_after_draw(svc: Services, *, seed: int, today: dt.date) -> dict[int, list[int]]:
+    """After a saved draw: top up every treatment manager's validity sessions (seeded by the
+    draw's seed, so the draw and its validity sessions reproduce together)."""
+    rng = np.random.default_rng(seed)
+    raters = sorted({r for a in svc.sampling.assignments() if a.rule in (Rule.MONITORING, Rule.CATCH_UP)
+                     for r in (a.rater_id, a.second_rater_id) if r is not None})  # fmt: skip
+    added = {}
+    for rater in raters:
+        if svc.person(rater).has_role(Role.TREATMENT_MANAGER):
+            picks = top_up_validity(svc, rater, today=today, rng=rng)
+            if picks:
+                added[rater] = picks
+    return added
+
+
 def validity_queue_items(svc: Services, rater_id: int, *, today: dt.date) -> list[QueueItem]:
     """The rater's validity sessions as My work items: the same fields, filled the same way, as a
     live monitoring assignment (domain.sampling.work.QueueItem)."""
@@ -544,8 +559,9 @@ def calibration_report(svc: Services, *, today: dt.date | None = None) -> dict[s
 
 def calibration_text(report: Mapping[str, Any]) -> str:
     rule = report["rule"]
-    lines = [f"Rule: within one point on at least {rule['within_one_min']:.0%} of items, mean difference at most "
-             f"{rule['abs_bias_max']:g} points either way; valid for {rule['valid_months']} months", ""]  # fmt: skip
+    head = (f"Rule: within one point on at least {rule['within_one_min']:.0%} of items, mean difference at most "
+            f"{rule['abs_bias_max']:g} points either way; valid for {rule['valid_months']} months")  # fmt: skip
+    lines = [head, ""]
     for r in report["raters"]:
         figures = ("" if r["within_one"] is None else
                    f"  within one {r['within_one']:.0%}, exact {r['exact']:.0%}, mean {r['mean_bias']:+.2f} "

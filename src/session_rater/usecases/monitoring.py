@@ -145,7 +145,17 @@ def draw_by_policy(svc: Services, name: str, seed: int, *, save: bool) -> tuple[
     (saved unless a dry run), and the warnings about broken policy files."""
     catalog = load_policy_dir(svc.settings.policies_dir)
     policy, warnings = resolve_policy(catalog, name, svc.sampling.last_policy_snapshot(name))
-    return _draw(svc.sampling, policy, seed, save=save, drawn_by=None), warnings
+    outcome = _draw(svc.sampling, policy, seed, save=save, drawn_by=None)
+    if save:
+        _blend_validity(svc, seed)
+    return outcome, warnings
+
+
+def _blend_validity(svc: Services, seed: int) -> None:
+    """Validity sessions join treatment managers' work with each saved draw (issue 10)."""
+    from session_rater.usecases.calibration import top_up_after_draw
+
+    top_up_after_draw(svc, seed=seed, today=dt.date.today())
 
 
 class Monitoring:
@@ -250,7 +260,10 @@ class Monitoring:
     def draw(self, policy: SamplingPolicy, seed: int, *, save: bool) -> DrawOutcome:
         """A draw by ``policy`` with ``seed``: a preview, or (administrators) saved."""
         self.me.require(Action.MANAGE_SAMPLING if save else Action.VIEW_COVERAGE)
-        return _draw(self.store, policy, seed, save=save, drawn_by=self.me.person.id)
+        outcome = _draw(self.store, policy, seed, save=save, drawn_by=self.me.person.id)
+        if save:
+            _blend_validity(self.svc, seed)
+        return outcome
 
     def draws(self) -> list[DrawView]:
         """The draws made (not the dry runs), newest first."""
