@@ -53,13 +53,17 @@ class World:
     def items(self) -> list[str]:
         return [i.id for i in self.svc.catalog.latest(DEFAULT_RUBRIC_ID).items]
 
-    def rate(self, who: str, recording: int, capacity: Capacity, scores: Mapping[str, int] | int) -> RatingView:
+    def rate(self, who: str, recording: int, capacity: Capacity, scores: Mapping[str, int] | int, *,
+             settle: bool = True) -> RatingView:
+        """``settle=False``: submitted in the store only, leaving calibration to be settled by hand."""
         me = self.me(who)
         rubric = self.svc.catalog.latest(DEFAULT_RUBRIC_ID)
         rating = me.start_rating(recording, self.people["Tom"].id, capacity, rubric)
         for item in self.items:
             score = scores if isinstance(scores, int) else scores[item]
             me.save_item(rating.id, item, score=score, not_applicable=False)
+        if not settle:
+            return self.svc.store.submit_rating(rating.id, confirm_uniform=True, actor_id=me.person.id)
         return me.submit(rating.id, confirm_uniform=True)
 
     def benchmark(self, recording: int, panel_scores: tuple[Mapping[str, int], Mapping[str, int]],
@@ -207,7 +211,7 @@ def test_drift_after_certification_turns_the_status_to_recalibration_due(svc: Se
     drifting = w.benchmark(w.sessions[1], (_scores(items, 0), _scores(items, 0)), _scores(items, 0))
     Calibration(w.me("Admin")).create_round("Spring", TODAY, [first], [w.people["Helen"].id])
     earlier = TODAY - dt.timedelta(days=60)
-    rating = w.rate("Helen", w.sessions[0], Capacity.BENCHMARK, _scores(items, 2))
+    rating = w.rate("Helen", w.sessions[0], Capacity.BENCHMARK, _scores(items, 2), settle=False)
     Calibration(w.me("Helen")).after_submit(rating, today=earlier)  # certified two months ago
     assert Calibration(w.me("Helen")).my_status(TODAY).status.status == "certified"
     svc.store.add_validity(w.people["Helen"].id, drifting, draw_id=None, policy_name="default", reason="r",
@@ -259,3 +263,16 @@ def test_a_validity_session_in_my_work_carries_exactly_the_fields_of_a_live_one(
     assert comparison is not None and comparison.figures.exact_count == len(items) - 1
     assert not svc.store.validity_assignments(helen)[0].hidden
     assert Calibration(w.me("Admin")).top_up_validity(helen, today=TODAY, seed=3) == [], "never one rated before"
+
+
+def test_submitting_through_the_rating_use_case_settles_calibration(svc: Services) -> None:
+    """The Rate page's submit (Permitted.submit) keeps the attempt and reveals a validity session."""
+    w = _world(svc)
+    items = w.items
+    bench = w.benchmark(w.sessions[0], (_scores(items, 2), _scores(items, 2)), _scores(items, 2))
+    Calibration(w.me("Admin")).create_round("Spring", TODAY, [bench], [w.people["Mark"].id])
+    svc.store.add_validity(w.people["Mark"].id, bench, draw_id=None, policy_name="default", reason="r", due_on=TODAY)
+    w.rate("Mark", w.sessions[0], Capacity.BENCHMARK, 3)
+    [attempt] = svc.store.attempts(w.people["Mark"].id)
+    assert not attempt.passed and attempt.completed_on == TODAY
+    assert not svc.store.validity_assignments(w.people["Mark"].id)[0].hidden

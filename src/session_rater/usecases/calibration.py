@@ -253,6 +253,20 @@ def complete_rounds(svc: Services, rater_id: int, *, today: dt.date) -> list[Att
     return kept
 
 
+def record_submission(svc: Services, rating: RatingView, *, today: dt.date | None = None) -> list[AttemptRecord]:
+    """What a submitted rating settles for calibration (Permitted.submit calls it): the rater's
+    validity session of that (session, tutor) is revealed, and each round of theirs it completes
+    is judged and kept. The attempts kept."""
+    if not rating.is_submitted:
+        return []
+    for v in svc.store.validity_assignments(rating.rater_id):
+        if v.recording_id == rating.recording_id and v.tutor_id == rating.tutor_id and v.hidden:
+            svc.store.reveal_validity(v.id)
+    if not svc.store.rounds(rater_id=rating.rater_id):
+        return []
+    return complete_rounds(svc, rating.rater_id, today=today or dt.date.today())
+
+
 # -- validity sessions in My work ------------------------------------------------------------------
 def _validity_reason(svc: Services, recording_id: int, percent: float, per_tutor: int) -> str:
     """The reason a live monitoring pick of this session would give (domain.sampling.draw)."""
@@ -500,12 +514,13 @@ class Calibration:
         attempt is kept, and the comparison is returned (None: not a master-scored benchmark)."""
         if rating.rater_id != self.me.person.id or not rating.is_submitted:
             return None
-        for v in self.svc.store.validity_assignments(self.me.person.id):
-            if v.recording_id == rating.recording_id and v.tutor_id == rating.tutor_id and v.hidden:
-                self.svc.store.reveal_validity(v.id)
-        attempts = complete_rounds(self.svc, self.me.person.id, today=today or dt.date.today())
+        record_submission(self.svc, rating, today=today)  # already done by Permitted.submit: a no-op then
         found = self.comparison(rating.recording_id, rating.tutor_id)
-        return None if found is None else dataclasses.replace(found, attempts=tuple(attempts))
+        if found is None:
+            return None
+        rounds = {r.id for r in self.svc.store.rounds(rater_id=self.me.person.id) if found.benchmark_id in r.benchmark_ids}
+        attempts = tuple(a for a in self.svc.store.attempts(self.me.person.id) if a.round_id in rounds)
+        return dataclasses.replace(found, attempts=attempts)
 
     def comparison(self, recording_id: int, tutor_id: int | None) -> Comparison | None:
         """One's own scores of a master-scored benchmark beside the master scores (after submitting)."""

@@ -292,6 +292,6 @@ def render_monitoring_pdf(r: MonitoringReport, *, created: dt.date | None = None
                      "The interval is a session-cluster bootstrap (seeded, so the same data give the same interval).",
                      style="small")  # fmt: skip
     report.heading("Calibration")
-    report.paragraph(f"Status: {r.calibration}. Calibration against master scores is recorded separately; "
-                     "until it is in use every rater shows as not attempted.")  # fmt: skip
+    report.paragraph(f"Status: {r.calibration}. Calibration is against the master scores of benchmark sessions, "
+                     "by the certification rule in force (session-rater calibration lists every rater).")  # fmt: skip
     return report.to_bytes()

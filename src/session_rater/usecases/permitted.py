@@ -119,7 +119,11 @@ class Permitted:
 
     def submit(self, rating_id: int, *, confirm_uniform: bool = False) -> RatingView:
         self._own(rating_id)
-        return self.svc.store.submit_rating(rating_id, confirm_uniform=confirm_uniform, actor_id=self.person.id)
+        submitted = self.svc.store.submit_rating(rating_id, confirm_uniform=confirm_uniform, actor_id=self.person.id)
+        from session_rater.usecases.calibration import record_submission  # (calibration imports this module)
+
+        record_submission(self.svc, submitted)  # a validity session revealed, a completed round judged
+        return submitted
 
     def correct(self, rating_id: int, reason: str) -> RatingView:
         self._own(rating_id)
