@@ -21,7 +21,11 @@ from session_rater.domain.records import PersonView, RatingView
 from session_rater.domain.sampling.policy import Draw, Rule, Selection
 from session_rater.errors import AccessDeniedError, CalibrationError
 from session_rater.settings import load_settings
-from session_rater.usecases.calibration import Calibration, rater_statuses, top_up_after_draw
+from session_rater.usecases.calibration import (
+    Calibration,
+    rater_statuses,
+    top_up_after_draw,
+)
 from session_rater.usecases.calibration_status import calibration_status
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
