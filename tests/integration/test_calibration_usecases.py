@@ -262,10 +262,15 @@ def test_a_validity_session_in_my_work_carries_exactly_the_fields_of_a_live_one(
     url, _ = me.recording_url(recording)
     assert url.startswith(f"/recordings/{recording.id}?p={helen}&") and "bench" not in url
     assert svc.store.validity_assignments(helen)[0].hidden
+    svc.store.add_exemplar(bench, items[0], 2, 1.0, 4.0, "a recap", by=w.people["Pam"].id)
+    assert Calibration(me).exemplars() == [], "no clip of her own hidden validity session"
+    with pytest.raises(AccessDeniedError, match="does not exist"):
+        Calibration(me).benchmark(bench)
     rating = w.rate("Helen", w.sessions[-1], Capacity.MONITORING, _scores(items, 2, bumped=1, to=3))
     comparison = Calibration(me).after_submit(rating, today=TODAY)
     assert comparison is not None and comparison.figures.exact_count == len(items) - 1
     assert not svc.store.validity_assignments(helen)[0].hidden
+    assert len(Calibration(me).exemplars()) == 1 and Calibration(me).benchmark(bench).id == bench
     assert Calibration(w.me("Admin")).top_up_validity(helen, today=TODAY, seed=3) == [], "never one rated before"
 
 

@@ -60,7 +60,7 @@ from session_rater.domain.records import RatingView
 from session_rater.domain.rubric import Rubric
 from session_rater.domain.sampling.policy import Rule
 from session_rater.domain.sampling.work import QueueItem, QueueStatus
-from session_rater.errors import AccessDeniedError, CalibrationError, NotFoundError
+from session_rater.errors import AccessDeniedError, CalibrationError, CertificationRuleError, NotFoundError
 from session_rater.io.calibration_files import load_certification_rule
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import DEFAULT_RUBRIC_ID, Services
@@ -264,7 +264,10 @@ def record_submission(svc: Services, rating: RatingView, *, today: dt.date | Non
             svc.store.reveal_validity(v.id)
     if not svc.store.rounds(rater_id=rating.rater_id):
         return []
-    return complete_rounds(svc, rating.rater_id, today=today or dt.date.today())
+    try:
+        return complete_rounds(svc, rating.rater_id, today=today or dt.date.today())
+    except CertificationRuleError:  # the rating is submitted; the round is judged once the rule file is fixed
+        return []
 
 
 # -- validity sessions in My work ------------------------------------------------------------------
@@ -388,8 +391,18 @@ class Calibration:
                                                   rubric_version=rubric.version, reason=reason, panel=panel,
                                                   panel_lead=panel_lead, by=self.me.person.id)  # fmt: skip
 
+    def _hidden_validity(self) -> set[int]:
+        """The benchmarks this person has as validity sessions not yet submitted: nothing may
+        tell them those are benchmarks."""
+        return {v.benchmark_id for v in self.svc.store.validity_assignments(self.me.person.id) if v.hidden}
+
     def benchmark(self, benchmark_id: int) -> BenchmarkView:
-        bench = self.svc.store.get_benchmark(benchmark_id)
+        try:
+            bench = self.svc.store.get_benchmark(benchmark_id)
+        except NotFoundError:
+            bench = None
+        if bench is None or bench.id in self._hidden_validity():
+            raise AccessDeniedError(f"Benchmark {benchmark_id} does not exist or is not one you can open.")
         self.me.recording(bench.recording_id)  # in reach, or refused as not found
         return bench
 
@@ -484,8 +497,10 @@ class Calibration:
         return self.svc.store.add_exemplar(bench.id, item_id, score, start, end, note, by=self.me.person.id)
 
     def exemplars(self) -> list[ExemplarClip]:
-        """Every exemplar clip (they illustrate the scale, and say nothing of a session being rated)."""
-        return self.svc.store.exemplars()
+        """The exemplar clips of the scale, less those cut from this person's own hidden validity
+        sessions (a clip of the session being rated would say it is a benchmark)."""
+        hidden = self._hidden_validity()
+        return [c for c in self.svc.store.exemplars() if c.benchmark_id not in hidden]
 
     # programme manager: rounds
     def create_round(self, title: str, due_on: dt.date, benchmark_ids: Sequence[int],
