@@ -60,7 +60,12 @@ from session_rater.domain.records import RatingView
 from session_rater.domain.rubric import Rubric
 from session_rater.domain.sampling.policy import Rule
 from session_rater.domain.sampling.work import QueueItem, QueueStatus
-from session_rater.errors import AccessDeniedError, CalibrationError, CertificationRuleError, NotFoundError
+from session_rater.errors import (
+    AccessDeniedError,
+    CalibrationError,
+    CertificationRuleError,
+    NotFoundError,
+)
 from session_rater.io.calibration_files import load_certification_rule
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import DEFAULT_RUBRIC_ID, Services
