@@ -41,6 +41,27 @@ def _master(items: Sequence[str], k: int) -> int:
     return 1 if k % 3 == 0 else 2
 
 
+def _agreed(store, recording_id: int, tutor_id: int, items: Sequence[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The panel's agreed score of each item: the external assessors' (the demo's truth, near it)
+    rounded, kept within 1 to 2 so a rater can be seen above it; the pattern where none scored it."""
+    given: dict[str, list[int]] = {}
+    for rating in store.ratings_of_recording(recording_id):
+        if rating.tutor_id == tutor_id and rating.capacity is Capacity.EXTERNAL:
+            for item, score in rating.scores.items():
+                if score.score is not None:
+                    given.setdefault(item, []).append(score.score)
+    return {i: round(sum(given[i]) / len(given[i])) if given.get(i) else _master(items, k)
+            for k, i in enumerate(items)}  # fmt: skip
+
+
+def _above(master: Mapping[str, int], points: int, top: int) -> dict[str, int]:
+    """``master`` with ``points`` items a point higher, where the scale leaves room (spread out)."""
+    room = [i for i in master if master[i] < top]
+    step = max(1, len(room) / max(points, 1))
+    raised = {room[int(k * step)] for k in range(min(points, len(room)))}
+    return {i: s + (1 if i in raised else 0) for i, s in master.items()}
+
+
 def _form(items: Sequence[str], scores: Mapping[str, int], notes: bool = False) -> dict[str, ItemEntry]:
     return {i: ItemEntry(scores[i], RATIONALES[k % len(RATIONALES)] if notes and k % 6 == 0 else "",
                          float(4 + k) if notes and k % 6 == 0 else None)
@@ -69,12 +90,14 @@ def load_demo_benchmarks(services, rubric: Rubric, people: Mapping[str, PersonVi
         return 0
     round_session = unmonitored[0]  # Helen Price has not rated it: she calibrates on it
     validity_session = next(r for r, _ in reversed(barrow) if r.id != round_session.id)  # Mark Dixon never rated Barrow
-    master = {i: _master(items, k) for k, i in enumerate(items)}
     disputed = set(items[1:1 + DISPUTED])
     specs = []
     benches = []
+    masters = {}
     for recording in (round_session, validity_session):
         tutor = recording.tutors[0].id
+        master = _agreed(store, recording.id, tutor, items)
+        masters[recording.id] = master
         store.clear_for_training(recording.id, by=lead, note="Consent to training use on file (demo)")
         bench = store.designate_benchmark(recording.id, tutor, rubric_id=rubric.id, rubric_version=rubric.version,
                                           reason="Typical delivery, with scores spread across the scale",
@@ -84,21 +107,25 @@ def load_demo_benchmarks(services, rubric: Rubric, people: Mapping[str, PersonVi
         specs += [RatingSpec(recording.id, tutor, lead, Capacity.BENCHMARK, _form(items, master, True), is_demo=True),
                   RatingSpec(recording.id, tutor, member, Capacity.BENCHMARK, _form(items, other, True),
                              is_demo=True)]  # fmt: skip
+    master = masters[round_session.id]
     # The round: Helen close to the master scores, Mark about +0.7, Sam about a point above.
-    helen = {i: s + (1 if k % 8 == 3 else -1 if k % 8 == 6 else 0) for k, (i, s) in enumerate(master.items())}
-    mark = {i: s + (0 if k % 10 in (0, 4, 7) else 1) for k, (i, s) in enumerate(master.items())}
-    sam = {i: min(rubric.maximum, s + (2 if k % 4 == 0 else 1)) for k, (i, s) in enumerate(master.items())}
+    n, top = len(items), rubric.maximum
+    helen = {i: (s + 1 if k % 8 == 3 and s < top else s - 1 if k % 8 == 6 and s > rubric.minimum else s)
+             for k, (i, s) in enumerate(master.items())}  # fmt: skip
+    mark = _above(master, round(0.7 * n), top)  # about +0.7: every item within one point, the mean too high
+    sam = _above(_above(master, n, top), n // 3, top)  # a tutor about a point and more above
     tutor = round_session.tutors[0].id
     specs += [RatingSpec(round_session.id, tutor, people[name].id, Capacity.BENCHMARK, _form(items, scores),
                          is_demo=True) for name, scores in ((CERTIFIED, helen), (NOT_CERTIFIED, mark), (TUTOR_ATTEMPT, sam))]  # fmt: skip
     panel_specs, round_specs = specs[:4], specs[4:]
     added = store.add_ratings(panel_specs, rubric)
     for bench in benches:
+        master = masters[bench.recording_id]
         store.save_master_scores(bench.id, [
             MasterScore(i, master[i], RATIONALES[k % len(RATIONALES)] if i in disputed or k % 4 == 0 else "",
                         (float(3 + k % 20),) if i in disputed else ())
             for k, i in enumerate(items)], by=lead)  # fmt: skip
-    first = benches[0]
+    first, master = benches[0], masters[round_session.id]
     for k, item in enumerate(items[:3]):
         store.add_exemplar(first.id, item, master[item], 2.0 + 8 * k, 8.0 + 8 * k, EXEMPLAR_NOTES[k], by=lead)
     store.create_round("Spring calibration", today + dt.timedelta(days=14), [first.id],
