@@ -220,6 +220,12 @@ class CertificationRuleError(FileContentError):
     kind = "Certification rule"
 
 
+class CalibrationError(SessionRaterError, ValueError):
+    """A benchmark, master scores, a calibration round or an exemplar clip breaks a rule of
+    calibration (a recording not cleared for training, a panel of one, a change without a
+    reason); the message says what to do."""
+
+
 class BackupError(SessionRaterError):
     """A backup cannot be written or restored as asked; the message says what to do."""
 

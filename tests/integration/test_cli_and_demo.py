@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -47,7 +49,9 @@ def test_the_demo_spans_groups_and_quarters_with_enough_sessions_in_each_quarter
     assert {r.site for r in recordings} == {"Carlisle", "Barrow"}, "the two teams the demo's managers monitor"
     by_quarter = reports.bias_by_period(reports.load_scores(demo), "quarter")
     assert by_quarter["period"].nunique() >= 5
-    assert set(by_quarter["rater_role"]) == {"tutor", "treatment_manager"}
+    # External assessors are measured too where the demo's two benchmark sessions have master scores.
+    assert set(by_quarter["rater_role"]) == {"tutor", "treatment_manager", "external_assessor"}
+    by_quarter = by_quarter[by_quarter["rater_role"] != "external_assessor"]
     assert by_quarter["ci_low"].notna().all(), "five or more sessions paired in every quarter, for tutors and managers"
 
 
@@ -134,9 +138,15 @@ def test_export_writes_long_format_csv_of_submitted_scores(demo: Services, capsy
     assert cli.main(["export"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert list(rows[0]) == EXPORT_COLUMNS
-    assert {r["rater_role"] for r in rows} == {"tutor", "treatment_manager", "external_assessor"}
+    assert {r["rater_role"] for r in rows} == {"tutor", "treatment_manager", "external_assessor", "benchmark"}
     submitted = demo.store.submitted_ratings()
-    assert len(rows) == sum(len(r.scores) for r in submitted)
+    masters = demo.store.master_scores_in_force()
+    assert len(masters) == 2, "the demo's two benchmark sessions"
+    benchmarks = {(b.recording_id, b.tutor_id) for b in demo.store.benchmarks()}
+    replaced = [r for r in submitted if r.capacity is Capacity.BENCHMARK and (r.recording_id, r.tutor_id) in benchmarks]
+    assert len(replaced) == 7, "two panels of two, and the three raters of the calibration round"
+    assert len(rows) == sum(len(r.scores) for r in submitted if r not in replaced) + sum(
+        len(m.scores) for m in masters.values()), "master scores stand for the benchmark's ratings"
     assert any(r["score"] == "" for r in rows), "N/A is exported as an empty score"
     assert all(r["score"] == "" or 0 <= int(r["score"]) <= 3 for r in rows)
 
@@ -179,3 +189,35 @@ def test_a_demo_reset_forgets_who_looked_at_demo_sessions(demo: Services) -> Non
     demo.store.record_unblinding(overseer.id, recording.id, recording.tutors[0].id)
     assert cli.main(["demo"]) == 0
     assert not any(e.entity == "blindness" for e in demo.store.audit_entries())
+
+
+def test_calibration_json_is_the_contract_and_tells_the_demos_story(demo: Services,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["calibration", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report) == ["rule", "raters"]
+    assert report["rule"] == {"within_one_min": 0.8, "abs_bias_max": 0.5, "valid_months": 12}
+    keys = ["rater_id", "name", "roles", "status", "within_one", "exact", "mean_bias", "n_items", "certified_until"]
+    assert all(list(r) == keys for r in report["raters"])
+    by_name = {r["name"]: r for r in report["raters"]}
+    helen, mark, sam = by_name["Helen Price"], by_name["Mark Dixon"], by_name["Sam Rowe"]
+    assert helen["status"] == "certified" and dt.date.fromisoformat(helen["certified_until"]) > dt.date.today()
+    assert 0.8 <= helen["within_one"] <= 1 and 0 <= helen["exact"] <= 1 and abs(helen["mean_bias"]) <= 0.5
+    assert mark["status"] == "not_certified" and 0.6 <= mark["mean_bias"] <= 0.8 and mark["certified_until"] is None
+    assert sam["status"] == "not_certified" and sam["roles"] == ["tutor"] and sam["n_items"] > 0
+    assert by_name["Tom Hughes"] == {"rater_id": by_name["Tom Hughes"]["rater_id"], "name": "Tom Hughes",
+                                     "roles": ["tutor"], "status": "not_attempted", "within_one": None,
+                                     "exact": None, "mean_bias": None, "n_items": 0, "certified_until": None}
+    assert cli.main(["calibration"]) == 0
+    assert "Mark Dixon" in capsys.readouterr().out
+
+
+def test_the_demo_has_a_validity_session_waiting_in_a_managers_my_work(demo: Services) -> None:
+    from session_rater.usecases.monitoring import Monitoring
+    from session_rater.usecases.permitted import Permitted
+
+    mark = next(p for p in demo.store.list_people() if p.display_name == "Mark Dixon")
+    [validity] = demo.store.validity_assignments(mark.id)
+    queue = Monitoring(Permitted(demo, mark)).work_queue(dt.date.today())
+    assert [q.recording_id for q in queue] == [validity.recording_id] and validity.hidden
+    assert len(demo.store.exemplars()) >= 3

@@ -140,3 +140,23 @@ def test_is_unblinded_and_the_sessions_page_read_through_their_indexes(engine: E
     assert "ix_recordings_recorded_on_id" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
     plan = _plan(engine, lambda: store.session_page(Reach(7), offset=0, limit=50))
     assert "ix_recording_tutors_person_id_recording_id" in plan, plan
+
+
+def test_the_benchmark_migration_downgrades_and_upgrades_again(database_url: str) -> None:
+    """0012_benchmarks (after 0011) adds only new tables: down removes them, up brings them back."""
+    from alembic import command
+
+    from session_rater.db.engine import alembic_config
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011_query_indexes")
+    assert "master_score_versions" not in inspect(engine).get_table_names()
+    migrate(engine)
+    assert {"benchmark_sessions", "master_scores", "calibration_attempts", "validity_assignments",
+            "exemplar_clips", "training_clearances"} <= set(inspect(engine).get_table_names())
+    assert schema_is_current(engine)
+    engine.dispose()

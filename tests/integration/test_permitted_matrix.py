@@ -31,6 +31,7 @@ from session_rater.db.audit_models import AuditEntry
 from session_rater.db.engine import make_engine, migrate
 from session_rater.db.store import PersonView, RatingView, RecordingView
 from session_rater.usecases.demo import AREA
+from session_rater.domain.access import Action
 from session_rater.domain.model import Capacity, RatingStatus, Role
 from session_rater.domain.rubric import Rubric
 from session_rater.errors import AccessDeniedError, RatingError, RatingLockedError
@@ -317,6 +318,20 @@ def _is_pdf(result: object, me: Permitted, d: Demo, _: object) -> None:
     assert isinstance(first, bytes) and first.startswith(b"%PDF"), "not a PDF"
 
 
+VALIDITY_FILE = "TF-14 s11"  # the demo's validity session, waiting in Mark Dixon's My work (demo_benchmarks.py)
+
+
+def _validity_benchmark(d: Demo) -> int:
+    return next(b.id for b in d.svc.store.benchmarks()
+                if seen_as(d.svc.recording(b.recording_id)) == VALIDITY_FILE)  # fmt: skip
+
+
+def _see_master_scores(me: Permitted, d: Demo, _: object) -> object:
+    from session_rater.usecases.calibration import Calibration
+
+    return Calibration(me).master_scores(_validity_benchmark(d))
+
+
 USE_CASES: dict[str, UseCase] = {
     "open the session": UseCase(lambda me, d, _: me.recording(d.session.id),
                                 lambda r, me, d, _: None if r == d.session else pytest.fail(f"{r} opened")),
@@ -364,6 +379,8 @@ USE_CASES: dict[str, UseCase] = {
     "the team's manager's monitoring report": UseCase(_monitoring_report, _is_pdf),
     "the area report (PDF and XLSX)": UseCase(_area_report, _is_pdf),
     "keep the audit's marks": UseCase(_keep_audit_marks, _is_pdf),
+    "see a benchmark's master scores": UseCase(
+        _see_master_scores, lambda m, me, d, _: None if m is not None and m.version == 1 else pytest.fail(str(m))),  # type: ignore[attr-defined]
 }
 
 _ = None  # not in this table: the person's own rating (see the tests below the matrix)
@@ -397,6 +414,9 @@ MATRIX: dict[str, tuple[int | None, ...]] = {
     "the team's manager's monitoring report": (0, 0, 0, 1, 0, 0, 0, 1, 0),
     "the area report (PDF and XLSX)":         (0, 0, 0, 0, 0, 0, 0, 1, 0),
     "keep the audit's marks":                 (0, 0, 0, 0, 0, 1, 1, 1, 0),
+    # TF-14 s11: Jo Bell delivered it (self-assessed), Helen Price monitored it, Ruth Okafor and Dev
+    # Sharma are its panel; Mark Dixon has it as a validity session and has not rated it yet: blind.
+    "see a benchmark's master scores":        (0, 1, 0, 1, 0, 0, 1, 1, 0),
 }
 CELLS = [pytest.param(use_case, who, bool(allowed), id=f"{use_case} | {who}")
          for use_case, row in MATRIX.items() for who, allowed in zip(WHO, row, strict=True) if allowed is not None]
@@ -436,15 +456,16 @@ SEES = {  # the demo's sessions in each person's reach (usecases/demo.py: groups
     "co-tutor": sessions("TF-01: 11", "TF-02: 3 11", "TF-04: 3 7 7c 11", "TF-08: 3 7 7c 11", "TF-09: 3 7 11",
                          "TF-10: 3 7 11", "TF-14: 3 7 11"),
     "other tutor": sessions("TF-01: 3 7", "TF-02: 7c", "TF-03: 3 7 11", "TF-07: 3 7 11", "TF-11: 3 7 11",
-                            "TF-13: 3 7 11"),
+                            "TF-13: 3 7 11", "TF-06: 11"),  # TF-06 s11: the benchmark of his calibration round
     "team's manager": sessions("TF-02: 3 7c 11", "TF-04: 3 7 7c 11", "TF-06: 3 7 11", "TF-08: 3 7 7c 11",
                                "TF-10: 3 7 11", "TF-12: 3 7 7c 11", "TF-14: 3 7 11"),  # every Barrow session
     "other team's manager": sessions("TF-01: 3 7 11", "TF-03: 3 7 11", "TF-05: 3 7 11", "TF-07: 3 7 11",
-                                     "TF-09: 3 7 11", "TF-11: 3 7 11", "TF-13: 3 7 11", "TF-15: 3 7"),  # Carlisle's
+                                     "TF-09: 3 7 11", "TF-11: 3 7 11", "TF-13: 3 7 11", "TF-15: 3 7",  # Carlisle's
+                                     "TF-06: 11", "TF-14: 11"),  # his calibration round's benchmark; a validity session
     "assigned assessor": sessions("TF-01: 7", "TF-02: 3 11", "TF-03: 3 11", "TF-04: 3 7 7c 11", "TF-05: 7 11",
                                   "TF-06: 3 11", "TF-07: 3 7", "TF-08: 7 7c 11", "TF-09: 3 11", "TF-10: 3 7",
                                   "TF-11: 3 7 11", "TF-12: 3 7c 11", "TF-13: 7 11", "TF-14: 3 7", "TF-15: 3 7"),
-    "unassigned assessor": sessions("TF-01: 3 11", "TF-02: 7c", "TF-03: 3 7 11", "TF-05: 3", "TF-06: 3 7",
+    "unassigned assessor": sessions("TF-01: 3 11", "TF-02: 7c", "TF-03: 3 7 11", "TF-05: 3", "TF-06: 3 7 11",  # s11: her panel
                                     "TF-07: 3 11", "TF-08: 3 7", "TF-09: 3 7 11", "TF-10: 11", "TF-12: 3 7 11",
                                     "TF-13: 3 11", "TF-14: 11", "TF-15: 3"),
     "PM + admin": sessions("TF-01: 3 7 11", "TF-02: 3 7c 11", "TF-03: 3 7 11", "TF-04: 3 7 7c 11", "TF-05: 3 7 11",
@@ -685,3 +706,31 @@ def test_sampling_and_coverage_are_refused_to_those_without_the_role(fresh: Demo
     for use in (mon.roster, mon.draws, mon.recordings, lambda: coverage(mon, by="area", period="all")):
         with pytest.raises(AccessDeniedError):
             use()
+
+
+# -- the benchmark: a validity session hides among live work until it is submitted ----------------------
+def test_a_validity_session_is_not_revealed_before_submit_and_compared_after(fresh: Demo) -> None:
+    from session_rater.usecases.calibration import Calibration
+    from session_rater.usecases.monitoring import Monitoring
+
+    mark = fresh.me("other team's manager")
+    bench = fresh.svc.store.get_benchmark(_validity_benchmark(fresh))
+    recording = fresh.svc.recording(bench.recording_id)
+    [item] = Monitoring(mark).work_queue(dt.date.today())
+    assert (item.recording_id, item.rule.value, item.capacity) == (recording.id, "monitoring", Capacity.MONITORING)
+    assert mark.capacities(recording, bench.tutor_id) == [Capacity.MONITORING], "rated as any monitoring session"
+    assert mark.decide(Action.VIEW_SESSION, recording).reason == "drawn for this treatment manager to monitor"
+    table = mark.sessions_table()
+    assert table.loc[table["id"] == recording.id, "benchmark"].item() == 0
+    url, _ = mark.recording_url(recording)
+    assert url.startswith(f"/recordings/{recording.id}?p={mark.person.id}&")
+    with pytest.raises(AccessDeniedError):
+        mark.compare_session(recording.id, bench.tutor_id)
+    assert Calibration(mark).comparison(recording.id, bench.tutor_id) is None
+    rating = mark.start_rating(recording.id, bench.tutor_id, Capacity.MONITORING, fresh.rubric)
+    fresh.fill(mark, rating)
+    submitted = mark.submit(rating.id)
+    comparison = Calibration(mark).after_submit(submitted)
+    assert comparison is not None and comparison.figures.n_items == len(fresh.rubric.items)
+    assert not fresh.svc.store.validity_assignments(mark.person.id)[0].hidden
+    assert Calibration(mark).master_scores(bench.id) is not None

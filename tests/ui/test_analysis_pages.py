@@ -90,7 +90,10 @@ def test_over_scoring_answers_first_how_far_each_capacity_and_which_raters_sit_a
     assert "Furthest above it: **Tom Hughes** (tutor self-assessment, +1." in answer
     assert "treatment managers' gap narrowed" in answer and "beyond chance" in answer, "the demo's managers calibrate"
     assert "Wilcoxon" not in answer and "p <" not in answer
-    assert "external assessors' scores" in page and "No master scores exist" in page
+    # The demo's two benchmark sessions have master scores (issue 10): they are the benchmark there,
+    # the external assessors' scores elsewhere, and the page says which it used.
+    assert "master (benchmark) scores" in page and "external assessors' scores" in page
+    assert "No master scores exist" not in page
 
     metrics = {m.label: m.value for m in at.metric}
     self_bias = float(metrics["Tutor self-assessment vs benchmark"].split()[0])
@@ -103,7 +106,8 @@ def test_over_scoring_answers_first_how_far_each_capacity_and_which_raters_sit_a
     assert ranking["mean_diff"].is_monotonic_decreasing
     assert "**Tom Hughes** (tutor self-assessment). Straight-line scoring" in page
     heat = next(d for d in chart_data(at) if "item_id" in d.columns)
-    assert len(heat) == 2 * len(app_env.services.rubrics()[0].items)  # items x (self, manager)
+    # items x (self, manager, and external assessors, measured against the demo's master scores)
+    assert len(heat) == 3 * len(app_env.services.rubrics()[0].items)
 
 
 def test_every_over_scoring_chart_says_in_words_what_it_shows_and_folds_its_figures_beside_it(
@@ -164,11 +168,14 @@ def test_over_scoring_says_how_dependable_a_tutors_score_is_at_the_current_monit
     tables = [d.value for d in at.dataframe]
     severity = next(t for t in tables if "severity" in t.columns)
     assert {"interval", "infit", "outfit", "fit", "mean_diff"} <= set(severity.columns)
-    assert set(severity["rater"]) == {"Helen Price", "Mark Dixon", "Ruth Okafor", "Alan Reid"}, "no self-assessments"
+    # no self-assessments; Dev Sharma is the panel lead in whose name the demo's master scores are kept (issue 10)
+    assert set(severity["rater"]) == {"Helen Price", "Mark Dixon", "Ruth Okafor", "Alan Reid", "Dev Sharma"}
     managers = severity[severity["capacity"] == "Treatment manager monitoring"]
     assessors = severity[severity["capacity"] == "External assessment"]
     assert managers["severity"].max() < assessors["severity"].min(), "the demo's managers score above the truth"
-    assert managers["mean_diff"].gt(0).all() and assessors["mean_diff"].isna().all(), "assessors are the benchmark"
+    assert managers["mean_diff"].gt(0).all()
+    # assessors are the benchmark except on the demo's two master-scored sessions, where they sit near it
+    assert assessors["mean_diff"].abs().lt(0.5).all(), assessors["mean_diff"]
     fair = next(t for t in tables if "fair" in t.columns)
     assert set(fair["tutor"]) == {"Sam Rowe", "Priya Nair", "Jo Bell", "Tom Hughes", "Kate Ellis", "Omar Shah"}
     assert (fair["moved"] - (fair["fair"] - fair["raw"])).abs().max() < 1e-9
@@ -205,7 +212,9 @@ def test_over_scoring_sees_a_new_submission_at_once_and_master_scores_become_the
     app_env: AppEnv, open_report: OpenPage
 ) -> None:
     at = open_report("overscoring", rater=app_env.person(OVERSEER))
-    assert "master (benchmark) scores (" not in texts(at)
+    # the demo's two benchmark sessions have master scores already (issue 10); one more session's follow
+    [before] = [rendered(m.value) for m in at.markdown if "Benchmark used" in m.value]
+    assert "master (benchmark) scores (" in before
     svc = app_env.services
     rubric = svc.catalog.latest(DEFAULT_RUBRIC_ID)
     recording = app_env.recording("tf01-s03-problem-solving.mp4")
@@ -218,6 +227,7 @@ def test_over_scoring_sees_a_new_submission_at_once_and_master_scores_become_the
     no_exception(at)
     [benchmark] = [rendered(m.value) for m in at.markdown if "Benchmark used" in m.value]
     assert "master (benchmark) scores (" in benchmark and "otherwise external assessors' scores" in benchmark
+    assert benchmark != before, "more pairs with the master scores of the new session"
     assert "External assessment vs benchmark" in {m.label for m in at.metric}
 
 
@@ -279,7 +289,7 @@ def test_agreement_gives_one_verdict_first_and_says_why_alpha_and_ac2_disagree_a
     assert "Krippendorff's alpha is 0.2" in answer and "(not reliable)" in answer and "(substantial)" in answer
     assert "Why alpha and AC2 disagree:" in answer
     assert "neighbouring points of the scale" in answer and "kappa paradox (Feinstein & Cicchetti 1990)" in answer
-    assert "Tutors (self-assessment) score 1." in answer and "higher than external assessors" in answer
+    assert "Tutors (self-assessment) score 1." in answer and "external assessors" in answer  # and the master scores where they exist (issue 10)
     assert 'for "do raters give about the same score?" read AC2 and within one point' in answer
     assert 'read alpha and the ICC' in answer
     assert headings(at).index("All items together") > 0, "the table of measures comes after the verdict"

@@ -43,6 +43,11 @@ MATRIX = {
     Action.VIEW_MONITORING_REPORT: dict(zip(ACTORS, [0, 0, 1, 1, 0, 0, 1, 1, 1])),
     Action.VIEW_AREA_REPORT:   dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 0, 1])),
     Action.MANAGE_AUDIT:       dict(zip(ACTORS, [0, 0, 0, 0, 1, 1, 0, 0, 1])),
+    # the benchmark (issue 10)
+    Action.CLEAR_FOR_TRAINING: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
+    Action.DESIGNATE_BENCHMARK: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 0, 1])),
+    Action.MANAGE_CALIBRATION: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 1, 1])),
+    Action.SEE_MASTER_SCORES:  dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 0, 1])),
 }
 
 
@@ -121,3 +126,28 @@ MONITORING_REPORT = {  # whose report: MANAGER's (id 20, teams in Cumbria)
 def test_a_monitoring_report_is_the_managers_their_areas_pms_and_administrators(who: str) -> None:
     decision = decide(ACTORS[who], Action.VIEW_MONITORING_REPORT, manager_id=20, manager_areas={"Cumbria"})
     assert bool(decision) is bool(MONITORING_REPORT[who]), decision.reason
+
+
+def test_a_benchmark_to_rate_is_reached_and_rated_in_the_benchmark_capacity() -> None:
+    panel_member = Actor(32, frozenset({"external_assessor"}), benchmark_assignments=frozenset({1}))
+    assert decide(panel_member, Action.VIEW_SESSION, SESSION) and decide(panel_member, Action.PLAY_RECORDING, SESSION)
+    assert capacities_in_scope(panel_member, SESSION, 10) == [Capacity.BENCHMARK]
+    delivered = Actor(10, frozenset({"tutor"}), benchmark_assignments=frozenset({1}))
+    assert capacities_in_scope(delivered, SESSION, 11) == [], "never a benchmark of one's own delivery"
+
+
+def test_master_scores_stay_blind_until_ones_own_rating_is_submitted() -> None:
+    calibrating = Actor(22, frozenset({"treatment_manager"}), benchmark_assignments=frozenset({1}))
+    assert not decide(calibrating, Action.SEE_MASTER_SCORES, SESSION, tutor_id=10)
+    assert decide(calibrating, Action.SEE_MASTER_SCORES, SESSION, tutor_id=10, own_rating_submitted=True)
+    for overseer in (PROGRAMME_MANAGER, ADMIN):
+        decision = decide(overseer, Action.SEE_MASTER_SCORES, SESSION, tutor_id=10)
+        assert decision and decision.not_blind
+    assert not decide(OTHER_AREA_PM, Action.SEE_MASTER_SCORES, SESSION, tutor_id=10)
+
+
+def test_a_validity_session_reaches_a_manager_exactly_as_a_drawn_monitoring_session_does() -> None:
+    """Services.actor adds validity sessions to the monitoring assignments: the same reason, the
+    same capacity, so nothing the rater can reach tells them apart."""
+    drawn = Actor(21, frozenset({"treatment_manager"}), monitoring_assignments=frozenset({1}))
+    assert decide(drawn, Action.VIEW_SESSION, SESSION).reason == "drawn for this treatment manager to monitor"

@@ -18,6 +18,7 @@
     session-rater people                          list everyone, their emails and roles
     session-rater analyse SCORES.csv [--benchmark-role ROLE] [--format text|json] [--skip-bad-rows]
     session-rater audit-score MARKS.csv [--instrument FILE] [--mandatory ID,...] [--format text|json]
+    session-rater calibration [--format text|json]   each rater's calibration status against the master scores
 
 Expected failures print a message that says what to fix and exit with status 1.
 """
@@ -33,6 +34,7 @@ from pathlib import Path
 from session_rater.cli import analyse as cli_analyse
 from session_rater.cli import audit as cli_audit
 from session_rater.cli import backup as cli_backup
+from session_rater.cli import calibration as cli_calibration
 from session_rater.cli import ingest as cli_ingest
 from session_rater.cli import people as cli_people
 from session_rater.cli import retention as cli_retention
@@ -168,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_worker.register(sub)
     cli_backup.register(sub)
     cli_retention.register(sub)
+    cli_calibration.register(sub)
     return parser
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import delete, func, select, update
 
 from session_rater.db import models as m
 from session_rater.db.audit_models import AuditEntry
+from session_rater.db.benchmarks import delete_demo_benchmarks
 from session_rater.db.rows import (
     StoreBase,
 )
@@ -55,6 +56,7 @@ class Housekeeping(StoreBase):
                                                AuditEntry.entity_id.in_(demo_people)))
             s.execute(delete(AuditEntry).where(AuditEntry.entity == "assignment",
                                                AuditEntry.entity_id.in_(demo_recordings)))
+            delete_demo_benchmarks(s, demo_recordings)  # the benchmark of demo sessions goes with them
             s.execute(delete(m.ItemScore).where(m.ItemScore.rating_id.in_(demo_ratings)))
             s.execute(update(m.Rating).where(m.Rating.is_demo.is_(True)).values(supersedes_id=None, version=1))
             s.execute(delete(m.Rating).where(m.Rating.is_demo.is_(True)))

@@ -251,6 +251,7 @@ class ItemScore(Base):
 from session_rater.db import (  # noqa: E402,F401
     accounts_models,
     audit_models,
+    benchmark_models,
     instance_models,
     media_models,
     report_models,

@@ -9,6 +9,7 @@ modules beside this one.
 
 from __future__ import annotations
 
+from session_rater.db.benchmarks import BenchmarkStore
 from session_rater.db.housekeeping import Housekeeping
 from session_rater.db.people import PeopleStore
 from session_rater.db.ratings import ItemEntry, RatingSpec, RatingStore
@@ -17,8 +18,9 @@ from session_rater.db.session_list import SessionListStore
 from session_rater.domain.records import PersonView, RatingView, RecordingSpec, RecordingView
 
 
-class Store(PeopleStore, RecordingStore, SessionListStore, RatingStore, Housekeeping):
-    """The rating data: people, recorded sessions, rubric versions, ratings."""
+class Store(PeopleStore, RecordingStore, SessionListStore, RatingStore, Housekeeping, BenchmarkStore):
+    """The rating data: people, recorded sessions, rubric versions, ratings; and the benchmark
+    (master scores, calibration, validity sessions, exemplars: db/benchmarks.py)."""
 
 
 __all__ = ["ItemEntry", "PersonView", "RatingSpec", "RatingView", "Reach", "RecordingSpec", "RecordingView", "Store"]

@@ -38,6 +38,11 @@ class Action(StrEnum):
     VIEW_MONITORING_REPORT = "view_monitoring_report"  # one treatment manager's monitoring report
     VIEW_AREA_REPORT = "view_area_report"  # the programme manager's area report
     MANAGE_AUDIT = "manage_audit"  # enter or import the audit's marks, see its scoring summary
+    # The benchmark (issue 10)
+    CLEAR_FOR_TRAINING = "clear_for_training"  # mark a recording as cleared for training use
+    DESIGNATE_BENCHMARK = "designate_benchmark"  # make a cleared session (and tutor) a benchmark
+    MANAGE_CALIBRATION = "manage_calibration"  # calibration rounds; every rater's calibration status
+    SEE_MASTER_SCORES = "see_master_scores"  # a benchmark's master scores, rationales, panel ratings
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Actor:
     areas: frozenset[str] = frozenset()  # a programme manager's areas
     assigned_recordings: frozenset[int] = frozenset()  # an external assessor's assignments
     monitoring_assignments: frozenset[int] = frozenset()  # sessions a sample draw gave a treatment manager
+    benchmark_assignments: frozenset[int] = frozenset()  # benchmarks to rate: on its panel or in a calibration round
 
     def has(self, role: Role) -> bool:
         return role.value in self.roles
@@ -97,6 +103,8 @@ def reaches(actor: Actor, session: SessionScope) -> str | None:
         return "assigned to this external assessor"
     if actor.has(Role.TUTOR) and actor.id in session.tutor_ids:
         return "delivered this session"
+    if session.recording_id in actor.benchmark_assignments and actor.id not in session.tutor_ids:
+        return "a benchmark session you are to rate"
     return None
 
 
@@ -112,7 +120,8 @@ def capacities_in_scope(actor: Actor, session: SessionScope, tutor_id: int | Non
         capacities.append(Capacity.MONITORING)
     if actor.has(Role.EXTERNAL_ASSESSOR) and session.recording_id in actor.assigned_recordings:
         capacities.append(Capacity.EXTERNAL)
-    if actor.has(Role.PROGRAMME_MANAGER) and session.area in actor.areas or actor.has(Role.ADMINISTRATOR):
+    if (actor.has(Role.PROGRAMME_MANAGER) and session.area in actor.areas or actor.has(Role.ADMINISTRATOR)
+            or session.recording_id in actor.benchmark_assignments):  # fmt: skip
         capacities.append(Capacity.BENCHMARK)
     return capacities
 
@@ -158,8 +167,19 @@ def decide(
         if actor.has(Role.ADMINISTRATOR) or actor.has(Role.EXTERNAL_ASSESSOR):
             return _yes("audit teams (external assessors) and administrators keep the audit's marks")
         return _no("the audit's marks are kept by the audit team (external assessors) and administrators")
+    if action is Action.CLEAR_FOR_TRAINING:
+        return _yes("administrator") if actor.has(Role.ADMINISTRATOR) else _no(
+            "only administrators clear a recording for training use")
+    if action is Action.MANAGE_CALIBRATION:
+        if actor.has(Role.ADMINISTRATOR) or actor.has(Role.PROGRAMME_MANAGER):
+            return _yes("programme managers and administrators run calibration")
+        return _no("calibration rounds and raters' calibration status are for programme managers and administrators")
     if session is None:
         raise ValueError(f"{action} needs the session it applies to")
+    if action is Action.DESIGNATE_BENCHMARK:
+        if actor.has(Role.ADMINISTRATOR) or actor.has(Role.PROGRAMME_MANAGER) and session.area in actor.areas:
+            return _yes("programme manager of this session's area")
+        return _no("a benchmark is designated by the programme manager of the session's area")
     if action in (Action.VIEW_SUPERVISION, Action.RECORD_SUPERVISION):
         return _supervision(actor, action, session, tutor_id)
     why = reaches(actor, session)
@@ -172,7 +192,7 @@ def decide(
         if capacity in allowed:
             return _yes(f"may rate as {capacity.label.lower()}")
         return _no(f"you may not rate this session as {capacity.label.lower()}")
-    if action is Action.SEE_OTHERS_RATINGS:
+    if action in (Action.SEE_OTHERS_RATINGS, Action.SEE_MASTER_SCORES):
         if why is None:
             return _no("this session is outside your teams, area or assignments")
         if own_rating_submitted:

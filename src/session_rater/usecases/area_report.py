@@ -177,7 +177,7 @@ class AreaReports:
                                   on=["rater_id", "rater_role"], how="left")  # fmt: skip
         else:
             counts = counts.assign(mean_diff=float("nan"), ci_low=float("nan"), ci_high=float("nan"))
-        status = calibration_status(int(i) for i in counts["rater_id"])
+        status = calibration_status((int(i) for i in counts["rater_id"]), svc=self.svc)
         counts = counts.assign(rater=[names.get(int(i), f"rater {i}") for i in counts["rater_id"]],
                                calibration=[status_label(status[int(i)]) for i in counts["rater_id"]])  # fmt: skip
         counts = self._label_roles(counts).sort_values(["capacity", "rater"], kind="stable")

@@ -1,16 +1,19 @@
 """Each rater's calibration status: the agreed seam between the reports and calibration.
 
-Calibration against master scores (rating test videos whose master scores stay hidden, passing
-at 80% within one point, certification for a year, drift re-checked; see the domain notes) is
-built separately (issue 10). Until it lands, nobody has attempted it, and the reports show that
-plainly. When it lands, :func:`calibration_status` is replaced by one that reads the
-certifications; its signature and the statuses below stay, so the monitoring and area reports
-need no change.
+Calibration against master scores (issue 10: usecases/calibration.py) decides the status from a
+rater's attempts, kept with the rule they were judged by, and their drift chart. The monitoring
+and area reports call :func:`calibration_status` with the services they hold; without them it
+cannot read the attempts and says "not attempted" (kept for callers outside an installation).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from session_rater.usecases.services import Services
 
 NOT_ATTEMPTED = "not_attempted"
 STATUS_LABELS = {
@@ -23,13 +26,17 @@ STATUS_LABELS = {
 """Every status a report may show, with the words it shows for it."""
 
 
-def calibration_status(person_ids: Iterable[int]) -> dict[int, str]:
-    """Each person's calibration status (a key of :data:`STATUS_LABELS`).
+def calibration_status(person_ids: Iterable[int], *, svc: Services | None = None,
+                       today: dt.date | None = None) -> dict[int, str]:  # fmt: skip
+    """Each person's calibration status (a key of :data:`STATUS_LABELS`) on ``today``."""
+    ids = [int(person_id) for person_id in person_ids]
+    if svc is None:
+        return {person_id: NOT_ATTEMPTED for person_id in ids}
+    from session_rater.usecases.calibration import rater_statuses
 
-    Replaced when calibration lands (issue 10): today nobody can have calibrated, so every
-    person is ``"not_attempted"``.
-    """
-    return {int(person_id): NOT_ATTEMPTED for person_id in person_ids}
+    found = {r.rater_id: r.status.status for r in rater_statuses(svc, today=today or dt.date.today(),
+                                                                 person_ids=ids)}  # fmt: skip
+    return {person_id: found.get(person_id, NOT_ATTEMPTED) for person_id in ids}
 
 
 def status_label(status: str) -> str:

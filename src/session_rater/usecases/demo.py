@@ -298,6 +298,7 @@ def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Servi
     na_item = rubric.sections[-1].items[-1].id if rubric.allow_not_applicable else None
     clips: dict[Path, tuple[VideoInfo, str]] = {}
     specs: list[RatingSpec] = []
+    planned = []  # each session with who rates it, for the benchmark (demo_benchmarks.py)
     extra = 0
     for session in sessions:
         path = session.clip.path
@@ -317,6 +318,7 @@ def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Servi
             index = extra
             extra += 1
         plan = _plan(session, index, manager_of[session.site])
+        planned.append((recording, plan.raters))
         for name in plan.assessors:
             accounts.assign(people[name].id, recording.id, actor_id=None)
         for tutor in session.tutors:
@@ -338,6 +340,9 @@ def load_demo(services) -> DemoSummary:  # type: ignore[no-untyped-def]  # Servi
                 specs.append(RatingSpec(recording.id, people[tutor].id, people[rater or tutor].id, capacity, items,
                                         submit=submit, confirm_uniform=True, is_demo=True))  # fmt: skip
     n_ratings = store.add_ratings(specs, rubric)
+    from session_rater.usecases.demo_benchmarks import load_demo_benchmarks
+
+    n_ratings += load_demo_benchmarks(services, rubric, people, planned)
     return DemoSummary(people=len(people), recordings=len(sessions), ratings=n_ratings)
 
 

@@ -21,7 +21,7 @@ from session_rater.domain.coverage import AssignmentStatus, MonitoredSession
 from session_rater.domain.model import MAX_SEED
 from session_rater.domain.records import RecordingView
 from session_rater.domain.sampling import Draw, PersonFacts, SamplingPolicy, Selection, SessionFacts, draw_sample
-from session_rater.domain.sampling.work import DrawView, QueueItem, TutorProgress, TutorStatus
+from session_rater.domain.sampling.work import DrawView, QueueItem, QueueStatus, TutorProgress, TutorStatus
 from session_rater.errors import NotFoundError, PolicyError, SessionRaterError
 from session_rater.domain.versions import bumped
 from session_rater.io.files import write_new_file
@@ -145,7 +145,17 @@ def draw_by_policy(svc: Services, name: str, seed: int, *, save: bool) -> tuple[
     (saved unless a dry run), and the warnings about broken policy files."""
     catalog = load_policy_dir(svc.settings.policies_dir)
     policy, warnings = resolve_policy(catalog, name, svc.sampling.last_policy_snapshot(name))
-    return _draw(svc.sampling, policy, seed, save=save, drawn_by=None), warnings
+    outcome = _draw(svc.sampling, policy, seed, save=save, drawn_by=None)
+    if save:
+        _blend_validity(svc, seed)
+    return outcome, warnings
+
+
+def _blend_validity(svc: Services, seed: int) -> None:
+    """Validity sessions join treatment managers' work with each saved draw (issue 10)."""
+    from session_rater.usecases.calibration import top_up_after_draw
+
+    top_up_after_draw(svc, seed=seed, today=dt.date.today())
 
 
 def _tutor_progress(item: QueueItem, recording: RecordingView | None,
@@ -182,10 +192,16 @@ class Monitoring:
     # -- My work ---------------------------------------------------------------------------
     def work_queue(self, today: dt.date) -> list[QueueItem]:
         """The sessions this person is due to rate, soonest due first, each with its tutors and
-        how far this person has got with each (co-tutors are rated one form each)."""
+        how far this person has got with each (co-tutors are rated one form each). Validity
+        sessions are among them, indistinguishable from live monitoring (usecases/calibration.py)."""
+        from session_rater.usecases.calibration import validity_queue_items
+
         items = self.store.work_queue(self.me.person.id, today=today)
+        items += validity_queue_items(self.svc, self.me.person.id, today=today)
         if not items:
             return items
+        items = sorted(items, key=lambda q: (q.status == QueueStatus.SUBMITTED, q.due_on or dt.date.max,
+                                             q.assignment_id))  # fmt: skip
         progress = self.store.rating_progress(self.me.person.id, sorted({i.recording_id for i in items}))
         reach = self._in_reach()
         return [replace(item, tutors=_tutor_progress(item, reach.get(item.recording_id), progress)) for item in items]
@@ -260,7 +276,10 @@ class Monitoring:
     def draw(self, policy: SamplingPolicy, seed: int, *, save: bool) -> DrawOutcome:
         """A draw by ``policy`` with ``seed``: a preview, or (administrators) saved."""
         self.me.require(Action.MANAGE_SAMPLING if save else Action.VIEW_COVERAGE)
-        return _draw(self.store, policy, seed, save=save, drawn_by=self.me.person.id)
+        outcome = _draw(self.store, policy, seed, save=save, drawn_by=self.me.person.id)
+        if save:
+            _blend_validity(self.svc, seed)
+        return outcome
 
     def draws(self) -> list[DrawView]:
         """The draws made (not the dry runs), newest first."""

@@ -173,7 +173,7 @@ class MonitoringReports:
             today=today, teams=tuple(teams), targets=targets, target_lines=tuple(target_lines), sessions=tuple(lines),
             overdue=tuple(overdue), double_rated=tuple(self._double_rated(scores, manager_id, sessions, names)),
             bias=bias, reference=reference,
-            calibration=status_label(calibration_status([manager_id])[manager_id]),
+            calibration=status_label(calibration_status([manager_id], svc=self.svc, today=today)[manager_id]),
         )  # fmt: skip
 
     @staticmethod
@@ -292,6 +292,6 @@ def render_monitoring_pdf(r: MonitoringReport, *, created: dt.date | None = None
                      "The interval is a session-cluster bootstrap (seeded, so the same data give the same interval).",
                      style="small")  # fmt: skip
     report.heading("Calibration")
-    report.paragraph(f"Status: {r.calibration}. Calibration against master scores is recorded separately; "
-                     "until it is in use every rater shows as not attempted.")  # fmt: skip
+    report.paragraph(f"Status: {r.calibration}. Calibration is against the master scores of benchmark sessions, "
+                     "by the certification rule in force (session-rater calibration lists every rater).")  # fmt: skip
     return report.to_bytes()

@@ -56,12 +56,19 @@ class Permitted:
             areas=a.areas if a.has(Role.PROGRAMME_MANAGER) else frozenset(),
             teams=a.managed_teams if a.has(Role.TREATMENT_MANAGER) else frozenset(),
             recordings=(a.assigned_recordings if a.has(Role.EXTERNAL_ASSESSOR) else frozenset())
-            | (a.monitoring_assignments if a.has(Role.TREATMENT_MANAGER) else frozenset()),
+            | (a.monitoring_assignments if a.has(Role.TREATMENT_MANAGER) else frozenset())
+            | a.benchmark_assignments,
         )
         return [r for r in self.svc.store.list_recordings(within=within) if reaches(a, self.svc.session_scope(r))]
 
     def sessions_table(self) -> pd.DataFrame:
-        return self.svc.sessions_table(self.recordings())
+        table = self.svc.sessions_table(self.recordings())
+        if table.empty or self.actor.has(Role.ADMINISTRATOR) or self.actor.has(Role.PROGRAMME_MANAGER):
+            return table
+        # A benchmark's panel ratings would tell a validity session from live work (issue 10).
+        benchmarks = {b.recording_id for b in self.svc.store.benchmarks()}
+        table.loc[table["id"].isin(benchmarks), Capacity.BENCHMARK.value] = 0
+        return table
 
     def reach(self) -> Reach | None:
         """The sessions this person may see, as SQL (None: every session, an administrator):
@@ -132,7 +139,11 @@ class Permitted:
 
     def submit(self, rating_id: int, *, confirm_uniform: bool = False) -> RatingView:
         self._own(rating_id)
-        return self.svc.store.submit_rating(rating_id, confirm_uniform=confirm_uniform, actor_id=self.person.id)
+        submitted = self.svc.store.submit_rating(rating_id, confirm_uniform=confirm_uniform, actor_id=self.person.id)
+        from session_rater.usecases.calibration import record_submission  # (calibration imports this module)
+
+        record_submission(self.svc, submitted)  # a validity session revealed, a completed round judged
+        return submitted
 
     def correct(self, rating_id: int, reason: str) -> RatingView:
         self._own(rating_id)

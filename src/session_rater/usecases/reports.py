@@ -100,7 +100,7 @@ class Filters:
 
 def fingerprint(svc: Services) -> tuple[object, ...]:
     """What changes whenever the submitted scores do (see Store.submission_fingerprint)."""
-    return (svc.settings.database_url, *svc.store.submission_fingerprint())
+    return (svc.settings.database_url, *svc.store.submission_fingerprint(), *svc.store.master_fingerprint())
 
 
 def load_scores(svc: Services) -> pd.DataFrame:

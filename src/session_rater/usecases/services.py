@@ -25,7 +25,7 @@ from session_rater.db.store import Store
 from session_rater.domain.media import PlaybackView
 from session_rater.domain.records import PersonView, RatingView, RecordingView
 from session_rater.domain import compare
-from session_rater.domain.model import Capacity, RatingStatus
+from session_rater.domain.model import Capacity, RatingStatus, ScoreRecord
 from session_rater.domain.rubric import Rubric
 from session_rater.domain.access import Actor, SessionScope
 from session_rater.errors import NotFoundError, RecordingMissingError
@@ -146,9 +146,12 @@ class Services:
         """The person as the access rules see them: their roles and what those reach (the
         teams they manage, their areas, the sessions assigned to them)."""
         scope = self.accounts_store.scope_of(person.id)
+        # Validity sessions reach a rater exactly as a drawn monitoring session does (issue 10).
+        validity, benchmarks = self.store.benchmark_scope(person.id)
         return Actor(person.id, frozenset(person.roles), managed_teams=scope.managed_teams,
                      areas=scope.areas, assigned_recordings=scope.assigned_recordings,
-                     monitoring_assignments=scope.monitoring_assignments)
+                     monitoring_assignments=scope.monitoring_assignments | validity,
+                     benchmark_assignments=benchmarks)
 
     @staticmethod
     def session_scope(recording: RecordingView) -> SessionScope:
@@ -165,7 +168,7 @@ class Services:
         if not ratings:
             return pd.DataFrame(), []
         rubric = max((self.rubric_of(r) for r in ratings), key=lambda rb: version_sort_key(rb.version))
-        records = self.store.score_records(recording_id=recording_id, tutor_id=tutor_id)  # this session's only
+        records = self._with_master_scores(self.store.score_records(recording_id=recording_id, tutor_id=tutor_id))
         table = compare.side_by_side(records, [item.id for item in rubric.items])
         table.insert(0, "item", [_item_title(rubric, i) for i in table.index])
         return table, ratings
@@ -173,12 +176,25 @@ class Services:
     def compare_overall(self, rubric_id: str, reference: Capacity = Capacity.EXTERNAL) -> pd.DataFrame:
         """Mean signed difference, exact and within-one agreement of self-assessments and of
         treatment managers against ``reference``, per item and pooled."""
-        records = self.store.score_records(rubric_id)
+        records = self._with_master_scores(self.store.score_records(rubric_id))
         rubric = self.catalog.latest(rubric_id)
         items = [i.id for i in rubric.items]
         table = compare.bias_by_item(records, [Capacity.SELF_ASSESSMENT, Capacity.MONITORING], reference, items)
         table.insert(2, "item", [_item_title(rubric, i) for i in table["item_id"]])
         return table
+
+    def _with_master_scores(self, records: list[ScoreRecord]) -> list[ScoreRecord]:
+        """``records`` with the benchmark capacity's scores of a (session, tutor) replaced by its
+        master scores where they exist (issue 10)."""
+        mastered = self._master_score_rows()
+        if not mastered:
+            return records
+        keys = {(r.session_id, r.tutor_id) for r in records}
+        kept = [r for r in records if not (r.capacity is Capacity.BENCHMARK and (r.session_id, r.tutor_id) in mastered)]
+        return kept + [ScoreRecord(recording_id, tutor_id, int(row["rater_id"]), Capacity.BENCHMARK,  # type: ignore[call-overload]
+                                   str(row["item_id"]), None if row["score"] == "" else int(row["score"]))  # type: ignore[call-overload]
+                       for (recording_id, tutor_id), rows in mastered.items() if (recording_id, tutor_id) in keys
+                       for row in rows]  # fmt: skip
 
     # -- export -----------------------------------------------------------------------------
     def iter_export_rows(self) -> Iterator[dict[str, object]]:
@@ -191,8 +207,11 @@ class Services:
             items = order.get((row.rubric_id, row.rubric_version), {})
             return items.get(row.item_id, len(items))
 
+        mastered = self._master_score_rows()  # master scores are the benchmark wherever they exist
         for _, rows in itertools.groupby(self.store.submitted_scores(), key=lambda r: r.rating_id):
             for row in sorted(rows, key=place):
+                if row.capacity == Capacity.BENCHMARK.value and (row.recording_id, row.tutor_id) in mastered:
+                    continue  # a panel member's own rating: the master scores stand for the panel
                 yield {
                     "session_id": row.recording_id,
                     "tutor_id": "" if row.tutor_id is None else row.tutor_id,
@@ -204,6 +223,29 @@ class Services:
                     "score": "" if row.not_applicable or row.score is None else row.score,
                     "submitted_at": _iso(row.submitted_at),
                 }
+
+        for rows in mastered.values():
+            yield from rows
+
+    def _master_score_rows(self) -> dict[tuple[int, int | None], list[dict[str, object]]]:
+        """(session, tutor) -> the export rows of its master scores in force (issue 10): rater
+        the panel lead, rater_role ``benchmark``, in the rubric's item order."""
+        found: dict[tuple[int, int | None], list[dict[str, object]]] = {}
+        masters = self.store.master_scores_in_force()
+        for bench in self.store.benchmarks():
+            master = masters.get(bench.id)
+            if master is None:
+                continue
+            rubric = self.store.rubric_version(bench.rubric_id, bench.rubric_version)
+            order = {item.id: i for i, item in enumerate(rubric.items)}
+            found[(bench.recording_id, bench.tutor_id)] = [
+                {"session_id": bench.recording_id, "tutor_id": "" if bench.tutor_id is None else bench.tutor_id,
+                 "rater_id": bench.panel_lead, "rater_role": Capacity.BENCHMARK.rater_role,
+                 "rubric_id": bench.rubric_id, "rubric_version": bench.rubric_version, "item_id": x.item_id,
+                 "score": "" if x.score is None else x.score, "submitted_at": _iso(master.agreed_at)}
+                for x in sorted(master.scores, key=lambda x: order.get(x.item_id, len(order)))
+            ]  # fmt: skip
+        return found
 
     def export_rows(self) -> list[dict[str, object]]:
         return list(self.iter_export_rows())
