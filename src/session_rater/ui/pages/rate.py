@@ -274,7 +274,9 @@ def _store_stamp(me: Permitted, ctx: FormContext, seconds: float, item_id: str |
     except SessionRaterError as exc:
         st.session_state[ERROR_KEY] = (item_id, str(exc))
         return
-    st.session_state[ctx.key(item_id, "moment")] = format_moment(seconds)
+    # The item's moment box exists already in this (fragment) run, so its state cannot be set:
+    # dropped, it is shown from the database on the full run that follows.
+    st.session_state.pop(ctx.key(item_id, "moment"), None)
     st.session_state[ctx.key(item_id, "rev")] = saved.revision
     st.session_state[FLASH_KEY] = (
         f"Moment {format_moment(seconds)} added to “{ctx.rubric.item(item_id).title}”. "
