@@ -722,6 +722,10 @@ def test_a_validity_session_is_not_revealed_before_submit_and_compared_after(fre
     assert mark.decide(Action.VIEW_SESSION, recording).reason == "drawn for this treatment manager to monitor"
     table = mark.sessions_table()
     assert table.loc[table["id"] == recording.id, "benchmark"].item() == 0
+    from session_rater.usecases.sessions_list import sessions_page
+
+    listed = sessions_page(mark, page_size=1000).rows  # what the Sessions page shows: no panel rating counted
+    assert listed.loc[listed["id"] == recording.id, ["benchmark", "drafts"]].values.tolist() == [[0, 0]]
     url, _ = mark.recording_url(recording)
     assert url.startswith(f"/recordings/{recording.id}?p={mark.person.id}&")
     with pytest.raises(AccessDeniedError):

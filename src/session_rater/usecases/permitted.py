@@ -51,14 +51,7 @@ class Permitted:
         """The recorded sessions this person may see (selected in SQL by their scope, then
         checked against the rule itself)."""
         a = self.actor
-        within = None if a.has(Role.ADMINISTRATOR) else Reach(
-            a.id,
-            areas=a.areas if a.has(Role.PROGRAMME_MANAGER) else frozenset(),
-            teams=a.managed_teams if a.has(Role.TREATMENT_MANAGER) else frozenset(),
-            recordings=(a.assigned_recordings if a.has(Role.EXTERNAL_ASSESSOR) else frozenset())
-            | (a.monitoring_assignments if a.has(Role.TREATMENT_MANAGER) else frozenset())
-            | a.benchmark_assignments,
-        )
+        within = self.reach()
         return [r for r in self.svc.store.list_recordings(within=within) if reaches(a, self.svc.session_scope(r))]
 
     def sessions_table(self) -> pd.DataFrame:
@@ -81,7 +74,8 @@ class Permitted:
             areas=a.areas if a.has(Role.PROGRAMME_MANAGER) else frozenset(),
             teams=a.managed_teams if a.has(Role.TREATMENT_MANAGER) else frozenset(),
             recordings=(a.assigned_recordings if a.has(Role.EXTERNAL_ASSESSOR) else frozenset())
-            | (a.monitoring_assignments if a.has(Role.TREATMENT_MANAGER) else frozenset()),
+            | (a.monitoring_assignments if a.has(Role.TREATMENT_MANAGER) else frozenset())
+            | a.benchmark_assignments,  # a benchmark panel's or a calibration round's sessions (issue 10)
         )
 
     def recording(self, recording_id: int) -> RecordingView:

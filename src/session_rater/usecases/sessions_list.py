@@ -91,6 +91,10 @@ def sessions_page(me: Permitted, filters: SessionFilter = SessionFilter(), page:
     counts = svc.store.rating_counts(ids)
     playback = svc.media.playback_of(ids)
     own = svc.store.own_self_assessments(me.person.id, ids) if shows_self_assessment(me) else {}
+    # A benchmark's panel ratings would tell a validity session from live work (issue 10): only
+    # overseers see them counted.
+    overseer = me.actor.has(Role.ADMINISTRATOR) or me.actor.has(Role.PROGRAMME_MANAGER)
+    hidden = set() if overseer else {b.recording_id for b in svc.store.benchmarks()} & set(ids)
     rows = []
     for r in recordings:
         c = counts.get(r.id, {})
@@ -112,6 +116,8 @@ def sessions_page(me: Permitted, filters: SessionFilter = SessionFilter(), page:
             "thumbnail": _middle_frame(svc.thumbnails(r, state)) if present else None,
             "yours": SELF_ASSESSMENT_STATE[own.get(r.id)] if delivered else "",
         }
+        if r.id in hidden:
+            c = {k: n for k, n in c.items() if k[0] != Capacity.BENCHMARK.value}
         for capacity in Capacity:
             row[capacity.value] = c.get((capacity.value, RatingStatus.SUBMITTED.value), 0)
         row["drafts"] = sum(n for (_, status), n in c.items() if status == RatingStatus.DRAFT.value)
