@@ -29,6 +29,9 @@ KINDS = {
     "rating": "Rating", "item_score": "Item score", "person": "Person", "scope": "Scope",
     "assignment": "Assignment", "blindness": "Looked before rating", "recording": "Recording",
     "sign_in": "Sign-in", "rubric": "Rubric", "draw": "Sample draw", "policy": "Sampling policy",
+    "training_clearance": "Training use", "benchmark": "Benchmark", "master_scores": "Master scores",
+    "calibration_round": "Calibration round", "calibration_attempt": "Calibration result",
+    "validity_assignment": "Validity session", "exemplar_clip": "Exemplar clip", "recording_hold": "Hold",
 }  # fmt: skip
 FIELDS = {
     "score": "score", "not_applicable": "N/A", "evidence": "evidence", "moment_seconds": "moment",
@@ -103,6 +106,8 @@ class Describer:
             return f"Session {e.entity_id}: recording {result}"
         if e.entity == "recording" and e.action == "captions":
             return f"Session {e.entity_id}: captions added from {after.get('file')} ({after.get('cues')} lines)"
+        if e.entity in BENCHMARK_ENTITIES:
+            return _benchmark_entry(self, e, before, after)
         if e.entity == "sign_in":
             return f"Signed in as {after.get('email')}" if e.action == "signed_in" else (
                 f"Failed sign-in for {after.get('email')}")
@@ -126,6 +131,49 @@ class Describer:
             return f"{what} {self.person(e.entity_id)}" + (f": {detail}" if detail else "")
         detail = self.changes(before, after)
         return f"{e.action.replace('_', ' ').capitalize()}" + (f": {detail}" if detail else "")
+
+
+BENCHMARK_ENTITIES = {"training_clearance", "benchmark", "master_scores", "calibration_round", "calibration_attempt",
+                      "validity_assignment", "exemplar_clip"}  # fmt: skip
+BENCHMARK_STATES = {"panel_rating": "the panel is rating it", "adjudication": "ready for adjudication",
+                    "master_scored": "master scores agreed"}  # fmt: skip
+
+
+def _benchmark_entry(self: Describer, e: LogEntry, before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """The benchmark's entries (issue 10) in words: who, which session, what was agreed."""
+    if e.entity == "training_clearance":
+        return f"Session {e.entity_id} cleared for training use" + (f": “{after['note']}”" if after.get("note") else "")
+    if e.entity == "benchmark" and e.action == "designate":
+        panel = ", ".join(self.person(p) for p in after.get("panel") or [])
+        return (f"Session {after.get('recording_id')} (tutor {self.person(after.get('tutor_id'))}) made benchmark "
+                f"{e.entity_id}; panel {panel}, led by {self.person(after.get('panel_lead'))}; "
+                f"reason “{after.get('reason')}”")  # fmt: skip
+    if e.entity == "benchmark":
+        return f"Benchmark {e.entity_id}: {BENCHMARK_STATES.get(str(after.get('state')), str(after.get('state')))}"
+    if e.entity == "master_scores":
+        n = len(after.get("scores") or [])
+        if e.action == "agree":
+            return f"Master scores of benchmark {e.entity_id} agreed and locked ({n} items, version 1)"
+        return (f"Master scores of benchmark {e.entity_id} changed to version {after.get('version')} "
+                f"({n} items): reason “{after.get('reason')}”")  # fmt: skip
+    if e.entity == "calibration_round":
+        raters = ", ".join(self.person(p) for p in after.get("raters") or [])
+        return (f"Calibration round “{after.get('title')}” due {after.get('due_on')}: "
+                f"{len(after.get('benchmarks') or [])} benchmark sessions for {raters}")  # fmt: skip
+    if e.entity == "calibration_attempt":
+        n = after.get("n_items") or 0
+        verdict = "certified" if after.get("passed") else "not certified"
+        return (f"Calibration round {after.get('round_id')}: {self.person(after.get('rater_id'))} {verdict}; "
+                f"within one point on {after.get('within_one')} of {n} items, exact on {after.get('exact')} "
+                f"(rule {after.get('rule')})")  # fmt: skip
+    if e.entity == "validity_assignment" and e.action == "reveal":
+        return f"Validity session {e.entity_id} shown as a benchmark after the rating was submitted"
+    if e.entity == "validity_assignment":
+        return f"Validity session for {self.person(after.get('rater_id'))} (benchmark {after.get('benchmark_id')})"
+    item = self.items.get(str(after.get("item_id")), "an item")
+    return (f"Exemplar clip of benchmark {after.get('benchmark_id')}: {item} at score {after.get('score')}, "
+            f"{_moment(after.get('start'))} to {_moment(after.get('end'))}")  # fmt: skip
+
 
 
 @dataclass(frozen=True)
