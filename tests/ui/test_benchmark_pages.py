@@ -1,0 +1,103 @@
+"""The Benchmark pages of issue 10 with AppTest on the demo: Benchmarks (the benchmark sessions,
+the panel lead's adjudication, master scores and their versions, exemplar clips, designating)
+and Calibration (the rule, every rater's status, the drift chart, the rounds). Both are for
+programme managers and administrators (Benchmarks also for a panel's members) and refused to
+anyone else, saying why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from session_rater.ui.pages.benchmarks import clock, parse_moments
+
+from .conftest import AppEnv, rendered
+
+OpenPage = Callable[..., AppTest]
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def shown(at: AppTest) -> str:
+    return rendered("\n".join(e.value for kind in ("markdown", "caption", "info", "warning", "success", "error")
+                              for e in at.get(kind)))  # fmt: skip
+
+
+def titles(at: AppTest) -> list[str]:
+    return [e.value for e in at.get("title")] + [e.value for e in at.get("subheader")]
+
+
+def frames(at: AppTest) -> list:  # type: ignore[type-arg]
+    return [d.value for d in at.dataframe]
+
+
+def test_moments_are_read_as_minutes_and_seconds() -> None:
+    assert parse_moments("4:05, 1:02:03") == (245.0, 3723.0)
+    assert parse_moments("  ") == ()
+    assert clock(245) == "4:05" and clock(3723) == "1:02:03"
+    for bad in ("4:5", "4:60", "abc", "4.05", "-1:00"):
+        with pytest.raises(ValueError, match="is not a moment"):
+            parse_moments(bad)
+
+
+def test_the_panel_lead_sees_the_benchmarks_and_where_the_panel_differed(app_env: AppEnv, open_page: OpenPage) -> None:
+    at = open_page("benchmarks", rater=app_env.person("Dev Sharma"))
+    no_exception(at)
+    assert "Benchmarks" in titles(at) and "Adjudication and master scores" in titles(at)
+    table = frames(at)[0]
+    assert len(table) == 2 and set(table["state"]) == {"Master scored"}
+    assert "Dev Sharma (lead)" in table["panel"].iloc[0] and "Ruth Okafor" in table["panel"].iloc[0]
+    text = shown(at)
+    assert "The panel differs on 3 of" in text  # the demo's three disputed items
+    assert "Dev Sharma: " in text and "Ruth Okafor: " in text  # each member's score of each
+    assert "Master scores, version 1" in text
+    assert "Designate a benchmark" in titles(at) and "Exemplar clips" in titles(at)
+
+
+def test_the_calibration_page_shows_each_raters_status(app_env: AppEnv, open_page: OpenPage) -> None:
+    at = open_page("calibration", rater=app_env.person("Dev Sharma"))
+    no_exception(at)
+    text = shown(at)
+    assert "within one point of the master scores on at least 80% of items" in text  # the rule in words
+    statuses = frames(at)[0].set_index("rater")
+    assert statuses.loc["Helen Price", "status"].startswith("Certified until")
+    assert statuses.loc["Mark Dixon", "status"] == "Not certified"
+    assert statuses.loc["Mark Dixon", "mean difference"].startswith("+0.")
+    assert "Spring calibration" in text
+    assert "Chart in words:" in text and "Method:" in text
+
+
+@pytest.mark.parametrize("page", ["benchmarks", "calibration"])
+def test_the_benchmark_pages_are_refused_to_a_tutor(app_env: AppEnv, open_page: OpenPage, page: str) -> None:
+    at = open_page(page, rater=app_env.person("Sam Rowe"))
+    no_exception(at)
+    assert not at.dataframe
+    assert "programme managers" in shown(at) and "administrators" in shown(at)
+
+
+def test_a_malformed_master_score_change_says_why_and_saves_nothing(app_env: AppEnv, open_page: OpenPage) -> None:
+    store = app_env.services.store
+    bench = store.benchmarks()[0]
+    at = open_page("benchmarks", rater=app_env.person("Dev Sharma"), benchmark=bench.id)
+    no_exception(at)
+    moments = next(t for t in at.text_input if t.label.startswith("Evidence moments"))
+    moments.set_value("4:7x")
+    reason = next(t for t in at.text_input if t.label.startswith("Why the master scores change"))
+    reason.set_value("A second look at the recap")
+    next(b for b in at.button if b.label.startswith("Save the changed master scores")).click().run()
+    no_exception(at)
+    errors = rendered("\n".join(e.value for e in at.error))
+    assert "Nothing was saved." in errors and "'4:7x' is not a moment" in errors
+    assert len(store.master_score_history(bench.id)) == 1
+    # a rationale taken away where the panel differed: the use case's check, shown as it is
+    next(t for t in at.text_input if t.label.startswith("Evidence moments")).set_value("")
+    for t in [t for t in at.text_input if t.label.startswith("Rationale")]:
+        t.set_value("")
+    next(b for b in at.button if b.label.startswith("Save the changed master scores")).click().run()
+    errors = rendered("\n".join(e.value for e in at.error))
+    assert "Nothing was saved." in errors and "the panel disagreed here" in errors
+    assert len(store.master_score_history(bench.id)) == 1
