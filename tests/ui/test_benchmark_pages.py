@@ -101,3 +101,35 @@ def test_a_malformed_master_score_change_says_why_and_saves_nothing(app_env: App
     errors = rendered("\n".join(e.value for e in at.error))
     assert "Nothing was saved." in errors and "the panel disagreed here" in errors
     assert len(store.master_score_history(bench.id)) == 1
+
+
+def test_an_administrator_clears_a_recording_for_training_use_saying_who_and_when(
+        app_env: AppEnv, open_page: OpenPage) -> None:  # fmt: skip
+    store = app_env.services.store
+    session = app_env.recording("tf02-s03-problem-solving.mp4")
+    assert session not in store.training_clearances()
+    at = open_page("recordings", rater=app_env.person("Dev Sharma"))
+    no_exception(at)
+    assert "Training use" in titles(at)
+    assert "shows a group of offenders" in shown(at)
+    cleared = next(d.value for d in at.dataframe if "cleared by" in d.value.columns)
+    assert set(cleared["cleared by"]) == {"Dev Sharma"}  # the demo's two benchmark sessions
+    box = next(s for s in at.selectbox if s.label == "Recording to clear for training use")
+    box.set_value(session)
+    next(b for b in at.button if b.label == "Clear for training use").click().run()
+    assert "Confirm that the recording may be used for training" in rendered("\n".join(e.value for e in at.error))
+    assert session not in store.training_clearances()  # not without the confirmation
+    next(s for s in at.selectbox if s.label == "Recording to clear for training use").set_value(session)
+    next(c for c in at.checkbox if "recorded group of offenders" in c.label).check()
+    next(b for b in at.button if b.label == "Clear for training use").click().run()
+    no_exception(at)
+    assert "for training use on" in shown(at)
+    assert store.training_clearances()[session].cleared_by == app_env.person("Dev Sharma")
+
+
+def test_a_panel_member_who_is_not_a_manager_sees_their_benchmarks_only(app_env: AppEnv, open_page: OpenPage) -> None:
+    at = open_page("benchmarks", rater=app_env.person("Ruth Okafor"))
+    no_exception(at)
+    assert len(frames(at)[0]) == 2 and "Designate a benchmark" not in titles(at)
+    assert "The panel differs on 3 of" in shown(at)  # her own rating is in: she may see the panel's
+    assert not any(b.label.startswith("Save the changed master scores") for b in at.button)  # not the lead
