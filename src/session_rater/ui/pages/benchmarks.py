@@ -83,27 +83,32 @@ def _name(names: Mapping[int, str], person_id: int | None) -> str:
     return "–" if person_id is None else names.get(person_id, f"person {person_id}")
 
 
-def _session_words(me: Permitted, bench: BenchmarkView, names: Mapping[int, str]) -> str:
+def _session_label(me: Permitted, bench: BenchmarkView) -> str:
     try:
-        label = recording_label(me.recording(bench.recording_id))
+        return recording_label(me.recording(bench.recording_id))
     except SessionRaterError:
-        label = f"session {bench.recording_id}"
-    return f"{label} · tutor {_name(names, bench.tutor_id)}"
+        return f"session {bench.recording_id}"
+
+
+def _session_words(me: Permitted, bench: BenchmarkView, names: Mapping[int, str]) -> str:
+    return f"{_session_label(me, bench)} · tutor {_name(names, bench.tutor_id)}"
 
 
 # -- the list ------------------------------------------------------------------------------------
 def _benchmark_table(me: Permitted, benches: list[BenchmarkView], names: Mapping[int, str]) -> None:
     rows = [{
         "id": b.id,
-        "session": _session_words(me, b, names),
+        "session": _session_label(me, b),
+        "tutor": _name(names, b.tutor_id),
         "state": STATE_LABELS.get(b.state, str(b.state)),
-        "panel": ", ".join(_name(names, p) + (" (lead)" if p == b.panel_lead else "") for p in b.panel),
+        "panel": ", ".join(_name(names, p) + (" (lead)" if p == b.panel_lead else "")
+                           for p in sorted(b.panel, key=lambda p: p != b.panel_lead)),
         "designated": f"{b.designated_at:%d/%m/%Y} by {_name(names, b.designated_by)}",
         "reason": b.reason,
     } for b in benches]  # fmt: skip
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="benchmarks:table", column_config={
         "id": st.column_config.NumberColumn("Id", width=48),
-        "session": st.column_config.TextColumn("Session and tutor", width="large"),
+        "session": st.column_config.TextColumn("Session", width="medium"), "tutor": "Tutor",
         "state": st.column_config.TextColumn("State", help="Panel rating: the panel rates it blind. Adjudication: "
                                              "every panel rating is in; the lead agrees the master scores. Master "
                                              "scored: locked (a change is a new version with a reason)."),
@@ -117,12 +122,12 @@ def _panel_table(adj: Adjudication, rubric: Rubric, names: Mapping[int, str]) ->
     master = adj.master.by_item() if adj.master else {}
     rows = []
     for item_id in adj.item_ids:
-        row: dict[str, object] = {"item": _item_title(rubric, item_id)}
+        row: dict[str, object] = {"Item": _item_title(rubric, item_id)}
         for member, scores in adj.panel_scores.items():
             row[_name(names, member)] = _score_words(scores.get(item_id))
-        row["panel differs"] = "yes" if item_id in differ else ""
+        row["Panel differs"] = "yes" if item_id in differ else ""
         if adj.master:
-            row["master score"] = _score_words(master.get(item_id))
+            row["Master score"] = _score_words(master.get(item_id))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -225,8 +230,8 @@ def _history(cal: Calibration, bench: BenchmarkView, rubric: Rubric, names: Mapp
     for v in versions:
         changed = ([_item_title(rubric, m.item_id) for m in v.scores if previous and previous.by_item().get(m.item_id) != m.score]
                    if previous else [])  # fmt: skip
-        rows.append({"version": v.version, "agreed": f"{v.agreed_at:%d/%m/%Y %H:%M} by {_name(names, v.agreed_by)}",
-                     "reason": v.reason or "first agreed", "scores changed": ", ".join(changed) or "–"})  # fmt: skip
+        rows.append({"Version": v.version, "Agreed": f"{v.agreed_at:%d/%m/%Y %H:%M} by {_name(names, v.agreed_by)}",
+                     "Reason": v.reason or "first agreed", "Scores changed": ", ".join(changed) or "–"})  # fmt: skip
         previous = v
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"benchmarks:{bench.id}:history")
 
@@ -235,9 +240,11 @@ def _master_table(master: MasterScoreSet, rubric: Rubric, names: Mapping[int, st
     st.markdown(f"**Master scores, version {master.version}**, agreed {master.agreed_at:%d/%m/%Y} by "
                 f"{plain(_name(names, master.agreed_by))}" + (f": {plain(master.reason)}" if master.reason else "."))
     st.dataframe(pd.DataFrame([{
-        "item": _item_title(rubric, m.item_id), "master score": _score_words(m.score), "rationale": m.rationale,
-        "evidence moments": ", ".join(clock(t) for t in m.moments)} for m in master.scores]),
-        hide_index=True, width="stretch", key=f"benchmarks:{master.benchmark_id}:master")  # fmt: skip
+        "Item": _item_title(rubric, m.item_id), "Master score": _score_words(m.score), "Rationale": m.rationale,
+        "Evidence moments": ", ".join(clock(t) for t in m.moments)} for m in master.scores]),
+        hide_index=True, width="stretch", key=f"benchmarks:{master.benchmark_id}:master", column_config={
+            "Item": st.column_config.TextColumn(width="medium"), "Master score": st.column_config.TextColumn(width="small"),
+            "Rationale": st.column_config.TextColumn(width="large")})  # fmt: skip
 
 
 def _adjudication(cal: Calibration, me: Permitted, bench: BenchmarkView, names: Mapping[int, str]) -> None:
@@ -287,9 +294,9 @@ def _exemplars(cal: Calibration, me: Permitted, bench: BenchmarkView, names: Map
         return
     clips = [c for c in cal.exemplars() if c.benchmark_id == bench.id]
     if clips:
-        st.dataframe(pd.DataFrame([{"item": _item_title(rubric, c.item_id), "score level": c.score,
-                                    "from": clock(c.start_seconds), "to": clock(c.end_seconds), "note": c.note,
-                                    "marked by": _name(names, c.created_by)} for c in clips]),
+        st.dataframe(pd.DataFrame([{"Item": _item_title(rubric, c.item_id), "Score level": c.score,
+                                    "From": clock(c.start_seconds), "To": clock(c.end_seconds), "What it shows": c.note,
+                                    "Marked by": _name(names, c.created_by)} for c in clips]),
                      hide_index=True, width="stretch", key=f"benchmarks:{bench.id}:clips")  # fmt: skip
     else:
         st.caption("No exemplar clips from this session yet.")

@@ -105,14 +105,15 @@ def _drift(chart: DriftChart, name: str) -> None:
     data = pd.DataFrame([{"date": p.on.isoformat(), "session": p.difference, "EWMA": p.ewma,
                           "outside": "outside the limits" if p.outside else "within the limits"}
                          for p in chart.points])  # fmt: skip
-    base = alt.Chart(data).encode(x=alt.X("date:T", title="Benchmark session rated"))
+    base = alt.Chart(data).encode(x=alt.X("date:T", title="Benchmark session rated", axis=alt.Axis(format="%d/%m/%Y")))
     points = base.mark_point(filled=True, size=50, color="#6b6b76").encode(
         y=alt.Y("session:Q", title="Rater minus master (points)"),
         tooltip=[alt.Tooltip("date:T"), alt.Tooltip("session:Q", format="+.2f"), alt.Tooltip("EWMA:Q", format="+.2f")])
     line = base.mark_line(point=True, color="#1f5fa6").encode(y="EWMA:Q")
     limits = alt.Chart(pd.DataFrame({"y": [chart.limit, -chart.limit, 0.0],
                                      "kind": ["upper limit", "lower limit", "no difference"]}))
-    rules = limits.mark_rule(strokeDash=[6, 4], color="#b3261e").encode(y="y:Q")
+    rules = limits.transform_filter(alt.datum.kind != "no difference").mark_rule(strokeDash=[6, 4], color="#b3261e").encode(
+        y="y:Q", tooltip=[alt.Tooltip("kind:N", title="limit"), alt.Tooltip("y:Q", title="points", format="+.2f")])
     zero = limits.transform_filter(alt.datum.kind == "no difference").mark_rule(color=TEXT, opacity=0.4).encode(y="y:Q")
     last = chart.points[-1]
     signal = chart.first_signal
@@ -147,9 +148,9 @@ def _rounds(cal: Calibration, names: Mapping[int, str]) -> None:
                     result = ("met the rule" if attempt.passed else "did not meet the rule") + f" on {attempt.completed_on:%d/%m/%Y}"
                 within = f"{attempt.within_one_count / attempt.n_items:.0%}" if attempt and attempt.n_items else "–"
                 bias = signed(attempt.difference_sum / attempt.n_items) if attempt and attempt.n_items else "–"
-                rows.append({"rater": names.get(rater, f"person {rater}"),
-                             "rated": f"{done} of {len(rnd.benchmark_ids)}", "result": result,
-                             "within one": within, "mean difference": bias})  # fmt: skip
+                rows.append({"Rater": names.get(rater, f"person {rater}"),
+                             "Benchmarks rated": f"{done} of {len(rnd.benchmark_ids)}", "Result": result,
+                             "Within one": within, "Mean difference": bias})  # fmt: skip
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"calibration:round:{rnd.id}")
 
 
@@ -201,6 +202,10 @@ def render() -> None:
           "calibration round, rater against master scores; each round is judged by the rule in force when it was completed.")
     _status_table(raters)
     by_id = {r.rater_id: r for r in raters}
+    charted = [r.rater_id for r in raters if r.drift.points]
+    if charted and "rater" not in st.query_params:  # open on a chart with something on it
+        st.query_params["rater"] = str(max(charted, key=lambda i: (by_id[i].status.latest is not None,
+                                                                     len(by_id[i].drift.points))))
     if by_id:
         chosen = pick_by_id(st, "Drift chart of", by_id, lambda r: r.name, param="rater", required=True,
                             key="calibration:rater")  # fmt: skip
