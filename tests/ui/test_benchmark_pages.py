@@ -133,3 +133,29 @@ def test_a_panel_member_who_is_not_a_manager_sees_their_benchmarks_only(app_env:
     assert len(frames(at)[0]) == 2 and "Designate a benchmark" not in titles(at)
     assert "The panel differs on 3 of" in shown(at)  # her own rating is in: she may see the panel's
     assert not any(b.label.startswith("Save the changed master scores") for b in at.button)  # not the lead
+
+
+def test_people_and_over_scoring_show_each_raters_calibration(app_env: AppEnv, open_page: OpenPage) -> None:
+    at = open_page("people", rater=app_env.person("Dev Sharma"))
+    no_exception(at)
+    people = frames(at)[0].set_index("name")
+    assert people.loc["Helen Price", "calibration"].startswith("Certified until")
+    assert people.loc["Mark Dixon", "calibration"] == "Not certified"
+    assert people.loc["Jo Bell", "calibration"] == "Not attempted"
+    assert people.loc["Dev Sharma", "calibration"] == ""  # not a rater
+    at = open_page("overscoring", rater=app_env.person("Dev Sharma"))
+    no_exception(at)
+    ranked = next(f for f in frames(at) if "calibration" in f.columns)
+    assert "Not certified" in set(ranked[ranked["rater"] == "Mark Dixon"]["calibration"])
+
+
+def test_coverage_by_treatment_manager_shows_their_calibration(app_env: AppEnv, open_page: OpenPage) -> None:
+    at = open_page("coverage", rater=app_env.person("Dev Sharma"))
+    no_exception(at)
+    assert not any("Calibration" in f.columns for f in frames(at))  # by area: no raters to show
+    at.session_state["coverage:by"] = "treatment_manager"
+    at.run()
+    no_exception(at)
+    table = next(f for f in frames(at) if "Calibration" in f.columns).set_index("Rater")
+    assert table.loc["Helen Price", "Calibration"].startswith("Certified until")
+    assert table.loc["Mark Dixon", "Calibration"] == "Not certified"
