@@ -159,3 +159,57 @@ def test_coverage_by_treatment_manager_shows_their_calibration(app_env: AppEnv, 
     table = next(f for f in frames(at) if "Calibration" in f.columns).set_index("Rater")
     assert table.loc["Helen Price", "Calibration"].startswith("Certified until")
     assert table.loc["Mark Dixon", "Calibration"] == "Not certified"
+
+
+def test_a_benchmark_is_designated_rated_by_its_panel_and_its_master_scores_agreed_and_locked(
+        app_env: AppEnv, open_page: OpenPage) -> None:  # fmt: skip
+    from session_rater.db.store import ItemEntry, RatingSpec
+    from session_rater.domain.model import Capacity
+    from session_rater.usecases.services import DEFAULT_RUBRIC_ID
+
+    svc = app_env.services
+    store = svc.store
+    dev, ruth, tom = app_env.person("Dev Sharma"), app_env.person("Ruth Okafor"), app_env.person("Tom Hughes")
+    session = app_env.recording("tf02-s03-problem-solving.mp4")
+    store.clear_for_training(session, by=dev, note="consent on file")
+    at = open_page("benchmarks", rater=dev)
+    next(s for s in at.selectbox if s.label == "Session (cleared for training use)").set_value(session).run()
+    no_exception(at)
+    assert "Cleared for training use by Dev Sharma on" in shown(at)
+    next(s for s in at.selectbox if s.label.startswith("Tutor whose delivery")).set_value(tom)
+    next(t for t in at.text_input if t.label.startswith("Why this session is a benchmark")).set_value("Typical")
+    next(m for m in at.multiselect if m.label.startswith("Panel")).set_value([dev, ruth])
+    next(s for s in at.selectbox if s.label.startswith("Panel lead")).set_value(dev)
+    next(b for b in at.button if b.label == "Designate the benchmark").click().run()
+    no_exception(at)
+    bench = next(b for b in store.benchmarks() if b.recording_id == session)
+    assert bench.panel_lead == dev and set(bench.panel) == {dev, ruth} and bench.tutor_id == tom
+    assert "Panel rating (blind)" in set(frames(at)[0]["state"])
+
+    rubric = svc.catalog.latest(DEFAULT_RUBRIC_ID)
+    items = [i.id for i in rubric.items]
+    lead_scores = {i: 1 if k % 3 else 2 for k, i in enumerate(items)}
+    store.add_ratings([RatingSpec(session, tom, dev, Capacity.BENCHMARK, {i: ItemEntry(s) for i, s in lead_scores.items()}),
+                       RatingSpec(session, tom, ruth, Capacity.BENCHMARK,
+                                  {i: ItemEntry(3 if i == items[0] else s) for i, s in lead_scores.items()})],
+                      rubric)  # fmt: skip
+    at = open_page("benchmarks", rater=dev, benchmark=bench.id)
+    no_exception(at)
+    assert f"The panel differs on 1 of {len(items)} items." in shown(at)
+    for box in at.selectbox:
+        if box.label.startswith("Master score: "):
+            box.set_value(2)
+    lock = next(b for b in at.button if b.label == "Agree and lock the master scores")
+    lock.click().run()
+    errors = rendered("\n".join(e.value for e in at.error))
+    assert "Nothing was saved." in errors and "the panel disagreed here" in errors
+    assert store.master_scores(bench.id) is None
+    title = rubric.item(items[0]).title
+    next(t for t in at.text_input if t.label == f"Rationale: {title}").set_value("Adequate, not more.")
+    next(t for t in at.text_input if t.label == f"Evidence moments: {title}").set_value("0:04, 0:09")
+    next(b for b in at.button if b.label == "Agree and lock the master scores").click().run()
+    no_exception(at)
+    assert "Master scores version 1 of benchmark" in shown(at)
+    master = store.master_scores(bench.id)
+    assert master is not None and master.version == 1 and set(master.by_item().values()) == {2}
+    assert next(m for m in master.scores if m.item_id == items[0]).moments == (4.0, 9.0)
