@@ -72,10 +72,11 @@ def test_the_calibration_page_shows_each_raters_status(app_env: AppEnv, open_pag
 
 
 @pytest.mark.parametrize("page", ["benchmarks", "calibration"])
-def test_the_benchmark_pages_are_refused_to_a_tutor(app_env: AppEnv, open_page: OpenPage, page: str) -> None:
-    at = open_page(page, rater=app_env.person("Sam Rowe"))
+@pytest.mark.parametrize("who", ["Sam Rowe", "Mark Dixon"])  # a tutor; a treatment manager with a hidden validity session
+def test_the_benchmark_pages_are_refused_to_a_tutor(app_env: AppEnv, open_page: OpenPage, page: str, who: str) -> None:
+    at = open_page(page, rater=app_env.person(who))
     no_exception(at)
-    assert not at.dataframe
+    assert not at.dataframe and "Benchmarks" not in [p for p in at.get("subheader")]
     assert "programme managers" in shown(at) and "administrators" in shown(at)
 
 

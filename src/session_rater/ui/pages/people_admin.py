@@ -65,12 +65,12 @@ def _people_table(accounts: list[AccountView], calibration: Mapping[int, RaterCa
                 "name": a.person.display_name,
                 "email": a.person.email or "",
                 "roles": role_labels(a.person.roles),
+                # issue 10: a rater's calibration against the benchmark's master scores
+                "calibration": status_words(calibration.get(a.person.id)) if calibration and a.person.id in calibration else "",
                 "active": a.active,
                 "sign-in": sign_in_method(a),
                 "managed teams": ", ".join(team_label(t) for t in sorted(a.scope.managed_teams)),
                 "areas": ", ".join(sorted(a.scope.areas)),
-                # issue 10: a rater's calibration against the benchmark's master scores
-                "calibration": status_words(calibration.get(a.person.id)) if calibration and a.person.id in calibration else "",
             }
             for a in accounts
         ]
