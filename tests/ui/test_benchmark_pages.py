@@ -214,3 +214,25 @@ def test_a_benchmark_is_designated_rated_by_its_panel_and_its_master_scores_agre
     master = store.master_scores(bench.id)
     assert master is not None and master.version == 1 and set(master.by_item().values()) == {2}
     assert next(m for m in master.scores if m.item_id == items[0]).moments == (4.0, 9.0)
+
+
+def test_an_administrator_outside_the_panel_is_asked_before_seeing_master_scores(
+        app_env: AppEnv, open_page: OpenPage) -> None:  # fmt: skip
+    from session_rater.domain.model import Role
+    from session_rater.usecases.demo import DEMO_PASSWORD
+
+    svc = app_env.services
+    admin = svc.accounts.add_person("Pat Admin", "pat.admin@example.org", [Role.ADMINISTRATOR], DEMO_PASSWORD,
+                                    actor_id=None).id  # fmt: skip
+    bench = svc.store.benchmarks()[0]
+    at = open_page("benchmarks", rater=admin, benchmark=bench.id)
+    no_exception(at)
+    assert "recorded as not blind" in shown(at)
+    assert "Master scores, version" not in shown(at) and "The panel differs" not in shown(at)
+    assert not at.dataframe[1:], "nothing but the list: an exemplar clip's score level is a master score too"
+    assert not svc.store.is_unblinded(admin, bench.recording_id, bench.tutor_id)
+    next(b for b in at.button if b.label.startswith("Look, and be recorded as not blind")).click().run()
+    no_exception(at)
+    assert "The panel differs on 3 of" in shown(at) and "Master scores, version 1" in shown(at)
+    assert any("Score level" in d.value.columns for d in at.dataframe)  # the exemplar clips, now
+    assert svc.store.is_unblinded(admin, bench.recording_id, bench.tutor_id)

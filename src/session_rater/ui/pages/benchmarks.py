@@ -247,7 +247,9 @@ def _master_table(master: MasterScoreSet, rubric: Rubric, names: Mapping[int, st
             "Rationale": st.column_config.TextColumn(width="large")})  # fmt: skip
 
 
-def _adjudication(cal: Calibration, me: Permitted, bench: BenchmarkView, names: Mapping[int, str]) -> None:
+def _adjudication(cal: Calibration, me: Permitted, bench: BenchmarkView, names: Mapping[int, str]) -> bool:
+    """The adjudication, the master scores and their versions; False when this person may not
+    see them yet (the use case's reason is shown)."""
     looked = set(st.session_state.get(LOOK_KEY, ()))
     look = bench.id in looked
     try:
@@ -260,10 +262,10 @@ def _adjudication(cal: Calibration, me: Permitted, bench: BenchmarkView, names: 
                                  key=f"benchmarks:{bench.id}:look"):
             st.session_state[LOOK_KEY] = sorted(looked | {bench.id})
             st.rerun()
-        return
+        return False
     except SessionRaterError as exc:
         st.info(plain(exc), icon=":material/hourglass_top:")
-        return
+        return True
     lead = me.person.id == bench.panel_lead
     _disagreements(adj, rubric, names)
     with st.expander("Every item: each panel member's score" + (" and the master score" if adj.master else ""),
@@ -276,13 +278,14 @@ def _adjudication(cal: Calibration, me: Permitted, bench: BenchmarkView, names: 
             _master_form(cal, adj, rubric, names, revising=False)
         else:
             st.caption(f"The panel lead, {plain(_name(names, bench.panel_lead))}, agrees and locks the master scores.")
-        return
+        return True
     _master_table(adj.master, rubric, names)
     if lead or me.decide(Action.DESIGNATE_BENCHMARK, me.recording(bench.recording_id)):
         with st.expander("Change the master scores (a new version, with a reason)", icon=":material/edit:"):
             _master_form(cal, adj, rubric, names, revising=True)
     st.markdown("**Versions**")
     _history(cal, bench, rubric, names, look)
+    return True
 
 
 # -- exemplar clips ------------------------------------------------------------------------------
@@ -394,10 +397,13 @@ def render() -> None:
                             key="benchmarks:chosen")  # fmt: skip
         if chosen is not None:
             bench = by_id[chosen]
-            _adjudication(cal, me, bench, names)
+            may_see = _adjudication(cal, me, bench, names)
             st.subheader("Exemplar clips", divider="gray")
             st.caption("Short clips of this session that show a score level of an item, for raters learning the scale.")
-            _exemplars(cal, me, bench, names)
+            if may_see:
+                _exemplars(cal, me, bench, names)
+            else:  # a clip's score level is a master score
+                st.caption("Shown once you may see this session's master scores.")
     if manager:
         st.subheader("Designate a benchmark", divider="gray")
         _designate(cal, me, names)
