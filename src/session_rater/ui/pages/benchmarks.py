@@ -150,7 +150,8 @@ def _disagreements(adj: Adjudication, rubric: Rubric, names: Mapping[int, str]) 
     st.markdown(f"**The panel differs on {len(adj.disagreements)} of {len(adj.item_ids)} items.** A master score "
                 "there needs a rationale: the reason it is what it is, for the raters who will be compared with it.")
     for d in adj.disagreements:
-        scores = "; ".join(f"{plain(_name(names, m))}: {_score_words(s)}" for m, s in d.scores.items())
+        lead_first = sorted(d.scores.items(), key=lambda ms: ms[0] != adj.benchmark.panel_lead)
+        scores = "; ".join(f"{plain(_name(names, m))}: {_score_words(s)}" for m, s in lead_first)
         st.markdown(f"- {plain(_item_title(rubric, d.item_id))} ({plain(d.item_id)}): {scores}")
 
 
