@@ -101,7 +101,8 @@ def test_over_scoring_answers_first_how_far_each_capacity_and_which_raters_sit_a
     assert self_bias > manager_bias > 0, "the demo's tutors over-score more than its managers do"
 
     ranking = at.dataframe[0].value
-    assert list(ranking.columns) == ["rater", "mean_diff", "interval", "capacity", "share_pct", "n_sessions"]
+    assert list(ranking.columns) == ["rater", "mean_diff", "interval", "capacity", "share_pct", "n_sessions",
+                                     "calibration"]  # issue 10: each rater's calibration, last
     assert ranking["rater"].iloc[0] == "Tom Hughes", "ranked by bias: the straight-liner gives every item the top"
     assert ranking["mean_diff"].is_monotonic_decreasing
     assert "**Tom Hughes** (tutor self-assessment). Straight-line scoring" in page

@@ -71,6 +71,8 @@ def menu(me: Permitted | None = None) -> dict[str, list[st.Page]]:
         assignments_admin,
         audit,
         audit_log,
+        benchmarks,
+        calibration,
         compare,
         coverage,
         monitoring_report,
@@ -95,6 +97,8 @@ def menu(me: Permitted | None = None) -> dict[str, list[st.Page]]:
     monitoring_reports = everyone or bool(me.decide(Action.VIEW_MONITORING_REPORT))
     area_reports = everyone or bool(me.decide(Action.VIEW_AREA_REPORT))
     audits = everyone or bool(me.decide(Action.MANAGE_AUDIT))
+    calibrates = everyone or bool(me.decide(Action.MANAGE_CALIBRATION))  # Benchmark: managers, and a panel's members
+    on_a_panel = calibrates or bool(benchmarks.panels_of(me))
     sections = {
         "Rating": [
             (True, sessions.render, "Sessions", ":material/video_library:", None),  # the default page, at /
@@ -114,6 +118,10 @@ def menu(me: Permitted | None = None) -> dict[str, list[st.Page]]:
             (reports, agreement.render, "Agreement", ":material/handshake:", "agreement"),
             (area_reports, area_report.render, "Area report", ":material/summarize:", "area-report"),
             (audits, audit.render, "Audit", ":material/gavel:", "audit-scoring"),
+        ],
+        "Benchmark": [
+            (on_a_panel, benchmarks.render, "Benchmarks", ":material/verified:", "benchmarks"),
+            (calibrates, calibration.render, "Calibration", ":material/tune:", "calibration"),
         ],
         "Administration": [
             (admin, recordings_admin.render, "Recordings", ":material/movie:", "recordings"),

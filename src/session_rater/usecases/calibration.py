@@ -528,6 +528,43 @@ class Calibration:
             return self.svc.store.rounds()
         return self.svc.store.rounds(rater_id=self.me.person.id)
 
+    # the Benchmark pages (issue 10): what they list
+    def benchmarks(self) -> list[BenchmarkView]:
+        """The benchmark sessions this person works on: every one in reach for a programme manager
+        or administrator; those whose panel they are on for anyone else (never a hidden validity one)."""
+        hidden = self._hidden_validity()
+        manager = bool(self.me.decide(Action.MANAGE_CALIBRATION))
+        found = []
+        for bench in self.svc.store.benchmarks():
+            if bench.id in hidden or not (manager or self.me.person.id in bench.panel):
+                continue
+            try:
+                self.me.recording(bench.recording_id)
+            except (AccessDeniedError, NotFoundError):
+                continue
+            found.append(bench)
+        return found
+
+    def rubric_of(self, benchmark_id: int) -> Rubric:
+        """The rubric version a benchmark is scored on (its items' titles, its scale)."""
+        return _rubric(self.svc, self.benchmark(benchmark_id))
+
+    def round_progress(self, round_id: int) -> list[tuple[int, int, AttemptRecord | None]]:
+        """Each rater of a round: (rater, how many of its benchmarks they have submitted, their
+        attempt once the round is complete for them)."""
+        self.me.require(Action.MANAGE_CALIBRATION)
+        rnd = next((r for r in self.svc.store.rounds() if r.id == round_id), None)
+        if rnd is None:
+            raise NotFoundError(f"There is no calibration round {round_id}.")
+        benches = {b.id: b for b in self.svc.store.benchmarks()}
+        submitted = {b: _submitted_by(self.svc, benches[b]) for b in rnd.benchmark_ids if b in benches}
+        found = []
+        for rater in rnd.rater_ids:
+            done = sum(1 for by in submitted.values() if rater in by)
+            attempt = next((a for a in self.svc.store.attempts(rater) if a.round_id == rnd.id), None)
+            found.append((rater, done, attempt))
+        return found
+
     # any rater: after submitting
     def after_submit(self, rating: RatingView, *, today: dt.date | None = None) -> Comparison | None:
         """Call after a rating is submitted: a validity session is revealed, a completed round's

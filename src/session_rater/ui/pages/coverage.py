@@ -16,7 +16,9 @@ from session_rater.domain.coverage import AssignmentStatus, MonitoredSession, co
 from session_rater.domain.sampling import SessionFacts
 from session_rater.errors import PolicyError
 from session_rater.ui.downloads import download_link
+from session_rater.ui.pages.calibration import rater_calibrations, status_words
 from session_rater.ui.state import allowed, page_start
+from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.coverage import GROUPINGS, PERIODS, Targets, coverage
 from session_rater.usecases.monitoring import Monitoring
 
@@ -127,6 +129,20 @@ def _pick_policy(catalog_error: str | None, in_force: list) -> str | None:  # ty
     return labels[0] if labels else None
 
 
+def _calibration(me: Permitted, by: str) -> None:
+    """Grouped by treatment manager or tutor: each one's calibration against the benchmark's
+    master scores (issue 10), for those who may see it (programme managers, administrators)."""
+    if by not in ("treatment_manager", "tutor"):
+        return
+    found = rater_calibrations(me)
+    if not found:
+        return
+    rows = [{"Rater": r.name, "Calibration": status_words(r)} for r in found.values() if by in r.roles]
+    if rows:
+        st.markdown(f"**{GROUPINGS[by]}s' calibration** against the benchmark's master scores (the Calibration page)")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="coverage:calibration")
+
+
 def render() -> None:
     _, me = page_start()
     st.title("Coverage")
@@ -201,6 +217,7 @@ def render() -> None:
         download_link("Download XLSX", "coverage.xlsx", params, container=d2,
                       help="An Excel workbook: the table, and an About sheet defining each figure.")
 
+    _calibration(me, by)
     st.subheader("Coverage over time")
     st.caption(
         f"Monitored % of regular sessions by the {'month' if period is None else period} they were recorded in, "

@@ -16,6 +16,8 @@ Every chart has its text alternative and its figures beside it (:mod:`session_ra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -41,9 +43,11 @@ from session_rater.ui.report_widgets import (
     signed,
     small,
 )
+from session_rater.ui.pages.calibration import rater_calibrations, status_words
 from session_rater.ui.state import page_start, reports_allowed
 from session_rater.ui.text import plain
 from session_rater.usecases.analysis import AnalysisReport
+from session_rater.usecases.calibration import RaterCalibration
 from session_rater.usecases.services import Services
 
 __all__ = ["render"]
@@ -248,15 +252,24 @@ def _metrics(bias: BiasReport) -> None:
 
 
 # -- raters ranked ---------------------------------------------------------------------------------
+def _person_id(key: object) -> int | None:
+    try:
+        return int(key)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
 
 
-def _ranking(bias: BiasReport, names: dict[object, str]) -> None:
+
+def _ranking(bias: BiasReport, names: dict[object, str], calibration: Mapping[int, RaterCalibration] | None = None) -> None:
     rows = [
         {"rater": names.get(e.key[0], f"rater {e.key[0]}"), "mean_diff": e.mean_diff, "interval": _interval(e),
          "capacity": ad.capacity_label(str(e.key[1])), "share_pct": 100 * e.share_over_by_1,
          "n_sessions": e.n_sessions}  # the figures next to the name: at 320 px the rest scrolls
         for e in sorted(bias.by_rater.estimates, key=lambda e: -e.mean_diff)
     ]  # fmt: skip
+    if calibration is not None:  # issue 10: each rater's calibration against the master scores, last
+        for row, e in zip(rows, sorted(bias.by_rater.estimates, key=lambda e: -e.mean_diff), strict=True):
+            row["calibration"] = status_words(calibration.get(_person_id(e.key[0])))
     if not rows:
         return
     st.dataframe(
@@ -273,6 +286,9 @@ def _ranking(bias: BiasReport, names: dict[object, str]) -> None:
                 help="Share of the rater's item scores at least one scale point above the benchmark's.",
             ),
             "n_sessions": st.column_config.NumberColumn("Sessions", help="Sessions paired with a benchmark score."),
+            "calibration": st.column_config.TextColumn(
+                "Calibration", help="Against the benchmark's master scores (the Calibration page): certified until a "
+                "date (flagged when it ends within 30 days), not certified, expired, recalibration due, or not attempted"),
         },
     )  # fmt: skip
     small("Highest first. A rater scoring in two capacities has a row for each. The interval shows how far the figure "
@@ -602,7 +618,7 @@ def render() -> None:
         _answer(report, quarters, names)
         _metrics(bias)
         st.subheader("Raters ranked by how far they score above the benchmark", anchor=False)
-        _ranking(bias, names)
+        _ranking(bias, names, rater_calibrations(me))
         st.subheader("Is the gap closing? By quarter", anchor=False)
         _trend(quarters)
         st.subheader("Which items are over-scored most", anchor=False)

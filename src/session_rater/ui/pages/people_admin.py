@@ -8,6 +8,8 @@ person did. Every change is written to the audit log by the store (before and af
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 import streamlit as st
 
@@ -19,7 +21,9 @@ from session_rater.domain.model import Role
 from session_rater.errors import SessionRaterError
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
+from session_rater.ui.pages.calibration import rater_calibrations, status_words
 from session_rater.ui.state import allowed, page_start, pick_by_id
+from session_rater.usecases.calibration import RaterCalibration
 
 FLASH_KEY = "people:flash"
 REVISION_KEY = "people:revision"  # bumped after each change: the forms then show what is stored
@@ -53,7 +57,7 @@ def _key(name: str) -> str:
     return f"people:{st.session_state.get(REVISION_KEY, 0)}:{name}"
 
 
-def _people_table(accounts: list[AccountView]) -> None:
+def _people_table(accounts: list[AccountView], calibration: Mapping[int, RaterCalibration] | None = None) -> None:
     table = pd.DataFrame(
         [
             {
@@ -61,6 +65,8 @@ def _people_table(accounts: list[AccountView]) -> None:
                 "name": a.person.display_name,
                 "email": a.person.email or "",
                 "roles": role_labels(a.person.roles),
+                # issue 10: a rater's calibration against the benchmark's master scores
+                "calibration": status_words(calibration.get(a.person.id)) if calibration and a.person.id in calibration else "",
                 "active": a.active,
                 "sign-in": sign_in_method(a),
                 "managed teams": ", ".join(team_label(t) for t in sorted(a.scope.managed_teams)),
@@ -89,6 +95,10 @@ def _people_table(accounts: list[AccountView]) -> None:
             "managed teams": st.column_config.TextColumn("Managed teams", width=160,
                                                          help="Teams a treatment manager monitors"),
             "areas": st.column_config.TextColumn("Areas", width=100, help="Areas a programme manager oversees"),
+            "calibration": st.column_config.TextColumn(
+                "Calibration", width=200, help="A rater's calibration against the benchmark's master scores (the "
+                "Calibration page): certified until a date (flagged when it ends within 30 days), not certified, "
+                "expired, recalibration due, or not attempted"),
         },
     )
 
@@ -269,7 +279,7 @@ def render() -> None:
     except SessionRaterError as exc:
         st.error(plain(exc))
         return
-    _people_table(accounts)
+    _people_table(accounts, rater_calibrations(me))
     st.subheader("Add a person", divider="gray")
     _add_person(me)
     _flash("add", flash)

@@ -19,6 +19,7 @@ from session_rater.domain.captions import MAX_CAPTIONS_BYTES, CaptionsError
 from session_rater.errors import SessionRaterError
 from session_rater.ui.downloads import download_link
 from session_rater.ui.state import allowed, page_start, recording_label
+from session_rater.usecases.calibration import Calibration
 from session_rater.usecases.permitted import Permitted
 from session_rater.domain.retention import HOLD_KINDS
 from session_rater.usecases.recordings_admin import RecordingsAdmin
@@ -206,6 +207,46 @@ def _due_for_deletion(retention: RetentionAdmin) -> None:
                 st.success(f"Hold #{placed.id} placed: the recording is kept until it is released.")
 
 
+def _training_use(me: Permitted) -> None:
+    """Clear a recording for training use (issue 10): only a cleared recording can become a
+    benchmark or give exemplar clips. It shows a recorded group of offenders, so the page says so
+    and who cleared each one, and when, is kept (and in the audit log)."""
+    cal = Calibration(me)
+    recordings = {r.id: r for r in me.recordings()}
+    cleared = cal.training_clearances()
+    names = me.people_names()
+    st.caption("A recording cleared for training use can become a benchmark session (for calibrating raters) and "
+               "give exemplar clips. Each recording shows a group of offenders: clear one only where consent to "
+               "training use is on file. A clearance is kept with who gave it and when, and cannot be undone here.")
+    if cleared:
+        st.dataframe(pd.DataFrame([{
+            "session": recording_label(recordings[c.recording_id]) if c.recording_id in recordings else f"recording {c.recording_id}",
+            "cleared by": names.get(c.cleared_by, "–") if c.cleared_by is not None else "–",
+            "cleared on": f"{c.cleared_at:%d/%m/%Y %H:%M}", "note": c.note} for c in cleared.values()]),
+            hide_index=True, width="stretch", key="training_clearances")  # fmt: skip
+    else:
+        st.caption("No recording is cleared for training use yet.")
+    waiting = {i: r for i, r in recordings.items() if i not in cleared}
+    with st.form("clear_for_training", clear_on_submit=True, border=True):
+        recording_id = st.selectbox("Recording to clear for training use", list(waiting), index=None,
+                                    format_func=lambda i: recording_label(waiting[i]), placeholder="Choose a recorded session")  # fmt: skip
+        note = st.text_input("Note (e.g. where the consent to training use is kept)")
+        sure = st.checkbox("I confirm this recording, which shows a recorded group of offenders, may be used for "
+                           "training raters")  # fmt: skip
+        if st.form_submit_button("Clear for training use", icon=":material/school:"):
+            try:
+                if recording_id is None:
+                    raise SessionRaterError("Choose the recording to clear.")
+                if not sure:
+                    raise SessionRaterError("Confirm that the recording may be used for training: nothing was cleared.")
+                done = cal.clear_for_training(int(recording_id), note.strip())
+            except SessionRaterError as exc:
+                st.error(plain(exc))
+            else:
+                st.success(plain(f"Cleared {recording_label(waiting[int(recording_id)])} for training use on "
+                                 f"{done.cleared_at:%d/%m/%Y}: it can now be designated a benchmark."))  # fmt: skip
+
+
 def _access_log(admin: RecordingsAdmin) -> None:
     table = admin.access_log_table(limit=500)
     if table.empty:
@@ -237,6 +278,8 @@ def render() -> None:
     _missing(admin)
     st.subheader("Due for deletion", divider="gray")
     _due_for_deletion(RetentionAdmin(me))
+    st.subheader("Training use", divider="gray")
+    _training_use(me)
     st.subheader("Access log", divider="gray")
     st.caption("Every request for a recording by someone signed in: who, which, when, and whether it played or "
                "was refused. (Requests from nobody signed in are refused and noted in the server's log only.)")
