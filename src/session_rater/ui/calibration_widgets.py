@@ -90,29 +90,32 @@ def comparison(cmp: Comparison, status: RaterCalibration | None, *, key: str,
         st.caption("This session is a benchmark: a panel agreed its master scores. Where you differ, read the "
                    "rationale and watch the moments the panel points to.")
         f = cmp.figures
-        a, b, c = st.columns(3)
-        a.metric("Exact agreement", f"{f.exact:.0%}", help=f"{f.exact_count} of {f.n_items} items scored the same")
-        b.metric("Within one point", f"{f.within_one:.0%}",
-                 help=f"{f.within_one_count} of {f.n_items} items at most one point apart")  # fmt: skip
-        c.metric("Mean signed difference", f"{f.mean_bias:+.2f}",
-                 help="Your score minus the master score, averaged over the items: above 0 you scored higher")  # fmt: skip
+        st.markdown(f"**{f.exact:.0%}** exact agreement ({f.exact_count} of {f.n_items} items) · "
+                    f"**{f.within_one:.0%}** within one point ({f.within_one_count}) · "
+                    f"**{f.mean_bias:+.2f}** mean signed difference (your score minus the master's: above 0, "
+                    "you scored higher)")  # fmt: skip
         table = pd.DataFrame(
             [{"Item": i.title,
               "Yours": "N/A" if i.rater is None else str(i.rater),
               "Master": "N/A" if i.master is None else str(i.master),
-              "Difference": "" if i.difference is None else _signed(i.difference),
-              "Rationale": i.rationale,
-              "Evidence moments": ", ".join(format_moment(t) for t in i.moments)}
+              "Difference": "" if i.difference is None else _signed(i.difference)}
              for i in cmp.items])  # fmt: skip
         st.table(table.set_index("Item"))
-        moments = [i for i in cmp.items if i.moments]
-        if moments:
-            st.markdown("**The master's evidence moments** (each button plays the session from there)")
-            for i in moments:
-                cols = st.columns([3, *([1] * len(i.moments))], vertical_alignment="center")
-                cols[0].markdown(plain(i.title))
-                for k, t in enumerate(i.moments):
-                    cols[k + 1].button(format_moment(t), key=f"{key}:seek:{i.item_id}:{k}", icon=":material/play_arrow:",
+        explained = [i for i in cmp.items if i.rationale or i.moments]
+        if explained:
+            st.markdown("**The panel's rationale and evidence moments** (a moment's button plays the session "
+                        "from there)")  # fmt: skip
+        for i in explained:
+            with st.container(border=True):
+                diff = "" if i.difference is None else f", difference {_signed(i.difference)}"
+                st.markdown(f"**{plain(i.title)}**: yours {'N/A' if i.rater is None else i.rater}, "
+                            f"master {'N/A' if i.master is None else i.master}{diff}")  # fmt: skip
+                if i.rationale:
+                    st.caption(plain(i.rationale))
+                if i.moments:
+                    cols = st.columns(max(4, len(i.moments)))
+                    for k, t in enumerate(i.moments):
+                        cols[k].button(format_moment(t), key=f"{key}:seek:{i.item_id}:{k}", icon=":material/play_arrow:",
                                        on_click=on_seek, args=(t,),
                                        help=f"Play the session from {format_moment(t)}: {i.title}")  # fmt: skip
         if cmp.attempts:
