@@ -122,6 +122,15 @@ def test_my_work_shows_the_raters_own_calibration_status_and_what_to_do(app_env:
     at = open_page("queue", rater=app_env.person(CERTIFIED))
     said = " ".join(rendered(e.value) for e in [*at.error, *at.warning, *at.success, *at.info])
     assert "Calibration: certified until" in said, said
+    import datetime as dt
+
+    svc = app_env.services
+    due = dt.date.today() + dt.timedelta(days=9)
+    svc.store.create_round("Winter", due, [svc.store.benchmarks()[1].id], [app_env.person(CERTIFIED)],
+                           by=app_env.person("Dev Sharma"))  # fmt: skip
+    at = open_page("queue", rater=app_env.person(CERTIFIED))
+    said = " ".join(rendered(e.value) for e in at.success)
+    assert f"Your calibration round “Winter” is due {due:%d/%m/%Y}: rate its 1 session on the Rate page." in said, said
     at = open_page("queue", rater=app_env.person("Dev Sharma"))  # administrator: not a rater
     said = " ".join(rendered(e.value) for e in [*at.error, *at.warning, *at.success, *at.info, *at.caption])
     assert "Calibration:" not in said

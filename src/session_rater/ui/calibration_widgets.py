@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
 
+from session_rater.domain.calibration.records import CalibrationRound
 from session_rater.domain.model import format_moment
 from session_rater.domain.rubric import Rubric
 from session_rater.ui.text import plain
@@ -48,7 +49,7 @@ def status_sentence(cal: RaterCalibration, today: dt.date) -> tuple[str, str]:
     rule = _rule_text(s.latest.rule) if s.latest else ""
     if s.status == "certified" and s.certified_until is not None:
         days = (s.certified_until - today).days
-        if days <= EXPIRY_WARNING_DAYS:
+        if s.expiring_soon or days <= EXPIRY_WARNING_DAYS:
             return "warning", (f"Calibration: certified until {s.certified_until:%d/%m/%Y}, which is in "
                                f"{days} day{'' if days == 1 else 's'}. Ask your programme manager for a place in "
                                f"the next calibration round before then.{said}")  # fmt: skip
@@ -76,8 +77,13 @@ ICONS = {"success": ":material/verified:", "warning": ":material/schedule:", "er
          "info": ":material/info:"}  # fmt: skip
 
 
-def status_line(cal: RaterCalibration, today: dt.date) -> None:
+def status_line(cal: RaterCalibration, today: dt.date, rounds: Sequence[CalibrationRound] = ()) -> None:
+    """The rater's status, and the rounds they still have to complete (by when)."""
     kind, text = status_sentence(cal, today)
+    for r in rounds:
+        late = " (overdue)" if r.due_on < today else ""
+        text += (f" Your calibration round “{r.title}” is due {r.due_on:%d/%m/%Y}{late}: rate its "
+                 f"{len(r.benchmark_ids)} session{'' if len(r.benchmark_ids) == 1 else 's'} on the Rate page.")  # fmt: skip
     with st.container(key="calibration-status"):
         getattr(st, kind)(plain(text), icon=ICONS[kind])
 

@@ -1,4 +1,5 @@
-"""Exemplar clips as the Rate page plays them ("See an example" beside a score descriptor).
+"""Exemplar clips as the Rate page plays them ("See an example" beside a score descriptor), and
+the calibration rounds a rater still has to complete (My work says so).
 
 :meth:`Calibration.exemplars` already leaves out clips of the person's own hidden validity
 sessions. A clip is also a master score (it shows what a score level looks like on that item of
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from session_rater.domain.access import Action
-from session_rater.domain.calibration.records import ExemplarClip
+from session_rater.domain.calibration.records import CalibrationRound, ExemplarClip
 from session_rater.errors import NotFoundError
 from session_rater.usecases.calibration import Calibration
 from session_rater.usecases.permitted import Permitted
@@ -68,3 +69,10 @@ def playable_exemplars(me: Permitted) -> list[PlayableExemplar]:
         src, cookie = me.recording_url(recording)
         found.append(PlayableExemplar(clip, recording.id, src, cookie))
     return found
+
+
+def open_rounds(me: Permitted) -> list[CalibrationRound]:
+    """The calibration rounds this person is a rater in and has not completed, soonest due first."""
+    store, person = me.svc.store, me.person.id
+    done = {a.round_id for a in store.attempts(person)}
+    return sorted((r for r in store.rounds(rater_id=person) if r.id not in done), key=lambda r: r.due_on)

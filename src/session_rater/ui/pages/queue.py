@@ -15,6 +15,7 @@ from session_rater.errors import SessionRaterError
 from session_rater.ui import calibration_widgets, nav
 from session_rater.ui.state import page_start
 from session_rater.usecases.calibration import CALIBRATION_ROLES, Calibration
+from session_rater.usecases.exemplar_clips import open_rounds
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
 
@@ -123,10 +124,11 @@ def _calibration(me: Permitted, today: dt.date) -> None:
         return
     try:
         status = Calibration(me).my_status(today)
+        rounds = open_rounds(me)
     except SessionRaterError as exc:  # e.g. the certification rule file is broken: the work still shows
         st.caption(f"Calibration status unavailable: {plain(exc)}")
         return
-    calibration_widgets.status_line(status, today)
+    calibration_widgets.status_line(status, today, rounds)
 
 
 def render() -> None:
