@@ -85,7 +85,7 @@ def test_an_exemplar_plays_beside_the_session_then_the_comparison_moments_seek_t
     app_server.wait_until_ready(page)
     comparison = page.locator(".st-key-rate-comparison")
     expect(comparison).to_contain_text("Your scores beside the master scores")
-    expect(comparison).to_contain_text("Mean signed difference")
+    expect(comparison).to_contain_text("mean signed difference")
     expect(comparison.locator("table")).to_contain_text("Master")
 
     # A master's evidence moment: the session's video seeks there (the same element).
