@@ -111,7 +111,14 @@ def test_exemplars_of_a_benchmark_the_rater_is_still_to_rate_blind_are_not_offer
     me = Permitted(svc, svc.person(newcomer))
     assert playable_exemplars(me) == []
     mark = app_env.person(VALIDITY_RATER)  # submitted his rating of it in the demo's round
-    assert playable_exemplars(Permitted(svc, svc.person(mark)))
+    assert {c.clip.benchmark_id for c in playable_exemplars(Permitted(svc, svc.person(mark)))} == {first.id}
+    # a clip of his own hidden validity session would say that it is a benchmark
+    (validity,) = [v for v in svc.store.validity_assignments(mark) if v.hidden]
+    item = svc.rubrics()[0].items[5].id
+    svc.store.add_exemplar(validity.benchmark_id, item, 2, 1.0, 3.0, "Clip of the validity session", by=None)
+    assert {c.clip.benchmark_id for c in playable_exemplars(Permitted(svc, svc.person(mark)))} == {first.id}
+    assert validity.benchmark_id in {c.clip.benchmark_id for c in playable_exemplars(Permitted(svc, svc.person(
+        app_env.person(CERTIFIED))))}, "Helen Price (who may play it) is offered it"
 
 
 def test_my_work_shows_the_raters_own_calibration_status_and_what_to_do(app_env: AppEnv, open_page) -> None:  # type: ignore[no-untyped-def]
