@@ -11,9 +11,13 @@ import streamlit as st
 from session_rater.ui.text import plain
 from session_rater.domain.records import RecordingView
 from session_rater.domain.sampling.work import QueueItem, QueueStatus, TutorProgress, TutorStatus
-from session_rater.ui import nav
+from session_rater.errors import SessionRaterError
+from session_rater.ui import calibration_widgets, nav
 from session_rater.ui.state import page_start
+from session_rater.usecases.calibration import CALIBRATION_ROLES, Calibration
+from session_rater.usecases.exemplar_clips import open_rounds
 from session_rater.usecases.monitoring import Monitoring
+from session_rater.usecases.permitted import Permitted
 
 SHOW_KEY = "queue:show"
 TO_DO, DONE, ALL = "To do", "Submitted", "All"
@@ -114,6 +118,19 @@ def _shown(items: list[QueueItem], show: str) -> list[QueueItem]:
     return items
 
 
+def _calibration(me: Permitted, today: dt.date) -> None:
+    """The rater's own calibration status, and what to do about it (raters only)."""
+    if not any(me.person.has_role(r) for r in CALIBRATION_ROLES):
+        return
+    try:
+        status = Calibration(me).my_status(today)
+        rounds = open_rounds(me)
+    except SessionRaterError as exc:  # e.g. the certification rule file is broken: the work still shows
+        st.caption(f"Calibration status unavailable: {plain(exc)}")
+        return
+    calibration_widgets.status_line(status, today, rounds)
+
+
 def render() -> None:
     _, me = page_start()
     rater = me.person
@@ -121,6 +138,7 @@ def render() -> None:
     st.html(WRAP_LABELS)
     mon = Monitoring(me)
     today = dt.date.today()
+    _calibration(me, today)
     items = mon.work_queue(today)
     if not items:
         _empty(mon, rater.display_name, rater.roles)

@@ -8,6 +8,7 @@ path or bytes given to st.video (that loads the whole file into server memory on
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -28,13 +29,17 @@ from session_rater.ui.state import (
     recording_label,
 )
 from session_rater.ui.player import Item, Note, Thumbnail, data_uri, player
+from session_rater.ui import calibration_widgets
+from session_rater.usecases.calibration import Calibration, Comparison
 from session_rater.usecases.captions import captions_url
+from session_rater.usecases.exemplar_clips import PlayableExemplar, playable_exemplars
 
 NA = "na"
 ERROR_KEY = "rate_form_error"
 FLASH_KEY = "rate_form_flash"
 RATING_CACHE = "rate_form_rating"
 SUBMITTED_KEY = "rate_form_submitted"
+SEEK_KEY = "rate_form_seek"  # (form prefix, seconds): a master's evidence moment asked for
 # Fragments a callback reruns by name (st.rerun([...]) from a widget callback): a score click
 # reruns its item, the progress line and the submit button, never the whole form or the player.
 AREA_FRAGMENT = "rate-area"
@@ -308,6 +313,12 @@ def _player(me: Permitted, ctx: FormContext, recording: RecordingView, scores: d
         for item_id, s in scores.items()
         if s.moment_seconds is not None
     ]
+    compared = _comparison(me, ctx) if locked else None
+    if compared is not None:  # the master's evidence moments join the rater's own, once submitted
+        notes += [Note(t=t, item=f"Master score {i.master}: {i.title}", text=i.rationale)
+                  for i in compared.items for t in i.moments]  # fmt: skip
+    seek = st.session_state.get(SEEK_KEY)
+    start_at = seek[1] if seek and seek[0] == ctx.prefix else None
     src, cookie = me.recording_url(recording)
     captions = captions_url(me, recording)
     stamp = player(
@@ -323,6 +334,7 @@ def _player(me: Permitted, ctx: FormContext, recording: RecordingView, scores: d
         read_only=locked,
         items=[Item(i.id, i.title, ctx.key(i.id, "box")) for i in ctx.rubric.items],
         captions_src=_absolute(captions) if captions else None,
+        start_at=start_at,
     )
     if stamp is not None and not locked:
         # The item the player says the rater is working on (focus or last input in its box) wins.
@@ -380,13 +392,14 @@ def _session_caption(recording: RecordingView, ctx: FormContext) -> None:
 def _form(me: Permitted, ctx: FormContext) -> None:
     rubric = ctx.rubric
     _status(me, ctx)
+    examples = _examples(me, rubric)
     for section in rubric.sections:
         st.subheader(plain(section.title), divider="gray")
         if section.description:
             st.caption(plain(section.description))
         for item in section.items:
             # One fragment per item, named by it, so that its own callbacks rerun only it.
-            st.fragment(key=_item_fragment(item.id))(_item)(me, ctx, item.id)
+            st.fragment(key=_item_fragment(item.id))(_item)(me, ctx, item.id, examples.get(item.id, []))
     _submit_area(me, ctx)
 
 
@@ -407,6 +420,7 @@ def _status(me: Permitted, ctx: FormContext) -> None:
             f"Submitted {rating.submitted_at:%d/%m/%Y %H:%M} and read-only. "  # type: ignore[union-attr]
             f"{ctx.capacity.label} on {plain(rubric.title)} v{plain(rubric.version)}."
         )
+        _comparison_area(me, ctx, rating)
         with st.expander("Correct this rating"):
             st.caption("A correction is a new version: this one is kept, and the reason is recorded.")
             st.text_area("Reason for the correction", key=f"{ctx.prefix}:reason",
@@ -415,6 +429,56 @@ def _status(me: Permitted, ctx: FormContext) -> None:
     else:
         st.caption(f"{len(rubric.items)} items. Each score and note is saved as you make it. Submit, at the "
                    "end, once every item has a score or N/A.")
+
+
+def _comparison(me: Permitted, ctx: FormContext) -> Comparison | None:
+    """The rater's scores beside the master scores, where this submitted form is of a master-scored
+    benchmark (None otherwise, and always before the rater's own rating is submitted)."""
+    try:
+        return Calibration(me).comparison(ctx.recording_id, ctx.tutor_id)
+    except SessionRaterError:
+        return None
+
+
+def _comparison_area(me: Permitted, ctx: FormContext, rating: RatingView) -> None:
+    cal = Calibration(me)
+    try:
+        just = st.session_state.get(SUBMITTED_KEY) == ctx.prefix
+        found = cal.after_submit(rating) if just else cal.comparison(ctx.recording_id, ctx.tutor_id)
+    except SessionRaterError:
+        return
+    if found is None:
+        return
+    try:
+        status = cal.my_status()
+    except SessionRaterError:  # e.g. the certification rule file is broken: the comparison still shows
+        status = None
+    calibration_widgets.comparison(found, status, key=ctx.prefix, on_seek=lambda t: _seek(ctx, t),
+                                   today=dt.date.today())  # fmt: skip
+
+
+def _seek(ctx: FormContext, seconds: float) -> None:
+    """A master's evidence moment clicked: the session's player seeks there (its own fragment
+    reruns; the video is the same element, so it only moves). A thousandth of a second is added
+    on a second click of the same moment, so the player sees a new moment and seeks again."""
+    before = st.session_state.get(SEEK_KEY)
+    again = before is not None and before[0] == ctx.prefix and abs(before[1] - seconds) < 0.01
+    st.session_state[SEEK_KEY] = (ctx.prefix, seconds + (0.001 if again and before[1] == seconds else 0.0))
+    _rerun_only([PLAYER_FRAGMENT])
+
+
+def _examples(me: Permitted, rubric: Rubric) -> dict[str, list[PlayableExemplar]]:
+    """item -> the exemplar clips the rater may watch for it (see usecases.exemplar_clips)."""
+    try:
+        clips = playable_exemplars(me)
+    except SessionRaterError:
+        return {}
+    found: dict[str, list[PlayableExemplar]] = {}
+    items = {i.id for i in rubric.items}
+    for clip in clips:
+        if clip.item_id in items and clip.score in rubric.scale_values:
+            found.setdefault(clip.item_id, []).append(clip)
+    return found
 
 
 NEXT_STEPS = {
@@ -483,7 +547,7 @@ def _label(rubric: Rubric, value: object) -> str:
     return plain(rubric.not_applicable_label if value == NA else f"{value} · {rubric.point(int(value)).label}")  # type: ignore[call-overload]
 
 
-def _item(me: Permitted, ctx: FormContext, item_id: str) -> None:
+def _item(me: Permitted, ctx: FormContext, item_id: str, examples: list[PlayableExemplar] | None = None) -> None:
     """One item: its score, evidence note and moment (a fragment of its own: see _form)."""
     rubric = ctx.rubric
     item = rubric.item(item_id)
@@ -521,6 +585,9 @@ def _item(me: Permitted, ctx: FormContext, item_id: str) -> None:
             disabled=locked,
             label_visibility="collapsed",
         )
+        for clip in examples or []:  # beside the descriptors: plays in a dialog, the session's video stays put
+            calibration_widgets.example_button(rubric, item.title, clip, key=ctx.key(item.id, f"example-{clip.clip.id}"),
+                                               src=_absolute(clip.src))  # fmt: skip
         left, right = st.columns([4, 1])
         left.text_area(
             "Evidence",
