@@ -29,10 +29,10 @@ RATIONALES = (
     "Open questions drew in the quieter members; one closed run mid-way.",
     "The reframe kept the member engaged without endorsing the comment.",
 )
-EXEMPLAR_NOTES = (
-    "A recap that links the last session to today's aims.",
-    "Moving on before checking understanding: the descriptor one point below.",
-    "Praise that names the pro-social behaviour.",
+EXEMPLARS = (  # (item, note): each note describes what the clip shows of that item
+    ("manual.aims", "A recap that links the last session to today's aims."),
+    ("manual.learning-checked", "Checks what each member understood before moving on."),
+    ("manual.reinforcement", "Praise that names the pro-social behaviour."),
 )
 
 
@@ -126,8 +126,10 @@ def load_demo_benchmarks(services, rubric: Rubric, people: Mapping[str, PersonVi
                         (float(3 + k % 20),) if i in disputed else ())
             for k, i in enumerate(items)], by=lead)  # fmt: skip
     first, master = benches[0], masters[round_session.id]
-    for k, item in enumerate(items[:3]):
-        store.add_exemplar(first.id, item, master[item], 2.0 + 8 * k, 8.0 + 8 * k, EXEMPLAR_NOTES[k], by=lead)
+    chosen = [(item, note) for item, note in EXEMPLARS if item in master] or [
+        (item, "An example of this score level.") for item in items[:3]]  # a rubric without those items
+    for k, (item, note) in enumerate(chosen):
+        store.add_exemplar(first.id, item, master[item], 2.0 + 8 * k, 8.0 + 8 * k, note, by=lead)
     store.create_round("Spring calibration", today + dt.timedelta(days=14), [first.id],
                        [people[n].id for n in (CERTIFIED, NOT_CERTIFIED, TUTOR_ATTEMPT)], by=lead)  # fmt: skip
     added += store.add_ratings(round_specs, rubric)
