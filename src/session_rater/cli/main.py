@@ -66,6 +66,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "--server.headless", "true" if args.headless else "false",
         "--browser.gatherUsageStats", "false",
         "--server.showEmailPrompt", "false",  # Streamlit's first-run email question would stop the start
+        "--runner.postScriptGC", "false",  # a full GC after each run delayed every score click (config.toml)
         "--client.showErrorDetails", "none",  # as .streamlit/config.toml: no tracebacks for users
         "--client.toolbarMode", "viewer",
         "--theme.primaryColor", "#b3261e",  # contrast 6.7:1 (Streamlit's default red is 3.3:1)
