@@ -263,6 +263,7 @@ def test_compare_page_shows_one_session_by_capacity_and_over_scoring_across_sess
     assert self_vs > 0, "the demo's tutors over-score their own delivery"
     assert self_vs > manager_vs
     assert len(across.get("vega_lite_chart")) == 1  # the per-item bar chart
+    assert any("Mean difference from the external assessors per item" in m.value for m in across.markdown)  # in words
 
 
 def _second_manager_rating(app_env: AppEnv, recording_id: int, tutor_id: int, *, score: int, note: str) -> str:

@@ -209,6 +209,7 @@ def test_coverage_page_shows_each_grouping_with_its_figures_explained_and_downlo
     at.run()
     no_exception(at)
     assert [t.value for t in at.title] == ["Coverage"]
+    assert any("Monitored % of all sessions per period, against the" in m.value for m in at.markdown)  # the chart in words
     table = at.dataframe[0].value
     assert list(table.columns[:2]) == [grouping, "period"] and len(table) > 0
     recorded = {f"{r.recorded_on.year}Q{(r.recorded_on.month - 1) // 3 + 1}" for r in app_env.services.store.list_recordings()}

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from session_rater.ui.report_widgets import small, themed
 from session_rater.ui.text import plain
 from session_rater.domain.compare import ALL_ITEMS
 from session_rater.domain.model import Capacity, format_moment
@@ -174,7 +175,9 @@ def _across_sessions(me: Permitted) -> None:
         .properties(height=alt.Step(9))
     )
     rule = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="black").encode(x="x:Q")
-    st.altair_chart(chart + rule, width="stretch")
+    words = _chart_words(per_item)
+    st.altair_chart(themed((chart + rule).properties(description=words)), width="stretch")
+    small("**Chart in words:** " + words + " The table below holds its figures.")
     st.dataframe(
         per_item[["item", "Capacity", "n", "mean_difference", "exact_agreement", "within_one"]],
         hide_index=True,
@@ -187,6 +190,16 @@ def _across_sessions(me: Permitted) -> None:
             "within_one": st.column_config.ProgressColumn("Within one point", min_value=0, max_value=1, format="percent"),
         },
     )
+
+
+def _chart_words(per_item: pd.DataFrame) -> str:
+    """The per-item chart in a sentence: for each capacity, the items furthest above the external assessors."""
+    parts = []
+    for capacity, rows in per_item.groupby("Capacity", sort=False):
+        top = rows.sort_values("mean_difference", ascending=False).head(2)
+        items = ", ".join(f"{plain(str(r['item']))} ({r['mean_difference']:+.2f})" for _, r in top.iterrows())
+        parts.append(f"{capacity}: furthest above on {items}")
+    return "Mean difference from the external assessors per item (above 0: scored higher). " + "; ".join(parts) + "."
 
 
 def render() -> None:

@@ -17,6 +17,7 @@ from session_rater.domain.sampling import SessionFacts
 from session_rater.errors import PolicyError
 from session_rater.ui.downloads import download_link
 from session_rater.ui.pages.calibration import rater_calibrations, status_words
+from session_rater.ui.report_widgets import figure
 from session_rater.ui.state import allowed, page_start
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.coverage import GROUPINGS, PERIODS, Targets, coverage
@@ -98,14 +99,30 @@ def _chart(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus
         ],
     )  # fmt: skip
     target = pd.DataFrame({"target": [t.monitoring_percent], "label": [f"Target {t.monitoring_percent:g}%"]})
-    rule = alt.Chart(target).mark_rule(color="#d62728", strokeDash=[6, 4], size=2).encode(
+    rule = alt.Chart(target).mark_rule(color="#b3261e", strokeDash=[6, 4], size=2).encode(
         y="target:Q",
         tooltip=[alt.Tooltip("label:N", title=f"Target ({t.source})")],
     )
-    label = alt.Chart(target).mark_text(align="left", dx=4, dy=-7, color="#d62728").encode(
+    label = alt.Chart(target).mark_text(align="left", dx=4, dy=-7, color="#b3261e").encode(
         y="target:Q", x=alt.value(0), text="label:N"
     )
-    st.altair_chart((line + rule + label).properties(height=320), width="stretch")
+    figure((line + rule + label).properties(height=320), words=_chart_words(data, t.monitoring_percent),
+           table=data.assign(monitored_percent=data["monitored_percent"].round(1)).rename(columns={
+               "line": "Sessions of", "period": PERIODS[period], "recorded": "Recorded", "sampled": "Sampled",
+               "rated": "Monitored", "monitored_percent": "Monitored %"}),
+           table_label="Figures of the chart: monitored % per period")  # fmt: skip
+
+
+def _chart_words(data: pd.DataFrame, target: float) -> str:
+    """The chart in a sentence: all sessions' monitored % in the first and latest period, against the target."""
+    overall = data[data["line"] == "All sessions"].sort_values("period")
+    if overall.empty:
+        return f"Monitored % per period against the {target:g}% target."
+    first, last = overall.iloc[0], overall.iloc[-1]
+    met = int((overall["monitored_percent"] >= target).sum())
+    return (f"Monitored % of all sessions per period, against the {target:g}% target: {first['monitored_percent']:.1f}% "
+            f"in {first['period']}, {last['monitored_percent']:.1f}% in {last['period']}; the target was met in "
+            f"{met} of {len(overall)} periods.")  # fmt: skip
 
 
 def _highlight(table: pd.DataFrame) -> pd.DataFrame:
