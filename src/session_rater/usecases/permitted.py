@@ -56,12 +56,18 @@ class Permitted:
 
     def sessions_table(self) -> pd.DataFrame:
         table = self.svc.sessions_table(self.recordings())
-        if table.empty or self.actor.has(Role.ADMINISTRATOR) or self.actor.has(Role.PROGRAMME_MANAGER):
-            return table
-        # A benchmark's panel ratings would tell a validity session from live work (issue 10).
-        benchmarks = {b.recording_id for b in self.svc.store.benchmarks()}
-        table.loc[table["id"].isin(benchmarks), Capacity.BENCHMARK.value] = 0
+        hidden = self.benchmarks_not_shown()
+        if not table.empty and hidden:
+            table.loc[table["id"].isin(hidden), Capacity.BENCHMARK.value] = 0
         return table
+
+    def benchmarks_not_shown(self) -> set[int]:
+        """Recordings whose benchmark ratings a list must not count for this person: a
+        benchmark's panel ratings would tell a validity session from live work (issue 10).
+        Overseers (administrators, programme managers) see them."""
+        if self.actor.has(Role.ADMINISTRATOR) or self.actor.has(Role.PROGRAMME_MANAGER):
+            return set()
+        return {b.recording_id for b in self.svc.store.benchmarks()}
 
     def reach(self) -> Reach | None:
         """The sessions this person may see, as SQL (None: every session, an administrator):

@@ -6,6 +6,8 @@ self-assessment."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -91,10 +93,7 @@ def sessions_page(me: Permitted, filters: SessionFilter = SessionFilter(), page:
     counts = svc.store.rating_counts(ids)
     playback = svc.media.playback_of(ids)
     own = svc.store.own_self_assessments(me.person.id, ids) if shows_self_assessment(me) else {}
-    # A benchmark's panel ratings would tell a validity session from live work (issue 10): only
-    # overseers see them counted.
-    overseer = me.actor.has(Role.ADMINISTRATOR) or me.actor.has(Role.PROGRAMME_MANAGER)
-    hidden = set() if overseer else {b.recording_id for b in svc.store.benchmarks()} & set(ids)
+    hidden = me.benchmarks_not_shown() & set(ids)
     rows = []
     for r in recordings:
         c = counts.get(r.id, {})
@@ -113,7 +112,6 @@ def sessions_page(me: Permitted, filters: SessionFilter = SessionFilter(), page:
             "tutors": ", ".join(t.display_name for t in r.tutors),
             "demo": r.is_demo,
             "video": _video_state(state, present),
-            "thumbnail": _middle_frame(svc.thumbnails(r, state)) if present else None,
             "yours": SELF_ASSESSMENT_STATE[own.get(r.id)] if delivered else "",
         }
         if r.id in hidden:
@@ -123,6 +121,14 @@ def sessions_page(me: Permitted, filters: SessionFilter = SessionFilter(), page:
         row["drafts"] = sum(n for (_, status), n in c.items() if status == RatingStatus.DRAFT.value)
         rows.append(row)
     return SessionsPage(pd.DataFrame(rows), matching, page, pages, page_size, {r.id: r for r in recordings})
+
+
+def session_frame(me: Permitted, recording: RecordingView) -> Path | None:
+    """A frame from the middle of the session opened (only that one: the rows carry none)."""
+    svc = me.svc
+    if not svc.recording_path(recording).is_file():
+        return None
+    return _middle_frame(svc.thumbnails(recording, svc.media.playback_of([recording.id]).get(recording.id)))
 
 
 @dataclass(frozen=True)

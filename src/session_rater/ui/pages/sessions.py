@@ -13,6 +13,7 @@ from session_rater.usecases.sessions_list import (
     PAGE_SIZE,
     SessionFilter,
     session_facets,
+    session_frame,
     sessions_page,
     shows_self_assessment,
     tutor_choices,
@@ -98,7 +99,7 @@ def render() -> None:
     detail = st.container(key="sessions_detail")
     st.html(ENTER_OPENS_ROW_JS, unsafe_allow_javascript=True)
     tutor_column = shows_self_assessment(me)
-    view = shown.drop(columns=["thumbnail"]).set_index("id").assign(title=lambda t: t["session"].astype(str) + ". " + t["title"])
+    view = shown.set_index("id").assign(title=lambda t: t["session"].astype(str) + ". " + t["title"])
     event = st.dataframe(
         view,
         hide_index=True,
@@ -199,7 +200,7 @@ def _show_session(me, chosen: int, shown) -> None:  # type: ignore[no-untyped-de
     st.subheader(plain(recording.label))
     st.caption(f"{plain(recording.programme)} · {plain(recording.site)} · {recording.recorded_on:%d %B %Y}"
                + (" · catch-up session" if recording.is_catch_up else ""))
-    frame = shown.loc[shown["id"] == chosen, "thumbnail"].iloc[0]
+    frame = session_frame(me, recording)
     if frame is not None:
         st.image(str(frame), width=160, caption="A frame from the middle of the recording")
     for choice in tutor_choices(me, recording):
