@@ -285,3 +285,47 @@ def test_submitting_through_the_rating_use_case_settles_calibration(svc: Service
     [attempt] = svc.store.attempts(w.people["Mark"].id)
     assert not attempt.passed and attempt.completed_on == TODAY
     assert not svc.store.validity_assignments(w.people["Mark"].id)[0].hidden
+
+
+def _draw_for(svc: Services, rater: int, recordings: list[int], *, seed: int, policy_text: str | None) -> int:
+    """A saved draw of live monitoring assignments for ``rater``, its policy snapshot that of
+    ``policy_text`` (None: a snapshot stored before policies had a validity_rate)."""
+    from session_rater.io.policy_files import parse_policy_text, policy_to_dict
+
+    selections = tuple(Selection(r, Rule.MONITORING, "monitoring: group TF-02 needs 1 of 12 sessions (10%)", rater,
+                                 None, TODAY + dt.timedelta(days=20)) for r in recordings)  # fmt: skip
+    if policy_text is None:
+        snapshot = {"name": f"old-{seed}", "version": "1.0", "monitoring": {"percent": 10}}
+    else:
+        snapshot = policy_to_dict(parse_policy_text(policy_text, "p.yaml"))
+    return svc.sampling.save_draw(Draw(snapshot["name"], snapshot["version"], seed, TODAY, selections), snapshot).seed
+
+
+POLICY = 'name: p{version}\nversion: "{version}"\ntitle: P\nvalidity_rate: {rate}\nmonitoring: {{}}\n'
+
+
+def test_the_validity_rate_is_the_drawn_policys_and_zero_turns_validity_sessions_off(svc: Services) -> None:
+    w = _world(svc, n_sessions=12)
+    items = w.items
+    benches = [w.benchmark(r, (_scores(items, 2), _scores(items, 2)), _scores(items, 2)) for r in w.sessions[-2:]]
+    helen = w.people["Helen"].id
+    seed = _draw_for(svc, helen, w.sessions[:10], seed=11, policy_text=POLICY.format(version="1", rate=0))
+    assert top_up_after_draw(svc, seed=seed, today=TODAY) == {}, "validity_rate: 0 adds none"
+    assert Calibration(w.me("Admin")).top_up_validity(helen, today=TODAY, seed=1) == [], "nor by hand"
+    # 10 monitoring assignments at 0.1 make one validity session; the next draw, at 0.2, a second.
+    seed = _draw_for(svc, helen, [], seed=12, policy_text=POLICY.format(version="2", rate=0.1))
+    assert [len(p) for p in top_up_after_draw(svc, seed=seed, today=TODAY).values()] == [1]
+    seed = _draw_for(svc, helen, [], seed=13, policy_text=POLICY.format(version="3", rate=0.2))
+    assert [len(p) for p in top_up_after_draw(svc, seed=seed, today=TODAY).values()] == [1]
+    assert sorted(v.benchmark_id for v in svc.store.validity_assignments(helen)) == sorted(benches)
+
+
+def test_a_draw_stored_before_policies_had_a_validity_rate_blends_at_1_in_10(svc: Services) -> None:
+    w = _world(svc, n_sessions=12)
+    items = w.items
+    bench = w.benchmark(w.sessions[-1], (_scores(items, 2), _scores(items, 2)), _scores(items, 2))
+    helen = w.people["Helen"].id
+    seed = _draw_for(svc, helen, w.sessions[:9], seed=21, policy_text=None)
+    assert top_up_after_draw(svc, seed=seed, today=TODAY) == {}, "9 assignments at 1 in 10: none yet"
+    seed = _draw_for(svc, helen, [w.sessions[9]], seed=22, policy_text=None)
+    assert top_up_after_draw(svc, seed=seed, today=TODAY) == {helen: [bench]}

@@ -62,6 +62,27 @@ def compose_within_limits(text: str) -> yaml.Node | None:
         return None
 
 
+def line_of(root: yaml.Node | None, path: str) -> int | None:
+    """The line (from 1) of the node at a dotted path (``monitoring.percent``, ``per.0``) in the
+    tree :func:`compose_within_limits` gives, or of the deepest part of it that exists (a missing
+    key points at its parent); None without a tree."""
+    if root is None or path == TOP_LEVEL:
+        return None
+    node, line = root, root.start_mark.line + 1
+    for part in path.split("."):
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+            if pair is None:
+                return line
+            node, line = pair[1], pair[0].start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
 def read_yaml_file(path: Path, source: str, what: str) -> bytes:
     """The bytes of the YAML file at ``path``, without a UTF-8 byte order mark.
 

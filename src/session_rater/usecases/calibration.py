@@ -11,7 +11,7 @@
   the master's, with the rationale and evidence moments, and their figures; when their round is
   complete, their attempt is judged by the rule in force and kept with that rule.
 * Validity sessions are blended into treatment managers' My work (:func:`top_up_validity`) at the
-  validity rate, showing exactly the fields a live monitoring assignment shows.
+  sampling policy's ``validity_rate``, showing exactly the fields a live monitoring assignment shows.
 * A rater's status (:func:`rater_statuses`) comes from their attempts and their drift chart.
 
 Master scores, rationales and other panel members' ratings are never shown to anyone before their
@@ -58,7 +58,7 @@ from session_rater.domain.calibration.records import (
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.records import RatingView
 from session_rater.domain.rubric import Rubric
-from session_rater.domain.sampling.policy import Rule
+from session_rater.domain.sampling.policy import DEFAULT_VALIDITY_RATE, Rule
 from session_rater.domain.sampling.work import QueueItem, QueueStatus
 from session_rater.errors import (
     AccessDeniedError,
@@ -69,9 +69,6 @@ from session_rater.errors import (
 from session_rater.io.calibration_files import load_certification_rule
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import DEFAULT_RUBRIC_ID, Services
-
-VALIDITY_RATE = 0.1
-"""Validity sessions per monitoring assignment (about 1 in 10 of a treatment manager's)."""
 
 CALIBRATION_ROLES = (Role.TREATMENT_MANAGER, Role.EXTERNAL_ASSESSOR, Role.TUTOR)
 
@@ -287,14 +284,27 @@ def _validity_reason(svc: Services, recording_id: int, percent: float, per_tutor
             f"spreads the sample across the programme (session number {recording.session_number})")  # fmt: skip
 
 
-def top_up_validity(svc: Services, rater_id: int, *, today: dt.date, rate: float = VALIDITY_RATE,
+def policy_validity_rate(policy: Mapping[str, Any] | None) -> float:
+    """The ``validity_rate`` of a policy as stored with a draw (a snapshot from before the key
+    existed: the default)."""
+    rate = policy.get("validity_rate") if isinstance(policy, Mapping) else None
+    return DEFAULT_VALIDITY_RATE if rate is None else float(rate)
+
+
+def top_up_validity(svc: Services, rater_id: int, *, today: dt.date, rate: float | None = None,
                     rng: np.random.Generator | None = None) -> list[int]:  # fmt: skip
     """Add validity sessions to a treatment manager's work so that they make up ``rate`` of
-    their monitoring assignments: master-scored benchmarks they neither delivered nor rated,
-    each shown as a monitoring assignment of their latest draw. The benchmark ids added."""
+    their monitoring assignments (by default the ``validity_rate`` of the policy of their latest
+    draw): master-scored benchmarks they neither delivered nor rated, each shown as a monitoring
+    assignment of their latest draw. The benchmark ids added."""
     live = [a for a in svc.sampling.assignments() if a.rule in (Rule.MONITORING, Rule.CATCH_UP)
             and rater_id in (a.rater_id, a.second_rater_id)]  # fmt: skip
     if not live:
+        return []
+    latest = max(live, key=lambda a: a.id)
+    draw = svc.sampling.get_draw(latest.draw_id)
+    rate = policy_validity_rate(draw.policy) if rate is None else rate
+    if rate == 0:
         return []
     mine = svc.store.validity_assignments(rater_id)
     masters = svc.store.master_scores_in_force()
@@ -308,8 +318,6 @@ def top_up_validity(svc: Services, rater_id: int, *, today: dt.date, rate: float
     picks = validity_sessions_due(monitoring_assignments=len(live), validity_assigned=len(mine), rate=rate,
                                   candidates=sorted(masters), excluded=excluded,
                                   rng=rng or np.random.default_rng())  # fmt: skip
-    latest = max(live, key=lambda a: a.id)
-    draw = svc.sampling.get_draw(latest.draw_id)
     monitoring = draw.policy.get("monitoring", {}) if isinstance(draw.policy, dict) else {}
     percent, per_tutor = float(monitoring.get("percent", 10)), int(monitoring.get("min_sessions_per_tutor", 1))
     notice = int(draw.policy.get("min_notice_days", 7)) if isinstance(draw.policy, dict) else 7
@@ -324,16 +332,22 @@ def top_up_validity(svc: Services, rater_id: int, *, today: dt.date, rate: float
     return picks
 
 
-def top_up_after_draw(svc: Services, *, seed: int, today: dt.date) -> dict[int, list[int]]:
-    """After a saved draw: top up every treatment manager's validity sessions (seeded by the
-    draw's seed, so the draw and its validity sessions reproduce together)."""
+def top_up_after_draw(svc: Services, *, seed: int, today: dt.date, rate: float | None = None) -> dict[int, list[int]]:
+    """After a saved draw: top up every treatment manager's validity sessions at ``rate``, the
+    ``validity_rate`` of the policy drawn (None: of the newest saved draw with ``seed``), seeded
+    by the draw's seed, so the draw and its validity sessions reproduce together."""
+    if rate is None:
+        drawn = next((d for d in svc.sampling.list_draws() if d.seed == seed and not d.dry_run), None)
+        rate = policy_validity_rate(drawn.policy if drawn else None)
+    if rate == 0:
+        return {}
     rng = np.random.default_rng(seed)
     raters = sorted({r for a in svc.sampling.assignments() if a.rule in (Rule.MONITORING, Rule.CATCH_UP)
                      for r in (a.rater_id, a.second_rater_id) if r is not None})  # fmt: skip
     added = {}
     for rater in raters:
         if svc.person(rater).has_role(Role.TREATMENT_MANAGER):
-            picks = top_up_validity(svc, rater, today=today, rng=rng)
+            picks = top_up_validity(svc, rater, today=today, rate=rate, rng=rng)
             if picks:
                 added[rater] = picks
     return added
