@@ -19,6 +19,7 @@ from session_rater.domain.calibration.records import BenchmarkState
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.records import PersonView, RatingView
 from session_rater.domain.sampling.policy import Draw, Rule, Selection
+from session_rater.domain.sampling.work import QueueItem, QueueStatus
 from session_rater.errors import AccessDeniedError, CalibrationError
 from session_rater.settings import load_settings
 from session_rater.usecases.calibration import (
@@ -30,6 +31,7 @@ from session_rater.usecases.calibration_status import calibration_status
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import DEFAULT_RUBRIC_ID, Services, open_services
+from session_rater.usecases.supervision import Supervision
 
 AREA, TEAM = "Cumbria", "Barrow team"
 TODAY = dt.date.today()
@@ -329,3 +331,57 @@ def test_a_draw_stored_before_policies_had_a_validity_rate_blends_at_1_in_10(svc
     assert top_up_after_draw(svc, seed=seed, today=TODAY) == {}, "9 assignments at 1 in 10: none yet"
     seed = _draw_for(svc, helen, [w.sessions[9]], seed=22, policy_text=None)
     assert top_up_after_draw(svc, seed=seed, today=TODAY) == {helen: [bench]}
+
+
+def _rate_tutor(w: World, who: str, recording: int, tutor: str, scores: int) -> RatingView:
+    me = w.me(who)
+    rating = me.start_rating(recording, w.people[tutor].id, Capacity.MONITORING, w.svc.catalog.latest(DEFAULT_RUBRIC_ID))
+    for item in w.items:
+        me.save_item(rating.id, item, score=scores, not_applicable=False)
+    return me.submit(rating.id, confirm_uniform=True)
+
+
+@pytest.mark.parametrize("first", ["Sam", "Tom"])
+def test_a_co_tutored_validity_session_asks_a_form_per_tutor_and_the_benchmark_tutors_form_completes_it(
+        svc: Services, first: str) -> None:  # fmt: skip
+    """Benchmark (session, Tom) of a session Tom delivered with Sam. Hidden, it is a live co-tutored
+    assignment (a form per tutor, in progress after one); submitting Tom's form reveals it, shows
+    the comparison and takes it out of "To rate". Tom's form is a validity rating, not monitoring:
+    not in coverage nor on Supervision; Sam's, made blind as monitoring, stays monitoring."""
+    w = _world(svc, n_sessions=12)
+    items = w.items
+    co_tutored = svc.store.add_recording(RecordingSpec(
+        file_path="/nowhere/co.mp4", programme="Think First", group_name="TF-02", session_number=13,
+        session_title="Session 13", recorded_on=TODAY - dt.timedelta(days=60), site="Barrow", area=AREA, team=TEAM),
+        [w.people["Tom"].id, w.people["Sam"].id]).id  # fmt: skip
+    bench = w.benchmark(co_tutored, (_scores(items, 2), _scores(items, 2)), _scores(items, 2))
+    helen = w.people["Helen"].id
+    seed = _draw_for(svc, helen, w.sessions[:10], seed=31, policy_text=None)
+    assert top_up_after_draw(svc, seed=seed, today=TODAY) == {helen: [bench]}
+    me = w.me("Helen")
+
+    def item() -> QueueItem:
+        return next(q for q in Monitoring(me).work_queue(TODAY) if q.recording_id == co_tutored)
+
+    assert [t.name for t in item().tutors] == ["Tom", "Sam"] and item().status is QueueStatus.NOT_STARTED
+    second = "Tom" if first == "Sam" else "Sam"
+    rating = _rate_tutor(w, "Helen", co_tutored, first, 3)
+    found = Calibration(me).after_submit(rating, today=TODAY)
+    if first == "Sam":  # still hidden, and as a live co-tutored assignment is: in progress
+        assert found is None and svc.store.validity_assignments(helen)[0].hidden
+        assert item().status is QueueStatus.IN_PROGRESS and item().ratings_submitted == 1
+        assert Calibration(me).comparison(co_tutored, w.people["Tom"].id) is None
+        rating = _rate_tutor(w, "Helen", co_tutored, second, 3)
+        found = Calibration(me).after_submit(rating, today=TODAY)
+    assert found is not None and found.tutor_id == w.people["Tom"].id and found.figures.within_one_count == len(items)
+    assert not svc.store.validity_assignments(helen)[0].hidden
+    assert item().status is QueueStatus.SUBMITTED, "out of To rate once the benchmark's tutor is rated"
+    assert Calibration(me).comparison(co_tutored, w.people["Sam"].id) is None, "no master scores for Sam"
+
+    monitored = {m.recording_id: m for m in Monitoring(w.me("Admin")).monitored_sessions()}
+    sam_rated = first == "Sam"
+    assert (co_tutored in monitored) is sam_rated
+    if sam_rated:
+        assert monitored[co_tutored].rated_tutor_ids == frozenset({w.people["Sam"].id}), "Tom's validity rating is no coverage"
+    assert (co_tutored, w.people["Tom"].id) not in [(r.id, t) for r, t in Supervision(w.me("Tom")).choices()]
+    assert ((co_tutored, w.people["Sam"].id) in [(r.id, t) for r, t in Supervision(w.me("Sam")).choices()]) is sam_rated

@@ -355,7 +355,12 @@ def top_up_after_draw(svc: Services, *, seed: int, today: dt.date, rate: float |
 
 def validity_queue_items(svc: Services, rater_id: int, *, today: dt.date) -> list[QueueItem]:
     """The rater's validity sessions as My work items: the same fields, filled the same way, as a
-    live monitoring assignment (domain.sampling.work.QueueItem)."""
+    live monitoring assignment (domain.sampling.work.QueueItem).
+
+    A co-tutored session asks a form per tutor, as a live one does, and counts them the same way
+    while the validity session is hidden. Submitting the form of the benchmark's tutor reveals it
+    (:func:`record_submission`) and completes it: the item leaves "To rate" then, whichever forms
+    are left, since a validity session is not monitoring and the benchmark is of that one tutor."""
     items = []
     for v in svc.store.validity_assignments(rater_id):
         recording = svc.store.get_recording(v.recording_id)
@@ -366,7 +371,9 @@ def validity_queue_items(svc: Services, rater_id: int, *, today: dt.date) -> lis
         session_done = sum(1 for r in forms if r.is_submitted and r.tutor_id is None)
         drafts = sum(1 for r in forms if not r.is_submitted)
         n_tutors = len(recording.tutors)
-        done = (session_done > 0 or (n_tutors > 0 and tutors_done >= n_tutors)) and drafts == 0
+        benchmark_form = [r for r in forms if r.tutor_id == v.tutor_id]
+        done = ((session_done > 0 or (n_tutors > 0 and tutors_done >= n_tutors)) and drafts == 0) or (
+            not v.hidden and bool(benchmark_form) and all(r.is_submitted for r in benchmark_form))
         status = QueueStatus.SUBMITTED if done else QueueStatus.IN_PROGRESS if forms else QueueStatus.NOT_STARTED
         draw_id, policy_name = svc.store.validity_draw_fields(v.id)
         items.append(QueueItem(
@@ -596,7 +603,7 @@ class Calibration:
     def comparison(self, recording_id: int, tutor_id: int | None) -> Comparison | None:
         """One's own scores of a master-scored benchmark beside the master scores (after submitting)."""
         bench = benchmark_of(self.svc, recording_id, tutor_id)
-        if bench is None or self.me.person.id in bench.panel:
+        if bench is None or self.me.person.id in bench.panel or bench.id in self._hidden_validity():
             return None
         master = self.svc.store.master_scores(bench.id)
         rating = _submitted_by(self.svc, bench).get(self.me.person.id)
