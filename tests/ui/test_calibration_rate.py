@@ -173,3 +173,46 @@ def test_the_status_sentence_for_each_status() -> None:
     kind, text = said(RaterStatus("recalibration_due", attempt, certified_until=dt.date(2027, 1, 5),
                                   drift_since=dt.date(2026, 11, 1)))  # fmt: skip
     assert kind == "warning" and "drifted" in text and "since 01/11/2026" in text
+
+
+def _submit_all(at: AppTest) -> AppTest:
+    for n, radio in enumerate(score_radios(at)):
+        at.radio(key=radio.key).set_value(1 + n % 2).run()
+    next(b for b in at.button if b.label == "Submit rating").click().run()
+    no_exception(at)
+    return at
+
+
+def test_after_a_validity_submit_the_next_steps_say_it_was_one_and_that_the_tutor_does_not_see_it(  # type: ignore[no-untyped-def]
+    app_env: AppEnv, open_page
+) -> None:
+    recording_id, tutor_id, mark = _validity(app_env)
+    at = open_page("rate", recording=recording_id, tutor=tutor_id, rater=mark)
+    assert "validity" not in _page_text(at).lower()
+    _submit_all(at)
+    said = " ".join(rendered(s.value) for s in at.success)
+    tutor = app_env.services.person(tutor_id).display_name
+    assert "Rating submitted. Treatment manager monitoring of " + tutor in said
+    assert "This was a validity session" in said and f"{tutor} does not see it on the Supervision page" in said
+    assert "sees your scores and evidence notes on the Supervision page" not in said
+    assert not any(b.label.startswith("Rate ") and b.label.endswith(" next") for b in at.button)
+    assert "Your scores beside the master scores" in _page_text(at)
+
+
+def test_after_a_live_monitoring_submit_the_next_steps_still_point_to_supervision(  # type: ignore[no-untyped-def]
+    app_env: AppEnv, open_page
+) -> None:
+    from session_rater.domain.model import Capacity
+    from session_rater.usecases.permitted import Permitted
+
+    svc = app_env.services
+    mark = app_env.person(VALIDITY_RATER)
+    me = Permitted(svc, svc.person(mark))
+    benchmarks = {b.recording_id for b in svc.store.benchmarks()}
+    recording, tutor = next((r, t.id) for r in me.recordings() for t in r.tutors
+                            if r.id not in benchmarks
+                            and Capacity.MONITORING in me.capacities(r, t.id)
+                            and not any(x.rater_id == mark for x in svc.store.ratings_of_recording(r.id, submitted_only=False)))  # fmt: skip
+    at = _submit_all(open_page("rate", recording=recording.id, tutor=tutor, rater=mark))
+    said = " ".join(rendered(s.value) for s in at.success)
+    assert "sees your scores and evidence notes on the Supervision page" in said and "validity" not in said

@@ -600,6 +600,12 @@ class Calibration:
         attempts = tuple(a for a in self.svc.store.attempts(self.me.person.id) if a.round_id in rounds)
         return dataclasses.replace(found, attempts=attempts)
 
+    def was_validity(self, recording_id: int, tutor_id: int | None) -> bool:
+        """Whether this person's submitted form of (session, tutor) was one of their validity
+        sessions, now revealed (False while it is hidden: nothing may say so before submitting)."""
+        return any(v.recording_id == recording_id and v.tutor_id == tutor_id and not v.hidden
+                   for v in self.svc.store.validity_assignments(self.me.person.id))  # fmt: skip
+
     def comparison(self, recording_id: int, tutor_id: int | None) -> Comparison | None:
         """One's own scores of a master-scored benchmark beside the master scores (after submitting)."""
         bench = benchmark_of(self.svc, recording_id, tutor_id)
