@@ -385,3 +385,31 @@ def test_a_co_tutored_validity_session_asks_a_form_per_tutor_and_the_benchmark_t
         assert monitored[co_tutored].rated_tutor_ids == frozenset({w.people["Sam"].id}), "Tom's validity rating is no coverage"
     assert (co_tutored, w.people["Tom"].id) not in [(r.id, t) for r, t in Supervision(w.me("Tom")).choices()]
     assert ((co_tutored, w.people["Sam"].id) in [(r.id, t) for r, t in Supervision(w.me("Sam")).choices()]) is sam_rated
+
+
+def test_an_exemplar_clip_is_cut_once_from_its_recording_and_goes_with_it(svc: Services, tmp_path: Path) -> None:
+    import shutil
+
+    from session_rater.usecases.exemplar_clips import clip_file, clip_recording, exemplar, may_play_exemplar
+
+    w = _world(svc)
+    items = w.items
+    source = tmp_path / "bench.mp4"
+    shutil.copy(sorted((Path(__file__).resolve().parents[2] / "sample_sessions").glob("*.mp4"))[0], source)
+    recording = svc.store.add_recording(RecordingSpec(
+        file_path=str(source), programme="Think First", group_name="TF-02", session_number=20, session_title="S20",
+        recorded_on=TODAY - dt.timedelta(days=30), site="Barrow", area=AREA, team=TEAM), [w.people["Tom"].id]).id  # fmt: skip
+    bench = w.benchmark(recording, (_scores(items, 2), _scores(items, 2)), _scores(items, 2))
+    clip = svc.store.add_exemplar(bench, items[0], 2, 1.0, 3.0, "a recap", by=w.people["Pam"].id)
+    assert clip_recording(svc, clip.id) == recording and clip_recording(svc, clip.id + 1) is None
+    cut = clip_file(svc, clip.id)
+    assert cut is not None and cut.is_file() and cut.parent == svc.settings.data_dir / "exemplar-clips"
+    assert clip_file(svc, clip.id) == cut
+    # Sam, a tutor who may not play Tom's session, may watch its exemplar (cleared for training)
+    sam = w.me("Sam")
+    with pytest.raises(AccessDeniedError):
+        sam.recording_url(svc.recording(recording))
+    assert exemplar(sam, clip.id).src.startswith(f"/recordings/exemplars/{clip.id}?")
+    assert not may_play_exemplar(svc, clip.id, w.people["Sam"].id, 0), "no live sign-in session"
+    source.unlink()  # e.g. deleted under the retention policy
+    assert clip_file(svc, clip.id) is None and not cut.exists()

@@ -147,14 +147,13 @@ def clip_file(svc: Services, clip_id: int) -> Path | None:
     clip, recording_id = _clip(svc, clip_id), clip_recording(svc, clip_id)
     if clip is None or recording_id is None:
         return None
-    stored = svc.store.recording_file_path(recording_id)
-    if stored is None:
-        return None
-    source = Path(stored) if Path(stored).is_absolute() else svc.settings.recordings_dir / stored
-    if not source.is_file():
-        return None
     name = f"{clip.id}-{round(clip.start_seconds * 1000)}-{round(clip.end_seconds * 1000)}.mp4"
     output = svc.settings.data_dir / CLIPS_FOLDER / name
+    stored = svc.store.recording_file_path(recording_id)
+    source = None if stored is None else Path(stored) if Path(stored).is_absolute() else svc.settings.recordings_dir / stored
+    if source is None or not source.is_file():  # e.g. deleted under the retention policy: its clip goes too
+        output.unlink(missing_ok=True)
+        return None
     with _cutting_lock:
         lock = _cutting.setdefault(clip.id, threading.Lock())
     with lock:  # two requests for a clip not cut yet: one cut
