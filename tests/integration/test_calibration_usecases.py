@@ -19,6 +19,7 @@ from session_rater.domain.calibration.records import BenchmarkState
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.records import PersonView, RatingView
 from session_rater.domain.sampling.policy import Draw, Rule, Selection
+from session_rater.domain.sampling.work import QueueItem, QueueStatus
 from session_rater.errors import AccessDeniedError, CalibrationError
 from session_rater.settings import load_settings
 from session_rater.usecases.calibration import (
@@ -30,6 +31,7 @@ from session_rater.usecases.calibration_status import calibration_status
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import DEFAULT_RUBRIC_ID, Services, open_services
+from session_rater.usecases.supervision import Supervision
 
 AREA, TEAM = "Cumbria", "Barrow team"
 TODAY = dt.date.today()
@@ -285,3 +287,129 @@ def test_submitting_through_the_rating_use_case_settles_calibration(svc: Service
     [attempt] = svc.store.attempts(w.people["Mark"].id)
     assert not attempt.passed and attempt.completed_on == TODAY
     assert not svc.store.validity_assignments(w.people["Mark"].id)[0].hidden
+
+
+def _draw_for(svc: Services, rater: int, recordings: list[int], *, seed: int, policy_text: str | None) -> int:
+    """A saved draw of live monitoring assignments for ``rater``, its policy snapshot that of
+    ``policy_text`` (None: a snapshot stored before policies had a validity_rate)."""
+    from session_rater.io.policy_files import parse_policy_text, policy_to_dict
+
+    selections = tuple(Selection(r, Rule.MONITORING, "monitoring: group TF-02 needs 1 of 12 sessions (10%)", rater,
+                                 None, TODAY + dt.timedelta(days=20)) for r in recordings)  # fmt: skip
+    if policy_text is None:
+        snapshot = {"name": f"old-{seed}", "version": "1.0", "monitoring": {"percent": 10}}
+    else:
+        snapshot = policy_to_dict(parse_policy_text(policy_text, "p.yaml"))
+    return svc.sampling.save_draw(Draw(snapshot["name"], snapshot["version"], seed, TODAY, selections), snapshot).seed
+
+
+POLICY = 'name: p{version}\nversion: "{version}"\ntitle: P\nvalidity_rate: {rate}\nmonitoring: {{}}\n'
+
+
+def test_the_validity_rate_is_the_drawn_policys_and_zero_turns_validity_sessions_off(svc: Services) -> None:
+    w = _world(svc, n_sessions=12)
+    items = w.items
+    benches = [w.benchmark(r, (_scores(items, 2), _scores(items, 2)), _scores(items, 2)) for r in w.sessions[-2:]]
+    helen = w.people["Helen"].id
+    seed = _draw_for(svc, helen, w.sessions[:10], seed=11, policy_text=POLICY.format(version="1", rate=0))
+    assert top_up_after_draw(svc, seed=seed, today=TODAY) == {}, "validity_rate: 0 adds none"
+    assert Calibration(w.me("Admin")).top_up_validity(helen, today=TODAY, seed=1) == [], "nor by hand"
+    # 10 monitoring assignments at 0.1 make one validity session; the next draw, at 0.2, a second.
+    seed = _draw_for(svc, helen, [], seed=12, policy_text=POLICY.format(version="2", rate=0.1))
+    assert [len(p) for p in top_up_after_draw(svc, seed=seed, today=TODAY).values()] == [1]
+    seed = _draw_for(svc, helen, [], seed=13, policy_text=POLICY.format(version="3", rate=0.2))
+    assert [len(p) for p in top_up_after_draw(svc, seed=seed, today=TODAY).values()] == [1]
+    assert sorted(v.benchmark_id for v in svc.store.validity_assignments(helen)) == sorted(benches)
+
+
+def test_a_draw_stored_before_policies_had_a_validity_rate_blends_at_1_in_10(svc: Services) -> None:
+    w = _world(svc, n_sessions=12)
+    items = w.items
+    bench = w.benchmark(w.sessions[-1], (_scores(items, 2), _scores(items, 2)), _scores(items, 2))
+    helen = w.people["Helen"].id
+    seed = _draw_for(svc, helen, w.sessions[:9], seed=21, policy_text=None)
+    assert top_up_after_draw(svc, seed=seed, today=TODAY) == {}, "9 assignments at 1 in 10: none yet"
+    seed = _draw_for(svc, helen, [w.sessions[9]], seed=22, policy_text=None)
+    assert top_up_after_draw(svc, seed=seed, today=TODAY) == {helen: [bench]}
+
+
+def _rate_tutor(w: World, who: str, recording: int, tutor: str, scores: int) -> RatingView:
+    me = w.me(who)
+    rating = me.start_rating(recording, w.people[tutor].id, Capacity.MONITORING, w.svc.catalog.latest(DEFAULT_RUBRIC_ID))
+    for item in w.items:
+        me.save_item(rating.id, item, score=scores, not_applicable=False)
+    return me.submit(rating.id, confirm_uniform=True)
+
+
+@pytest.mark.parametrize("first", ["Sam", "Tom"])
+def test_a_co_tutored_validity_session_asks_a_form_per_tutor_and_the_benchmark_tutors_form_completes_it(
+        svc: Services, first: str) -> None:  # fmt: skip
+    """Benchmark (session, Tom) of a session Tom delivered with Sam. Hidden, it is a live co-tutored
+    assignment (a form per tutor, in progress after one); submitting Tom's form reveals it, shows
+    the comparison and takes it out of "To rate". Tom's form is a validity rating, not monitoring:
+    not in coverage nor on Supervision; Sam's, made blind as monitoring, stays monitoring."""
+    w = _world(svc, n_sessions=12)
+    items = w.items
+    co_tutored = svc.store.add_recording(RecordingSpec(
+        file_path="/nowhere/co.mp4", programme="Think First", group_name="TF-02", session_number=13,
+        session_title="Session 13", recorded_on=TODAY - dt.timedelta(days=60), site="Barrow", area=AREA, team=TEAM),
+        [w.people["Tom"].id, w.people["Sam"].id]).id  # fmt: skip
+    bench = w.benchmark(co_tutored, (_scores(items, 2), _scores(items, 2)), _scores(items, 2))
+    helen = w.people["Helen"].id
+    seed = _draw_for(svc, helen, w.sessions[:10], seed=31, policy_text=None)
+    assert top_up_after_draw(svc, seed=seed, today=TODAY) == {helen: [bench]}
+    me = w.me("Helen")
+
+    def item() -> QueueItem:
+        return next(q for q in Monitoring(me).work_queue(TODAY) if q.recording_id == co_tutored)
+
+    assert [t.name for t in item().tutors] == ["Tom", "Sam"] and item().status is QueueStatus.NOT_STARTED
+    second = "Tom" if first == "Sam" else "Sam"
+    rating = _rate_tutor(w, "Helen", co_tutored, first, 3)
+    found = Calibration(me).after_submit(rating, today=TODAY)
+    if first == "Sam":  # still hidden, and as a live co-tutored assignment is: in progress
+        assert found is None and svc.store.validity_assignments(helen)[0].hidden
+        assert item().status is QueueStatus.IN_PROGRESS and item().ratings_submitted == 1
+        assert Calibration(me).comparison(co_tutored, w.people["Tom"].id) is None
+        rating = _rate_tutor(w, "Helen", co_tutored, second, 3)
+        found = Calibration(me).after_submit(rating, today=TODAY)
+    assert found is not None and found.tutor_id == w.people["Tom"].id and found.figures.within_one_count == len(items)
+    assert not svc.store.validity_assignments(helen)[0].hidden
+    assert item().status is QueueStatus.SUBMITTED, "out of To rate once the benchmark's tutor is rated"
+    assert Calibration(me).comparison(co_tutored, w.people["Sam"].id) is None, "no master scores for Sam"
+
+    monitored = {m.recording_id: m for m in Monitoring(w.me("Admin")).monitored_sessions()}
+    sam_rated = first == "Sam"
+    assert (co_tutored in monitored) is sam_rated
+    if sam_rated:
+        assert monitored[co_tutored].rated_tutor_ids == frozenset({w.people["Sam"].id}), "Tom's validity rating is no coverage"
+    assert (co_tutored, w.people["Tom"].id) not in [(r.id, t) for r, t in Supervision(w.me("Tom")).choices()]
+    assert ((co_tutored, w.people["Sam"].id) in [(r.id, t) for r, t in Supervision(w.me("Sam")).choices()]) is sam_rated
+
+
+def test_an_exemplar_clip_is_cut_once_from_its_recording_and_goes_with_it(svc: Services, tmp_path: Path) -> None:
+    import shutil
+
+    from session_rater.usecases.exemplar_clips import clip_file, clip_recording, exemplar, may_play_exemplar
+
+    w = _world(svc)
+    items = w.items
+    source = tmp_path / "bench.mp4"
+    shutil.copy(sorted((Path(__file__).resolve().parents[2] / "sample_sessions").glob("*.mp4"))[0], source)
+    recording = svc.store.add_recording(RecordingSpec(
+        file_path=str(source), programme="Think First", group_name="TF-02", session_number=20, session_title="S20",
+        recorded_on=TODAY - dt.timedelta(days=30), site="Barrow", area=AREA, team=TEAM), [w.people["Tom"].id]).id  # fmt: skip
+    bench = w.benchmark(recording, (_scores(items, 2), _scores(items, 2)), _scores(items, 2))
+    clip = svc.store.add_exemplar(bench, items[0], 2, 1.0, 3.0, "a recap", by=w.people["Pam"].id)
+    assert clip_recording(svc, clip.id) == recording and clip_recording(svc, clip.id + 1) is None
+    cut = clip_file(svc, clip.id)
+    assert cut is not None and cut.is_file() and cut.parent == svc.settings.data_dir / "exemplar-clips"
+    assert clip_file(svc, clip.id) == cut
+    # Sam, a tutor who may not play Tom's session, may watch its exemplar (cleared for training)
+    sam = w.me("Sam")
+    with pytest.raises(AccessDeniedError):
+        sam.recording_url(svc.recording(recording))
+    assert exemplar(sam, clip.id).src.startswith(f"/recordings/exemplars/{clip.id}?")
+    assert not may_play_exemplar(svc, clip.id, w.people["Sam"].id, 0), "no live sign-in session"
+    source.unlink()  # e.g. deleted under the retention policy
+    assert clip_file(svc, clip.id) is None and not cut.exists()

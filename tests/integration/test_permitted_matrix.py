@@ -332,6 +332,28 @@ def _see_master_scores(me: Permitted, d: Demo, _: object) -> object:
     return Calibration(me).master_scores(_validity_benchmark(d))
 
 
+def _validity_exemplar(d: Demo) -> int:
+    """An exemplar clip of TF-14 s11, the benchmark hidden in Mark Dixon's My work as a validity session."""
+    bench = _validity_benchmark(d)
+    found = [c.id for c in d.svc.store.exemplars(bench)]
+    if found:
+        return found[0]
+    item = d.rubric.items[0].id
+    return d.svc.store.add_exemplar(bench, item, 2, 3.0, 6.0, "matrix clip", by=None).id
+
+
+def _play_exemplar(me: Permitted, d: Demo, clip_id: object) -> object:
+    from session_rater.usecases.exemplar_clips import exemplar
+
+    return exemplar(me, clip_id)  # type: ignore[arg-type]
+
+
+def _check_exemplar(found: object, me: Permitted, d: Demo, clip_id: object) -> None:
+    src = found.src  # type: ignore[attr-defined]
+    assert src.startswith(f"/recordings/exemplars/{clip_id}?p={me.person.id}&"), src
+    assert "/recordings/exemplars/" in src and f"/recordings/{found.recording_id}?" not in src  # type: ignore[attr-defined]
+
+
 USE_CASES: dict[str, UseCase] = {
     "open the session": UseCase(lambda me, d, _: me.recording(d.session.id),
                                 lambda r, me, d, _: None if r == d.session else pytest.fail(f"{r} opened")),
@@ -381,6 +403,7 @@ USE_CASES: dict[str, UseCase] = {
     "keep the audit's marks": UseCase(_keep_audit_marks, _is_pdf),
     "see a benchmark's master scores": UseCase(
         _see_master_scores, lambda m, me, d, _: None if m is not None and m.version == 1 else pytest.fail(str(m))),  # type: ignore[attr-defined]
+    "play an exemplar clip": UseCase(_play_exemplar, _check_exemplar, prepare=_validity_exemplar),
 }
 
 _ = None  # not in this table: the person's own rating (see the tests below the matrix)
@@ -417,6 +440,9 @@ MATRIX: dict[str, tuple[int | None, ...]] = {
     # TF-14 s11: Jo Bell delivered it (self-assessed), Helen Price monitored it, Ruth Okafor and Dev
     # Sharma are its panel; Mark Dixon has it as a validity session and has not rated it yet: blind.
     "see a benchmark's master scores":        (0, 1, 0, 1, 0, 0, 1, 1, 0),
+    # An exemplar of TF-14 s11 (cleared for training): anyone who rates with the rubric, whether or not they may
+    # play the recording, except Mark Dixon, whose hidden validity session it is (a clip of it would say so).
+    "play an exemplar clip":                  (1, 1, 1, 1, 0, 1, 1, 1, 1),
 }
 CELLS = [pytest.param(use_case, who, bool(allowed), id=f"{use_case} | {who}")
          for use_case, row in MATRIX.items() for who, allowed in zip(WHO, row, strict=True) if allowed is not None]

@@ -197,6 +197,10 @@ def test_a_benchmark_is_designated_rated_by_its_panel_and_its_master_scores_agre
     at = open_page("benchmarks", rater=dev, benchmark=bench.id)
     no_exception(at)
     assert f"The panel differs on 1 of {len(items)} items." in shown(at)
+    titles = {rubric.item(i).title: i for i in items}
+    filled = {titles[b.label.removeprefix("Master score: ")]: b.value for b in at.selectbox
+              if b.label.startswith("Master score: ")}  # fmt: skip
+    assert filled == {i: (None if i == items[0] else lead_scores[i]) for i in items}, "where the panel agreed: their score"
     for box in at.selectbox:
         if box.label.startswith("Master score: "):
             box.set_value(2)

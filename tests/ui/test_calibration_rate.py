@@ -79,7 +79,7 @@ def test_a_validity_session_looks_like_live_work_until_submitted_then_shows_the_
     assert abs(player_data(at)["start_at"] - moment) < 0.01 and player_data(at)["start_at"] != data["start_at"]  # type: ignore[index]
 
 
-def test_see_an_example_plays_the_clip_in_a_dialog_limited_to_its_moments(app_env: AppEnv, open_page) -> None:  # type: ignore[no-untyped-def]
+def test_see_an_example_plays_the_clip_alone_in_a_dialog(app_env: AppEnv, open_page) -> None:  # type: ignore[no-untyped-def]
     recording_id, tutor_id, mark = _validity(app_env)
     at = open_page("rate", recording=recording_id, tutor=tutor_id, rater=mark)
     example = next(b for b in at.button if b.label.startswith("See an example"))
@@ -89,8 +89,8 @@ def test_see_an_example_plays_the_clip_in_a_dialog_limited_to_its_moments(app_en
     assert len(videos) == 1
     clip = next(c for c in app_env.services.store.exemplars() if c.item_id in example.key)  # type: ignore[operator]
     proto = videos[0].proto
-    assert "/recordings/" in proto.url and proto.start_time == int(clip.start_seconds)
-    assert proto.end_time == int(clip.end_seconds)
+    assert f"/recordings/exemplars/{clip.id}?p={mark}&" in proto.url, "the clip alone, not its recording"
+    assert proto.start_time == 0 and not proto.end_time
     assert player_data(at)["src"].split("?")[0].endswith(f"/recordings/{recording_id}"), "the session's player stays"  # type: ignore[index]
 
 
@@ -173,3 +173,46 @@ def test_the_status_sentence_for_each_status() -> None:
     kind, text = said(RaterStatus("recalibration_due", attempt, certified_until=dt.date(2027, 1, 5),
                                   drift_since=dt.date(2026, 11, 1)))  # fmt: skip
     assert kind == "warning" and "drifted" in text and "since 01/11/2026" in text
+
+
+def _submit_all(at: AppTest) -> AppTest:
+    for n, radio in enumerate(score_radios(at)):
+        at.radio(key=radio.key).set_value(1 + n % 2).run()
+    next(b for b in at.button if b.label == "Submit rating").click().run()
+    no_exception(at)
+    return at
+
+
+def test_after_a_validity_submit_the_next_steps_say_it_was_one_and_that_the_tutor_does_not_see_it(  # type: ignore[no-untyped-def]
+    app_env: AppEnv, open_page
+) -> None:
+    recording_id, tutor_id, mark = _validity(app_env)
+    at = open_page("rate", recording=recording_id, tutor=tutor_id, rater=mark)
+    assert "validity" not in _page_text(at).lower()
+    _submit_all(at)
+    said = " ".join(rendered(s.value) for s in at.success)
+    tutor = app_env.services.person(tutor_id).display_name
+    assert "Rating submitted. Treatment manager monitoring of " + tutor in said
+    assert "This was a validity session" in said and f"{tutor} does not see it on the Supervision page" in said
+    assert "sees your scores and evidence notes on the Supervision page" not in said
+    assert not any(b.label.startswith("Rate ") and b.label.endswith(" next") for b in at.button)
+    assert "Your scores beside the master scores" in _page_text(at)
+
+
+def test_after_a_live_monitoring_submit_the_next_steps_still_point_to_supervision(  # type: ignore[no-untyped-def]
+    app_env: AppEnv, open_page
+) -> None:
+    from session_rater.domain.model import Capacity
+    from session_rater.usecases.permitted import Permitted
+
+    svc = app_env.services
+    mark = app_env.person(VALIDITY_RATER)
+    me = Permitted(svc, svc.person(mark))
+    benchmarks = {b.recording_id for b in svc.store.benchmarks()}
+    recording, tutor = next((r, t.id) for r in me.recordings() for t in r.tutors
+                            if r.id not in benchmarks
+                            and Capacity.MONITORING in me.capacities(r, t.id)
+                            and not any(x.rater_id == mark for x in svc.store.ratings_of_recording(r.id, submitted_only=False)))  # fmt: skip
+    at = _submit_all(open_page("rate", recording=recording.id, tutor=tutor, rater=mark))
+    said = " ".join(rendered(s.value) for s in at.success)
+    assert "sees your scores and evidence notes on the Supervision page" in said and "validity" not in said

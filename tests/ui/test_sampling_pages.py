@@ -258,6 +258,7 @@ def test_sampling_page_lists_the_policy_in_force_with_its_version_and_rules_in_w
     shown = texts(at)
     assert "version 1.0" in shown and "default.yaml" in shown
     assert "at least **10%** of each programme group" in shown and "**1 in 7**" in shown
+    assert "about **1 in 10** of their monitoring assignments (`validity_rate: 0.1`)" in shown
 
 
 def test_sampling_page_rejects_a_bad_edit_with_every_error_and_writes_nothing(

@@ -48,6 +48,8 @@ MATRIX = {
     Action.DESIGNATE_BENCHMARK: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 0, 1])),
     Action.MANAGE_CALIBRATION: dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 1, 1])),
     Action.SEE_MASTER_SCORES:  dict(zip(ACTORS, [0, 0, 0, 0, 0, 0, 1, 0, 1])),
+    # a clip of a recording cleared for training: anyone who rates with the rubric, in reach of the recording or not
+    Action.PLAY_EXEMPLAR:      dict(zip(ACTORS, [1, 1, 1, 1, 1, 1, 1, 1, 1])),
 }
 
 
@@ -59,9 +61,16 @@ def test_the_matrix_covers_every_action() -> None:
 @pytest.mark.parametrize("who", list(ACTORS))
 def test_role_by_action_matrix(who: str, action: Action) -> None:
     area = "Cumbria" if action in (Action.VIEW_REPORTS, Action.VIEW_AREA_REPORT) else None
-    decision = decide(ACTORS[who], action, SESSION, tutor_id=10, area=area)
+    decision = decide(ACTORS[who], action, SESSION, tutor_id=10, area=area, cleared_for_training=True)
     assert bool(decision) is bool(MATRIX[action][who]), decision.reason
     assert decision.reason
+
+
+@pytest.mark.parametrize("who", list(ACTORS))
+def test_an_exemplar_of_a_recording_not_cleared_for_training_is_played_by_nobody(who: str) -> None:
+    decision = decide(ACTORS[who], Action.PLAY_EXEMPLAR, SESSION, cleared_for_training=False)
+    assert not decision and "cleared for training" in decision.reason
+    assert not decide(Actor(99, frozenset()), Action.PLAY_EXEMPLAR, cleared_for_training=True), "no rating role"
 
 
 def test_a_tutor_self_assesses_only_their_own_delivery() -> None:

@@ -306,3 +306,38 @@ def test_the_command_line_falls_back_on_the_version_stored_with_the_last_draw(tm
 def test_a_missing_folder_is_explained(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="SESSION_RATER_POLICIES_DIR"):
         load_policy_dir(tmp_path / "nowhere")
+
+
+# --------------------------------------------------------------------------------------------
+# validity_rate: validity sessions per monitoring assignment
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_validity_rate_is_optional_at_1_in_10_and_0_turns_validity_sessions_off() -> None:
+    assert parse_policy(_with("validity_rate", ...), SOURCE).validity_rate == 0.1
+    assert parse_policy(_with("validity_rate", 0), SOURCE).validity_rate == 0
+    assert parse_policy(_with("validity_rate", 1), SOURCE).validity_rate == 1
+    policy = parse_policy(_with("validity_rate", 0.25), SOURCE)
+    assert policy.validity_rate == 0.25 and parse_policy(policy_to_dict(policy), "snapshot") == policy
+
+
+@pytest.mark.parametrize("value", [10, -0.1, 1.5, "10%", "0.1", True, None])
+def test_a_malformed_validity_rate_says_on_which_line_and_what_to_write(value: object) -> None:
+    text = (POLICIES_DIR / "default.yaml").read_text(encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), start=1) if row.startswith("validity_rate:"))
+    bad = re.sub(r"(?m)^validity_rate: .*$", "validity_rate: " + yaml.safe_dump(value).split("\n")[0], text)
+    with pytest.raises(PolicyError) as info:
+        parse_policy_text(bad, SOURCE)
+    [error] = info.value.errors
+    assert error.startswith(f"{SOURCE}: validity_rate: must be a share from 0 to 1 of a treatment manager's "
+                            "monitoring assignments, written as a decimal: validity_rate: 0.1 adds about 1")
+    assert "validity_rate: 0 adds none" in error and error.endswith(f"(line {line})")
+
+
+def test_every_error_of_policy_text_ends_with_its_line() -> None:
+    text = 'name: p\nversion: "1"\ntitle: P\nmonitoring:\n  percent: 120\n'
+    with pytest.raises(PolicyError) as info:
+        parse_policy_text(text, SOURCE)
+    assert info.value.errors == [
+        f"{SOURCE}: monitoring.percent: must be a percentage above 0 up to 100, not the number 120 (line 5)"
+    ]

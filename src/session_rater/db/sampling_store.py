@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from session_rater.db import models as m
 from session_rater.db.accounts_models import ManagedTeam, PersonArea
+from session_rater.db import benchmark_models as bm
 from session_rater.db import sampling_models as sm
 from session_rater.db.engine import make_sessionmaker
 from session_rater.domain.coverage import AssignmentStatus, MonitoredSession
@@ -283,12 +284,18 @@ class SamplingStore:
 
     def monitored_sessions(self) -> list[MonitoredSession]:
         """Every session with a submitted monitoring rating (the version that counts), drawn or
-        not, with the tutors so rated: the distinct (session, tutor) pairs, found in SQL."""
+        not, with the tutors so rated: the distinct (session, tutor) pairs, found in SQL. A rater's
+        rating of their validity session's benchmark (session, tutor) is not monitoring."""
         r = m.Rating
+        v, b = bm.ValidityAssignmentRow, bm.BenchmarkSession
+        validity = (  # a validity rating (issue 10) measures the rater against the master scores: not monitoring
+            select(v.id).join(b, b.id == v.benchmark_id)
+            .where(v.rater_id == r.rater_id, b.recording_id == r.recording_id, b.tutor_id.is_not_distinct_from(r.tutor_id))
+        )  # fmt: skip
         query = (
             select(r.recording_id, r.tutor_id)
             .where(r.capacity == Capacity.MONITORING.value, r.status == RatingStatus.SUBMITTED.value,
-                   r.is_current.is_(True))
+                   r.is_current.is_(True), ~validity.exists())
             .group_by(r.recording_id, r.tutor_id)
         )  # fmt: skip
         tutors: dict[int, set[int]] = defaultdict(set)

@@ -43,6 +43,7 @@ class Action(StrEnum):
     DESIGNATE_BENCHMARK = "designate_benchmark"  # make a cleared session (and tutor) a benchmark
     MANAGE_CALIBRATION = "manage_calibration"  # calibration rounds; every rater's calibration status
     SEE_MASTER_SCORES = "see_master_scores"  # a benchmark's master scores, rationales, panel ratings
+    PLAY_EXEMPLAR = "play_exemplar"  # an exemplar clip (only the clip) of a benchmark cleared for training use
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,13 @@ def decide(
     area: str | None = None,
     manager_id: int | None = None,
     manager_areas: Collection[str] = (),
+    cleared_for_training: bool = False,
 ) -> Decision:
     """Whether ``actor`` may do ``action`` (on ``session`` / ``tutor_id`` where it applies).
 
     ``manager_id`` and ``manager_areas``: whose monitoring report (VIEW_MONITORING_REPORT), and
-    the areas of the teams that treatment manager manages."""
+    the areas of the teams that treatment manager manages. ``cleared_for_training``: whether the
+    recording an exemplar clip is cut from is cleared for training use (PLAY_EXEMPLAR)."""
     if action in (Action.MANAGE_PEOPLE, Action.MANAGE_RUBRICS, Action.MANAGE_ASSIGNMENTS, Action.VIEW_AUDIT_LOG,
                   Action.MANAGE_RECORDINGS, Action.MANAGE_SAMPLING):
         return _yes("administrator") if actor.has(Role.ADMINISTRATOR) else _no("only administrators may do this")
@@ -174,6 +177,12 @@ def decide(
         if actor.has(Role.ADMINISTRATOR) or actor.has(Role.PROGRAMME_MANAGER):
             return _yes("programme managers and administrators run calibration")
         return _no("calibration rounds and raters' calibration status are for programme managers and administrators")
+    if action is Action.PLAY_EXEMPLAR:
+        if not cleared_for_training:
+            return _no("an exemplar clip is played only from a recording an administrator cleared for training use")
+        if any(actor.has(r) for r in RUBRIC_RATERS):
+            return _yes("an exemplar of a recording cleared for training, for anyone who rates with its rubric")
+        return _no("exemplar clips are for the people who rate with the rubric")
     if session is None:
         raise ValueError(f"{action} needs the session it applies to")
     if action is Action.DESIGNATE_BENCHMARK:
@@ -201,6 +210,11 @@ def decide(
             return _yes("overseeing: you are recorded as not blind for this session", not_blind=True)
         return _no("submit your own rating first: ratings stay blind until then")
     raise ValueError(f"unknown action {action!r}")  # pragma: no cover
+
+
+RUBRIC_RATERS = (Role.TUTOR, Role.TREATMENT_MANAGER, Role.EXTERNAL_ASSESSOR, Role.PROGRAMME_MANAGER,
+                 Role.ADMINISTRATOR)  # fmt: skip
+"""The roles that rate with a rubric (self-assessment, monitoring, external, benchmark)."""
 
 
 def _manages(actor: Actor, session: SessionScope) -> bool:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -41,6 +42,7 @@ from pydantic import (
 
 from session_rater.domain.sampling import (
     CELL_KEYS,
+    DEFAULT_VALIDITY_RATE,
     STRATA,
     CatchUpRule,
     DoubleRatingRule,
@@ -55,7 +57,9 @@ from session_rater.io.yaml_support import (
     TOP_LEVEL,
     YamlInputError,
     basic_type_message,
+    compose_within_limits,
     describe,
+    line_of,
     load_yaml_text,
     read_yaml_file,
 )
@@ -134,6 +138,7 @@ class _PolicyModel(_Model):
     description: Text | None = None
     programmes: list[Text] = []
     min_notice_days: Days = 7
+    validity_rate: Annotated[float, Field(ge=0, le=1)] = DEFAULT_VALIDITY_RATE
     monitoring: _MonitoringModel | None = None
     catch_up: _CatchUpModel | None = None
     external_audit: _ExternalAuditModel | None = None
@@ -157,6 +162,11 @@ _HINTS: dict[str, str] = {
     "version": 'a quoted version such as "1.0"',
     "title": "a short title (text)",
 }
+_VALIDITY_RATE_HINT = (
+    "must be a share from 0 to 1 of a treatment manager's monitoring assignments, written as a decimal: "
+    "validity_rate: 0.1 adds about 1 validity session per 10 monitoring assignments (the default), "
+    "validity_rate: 0 adds none"
+)
 
 
 def _dotted(loc: Sequence[object]) -> str:
@@ -187,6 +197,8 @@ def _message(error: Mapping[str, Any]) -> str:
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     field_name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
     got = describe(value)
+    if field_name == "validity_rate" and kind != "missing":
+        return f"{_VALIDITY_RATE_HINT}; got {got}"
     if kind == "extra_forbidden":
         return _unknown(str(loc[-1]), list(_model_at(loc[:-1]).model_fields), "key", "keys")
     if kind == "missing":
@@ -261,7 +273,8 @@ def _cross_field_errors(data: object) -> list[tuple[str, str]]:
 # Public API
 # --------------------------------------------------------------------------------------------
 
-_FIELD_ORDER = ("name", "version", "title", "description", "programmes", "min_notice_days", *Rule, "double_rating")
+_FIELD_ORDER = ("name", "version", "title", "description", "programmes", "min_notice_days", "validity_rate", *Rule,
+                "double_rating")  # fmt: skip
 
 
 def _sort_key(path: str) -> tuple[tuple[int, int, str], ...]:
@@ -276,10 +289,11 @@ def _sort_key(path: str) -> tuple[tuple[int, int, str], ...]:
     return tuple(key)
 
 
-def parse_policy(data: object, source: str) -> SamplingPolicy:
+def parse_policy(data: object, source: str, *, tree: yaml.Node | None = None) -> SamplingPolicy:
     """Validate an already-parsed policy mapping and build the domain :class:`SamplingPolicy`.
 
-    Raises :class:`PolicyError` listing every problem, each as ``"{source}: {path}: {message}"``.
+    Raises :class:`PolicyError` listing every problem, each as ``"{source}: {path}: {message}"``;
+    given the YAML node ``tree`` the mapping came from, each ends with ``(line N)`` of the file.
     """
     if data is None:
         raise PolicyError(source, [(f"{source}: {_TOP_LEVEL}: the file is empty; a policy is a YAML mapping "
@@ -293,9 +307,14 @@ def parse_policy(data: object, source: str) -> SamplingPolicy:
             problems.append(problem)
     problems.sort(key=lambda p: _sort_key(p[0]))
     if problems:
-        raise PolicyError(source, [f"{source}: {path}: {message}" for path, message in problems])
+        raise PolicyError(source, [f"{source}: {path}: {message}{_at_line(tree, path)}" for path, message in problems])
     model = _PolicyModel.model_validate(data)
     return _to_domain(model)
+
+
+def _at_line(tree: yaml.Node | None, path: str) -> str:
+    line = line_of(tree, path) if path != _TOP_LEVEL else None
+    return "" if line is None else f" (line {line})"
 
 
 def _to_domain(model: _PolicyModel) -> SamplingPolicy:
@@ -307,6 +326,7 @@ def _to_domain(model: _PolicyModel) -> SamplingPolicy:
         description=model.description or "",
         programmes=tuple(model.programmes),
         min_notice_days=model.min_notice_days,
+        validity_rate=model.validity_rate,
         monitoring=None if m is None else MonitoringRule(
             percent=m.percent, min_sessions_per_tutor=m.min_sessions_per_tutor,
             spread_session_numbers=m.spread_session_numbers, include_catch_up=m.include_catch_up,
@@ -334,6 +354,7 @@ def policy_to_dict(policy: SamplingPolicy) -> dict[str, Any]:
         result["description"] = policy.description
     result["programmes"] = list(policy.programmes)
     result["min_notice_days"] = policy.min_notice_days
+    result["validity_rate"] = policy.validity_rate
     if policy.monitoring is not None:
         result["monitoring"] = {
             "percent": policy.monitoring.percent,
@@ -371,7 +392,7 @@ def parse_policy_text(text: str, source: str) -> SamplingPolicy:
         data = load_yaml_text(text, source, "policy file")
     except YamlInputError as exc:
         raise PolicyError(source, [str(exc)]) from None
-    return parse_policy(data, source)
+    return parse_policy(data, source, tree=compose_within_limits(text) if isinstance(data, dict) else None)
 
 
 def load_policy(path: Path) -> SamplingPolicy:

@@ -1,17 +1,16 @@
 """The retention policy file (retention/README.md): strict YAML, every problem of the file
-reported at once as ``file: path.to.field: message``."""
+reported at once as ``file: path.to.field: message (line N)`` (io.yaml_support)."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from session_rater.domain.retention import Period, RetentionPolicy
 from session_rater.errors import RetentionPolicyError
-from session_rater.io.yaml_support import TOP_LEVEL, StrictLoader, basic_type_message, describe, yaml_error_message
+from session_rater.io.yaml_support import YamlSchemaError, parse_yaml_model
 
 
 class _Period(BaseModel):
@@ -30,30 +29,12 @@ class _Policy(BaseModel):
     keep_while_audit_open: StrictBool = True
 
 
-def _message(error: dict) -> str:  # type: ignore[type-arg]
-    field = str(error["loc"][-1]) if error["loc"] else ""
-    if error["type"] == "missing":
-        return "is required"
-    if error["type"] == "extra_forbidden":
-        return "is not a key of a retention policy (see retention/README.md)"
-    return basic_type_message(error["type"], field, error.get("input")) or error["msg"]
-
-
 def parse_retention_policy(text: str, source: str) -> RetentionPolicy:
     try:
-        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise RetentionPolicyError(source, [yaml_error_message(source, exc)]) from None
-    if not isinstance(data, dict):
-        raise RetentionPolicyError(source, [f"{source}: {TOP_LEVEL}: must be a mapping with id, version, title and "
-                                            f"keep_after_session, not {describe(data)}"])  # fmt: skip
-    try:
-        model = _Policy.model_validate(data)
-    except ValidationError as exc:
-        raise RetentionPolicyError(source, [
-            f"{source}: {'.'.join(str(p) for p in e['loc']) or TOP_LEVEL}: {_message(e)}"  # type: ignore[arg-type]
-            for e in exc.errors(include_url=False)
-        ]) from None  # fmt: skip
+        model = parse_yaml_model(text, source, _Policy, what="retention policy", readme="retention/README.md",
+                                 keys="id, version, title and keep_after_session")  # fmt: skip
+    except YamlSchemaError as exc:
+        raise RetentionPolicyError(source, exc.errors) from None
     period = model.keep_after_session
     try:
         keep = Period(period.years, period.months, period.days)

@@ -1,5 +1,7 @@
-"""What the YAML data files (rubrics, sampling policies) share: a strict loader, readable
-YAML syntax errors, and the author-facing wording of the basic type errors of their schemas.
+"""What the YAML data files (rubrics, sampling policies, the retention policy, the certification
+rule) share: a strict loader, readable YAML syntax errors, the line of a dotted path, the
+author-facing wording of the basic type errors of their schemas, and (:func:`parse_yaml_model`)
+the whole strict parse of a small file into its pydantic schema.
 
 **Limits.** A real rubric or policy is a few kilobytes; these bound what a file (or text typed
 into the Rubrics and Sampling pages) may cost to read, since PyYAML is pure Python (a 50 MB
@@ -20,9 +22,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 TOP_LEVEL = "(top level)"
 
@@ -60,6 +63,27 @@ def compose_within_limits(text: str) -> yaml.Node | None:
         return yaml.compose(text.removeprefix("\ufeff"), Loader=LimitedLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError:
         return None
+
+
+def line_of(root: yaml.Node | None, path: str) -> int | None:
+    """The line (from 1) of the node at a dotted path (``monitoring.percent``, ``per.0``) in the
+    tree :func:`compose_within_limits` gives, or of the deepest part of it that exists (a missing
+    key points at its parent); None without a tree."""
+    if root is None or path == TOP_LEVEL:
+        return None
+    node, line = root, root.start_mark.line + 1
+    for part in path.split("."):
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+            if pair is None:
+                return line
+            node, line = pair[1], pair[0].start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
 
 
 def read_yaml_file(path: Path, source: str, what: str) -> bytes:
@@ -255,3 +279,51 @@ def basic_type_message(kind: str, field: str, value: object) -> str | None:
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return f"must be a mapping (key: value pairs), not {got}"
     return None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class YamlSchemaError(Exception):
+    """Every problem of a YAML file read into a pydantic schema, each ``file: where: what``.
+    Internal to the io layer, as :class:`YamlInputError` is: each file kind raises its own error."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def parse_yaml_model(text: str, source: str, model: type[M], *, what: str, keys: str, readme: str) -> M:
+    """``text`` (the file ``source``) read strictly into ``model``: within the size limits, with
+    :class:`StrictLoader` (a key given twice is an error), a mapping, and every key known, of
+    its type and in its range. ``what`` names the file kind ("retention policy"), ``keys`` the
+    required keys (for a file that is not a mapping), ``readme`` where the schema is written.
+
+    Raises :class:`YamlSchemaError` listing every problem at once, each as ``"{source}:
+    {dotted.path}: {message} (line N)"`` (the line where the YAML has it)."""
+    try:
+        data = load_yaml_text(text, source, what)
+    except YamlInputError as exc:
+        raise YamlSchemaError([str(exc)]) from None
+    if not isinstance(data, dict):
+        raise YamlSchemaError([f"{source}: {TOP_LEVEL}: must be a mapping with {keys}, not {describe(data)}"])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        tree = compose_within_limits(text)
+        problems = []
+        for error in exc.errors(include_url=False):
+            path = ".".join(str(part) for part in error["loc"]) or TOP_LEVEL
+            line = line_of(tree, path)
+            problems.append(f"{source}: {path}: {_schema_message(error, what, readme)}"
+                            + ("" if line is None else f" (line {line})"))  # fmt: skip
+        raise YamlSchemaError(problems) from None
+
+
+def _schema_message(error: Mapping[str, Any], what: str, readme: str) -> str:
+    field = str(error["loc"][-1]) if error["loc"] else ""
+    if error["type"] == "missing":
+        return "is required"
+    if error["type"] == "extra_forbidden":
+        return f"is not a key of a {what} (see {readme})"
+    return basic_type_message(error["type"], field, error.get("input")) or str(error["msg"])

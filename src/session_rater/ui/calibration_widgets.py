@@ -144,7 +144,7 @@ def example_label(rubric: Rubric, clip: PlayableExemplar) -> str:
 def _play(clip: PlayableExemplar, src: str, title: str) -> None:
     if clip.clip.note:
         st.caption(plain(clip.clip.note))
-    st.video(src, start_time=clip.clip.start_seconds, end_time=clip.clip.end_seconds)
+    st.video(src)  # the clip alone, cut from the benchmark session (web.exemplars)
     st.caption(f"The clip runs from {format_moment(clip.clip.start_seconds)} to "
                f"{format_moment(clip.clip.end_seconds)} of a benchmark session. Close this to go back to your "
                "session: its video keeps its place.")  # fmt: skip

@@ -1,6 +1,6 @@
 """Each rater's calibration status: the agreed seam between the reports and calibration.
 
-Calibration against master scores (issue 10: usecases/calibration.py) decides the status from a
+Calibration against master scores (issue 10: the usecases/calibration package) decides the status from a
 rater's attempts, kept with the rule they were judged by, and their drift chart. The monitoring
 and area reports call :func:`calibration_status` with the services they hold; without them it
 cannot read the attempts and says "not attempted" (kept for callers outside an installation).

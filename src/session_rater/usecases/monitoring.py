@@ -36,6 +36,7 @@ from session_rater.io.policy_files import (
 )
 from session_rater.domain.versions import version_sort_key
 from session_rater.db.sampling_store import SamplingStore
+from session_rater.usecases.calibration import top_up_after_draw, validity_queue_items
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
 
@@ -152,9 +153,8 @@ def draw_by_policy(svc: Services, name: str, seed: int, *, save: bool) -> tuple[
 
 
 def _blend_validity(svc: Services, seed: int) -> None:
-    """Validity sessions join treatment managers' work with each saved draw (issue 10)."""
-    from session_rater.usecases.calibration import top_up_after_draw
-
+    """Validity sessions join treatment managers' work with each saved draw (issue 10), at the
+    ``validity_rate`` of the policy drawn (the draw saved with ``seed``)."""
     top_up_after_draw(svc, seed=seed, today=dt.date.today())
 
 
@@ -193,9 +193,7 @@ class Monitoring:
     def work_queue(self, today: dt.date) -> list[QueueItem]:
         """The sessions this person is due to rate, soonest due first, each with its tutors and
         how far this person has got with each (co-tutors are rated one form each). Validity
-        sessions are among them, indistinguishable from live monitoring (usecases/calibration.py)."""
-        from session_rater.usecases.calibration import validity_queue_items
-
+        sessions are among them, indistinguishable from live monitoring (usecases/calibration/validity.py)."""
         items = self.store.work_queue(self.me.person.id, today=today)
         items += validity_queue_items(self.svc, self.me.person.id, today=today)
         if not items:

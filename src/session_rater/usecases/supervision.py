@@ -114,19 +114,23 @@ class Supervision:
         self.me = me
         self.svc = me.svc
         self.store = ReportsStore(me.svc.store.engine)
+        self._validity: set[tuple[int, int, int | None]] | None = None
 
     # -- what may be chosen -------------------------------------------------------------------
-    def _monitoring(self, recording_id: int, tutor_id: int) -> list[RatingView]:
-        return [r for r in self.svc.store.ratings_of_recording(recording_id)
-                if r.tutor_id == tutor_id and r.capacity is Capacity.MONITORING]  # fmt: skip
+    def _monitoring(self, ratings: list[RatingView]) -> list[RatingView]:
+        """The treatment managers' monitoring ratings among ``ratings``, less validity ratings
+        (a rater's rating of the benchmark of their validity session measures the rater, issue 10)."""
+        if self._validity is None:
+            self._validity = {(v.rater_id, v.recording_id, v.tutor_id) for v in self.svc.store.validity_assignments()}
+        return [r for r in ratings if r.capacity is Capacity.MONITORING
+                and (r.rater_id, r.recording_id, r.tutor_id) not in self._validity]  # fmt: skip
 
     def choices(self) -> list[tuple[RecordingView, int]]:
         """The (session, tutor) pairs with a submitted treatment manager's rating whose feedback
         this person may see, newest session first."""
         out = []
         for recording in sorted(self.me.recordings(), key=lambda r: (r.recorded_on, r.id), reverse=True):
-            monitored = {r.tutor_id for r in self.svc.store.ratings_of_recording(recording.id)
-                         if r.capacity is Capacity.MONITORING}  # fmt: skip
+            monitored = {r.tutor_id for r in self._monitoring(self.svc.store.ratings_of_recording(recording.id))}
             for tutor in recording.tutors:
                 if tutor.id in monitored and self.me.decide(Action.VIEW_SUPERVISION, recording, tutor_id=tutor.id):
                     out.append((recording, tutor.id))
@@ -166,7 +170,7 @@ class Supervision:
                 raise AccessDeniedError(blind.reason + " Confirm that you want to look first.")
             self.svc.store.record_unblinding(self.me.person.id, recording.id, tutor_id)
         ratings = [r for r in self.svc.store.ratings_of_recording(recording.id) if r.tutor_id == tutor_id]
-        monitoring = [r for r in ratings if r.capacity is Capacity.MONITORING]
+        monitoring = self._monitoring(ratings)
         if not monitoring:
             raise SessionRaterError("This tutor's delivery of this session has no submitted treatment manager's "
                                     "rating yet: supervision feedback starts from one.")  # fmt: skip
@@ -213,7 +217,7 @@ class Supervision:
                                             or (date_to and recording.recorded_on > date_to)):  # fmt: skip
                 continue
             ratings = [r for r in self.svc.store.ratings_of_recording(recording.id) if r.tutor_id == tutor_id]
-            monitoring = [r for r in ratings if r.capacity is Capacity.MONITORING]
+            monitoring = self._monitoring(ratings)
             if not monitoring:
                 continue
             self_rating = next((r for r in ratings if r.capacity is Capacity.SELF_ASSESSMENT), None)

@@ -21,8 +21,8 @@ def validity_sessions_due(*, monitoring_assignments: int, validity_assigned: int
     make up ``rate`` of their monitoring assignments (rounded down, so a rater with 9
     assignments at 1 in 10 has none yet), drawn at random from ``candidates`` less
     ``excluded`` (those the rater delivered or has rated) with the caller's generator."""
-    if not 0 <= rate < 1:
-        raise ValueError(f"the validity rate is a share from 0 up to (not including) 1, not {rate}")
+    if not 0 <= rate <= 1:
+        raise ValueError(f"the validity rate is a share from 0 to 1, not {rate}")
     if monitoring_assignments < 0 or validity_assigned < 0:
         raise ValueError("assignment counts are 0 or more")
     due = math.floor(monitoring_assignments * rate + 1e-9) - validity_assigned

@@ -39,6 +39,7 @@ reasons. 50,000 recordings across 40 areas draw in a fraction of a second
 from session_rater.domain.sampling.draw import draw_sample
 from session_rater.domain.sampling.policy import (
     CELL_KEYS,
+    DEFAULT_VALIDITY_RATE,
     NO_AREA,
     STRATA,
     CatchUpRule,
@@ -57,6 +58,7 @@ from session_rater.domain.sampling.policy import (
 __all__ = [
     "NO_AREA",
     "CELL_KEYS",
+    "DEFAULT_VALIDITY_RATE",
     "STRATA",
     "CatchUpRule",
     "DoubleRatingRule",

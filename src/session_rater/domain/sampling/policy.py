@@ -21,6 +21,9 @@ STRATA: tuple[str, ...] = ("area", "site", "programme", "group", "tutor", "sessi
 CELL_KEYS: tuple[str, ...] = ("area", "site", "programme", "group")
 """What a target can be counted per (``per``)."""
 
+DEFAULT_VALIDITY_RATE = 0.1
+"""Validity sessions per monitoring assignment when a policy does not say (about 1 in 10)."""
+
 NO_AREA = "(no area)"
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 INT64_SAFE = 2**62
@@ -160,6 +163,8 @@ class SamplingPolicy:
 
     ``programmes``: the programmes the policy applies to (empty: every programme).
     ``min_notice_days``: a session drawn late is never due sooner than this after the draw.
+    ``validity_rate``: validity sessions (master-scored benchmark sessions, blind) added to a
+    treatment manager's work per monitoring assignment of theirs (0.1: about 1 in 10; 0: none).
     """
 
     name: str
@@ -172,6 +177,7 @@ class SamplingPolicy:
     external_audit: ExternalAuditRule | None = None
     double_rating: DoubleRatingRule | None = None
     min_notice_days: int = 7
+    validity_rate: float = DEFAULT_VALIDITY_RATE
 
     def __post_init__(self) -> None:
         if not self.rules:
@@ -182,6 +188,8 @@ class SamplingPolicy:
                 raise ValueError(f"double_rating.of names {', '.join(missing)}, which the policy does not apply")
         if self.min_notice_days < 0:
             raise ValueError("min_notice_days must be 0 or more")
+        if not 0 <= self.validity_rate <= 1:
+            raise ValueError(f"validity_rate must be a share from 0 to 1 (0.1: 1 in 10), not {self.validity_rate!r}")
 
     @property
     def rules(self) -> tuple[Rule, ...]:

@@ -166,7 +166,8 @@ def _master_form(cal: Calibration, adj: Adjudication, rubric: Rubric, names: Map
     key = f"benchmarks:{bench.id}:{'revise' if revising else 'agree'}"
     with st.form(key, border=True):
         st.caption(f"Scale {rubric.minimum} to {rubric.maximum}, or {NOT_APPLICABLE} where the item does not apply. "
-                   "Evidence moments are times in the recording as minutes and seconds (4:05), several separated by "
+                   + ("" if revising else "Where the panel agreed, their score is filled in; choose one where it differed. ")
+                   + "Evidence moments are times in the recording as minutes and seconds (4:05), several separated by "
                    "commas. A rationale is required where the panel differed.")
         entries = {}
         for item_id in adj.item_ids:
@@ -176,8 +177,11 @@ def _master_form(cal: Calibration, adj: Adjudication, rubric: Rubric, names: Map
             st.markdown(f"**{plain(label)}** · panel: {plain(panel)}" + (" · **the panel differs**" if item_id in differ else ""))
             score_col, moments_col, why_col = st.columns([1, 1, 3])
             default = None
+            agreed = {s.get(item_id) for s in adj.panel_scores.values()}
             if was is not None:
                 default = options.index(NOT_APPLICABLE if was.score is None else was.score)
+            elif len(agreed) == 1:  # the panel agreed: their score to start from (the lead still locks it)
+                default = options.index(NOT_APPLICABLE if None in agreed else next(iter(agreed)))
             score = score_col.selectbox(f"Master score: {label}", options, index=default, key=f"{key}:{item_id}:score",
                                         placeholder="Choose", label_visibility="collapsed")  # fmt: skip
             moments = moments_col.text_input(f"Evidence moments: {label}", key=f"{key}:{item_id}:moments",

@@ -440,6 +440,16 @@ def _comparison(me: Permitted, ctx: FormContext) -> Comparison | None:
         return None
 
 
+def _was_validity(me: Permitted, ctx: FormContext) -> bool:
+    """Whether the form just submitted was a validity session (revealed by the submit)."""
+    if ctx.capacity is not Capacity.MONITORING:
+        return False
+    try:
+        return Calibration(me).was_validity(ctx.recording_id, ctx.tutor_id)
+    except SessionRaterError:
+        return False
+
+
 def _comparison_area(me: Permitted, ctx: FormContext, rating: RatingView) -> None:
     cal = Calibration(me)
     try:
@@ -491,6 +501,11 @@ NEXT_STEPS = {
                        "over-scoring and agreement reports; the tutor sees it on the Supervision page.",
     Capacity.BENCHMARK: "It is the agreed master score that raters are calibrated against.",
 }
+VALIDITY_NEXT = ("This was a validity session: a benchmark session, its master scores agreed by a panel, put among "
+                 "your monitoring work unannounced so that your scoring can be checked against them. Your scores "
+                 "beside the master scores are below. It is not monitoring: {tutor} does not see it on the "
+                 "Supervision page and it does not count towards monitoring coverage; it counts in your calibration "
+                 "figures.")  # fmt: skip
 
 
 def _what_happens_next(me: Permitted, ctx: FormContext, rating: RatingView) -> None:
@@ -499,13 +514,20 @@ def _what_happens_next(me: Permitted, ctx: FormContext, rating: RatingView) -> N
     recording = me.recording(ctx.recording_id)
     names = {t.id: t.display_name for t in recording.tutors}
     tutor = plain(names.get(ctx.tutor_id, "The tutor")) if ctx.tutor_id is not None else "The tutors"
+    validity = _was_validity(me, ctx)  # revealed by this submit; never before it
     with st.container(key="rate-result"):
         st.success(
             f"Rating submitted. {ctx.capacity.label} of {tutor if ctx.tutor_id is not None else 'the session'} "
-            f"is now locked (a correction makes a new version). " + NEXT_STEPS[ctx.capacity].format(tutor=tutor),
+            f"is now locked (a correction makes a new version). "
+            + (VALIDITY_NEXT if validity else NEXT_STEPS[ctx.capacity]).format(tutor=tutor),
             icon=":material/task_alt:",
         )
-        for other in _co_tutors_to_rate(me, ctx, recording):
+        if validity:
+            others = [plain(n) for t, n in names.items() if t != ctx.tutor_id]
+            if others:
+                st.info(f"{' and '.join(others)}, on this session too, need{'s' if len(others) == 1 else ''} no "
+                        f"rating from you: the benchmark is of {tutor}'s delivery.", icon=":material/person:")  # fmt: skip
+        for other in [] if validity else _co_tutors_to_rate(me, ctx, recording):
             st.info(f"{plain(names[other])}, the co-tutor on this session, still needs your rating.",
                     icon=":material/person:")
             st.button(f"Rate {plain(names[other])} next", key=f"{ctx.prefix}:next:{other}", type="primary",

@@ -70,6 +70,13 @@ def policy_summary(policy: SamplingPolicy) -> list[str]:
         of = _and([RULE_LABELS[r.value].lower() for r in d.of])
         lines.append(f"**Double rating**: {d.percent:g}% of the {of} sample in each {_and(d.per)} also goes to a "
                      "second rater, so that agreement between raters can be measured.")  # fmt: skip
+    if policy.validity_rate:
+        lines.append(f"**Validity sessions**: each saved draw adds master-scored benchmark sessions, blind, to treatment "
+                     f"managers' work: about **1 in {round(1 / policy.validity_rate)}** of their monitoring "
+                     f"assignments (`validity_rate: {policy.validity_rate:g}`). Nothing tells them apart from live "
+                     "monitoring until the rating is submitted.")  # fmt: skip
+    else:
+        lines.append("**Validity sessions**: none (`validity_rate: 0`).")
     scope = ", ".join(policy.programmes) if policy.programmes else "every programme"
     lines.append(f"Applies to {scope}. Nothing is due sooner than {policy.min_notice_days} days after a draw; "
                  "nobody rates a session they delivered.")  # fmt: skip

@@ -1,0 +1,127 @@
+"""Each rater's calibration status (from their attempts and their drift chart), and the report
+of ``session-rater calibration`` (its JSON is a contract)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from session_rater.domain.calibration import (
+    AgreementWithMaster,
+    CertificationRule,
+    DriftChart,
+    RaterStatus,
+    agreement_with_master,
+    compare_items,
+    ewma_chart,
+    rater_status,
+)
+from session_rater.domain.calibration.records import MasterScoreSet
+from session_rater.domain.model import Role
+from session_rater.usecases.calibration.comparison import own_scores, submitted_by
+from session_rater.usecases.calibration.rule import rule_in_force, stored_attempt
+from session_rater.usecases.services import Services
+
+CALIBRATION_ROLES = (Role.TREATMENT_MANAGER, Role.EXTERNAL_ASSESSOR, Role.TUTOR)
+
+
+@dataclass(frozen=True)
+class RaterCalibration:
+    """One rater's calibration: their status and the figures of their latest attempt."""
+
+    rater_id: int
+    name: str
+    roles: tuple[str, ...]
+    status: RaterStatus
+    drift: DriftChart
+
+    @property
+    def figures(self) -> AgreementWithMaster | None:
+        return self.status.latest.figures if self.status.latest else None
+
+
+def drift_chart(svc: Services, rater_id: int, rule: CertificationRule,
+                masters: Mapping[int, MasterScoreSet] | None = None) -> DriftChart:  # fmt: skip
+    """The rater's signed difference from the master scores, one point per benchmark session
+    they rated (calibration or validity; never as a member of its panel), on the EWMA chart."""
+    masters = svc.store.master_scores_in_force() if masters is None else masters
+    points = []
+    for bench in svc.store.benchmarks():
+        master = masters.get(bench.id)
+        if master is None or rater_id in bench.panel:
+            continue
+        rating = submitted_by(svc, bench).get(rater_id)
+        if rating is None or rating.submitted_at is None:
+            continue
+        try:
+            figures = agreement_with_master(compare_items([m.item_id for m in master.scores], own_scores(rating),
+                                                          master.by_item()))  # fmt: skip
+        except ValueError:
+            continue
+        points.append((rating.submitted_at.date(), figures.mean_bias))
+    return ewma_chart(points, limit=rule.abs_bias_max, lam=rule.drift_lambda)
+
+
+def status_of(svc: Services, rater_id: int, *, today: dt.date, rule: CertificationRule | None = None,
+              masters: Mapping[int, MasterScoreSet] | None = None) -> tuple[RaterStatus, DriftChart]:  # fmt: skip
+    rule = rule or rule_in_force(svc)
+    attempts = [stored_attempt(a) for a in svc.store.attempts(rater_id)]
+    chart = drift_chart(svc, rater_id, rule, masters)
+    return rater_status(attempts, today=today, drift=chart), chart
+
+
+def rater_statuses(svc: Services, *, today: dt.date, person_ids: Iterable[int] | None = None) -> list[RaterCalibration]:
+    """Every rater's calibration (treatment managers, external assessors, tutors; or ``person_ids``)."""
+    rule = rule_in_force(svc)
+    masters = svc.store.master_scores_in_force()
+    people = svc.store.list_people()
+    wanted = set(person_ids) if person_ids is not None else None
+    found = []
+    for p in people:
+        if wanted is not None and p.id not in wanted:
+            continue
+        if wanted is None and not any(p.has_role(r) for r in CALIBRATION_ROLES):
+            continue
+        status, chart = status_of(svc, p.id, today=today, rule=rule, masters=masters)
+        found.append(RaterCalibration(p.id, p.display_name, tuple(sorted(p.roles)), status, chart))
+    return found
+
+
+# -- the command line's report (``session-rater calibration``) -----------------------------------
+def calibration_report(svc: Services, *, today: dt.date | None = None) -> dict[str, Any]:
+    """Each rater's status as the JSON contract of ``session-rater calibration --format json``:
+    ``{"rule": {"within_one_min", "abs_bias_max", "valid_months"}, "raters": [{"rater_id", "name",
+    "roles", "status", "within_one", "exact", "mean_bias", "n_items", "certified_until"}]}``, the
+    figures those of the latest attempt (shares from 0 to 1; ``mean_bias`` rater minus master)."""
+    rule = rule_in_force(svc)
+    raters = []
+    for r in rater_statuses(svc, today=today or dt.date.today()):
+        figures = r.figures
+        raters.append({
+            "rater_id": r.rater_id, "name": r.name, "roles": list(r.roles), "status": r.status.status,
+            "within_one": None if figures is None else figures.within_one,
+            "exact": None if figures is None else figures.exact,
+            "mean_bias": None if figures is None else figures.mean_bias,
+            "n_items": 0 if figures is None else figures.n_items,
+            "certified_until": None if r.status.certified_until is None else r.status.certified_until.isoformat(),
+        })  # fmt: skip
+    return {"rule": {"within_one_min": rule.within_one_min, "abs_bias_max": rule.abs_bias_max,
+                     "valid_months": rule.valid_months}, "raters": raters}  # fmt: skip
+
+
+def calibration_text(report: Mapping[str, Any]) -> str:
+    rule = report["rule"]
+    head = (f"Rule: within one point on at least {rule['within_one_min']:.0%} of items, mean difference at most "
+            f"{rule['abs_bias_max']:g} points either way; valid for {rule['valid_months']} months")  # fmt: skip
+    lines = [head, ""]
+    for r in report["raters"]:
+        figures = ("" if r["within_one"] is None else
+                   f"  within one {r['within_one']:.0%}, exact {r['exact']:.0%}, mean {r['mean_bias']:+.2f} "
+                   f"over {r['n_items']} items")  # fmt: skip
+        until = f" until {r['certified_until']}" if r["certified_until"] else ""
+        lines.append(f"{r['rater_id']:>5}  {r['name']:<28} {r['status'].replace('_', ' ')}{until}{figures}")
+    if not report["raters"]:
+        lines.append("No raters (treatment managers, external assessors, tutors) yet.")
+    return "\n".join(lines) + "\n"
