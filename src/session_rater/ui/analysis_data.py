@@ -10,10 +10,11 @@ held by ``st.cache_data``, and the filter bar above each report page.
   (``report.dependability``), and :func:`monitored_sessions` how many sessions of each tutor a
   treatment manager rated a year, for the reading of the D study.
 
-Every result is held by ``st.cache_data`` under the database, the filters and a cheap
-fingerprint of the submitted ratings (:func:`fingerprint`: how many there are, the newest
-submission time and the highest id), so a new submission or correction is seen at the next
-page run while an unchanged database is never analysed twice.
+The scores themselves are the process's incremental snapshot
+(:mod:`session_rater.usecases.score_snapshot`: read once, then only what changed), shared by
+every visitor and never pickled. Every figure is held by ``st.cache_data`` under the database,
+the filters and the snapshot's stamp (:func:`fingerprint`), so a new submission or correction
+is seen at the next page run while an unchanged database is never analysed twice.
 """
 
 from __future__ import annotations
@@ -80,13 +81,13 @@ __all__ = [
 
 
 def load_scores(svc: Services) -> pd.DataFrame:
-    """Every submitted item score (N/A as NaN) with its recording's programme, site and date."""
-    return _load_scores(svc, fingerprint(svc))
+    """Every submitted item score (N/A as NaN) with its recording's programme, site and date:
+    the process's snapshot (shared by every visitor; never change it in place)."""
+    return reports.load_scores(svc)
 
 
-@st.cache_data(show_spinner="Reading the submitted scores…", max_entries=8)
-def _load_scores(_svc: Services, stamp: tuple[object, ...]) -> pd.DataFrame:
-    return reports.load_scores(_svc)
+def _scores(svc: Services, key: tuple[object, ...]) -> pd.DataFrame:
+    return Filters(*key).apply(reports.load_scores(svc))  # type: ignore[arg-type]
 
 
 # -- the figures -----------------------------------------------------------------------------------
@@ -100,8 +101,7 @@ def report(svc: Services, filters: Filters) -> AnalysisReport:
 
 @st.cache_data(show_spinner="Computing agreement and over-scoring…", max_entries=32)
 def _report(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> AnalysisReport:
-    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
-    return reports.analyse_scores(_svc, scores)
+    return reports.analyse_scores(_svc, _scores(_svc, key))
 
 
 def paired_scores(svc: Services, filters: Filters) -> PairedScores:
@@ -111,8 +111,7 @@ def paired_scores(svc: Services, filters: Filters) -> PairedScores:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _paired(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> PairedScores:
-    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
-    return pair_with_benchmark(scores)
+    return pair_with_benchmark(_scores(_svc, key))
 
 
 def quarterly_bias(svc: Services, filters: Filters) -> pd.DataFrame:
@@ -122,8 +121,7 @@ def quarterly_bias(svc: Services, filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Computing the trend by quarter…", max_entries=32)
 def _quarterly(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> pd.DataFrame:
-    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
-    return bias_by_period(scores, "quarter")
+    return bias_by_period(_scores(_svc, key), "quarter")
 
 
 def rater_agreement(svc: Services, filters: Filters) -> pd.DataFrame:
@@ -134,7 +132,7 @@ def rater_agreement(svc: Services, filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Comparing raters pair by pair…", max_entries=32)
 def _rater_agreement(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> pd.DataFrame:
-    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
+    scores = _scores(_svc, key)
     return pairwise_agreement(scores, categories=scale_of(_svc, scores))
 
 
@@ -145,8 +143,7 @@ def monitored_sessions(svc: Services, filters: Filters) -> MonitoredSessions:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _monitored(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> MonitoredSessions:
-    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
-    return reports.monitored_sessions(scores)
+    return reports.monitored_sessions(_scores(_svc, key))
 
 
 def monitoring_policy(svc: Services) -> MonitoringPolicy:

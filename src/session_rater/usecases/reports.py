@@ -2,7 +2,8 @@
 site, area and date beside it, the items' titles and order, and the figures computed from a
 filtered part of it (bias by period, agreement of each pair of raters, how many sessions of each
 tutor are monitored a year and what that means for the dependability of their score). No
-Streamlit: the pages cache these (ui.analysis_data) under :func:`fingerprint`.
+Streamlit: the pages cache these (ui.analysis_data) under :func:`fingerprint`. The scores come
+from the process's incremental snapshot (:mod:`session_rater.usecases.score_snapshot`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from session_rater.usecases.analysis import AnalysisReport, Dependability, analy
 from session_rater.usecases.analysis.dependability import PHI_TARGET
 from session_rater.usecases.analysis.scale import rubric_label
 from session_rater.usecases.monitoring import policies_in_force, policy_catalog
+from session_rater.usecases.score_snapshot import COLUMNS as _COLUMNS
+from session_rater.usecases.score_snapshot import scores_frame
 from session_rater.usecases.services import Services
 
 SEED = DEFAULT_SEED
@@ -42,10 +45,6 @@ beyond that a heat map cannot be read."""
 CAPACITY_LABELS = {c.rater_role: c.label for c in Capacity}
 ROLE_ORDER = [c.rater_role for c in Capacity]
 UNIT = ["session_id", "tutor_id", "item_id"]
-_COLUMNS = [
-    "session_id", "tutor_id", "rater_id", "rater_role", "rubric_id", "rubric_version", "item_id", "score",
-    "programme", "site", "area", "recorded_on", "quarter",
-]  # fmt: skip
 
 
 def capacity_label(rater_role: str) -> str:
@@ -99,12 +98,20 @@ class Filters:
 
 
 def fingerprint(svc: Services) -> tuple[object, ...]:
-    """What changes whenever the submitted scores do (see Store.submission_fingerprint)."""
-    return (svc.settings.database_url, *svc.store.submission_fingerprint(), *svc.store.master_fingerprint())
+    """What changes whenever the submitted scores do: the stamp of the snapshot they are read
+    from (:func:`session_rater.usecases.score_snapshot.scores_frame`)."""
+    return scores_frame(svc).stamp
 
 
 def load_scores(svc: Services) -> pd.DataFrame:
-    """Every submitted item score (N/A as NaN) with its recording's programme, site and date."""
+    """Every submitted item score (N/A as NaN) with its recording's programme, site and date:
+    the process's snapshot of them (read incrementally; shared, so never changed in place)."""
+    return scores_frame(svc).frame
+
+
+def load_scores_from_export(svc: Services) -> pd.DataFrame:
+    """:func:`load_scores` the way it was read before the snapshot (every row through
+    :meth:`Services.export_rows`): kept as the reference the snapshot is tested against."""
     rows = svc.export_rows()
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in _COLUMNS})
