@@ -182,13 +182,16 @@ def read_score_columns(
     return checksum, ratings, items
 
 
-def current_rating_ids(engine: Engine) -> np.ndarray:
-    """Ids of every rating that counts, sorted (to find what left the set)."""
+def current_ratings(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
+    """Ids (sorted) and submission times of every rating that counts: what a snapshot compares
+    with its own to find what came and went (a submitted rating never changes, so the same id
+    with the same submission time is the same rating, even where ids were reused)."""
+    query = select(m.Rating.id, m.Rating.submitted_at).where(*_counts()).order_by(m.Rating.id)
     with engine.connect() as connection:
-        ids = [row[0] for batch in _fetch(connection, select(m.Rating.id).where(*_counts()).order_by(m.Rating.id))
-               for row in batch]  # fmt: skip
-    return np.array(ids, dtype=np.int64)
+        rows = [row for batch in _fetch(connection, query) for row in batch]
+    ids, moments = (list(zip(*rows)) if rows else ([], []))
+    return np.array(ids, dtype=np.int64), np.array([_moment(v) for v in moments], dtype=object)
 
 
 __all__ = ["BATCH", "Checksum", "ItemColumns", "RatingColumns", "read_score_columns",
-           "current_rating_ids", "submitted_checksum"]  # fmt: skip
+           "current_ratings", "submitted_checksum"]  # fmt: skip

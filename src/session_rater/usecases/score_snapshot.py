@@ -38,7 +38,7 @@ from session_rater.db.score_columns import (
     Checksum,
     ItemColumns,
     RatingColumns,
-    current_rating_ids,
+    current_ratings,
     read_score_columns,
     submitted_checksum,
 )
@@ -132,10 +132,13 @@ def _refresh(engine: Engine, state: _State | None) -> tuple[RatingColumns, ItemC
     for _ in range(3):
         if state is None:
             break
-        now = current_rating_ids(engine)
+        now, moments = current_ratings(engine)
         added = np.setdiff1d(now, state.ratings.id, assume_unique=True)
         if len(added) > FULL_READ_SHARE * max(len(now), 1):
             break
+        kept = np.isin(state.ratings.id, now)
+        if not (moments[np.searchsorted(now, state.ratings.id[kept])] == state.ratings.submitted_at[kept]).all():
+            break  # an id now names another rating (the database was emptied and filled again)
         checksum, new_ratings, new_items = read_score_columns(engine, added.tolist())
         gone = np.setdiff1d(state.ratings.id, now, assume_unique=True)
         ratings, items = _merge(state.ratings, state.items, gone, new_ratings, new_items)
