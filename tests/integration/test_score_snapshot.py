@@ -72,6 +72,26 @@ def test_a_submission_and_a_correction_after_the_snapshot_are_in_the_next_one(de
     assert reports.fingerprint(demo) == after.stamp
 
 
+def test_a_new_process_starts_from_the_snapshot_on_disk_and_reads_only_what_changed(demo: Services) -> None:
+    import time
+
+    first = score_snapshot.scores_frame(demo)
+    path = score_snapshot.snapshot_file(demo.settings.data_dir, demo.settings.database_url)
+    for _ in range(100):  # written beside the page run, not during it
+        if path.is_file():
+            break
+        time.sleep(0.1)
+    assert path.is_file()
+    score_snapshot.forget()  # as a new process: nothing in memory
+    old = next(r for r in demo.store.submitted_ratings() if r.capacity is Capacity.MONITORING)
+    new = demo.store.correct_rating(old.id, "a better look", actor_id=old.rater_id)
+    demo.store.submit_rating(new.id, confirm_uniform=True, actor_id=old.rater_id)
+    after = score_snapshot.scores_frame(demo)
+    assert after.refresh == "delta" and after.ratings_read == 1
+    pd.testing.assert_frame_equal(after.frame, reports.load_scores_from_export(demo))
+    assert len(after.frame) == len(first.frame)
+
+
 def test_a_draft_changes_nothing(demo: Services) -> None:
     before = score_snapshot.scores_frame(demo)
     rubric = demo.rubrics()[0]

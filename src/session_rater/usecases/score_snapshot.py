@@ -24,9 +24,12 @@ place (filters make new frames). Nothing here needs Streamlit.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -52,6 +55,7 @@ COLUMNS = [
 FULL_READ_SHARE = 0.25
 """When more than this share of the ratings changed, everything is read again (one bulk read
 is then cheaper than a large delta)."""
+log = logging.getLogger(__name__)
 _STR = pd.DataFrame({"s": ["x"]})["s"].dtype  # pandas' default string dtype, as a frame of dicts gets it
 
 
@@ -80,6 +84,9 @@ class _State:
 
 _STATES: dict[str, _State] = {}
 _LOCKS: dict[str, threading.Lock] = {}
+_SAVED: dict[str, float] = {}  # database URL -> when its snapshot was last written to disk
+SAVE_EVERY = 300.0
+"""Seconds between writes of a snapshot kept up to date by deltas (a full read is written at once)."""
 _REGISTRY = threading.Lock()
 
 
@@ -106,6 +113,8 @@ def scores_frame(svc: Services) -> Snapshot:
         if state is not None and state.snapshot is not None and state.stamp == stamp:
             return state.snapshot
         how, n_read = "unchanged", 0
+        if state is None:
+            state = _load(svc.settings.data_dir, url)  # a snapshot written by an earlier process
         if state is None or state.checksum != checksum:
             ratings, items, checksum, how, n_read = _refresh(engine, state)
             stamp = (url, checksum.key(), stamp[2])
@@ -116,6 +125,10 @@ def scores_frame(svc: Services) -> Snapshot:
                                 time.perf_counter() - started)  # fmt: skip
         with _REGISTRY:
             _STATES[url] = new
+        if how == "full" or (how == "delta" and time.monotonic() - _SAVED.get(url, 0.0) > SAVE_EVERY):
+            _SAVED[url] = time.monotonic()
+            threading.Thread(target=_save, args=(svc.settings.data_dir, url, new), daemon=True,
+                             name="score-snapshot-save").start()  # fmt: skip
         return new.snapshot
 
 
@@ -126,6 +139,50 @@ def forget(database_url: str | None = None) -> None:
             _STATES.clear()
         else:
             _STATES.pop(database_url, None)
+
+
+# -- on disk: a new process starts from the last snapshot and reads only what changed since -------
+
+
+def snapshot_file(data_dir: Path, database_url: str) -> Path:
+    """Where the snapshot of ``database_url`` is kept between processes (numpy arrays, no pickle)."""
+    return data_dir / "cache" / f"scores-{hashlib.sha256(database_url.encode()).hexdigest()[:16]}.npz"
+
+
+def _save(data_dir: Path, database_url: str, state: _State) -> None:
+    path = snapshot_file(data_dir, database_url)
+    r, i, c = state.ratings, state.items, state.checksum
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(path.name + f".{threading.get_ident()}.part")
+        with part.open("wb") as handle:
+            np.savez(handle, url=np.array(database_url), checksum=np.array([str(c.count), str(c.id_sum), str(c.max_id),
+                     c.newest]), id=r.id, recording_id=r.recording_id, tutor_id=r.tutor_id, rater_id=r.rater_id,
+                     capacity=r.capacity.astype(str), rubric_id=r.rubric_id.astype(str),
+                     rubric_version=r.rubric_version.astype(str),
+                     submitted_at=np.array(["" if t is None else t.isoformat() for t in r.submitted_at], dtype=str),
+                     rating_id=i.rating_id, item=i.item, score=i.score, items=np.array(i.items, dtype=str))  # fmt: skip
+        part.replace(path)
+    except OSError:  # a read-only data folder: the snapshot lives in memory only
+        log.info("The scores' snapshot could not be written to %s", path, exc_info=True)
+
+
+def _load(data_dir: Path, database_url: str) -> _State | None:
+    path = snapshot_file(data_dir, database_url)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if str(f["url"]) != database_url:
+                return None
+            count, id_sum, max_id, newest = (str(v) for v in f["checksum"])
+            ratings = RatingColumns(
+                f["id"], f["recording_id"], f["tutor_id"], f["rater_id"], f["capacity"].astype(object),
+                f["rubric_id"].astype(object), f["rubric_version"].astype(object),
+                np.array([dt.datetime.fromisoformat(t) if t else None for t in f["submitted_at"]], dtype=object),
+            )  # fmt: skip
+            items = ItemColumns(f["rating_id"], f["item"], f["score"], tuple(str(v) for v in f["items"]))
+    except (OSError, KeyError, ValueError):
+        return None  # none yet, or unreadable: read everything
+    return _State((), Checksum(int(count), int(id_sum), int(max_id), newest), ratings, items)
 
 
 def _refresh(engine: Engine, state: _State | None) -> tuple[RatingColumns, ItemColumns, Checksum, str, int]:
