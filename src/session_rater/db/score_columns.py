@@ -182,6 +182,16 @@ def read_score_columns(
     return checksum, ratings, items
 
 
+def submitted_since(engine: Engine, newest: str) -> int:
+    """How many of the ratings that count were submitted after ``newest`` (a :class:`Checksum`'s):
+    the submissions and corrections a figure computed then does not hold yet."""
+    query = select(func.count()).where(*_counts())
+    if newest:
+        query = query.where(m.Rating.submitted_at > _moment(newest))
+    with engine.connect() as connection:
+        return int(connection.scalar(query) or 0)
+
+
 def current_ratings(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
     """Ids (sorted) and submission times of every rating that counts: what a snapshot compares
     with its own to find what came and went (a submitted rating never changes, so the same id
@@ -194,4 +204,4 @@ def current_ratings(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
 
 
 __all__ = ["BATCH", "Checksum", "ItemColumns", "RatingColumns", "read_score_columns",
-           "current_ratings", "submitted_checksum"]  # fmt: skip
+           "current_ratings", "submitted_since", "submitted_checksum"]  # fmt: skip

@@ -19,6 +19,9 @@ is seen at the next page run while an unchanged database is never analysed twice
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import threading
 from collections.abc import Sequence
 
 import pandas as pd
@@ -26,7 +29,7 @@ import streamlit as st
 
 from session_rater.domain.bias import PairedScores, pair_with_benchmark
 from session_rater.usecases import reports
-from session_rater.usecases.analysis import AnalysisReport
+from session_rater.usecases.analysis import AnalysisReport, Dependability
 from session_rater.usecases.reports import (
     CAPACITY_LABELS,
     MAX_MATRIX_RATERS,
@@ -48,6 +51,7 @@ from session_rater.usecases.reports import (
     scale_of,
     verdict,
 )
+from session_rater.usecases.score_snapshot import scores_frame, submissions_since
 from session_rater.usecases.services import Services
 
 __all__ = [
@@ -56,7 +60,9 @@ __all__ = [
     "ROLE_ORDER",
     "N_BOOT",
     "SEED",
+    "DependabilityStatus",
     "Filters",
+    "dependability",
     "ItemInfo",
     "MonitoredSessions",
     "MonitoringPolicy",
@@ -95,13 +101,91 @@ def _scores(svc: Services, key: tuple[object, ...]) -> pd.DataFrame:
 
 def report(svc: Services, filters: Filters) -> AnalysisReport:
     """:func:`analyse` of the filtered scores (master scores else external assessors as the
-    reference; seed :data:`SEED`). Raises ScoreError when no score is left to analyse."""
-    return _report(svc, fingerprint(svc), filters.key())
+    reference; seed :data:`SEED`). Raises ScoreError when no score is left to analyse.
+
+    ``report.dependability`` (the G study and Rasch model) is the one of
+    :func:`dependability`: up to date on small data, else possibly of an earlier state of the
+    scores (see :func:`dependability_status`), or None while it is first computed.
+    """
+    fast = _report(svc, fingerprint(svc), filters.key())
+    return dataclasses.replace(fast, dependability=dependability(svc, filters).figures)
 
 
 @st.cache_data(show_spinner="Computing agreement and over-scoring…", max_entries=32)
 def _report(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> AnalysisReport:
-    return reports.analyse_scores(_svc, _scores(_svc, key))
+    return reports.analyse_scores(_svc, _scores(_svc, key), dependability=False)
+
+
+# -- the G study and Rasch model: computed once per state of the scores, off the page run when slow --
+
+INLINE_SCORES = 60_000
+"""Up to this many scores the G study and Rasch model are computed on the page run (well under a
+second); above it, in a thread of their own, the page showing the last ones computed meanwhile."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DependabilityStatus:
+    """The dependability figures for a page: ``figures`` (None: none computed yet for these
+    filters), the state of the scores they were computed on (``as_of``: when; ``since``: how
+    many ratings were submitted or corrected after it), and whether newer ones are being computed."""
+
+    figures: Dependability | None
+    as_of: dt.datetime | None
+    since: int
+    computing: bool
+
+    @property
+    def current(self) -> bool:
+        return self.figures is not None and self.since == 0 and not self.computing
+
+
+@dataclasses.dataclass(frozen=True)
+class _Computed:
+    stamp: tuple[object, ...]
+    figures: Dependability
+    at: dt.datetime
+    newest: str
+
+
+_DEPENDABILITY: dict[tuple[object, ...], _Computed] = {}
+_RUNNING: set[tuple[object, ...]] = set()
+_DEP_LOCK = threading.Lock()
+
+
+def dependability(svc: Services, filters: Filters) -> DependabilityStatus:
+    """The G study and Rasch model of the filtered scores (see :class:`DependabilityStatus`)."""
+    snapshot = scores_frame(svc)
+    key = (svc.settings.database_url, filters.key())
+    with _DEP_LOCK:
+        done = _DEPENDABILITY.get(key)
+    if done is not None and done.stamp == snapshot.stamp:
+        return DependabilityStatus(done.figures, done.at, 0, False)
+    scores = Filters(*filters.key()).apply(snapshot.frame)  # type: ignore[arg-type]
+    newest = snapshot.newest
+    if int(scores["score"].notna().sum()) <= INLINE_SCORES:
+        figures = reports.dependability_of(scores)
+        with _DEP_LOCK:
+            _DEPENDABILITY[key] = _Computed(snapshot.stamp, figures, dt.datetime.now(dt.UTC), newest)
+        return DependabilityStatus(figures, dt.datetime.now(dt.UTC), 0, False)
+    with _DEP_LOCK:
+        start = key not in _RUNNING
+        _RUNNING.add(key)
+    if start:
+        threading.Thread(target=_compute, args=(key, snapshot.stamp, scores, newest), daemon=True,
+                         name="dependability").start()  # fmt: skip
+    if done is None:
+        return DependabilityStatus(None, None, 0, True)
+    return DependabilityStatus(done.figures, done.at, submissions_since(svc, done.newest), True)
+
+
+def _compute(key: tuple[object, ...], stamp: tuple[object, ...], scores: pd.DataFrame, newest: str) -> None:
+    try:
+        figures = reports.dependability_of(scores)
+        with _DEP_LOCK:
+            _DEPENDABILITY[key] = _Computed(stamp, figures, dt.datetime.now(dt.UTC), newest)
+    finally:
+        with _DEP_LOCK:
+            _RUNNING.discard(key)
 
 
 def paired_scores(svc: Services, filters: Filters) -> PairedScores:

@@ -59,6 +59,19 @@ def render_dependability(svc: Services, filters: ad.Filters, report: AnalysisRep
     """The three sections, one after another, with their sources."""
     dep = report.dependability
     st.subheader("How dependable is a tutor's score", anchor=False)
+    status = ad.dependability(svc, filters)
+    if status.figures is None and status.computing:
+        st.info(f"The G study and the Rasch model of {report.n_scores:,} scores are being computed now (they take a minute "
+                "or more at this size, so they are worked out beside the page, not while you wait). The figures above "
+                "are up to date. Open this page again in a minute or two to see how dependable a tutor's score is, "
+                "and each rater's severity.", icon=":material/hourglass_top:")  # fmt: skip
+        return
+    if not status.current and status.as_of is not None:
+        since = (f"{status.since} rating{'s' if status.since != 1 else ''} submitted or corrected since"
+                 if status.since else "newer scores since")  # fmt: skip
+        _small(f"These three sections were computed at {status.as_of:%H:%M} UTC on {status.as_of:%d/%m/%Y} from the "
+               f"scores as they were then ({since}); the figures above this point are up to date. The newer ones are "
+               "being computed and show on your next visit.")  # fmt: skip
     _dependability(svc, filters, dep)
     st.subheader("Rater severity (many-facet Rasch)", anchor=False)
     _rater_severity(dep, report.bias, names)

@@ -28,7 +28,7 @@ from session_rater.domain.model import Capacity
 from session_rater.domain.readings import Spread, Verdict, agreement_verdict
 from session_rater.domain.versions import version_sort_key
 from session_rater.errors import NotFoundError, SessionRaterError
-from session_rater.usecases.analysis import AnalysisReport, Dependability, analyse
+from session_rater.usecases.analysis import AnalysisReport, Dependability, analyse, assess_dependability
 from session_rater.usecases.analysis.dependability import PHI_TARGET
 from session_rater.usecases.analysis.scale import rubric_label
 from session_rater.usecases.monitoring import policies_in_force, policy_catalog
@@ -175,16 +175,24 @@ def scale_of(svc: Services, scores: pd.DataFrame) -> tuple[float, ...] | None:
 # -- the figures -----------------------------------------------------------------------------------
 
 
-def analyse_scores(svc: Services, scores: pd.DataFrame) -> AnalysisReport:
+def analyse_scores(svc: Services, scores: pd.DataFrame, *, dependability: bool = True) -> AnalysisReport:
     """:func:`analyse` of ``scores`` (master scores else external assessors as the reference;
-    seed :data:`SEED`). Raises ScoreError when no score is left to analyse."""
+    seed :data:`SEED`). Raises ScoreError when no score is left to analyse. ``dependability``
+    False: without the G study and Rasch model (see :func:`dependability_of`)."""
     scale = scale_of(svc, scores)
     rubrics = sorted({rubric_label(str(r), str(v)) for r, v in scores[["rubric_id", "rubric_version"]].drop_duplicates()
                       .itertuples(index=False)})  # fmt: skip
     source = " and ".join(rubrics) if scale is not None else "none shared by the rubrics scored"
     return analyse(
-        scores, seed=SEED, n_boot=N_BOOT, categories=scale, source="the database", scale_source=source
+        scores, seed=SEED, n_boot=N_BOOT, categories=scale, source="the database", scale_source=source,
+        dependability=dependability,
     )
+
+
+def dependability_of(scores: pd.DataFrame) -> Dependability:
+    """The G study, D studies and Rasch model of ``scores``, exactly as :func:`analyse_scores`
+    computes them into ``report.dependability``."""
+    return assess_dependability(scores.loc[scores["score"].notna()].copy(deep=False))
 
 
 def bias_by_period(scores: pd.DataFrame, period: str, *, n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:

@@ -44,6 +44,7 @@ from session_rater.db.score_columns import (
     current_ratings,
     read_score_columns,
     submitted_checksum,
+    submitted_since,
 )
 from session_rater.domain.model import Capacity
 from session_rater.usecases.services import Services
@@ -71,6 +72,7 @@ class Snapshot:
     refresh: str
     ratings_read: int
     seconds: float
+    newest: str = ""  # the newest submission time it holds (see submissions_since)
 
 
 @dataclass
@@ -122,7 +124,7 @@ def scores_frame(svc: Services) -> Snapshot:
             ratings, items = state.ratings, state.items
         new = _State(stamp, checksum, ratings, items)
         new.snapshot = Snapshot(_frame(svc, ratings, items), stamp, dt.datetime.now(dt.UTC), how, n_read,
-                                time.perf_counter() - started)  # fmt: skip
+                                time.perf_counter() - started, checksum.newest)  # fmt: skip
         with _REGISTRY:
             _STATES[url] = new
         if how == "full" or (how == "delta" and time.monotonic() - _SAVED.get(url, 0.0) > SAVE_EVERY):
@@ -130,6 +132,11 @@ def scores_frame(svc: Services) -> Snapshot:
             threading.Thread(target=_save, args=(svc.settings.data_dir, url, new), daemon=True,
                              name="score-snapshot-save").start()  # fmt: skip
         return new.snapshot
+
+
+def submissions_since(svc: Services, newest: str) -> int:
+    """How many ratings were submitted (or corrections submitted) after a snapshot's ``newest``."""
+    return submitted_since(svc.store.engine, newest)
 
 
 def forget(database_url: str | None = None) -> None:
@@ -328,4 +335,4 @@ def _with_recordings(svc: Services, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[COLUMNS]
 
 
-__all__ = ["COLUMNS", "Snapshot", "forget", "scores_frame"]
+__all__ = ["COLUMNS", "Snapshot", "forget", "scores_frame", "snapshot_file", "submissions_since"]
