@@ -66,3 +66,27 @@ def test_small_data_is_computed_on_the_page_run_as_before(demo: Services) -> Non
     assert status.current
     full = reports.analyse_scores(demo, reports.load_scores(demo))
     assert _same(ad.report(demo, filters).dependability, full.dependability)
+
+
+def test_at_national_size_the_figures_after_a_submission_are_the_last_ones_until_the_new_are_ready(
+    demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ad, "INLINE_SCORES", 0)
+    filters = ad.Filters()
+    first = ad.report(demo, filters)  # the first computation for a filter is waited for
+    assert ad.figures_status(demo, filters).current
+    old = next(r for r in demo.store.submitted_ratings() if r.capacity is Capacity.SELF_ASSESSMENT)
+    new = demo.store.correct_rating(old.id, "misread the item", actor_id=old.rater_id)
+    demo.store.save_item(new.id, next(iter(old.scores)), score=1, actor_id=old.rater_id)
+    demo.store.submit_rating(new.id, confirm_uniform=True, actor_id=old.rater_id)
+    status = ad.figures_status(demo, filters)
+    assert status.since == 1 and not status.current  # said on the page, not waited for
+    assert ad.report(demo, filters).bias == first.bias
+    for _ in range(600):
+        if ad.figures_status(demo, filters).current:
+            break
+        time.sleep(0.1)
+    fresh = ad.report(demo, filters)
+    expected = reports.analyse_scores(demo, reports.load_scores(demo), dependability=False)
+    assert fresh.bias == expected.bias and fresh.n_scores == expected.n_scores
+    assert fresh.bias != first.bias  # the correction moved the figures

@@ -20,6 +20,7 @@ import streamlit as st
 
 from session_rater.domain.bias import BiasEstimate, BiasReport
 from session_rater.ui import analysis_data as ad
+from session_rater.ui.report_widgets import as_of_note
 from session_rater.ui.report_widgets import TEXT, signed, small, themed
 from session_rater.usecases.analysis import AnalysisReport, Dependability
 from session_rater.usecases.analysis.dependability import (
@@ -66,12 +67,7 @@ def render_dependability(svc: Services, filters: ad.Filters, report: AnalysisRep
                 "are up to date. Open this page again in a minute or two to see how dependable a tutor's score is, "
                 "and each rater's severity.", icon=":material/hourglass_top:")  # fmt: skip
         return
-    if not status.current and status.as_of is not None:
-        since = (f"{status.since} rating{'s' if status.since != 1 else ''} submitted or corrected since"
-                 if status.since else "newer scores since")  # fmt: skip
-        _small(f"These three sections were computed at {status.as_of:%H:%M} UTC on {status.as_of:%d/%m/%Y} from the "
-               f"scores as they were then ({since}); the figures above this point are up to date. The newer ones are "
-               "being computed and show on your next visit.")  # fmt: skip
+    as_of_note(status.as_of, status.since, status.current, "These three sections")
     _dependability(svc, filters, dep)
     st.subheader("Rater severity (many-facet Rasch)", anchor=False)
     _rater_severity(dep, report.bias, names)
