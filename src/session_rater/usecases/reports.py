@@ -235,16 +235,15 @@ def pairwise_agreement(scores: pd.DataFrame, *, categories: Sequence[float] | No
     scored = scores.loc[scores["score"].notna(), [*UNIT, "rater_id", "rater_role", "score"]].copy()
     if scored.empty:
         return pd.DataFrame(columns=columns)
-    scored["tutor_id"] = scored["tutor_id"].map(lambda t: -1 if pd.isna(t) else t)
+    scored["tutor_id"] = scored["tutor_id"].fillna(-1).astype(np.int64)  # vectorised: millions of rows
     both = scored.merge(scored, on=UNIT, suffixes=("_a", "_b"))
     both = both[(both["rater_id_a"] != both["rater_id_b"]) | (both["rater_role_a"] != both["rater_role_b"])]
     if both.empty:
         return pd.DataFrame(columns=columns)
     d = both["score_a"] - both["score_b"]
-    both = both.assign(
-        d=d, exact=(d == 0).astype(float), within=(d.abs() <= 1).astype(float),
-        form=both["session_id"].astype(str) + "|" + both["tutor_id"].astype(str),
-    )  # fmt: skip
+    # a (session, tutor) form as one integer, not a string per pair of scores (tens of millions at national scale)
+    form = both["session_id"].to_numpy(np.int64) * (int(scored["tutor_id"].max()) + 2) + both["tutor_id"].to_numpy(np.int64) + 1
+    both = both.assign(d=d, exact=(d == 0).astype(float), within=(d.abs() <= 1).astype(float), form=form)
     keys = ["rater_id_a", "rater_role_a", "rater_id_b", "rater_role_b"]
     table = (
         both.groupby(keys, sort=True)
