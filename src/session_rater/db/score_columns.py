@@ -192,6 +192,12 @@ def submitted_since(engine: Engine, newest: str) -> int:
         return int(connection.scalar(query) or 0)
 
 
+def person_names(engine: Engine) -> dict[object, str]:
+    """Every person's id -> display name (the reports label raters with them)."""
+    with engine.connect() as connection:
+        return {pid: name for pid, name in connection.execute(select(m.Person.id, m.Person.display_name))}
+
+
 def current_ratings(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
     """Ids (sorted) and submission times of every rating that counts: what a snapshot compares
     with its own to find what came and went (a submitted rating never changes, so the same id
@@ -204,4 +210,4 @@ def current_ratings(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
 
 
 __all__ = ["BATCH", "Checksum", "ItemColumns", "RatingColumns", "read_score_columns",
-           "current_ratings", "submitted_since", "submitted_checksum"]  # fmt: skip
+           "current_ratings", "person_names", "submitted_since", "submitted_checksum"]  # fmt: skip

@@ -32,6 +32,7 @@ from session_rater.usecases.analysis import AnalysisReport, Dependability, analy
 from session_rater.usecases.analysis.dependability import PHI_TARGET
 from session_rater.usecases.analysis.scale import rubric_label
 from session_rater.usecases.monitoring import policies_in_force, policy_catalog
+from session_rater.db.score_columns import person_names
 from session_rater.usecases.score_snapshot import COLUMNS as _COLUMNS
 from session_rater.usecases.score_snapshot import scores_frame
 from session_rater.usecases.services import Services
@@ -80,6 +81,8 @@ class Filters:
             keep &= scores["recorded_on"] <= self.date_to
         if self.rubric_id is not None:
             keep &= scores["rubric_id"] == self.rubric_id
+        if keep.all() and isinstance(scores.index, pd.RangeIndex) and scores.index.start == 0:
+            return scores  # nothing filtered out: not a copy of millions of rows (never changed in place)
         return scores.loc[keep].reset_index(drop=True)
 
     def describe(self) -> str:
@@ -127,7 +130,8 @@ def load_scores_from_export(svc: Services) -> pd.DataFrame:
 
 
 def people_names(svc: Services) -> dict[object, str]:
-    return {p.id: p.display_name for p in svc.store.list_people()}
+    """Person id -> display name, in one narrow query (not every person with their roles)."""
+    return person_names(svc.store.engine)
 
 
 def rater_label(rater_id: object, rater_role: str, names: dict[object, str]) -> str:
