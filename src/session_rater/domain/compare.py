@@ -28,8 +28,14 @@ PAIR_KEY = ["session_id", "tutor_id", "item_id"]
 ALL_ITEMS = "(all items)"
 
 
-def to_frame(records: Iterable[ScoreRecord]) -> pd.DataFrame:
-    """Long-format frame, one row per score; N/A rows keep ``score`` as NaN."""
+FRAME_COLUMNS = ["session_id", "tutor_id", "rater_id", "capacity", "item_id", "score"]
+
+
+def to_frame(records: Iterable[ScoreRecord] | pd.DataFrame) -> pd.DataFrame:
+    """Long-format frame, one row per score; N/A rows keep ``score`` as NaN (``tutor_id`` -1:
+    no tutor). A frame already of these columns (a bulk read) is taken as it is."""
+    if isinstance(records, pd.DataFrame):
+        return records[FRAME_COLUMNS]
     rows = [
         {
             "session_id": r.session_id,
@@ -63,7 +69,7 @@ def side_by_side(records: Iterable[ScoreRecord], item_ids: Sequence[str]) -> pd.
 
 
 def paired_differences(
-    records: Iterable[ScoreRecord], capacity: Capacity, reference: Capacity
+    records: Iterable[ScoreRecord] | pd.DataFrame, capacity: Capacity, reference: Capacity
 ) -> pd.DataFrame:
     """Each score of ``capacity`` paired with the reference score of the same session, tutor, item.
 
@@ -93,7 +99,7 @@ def _summarise(differences: pd.Series) -> dict[str, float]:
 
 
 def bias_by_item(
-    records: Iterable[ScoreRecord],
+    records: Iterable[ScoreRecord] | pd.DataFrame,
     capacities: Sequence[Capacity],
     reference: Capacity,
     item_ids: Sequence[str] | None = None,
@@ -103,7 +109,7 @@ def bias_by_item(
 
     Rows with ``n == 0`` are omitted: a figure from no pairs is not a figure.
     """
-    records = list(records)
+    records = to_frame(records)  # once, for every capacity
     rows: list[dict[str, object]] = []
     for capacity in capacities:
         pairs = paired_differences(records, capacity, reference)

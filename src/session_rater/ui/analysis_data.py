@@ -10,22 +10,30 @@ held by ``st.cache_data``, and the filter bar above each report page.
   (``report.dependability``), and :func:`monitored_sessions` how many sessions of each tutor a
   treatment manager rated a year, for the reading of the D study.
 
-Every result is held by ``st.cache_data`` under the database, the filters and a cheap
-fingerprint of the submitted ratings (:func:`fingerprint`: how many there are, the newest
-submission time and the highest id), so a new submission or correction is seen at the next
-page run while an unchanged database is never analysed twice.
+The scores themselves are the process's incremental snapshot
+(:mod:`session_rater.usecases.score_snapshot`: read once, then only what changed), shared by
+every visitor and never pickled. Every figure is held by ``st.cache_data`` under the database,
+the filters and the snapshot's stamp (:func:`fingerprint`), so a new submission or correction
+is seen at the next page run while an unchanged database is never analysed twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import dataclasses
+import datetime as dt
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from session_rater.domain.bias import PairedScores, pair_with_benchmark
+from session_rater.errors import SessionRaterError
 from session_rater.usecases import reports
-from session_rater.usecases.analysis import AnalysisReport
+from session_rater.usecases.analysis import AnalysisReport, Dependability
 from session_rater.usecases.reports import (
     CAPACITY_LABELS,
     MAX_MATRIX_RATERS,
@@ -47,6 +55,7 @@ from session_rater.usecases.reports import (
     scale_of,
     verdict,
 )
+from session_rater.usecases.score_snapshot import scores_frame, submissions_since
 from session_rater.usecases.services import Services
 
 __all__ = [
@@ -55,7 +64,11 @@ __all__ = [
     "ROLE_ORDER",
     "N_BOOT",
     "SEED",
+    "DependabilityStatus",
     "Filters",
+    "FiguresStatus",
+    "figures_status",
+    "dependability",
     "ItemInfo",
     "MonitoredSessions",
     "MonitoringPolicy",
@@ -76,77 +89,183 @@ __all__ = [
     "verdict",
 ]
 
+T = TypeVar("T")
+
 # -- the database ----------------------------------------------------------------------------------
 
 
 def load_scores(svc: Services) -> pd.DataFrame:
-    """Every submitted item score (N/A as NaN) with its recording's programme, site and date."""
-    return _load_scores(svc, fingerprint(svc))
-
-
-@st.cache_data(show_spinner="Reading the submitted scores…", max_entries=8)
-def _load_scores(_svc: Services, stamp: tuple[object, ...]) -> pd.DataFrame:
-    return reports.load_scores(_svc)
+    """Every submitted item score (N/A as NaN) with its recording's programme, site and date:
+    the process's snapshot (shared by every visitor; never change it in place)."""
+    return reports.load_scores(svc)
 
 
 # -- the figures -----------------------------------------------------------------------------------
 
 
+# Up to INLINE_SCORES scores every figure is computed on the page run, as it always was (well under
+# a second). Above it (national scale) a figure is computed once per state of the scores and kept;
+# when the scores change (a submission, a correction), the page shows the figure it has, with when it
+# was computed and how many ratings came since (figures_status), while the new one is computed in a
+# thread beside it: no visitor waits for a recomputation. Only the first computation of a figure for
+# a filter waits (the G study and Rasch model not even that: their sections say they are coming).
+
+INLINE_SCORES = 60_000
+"""Up to this many (filtered) scores, figures are computed on the page run."""
+_KEEP = 32  # figures kept per kind (filters in use); the oldest goes first
+
+
+@dataclasses.dataclass(frozen=True)
+class FiguresStatus:
+    """How current a page's figures are: ``as_of`` when they were computed, ``since`` how many
+    ratings were submitted or corrected after the scores they were computed on, ``computing``
+    whether newer ones are being computed now. ``current``: they are of the scores as they are."""
+
+    as_of: dt.datetime | None
+    since: int
+    computing: bool
+
+    @property
+    def current(self) -> bool:
+        return self.since == 0 and not self.computing
+
+
+@dataclasses.dataclass(frozen=True)
+class DependabilityStatus(FiguresStatus):
+    """:class:`FiguresStatus` of the G study and Rasch model, with them (``figures`` None: not
+    computed yet for these filters)."""
+
+    figures: Dependability | None = None
+
+    @property
+    def current(self) -> bool:
+        return self.figures is not None and super().current
+
+
+@dataclasses.dataclass(frozen=True)
+class _Computed:
+    stamp: tuple[object, ...]
+    value: object
+    error: Exception | None
+    at: dt.datetime
+    newest: str
+
+
+_LATEST: dict[tuple[object, ...], _Computed] = {}
+_RUNNING: set[tuple[object, ...]] = set()
+_LOCK = threading.Lock()
+
+
+def _latest(kind: str, svc: Services, filters: Filters, compute: Callable[[Services, pd.DataFrame], T], *,
+            wait_first: bool = True, spinner: str | None = None) -> tuple[T | None, FiguresStatus]:  # fmt: skip
+    """``compute(svc, filtered scores)``, kept per state of the scores (see the notes above)."""
+    snapshot = scores_frame(svc)
+    key = (kind, svc.settings.database_url, filters.key())
+    with _LOCK:
+        done = _LATEST.get(key)
+    if done is None or done.stamp != snapshot.stamp:
+        scores = filters.apply(snapshot.frame)
+        if int(scores["score"].notna().sum()) <= INLINE_SCORES or (done is None and wait_first):
+            on_page = spinner is not None and get_script_run_ctx(suppress_warning=True) is not None
+            with st.spinner(spinner) if on_page else contextlib.nullcontext():  # type: ignore[arg-type]
+                done = _run(key, snapshot.stamp, snapshot.newest, svc, scores, compute)
+        else:
+            with _LOCK:
+                start = key not in _RUNNING
+                _RUNNING.add(key)
+            if start:
+                threading.Thread(target=_run, args=(key, snapshot.stamp, snapshot.newest, svc, scores, compute),
+                                 daemon=True, name=f"figures-{kind}").start()  # fmt: skip
+            if done is None:
+                return None, FiguresStatus(None, 0, True)
+            status = FiguresStatus(done.at, submissions_since(svc, done.newest), True)
+            if done.error is not None:
+                raise done.error
+            return done.value, status  # type: ignore[return-value]
+    if done.error is not None:
+        raise done.error
+    return done.value, FiguresStatus(done.at, 0, False)  # type: ignore[return-value]
+
+
+def _run(key: tuple[object, ...], stamp: tuple[object, ...], newest: str, svc: Services, scores: pd.DataFrame,
+         compute: Callable[[Services, pd.DataFrame], object]) -> _Computed:  # fmt: skip
+    try:
+        try:
+            value, error = compute(svc, scores), None
+        except (SessionRaterError, ValueError) as exc:  # "nothing to analyse": the page says so
+            value, error = None, exc
+        done = _Computed(stamp, value, error, dt.datetime.now(dt.UTC), newest)
+        with _LOCK:
+            _LATEST.pop(key, None)
+            _LATEST[key] = done
+            kinds = [k for k in _LATEST if k[0] == key[0]]
+            for old in kinds[: max(len(kinds) - _KEEP, 0)]:
+                del _LATEST[old]
+        return done
+    finally:
+        with _LOCK:
+            _RUNNING.discard(key)
+
+
+def figures_status(svc: Services, filters: Filters) -> FiguresStatus:
+    """How current the page's main figures (:func:`report`) are for ``filters``."""
+    return _latest("report", svc, filters, _fast_report, spinner=_REPORT_SPINNER)[1]
+
+
 def report(svc: Services, filters: Filters) -> AnalysisReport:
     """:func:`analyse` of the filtered scores (master scores else external assessors as the
-    reference; seed :data:`SEED`). Raises ScoreError when no score is left to analyse."""
-    return _report(svc, fingerprint(svc), filters.key())
+    reference; seed :data:`SEED`). Raises ScoreError when no score is left to analyse.
+
+    ``report.dependability`` (the G study and Rasch model) is the one of :func:`dependability`:
+    of the scores as they are on small data; at national scale possibly of an earlier state of
+    them, or None while first computed.
+    """
+    fast, _ = _latest("report", svc, filters, _fast_report, spinner=_REPORT_SPINNER)
+    assert fast is not None  # the first computation waits
+    return dataclasses.replace(fast, dependability=dependability(svc, filters).figures)
 
 
-@st.cache_data(show_spinner="Computing agreement and over-scoring…", max_entries=32)
-def _report(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> AnalysisReport:
-    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
-    return reports.analyse_scores(_svc, scores)
+_REPORT_SPINNER = "Computing agreement and over-scoring…"
+
+
+def _fast_report(svc: Services, scores: pd.DataFrame) -> AnalysisReport:
+    return reports.analyse_scores(svc, scores, dependability=False)
+
+
+def dependability(svc: Services, filters: Filters) -> DependabilityStatus:
+    """The G study and Rasch model of the filtered scores: never waited for above
+    :data:`INLINE_SCORES` (see :class:`DependabilityStatus`)."""
+    figures, status = _latest("dependability", svc, filters, lambda _svc, scores: reports.dependability_of(scores),
+                              wait_first=False)  # fmt: skip
+    return DependabilityStatus(status.as_of, status.since, status.computing, figures)
 
 
 def paired_scores(svc: Services, filters: Filters) -> PairedScores:
     """Each filtered score beside its reference score (for the Bland-Altman plot)."""
-    return _paired(svc, fingerprint(svc), filters.key())
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _paired(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> PairedScores:
-    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
-    return pair_with_benchmark(scores)
+    value, _ = _latest("paired", svc, filters, lambda _svc, scores: pair_with_benchmark(scores))
+    return value  # type: ignore[return-value]
 
 
 def quarterly_bias(svc: Services, filters: Filters) -> pd.DataFrame:
     """Bias per capacity in each quarter the sessions were recorded in (see :func:`bias_by_period`)."""
-    return _quarterly(svc, fingerprint(svc), filters.key())
-
-
-@st.cache_data(show_spinner="Computing the trend by quarter…", max_entries=32)
-def _quarterly(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> pd.DataFrame:
-    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
-    return bias_by_period(scores, "quarter")
+    value, _ = _latest("quarterly", svc, filters, lambda _svc, scores: bias_by_period(scores, "quarter"),
+                       spinner="Computing the trend by quarter…")
+    return value  # type: ignore[return-value]
 
 
 def rater_agreement(svc: Services, filters: Filters) -> pd.DataFrame:
     """Every ordered pair of raters who scored the same items of the same session and tutor
     (see :func:`pairwise_agreement`)."""
-    return _rater_agreement(svc, fingerprint(svc), filters.key())
-
-
-@st.cache_data(show_spinner="Comparing raters pair by pair…", max_entries=32)
-def _rater_agreement(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> pd.DataFrame:
-    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
-    return pairwise_agreement(scores, categories=scale_of(_svc, scores))
+    value, _ = _latest("pairs", svc, filters,
+                       lambda _svc, scores: pairwise_agreement(scores, categories=scale_of(_svc, scores)),
+                       spinner="Comparing raters pair by pair…")  # fmt: skip
+    return value  # type: ignore[return-value]
 
 
 def monitored_sessions(svc: Services, filters: Filters) -> MonitoredSessions:
     """Sessions of each tutor with a treatment manager's submitted rating, per year (filtered)."""
-    return _monitored(svc, fingerprint(svc), filters.key())
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _monitored(_svc: Services, stamp: tuple[object, ...], key: tuple[object, ...]) -> MonitoredSessions:
-    scores = Filters(*key).apply(_load_scores(_svc, stamp))  # type: ignore[arg-type]
-    return reports.monitored_sessions(scores)
+    value, _ = _latest("monitored", svc, filters, lambda _svc, scores: reports.monitored_sessions(scores))
+    return value  # type: ignore[return-value]
 
 
 def monitoring_policy(svc: Services) -> MonitoringPolicy:

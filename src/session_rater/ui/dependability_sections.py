@@ -20,6 +20,7 @@ import streamlit as st
 
 from session_rater.domain.bias import BiasEstimate, BiasReport
 from session_rater.ui import analysis_data as ad
+from session_rater.ui.report_widgets import as_of_note
 from session_rater.ui.report_widgets import TEXT, signed, small, themed
 from session_rater.usecases.analysis import AnalysisReport, Dependability
 from session_rater.usecases.analysis.dependability import (
@@ -59,6 +60,14 @@ def render_dependability(svc: Services, filters: ad.Filters, report: AnalysisRep
     """The three sections, one after another, with their sources."""
     dep = report.dependability
     st.subheader("How dependable is a tutor's score", anchor=False)
+    status = ad.dependability(svc, filters)
+    if status.figures is None and status.computing:
+        st.info(f"The G study and the Rasch model of {report.n_scores:,} scores are being computed now (they take a minute "
+                "or more at this size, so they are worked out beside the page, not while you wait). The figures above "
+                "are up to date. Open this page again in a minute or two to see how dependable a tutor's score is, "
+                "and each rater's severity.", icon=":material/hourglass_top:")  # fmt: skip
+        return
+    as_of_note(status.as_of, status.since, status.current, "These three sections")
     _dependability(svc, filters, dep)
     st.subheader("Rater severity (many-facet Rasch)", anchor=False)
     _rater_severity(dep, report.bias, names)

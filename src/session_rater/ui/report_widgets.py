@@ -6,13 +6,15 @@ chart's description and shown beneath it) and the table of its figures folded be
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-__all__ = ["GRID", "HEAT_DIVERGING", "HEAT_SEQUENTIAL", "TEXT", "figure", "label_limit", "signed", "small", "themed"]
+__all__ = ["GRID", "HEAT_DIVERGING", "HEAT_SEQUENTIAL", "TEXT", "as_of_note", "figure", "label_limit", "signed", "small",
+           "themed"]  # fmt: skip
 
 TEXT = "#31333f"  # Streamlit's body text: 12.6:1 on white
 GRID = "#e6e6ea"  # grid lines are decoration, not information
@@ -25,6 +27,17 @@ def small(text: str) -> None:
     """A note in small type in the body text's colour: ``st.caption``'s grey is 3.9:1 on white,
     below the 4.5:1 WCAG 1.4.3 asks of text. ``text`` is Markdown (user text through plain())."""
     st.markdown(":small[" + text.replace("[", "(").replace("]", ")") + "]")
+
+
+def as_of_note(as_of: dt.datetime | None, since: int, current: bool, what: str = "These figures") -> None:
+    """Says, when figures are not of the scores as they are now (at national scale they are
+    brought up to date beside the page, not while the reader waits), when they were computed and
+    how many ratings were submitted or corrected since. Nothing when they are current."""
+    if current or as_of is None:
+        return
+    came = f"{since} rating{'s' if since != 1 else ''} submitted or corrected since" if since else "newer scores since"
+    small(f":material/schedule: {what} were computed at {as_of:%H:%M} UTC on {as_of:%d/%m/%Y} from the scores as "
+          f"they were then ({came}). The newer figures are being computed and show when you next open the page.")  # fmt: skip
 
 
 def signed(x: float | None, digits: int = 2) -> str:

@@ -2,7 +2,8 @@
 site, area and date beside it, the items' titles and order, and the figures computed from a
 filtered part of it (bias by period, agreement of each pair of raters, how many sessions of each
 tutor are monitored a year and what that means for the dependability of their score). No
-Streamlit: the pages cache these (ui.analysis_data) under :func:`fingerprint`.
+Streamlit: the pages cache these (ui.analysis_data) under :func:`fingerprint`. The scores come
+from the process's incremental snapshot (:mod:`session_rater.usecases.score_snapshot`).
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from session_rater.domain.model import Capacity
 from session_rater.domain.readings import Spread, Verdict, agreement_verdict
 from session_rater.domain.versions import version_sort_key
 from session_rater.errors import NotFoundError, SessionRaterError
-from session_rater.usecases.analysis import AnalysisReport, Dependability, analyse
+from session_rater.usecases.analysis import AnalysisReport, Dependability, analyse, assess_dependability
 from session_rater.usecases.analysis.dependability import PHI_TARGET
 from session_rater.usecases.analysis.scale import rubric_label
 from session_rater.usecases.monitoring import policies_in_force, policy_catalog
+from session_rater.db.score_columns import person_names
+from session_rater.usecases.score_snapshot import COLUMNS as _COLUMNS
+from session_rater.usecases.score_snapshot import scores_frame
 from session_rater.usecases.services import Services
 
 SEED = DEFAULT_SEED
@@ -42,10 +46,6 @@ beyond that a heat map cannot be read."""
 CAPACITY_LABELS = {c.rater_role: c.label for c in Capacity}
 ROLE_ORDER = [c.rater_role for c in Capacity]
 UNIT = ["session_id", "tutor_id", "item_id"]
-_COLUMNS = [
-    "session_id", "tutor_id", "rater_id", "rater_role", "rubric_id", "rubric_version", "item_id", "score",
-    "programme", "site", "area", "recorded_on", "quarter",
-]  # fmt: skip
 
 
 def capacity_label(rater_role: str) -> str:
@@ -81,6 +81,8 @@ class Filters:
             keep &= scores["recorded_on"] <= self.date_to
         if self.rubric_id is not None:
             keep &= scores["rubric_id"] == self.rubric_id
+        if keep.all() and isinstance(scores.index, pd.RangeIndex) and scores.index.start == 0:
+            return scores  # nothing filtered out: not a copy of millions of rows (never changed in place)
         return scores.loc[keep].reset_index(drop=True)
 
     def describe(self) -> str:
@@ -99,12 +101,20 @@ class Filters:
 
 
 def fingerprint(svc: Services) -> tuple[object, ...]:
-    """What changes whenever the submitted scores do (see Store.submission_fingerprint)."""
-    return (svc.settings.database_url, *svc.store.submission_fingerprint(), *svc.store.master_fingerprint())
+    """What changes whenever the submitted scores do: the stamp of the snapshot they are read
+    from (:func:`session_rater.usecases.score_snapshot.scores_frame`)."""
+    return scores_frame(svc).stamp
 
 
 def load_scores(svc: Services) -> pd.DataFrame:
-    """Every submitted item score (N/A as NaN) with its recording's programme, site and date."""
+    """Every submitted item score (N/A as NaN) with its recording's programme, site and date:
+    the process's snapshot of them (read incrementally; shared, so never changed in place)."""
+    return scores_frame(svc).frame
+
+
+def load_scores_from_export(svc: Services) -> pd.DataFrame:
+    """:func:`load_scores` the way it was read before the snapshot (every row through
+    :meth:`Services.export_rows`): kept as the reference the snapshot is tested against."""
     rows = svc.export_rows()
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in _COLUMNS})
@@ -120,7 +130,8 @@ def load_scores(svc: Services) -> pd.DataFrame:
 
 
 def people_names(svc: Services) -> dict[object, str]:
-    return {p.id: p.display_name for p in svc.store.list_people()}
+    """Person id -> display name, in one narrow query (not every person with their roles)."""
+    return person_names(svc.store.engine)
 
 
 def rater_label(rater_id: object, rater_role: str, names: dict[object, str]) -> str:
@@ -168,16 +179,24 @@ def scale_of(svc: Services, scores: pd.DataFrame) -> tuple[float, ...] | None:
 # -- the figures -----------------------------------------------------------------------------------
 
 
-def analyse_scores(svc: Services, scores: pd.DataFrame) -> AnalysisReport:
+def analyse_scores(svc: Services, scores: pd.DataFrame, *, dependability: bool = True) -> AnalysisReport:
     """:func:`analyse` of ``scores`` (master scores else external assessors as the reference;
-    seed :data:`SEED`). Raises ScoreError when no score is left to analyse."""
+    seed :data:`SEED`). Raises ScoreError when no score is left to analyse. ``dependability``
+    False: without the G study and Rasch model (see :func:`dependability_of`)."""
     scale = scale_of(svc, scores)
     rubrics = sorted({rubric_label(str(r), str(v)) for r, v in scores[["rubric_id", "rubric_version"]].drop_duplicates()
                       .itertuples(index=False)})  # fmt: skip
     source = " and ".join(rubrics) if scale is not None else "none shared by the rubrics scored"
     return analyse(
-        scores, seed=SEED, n_boot=N_BOOT, categories=scale, source="the database", scale_source=source
+        scores, seed=SEED, n_boot=N_BOOT, categories=scale, source="the database", scale_source=source,
+        dependability=dependability,
     )
+
+
+def dependability_of(scores: pd.DataFrame) -> Dependability:
+    """The G study, D studies and Rasch model of ``scores``, exactly as :func:`analyse_scores`
+    computes them into ``report.dependability``."""
+    return assess_dependability(scores.loc[scores["score"].notna()].copy(deep=False))
 
 
 def bias_by_period(scores: pd.DataFrame, period: str, *, n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:
@@ -220,16 +239,15 @@ def pairwise_agreement(scores: pd.DataFrame, *, categories: Sequence[float] | No
     scored = scores.loc[scores["score"].notna(), [*UNIT, "rater_id", "rater_role", "score"]].copy()
     if scored.empty:
         return pd.DataFrame(columns=columns)
-    scored["tutor_id"] = scored["tutor_id"].map(lambda t: -1 if pd.isna(t) else t)
+    scored["tutor_id"] = scored["tutor_id"].fillna(-1).astype(np.int64)  # vectorised: millions of rows
     both = scored.merge(scored, on=UNIT, suffixes=("_a", "_b"))
     both = both[(both["rater_id_a"] != both["rater_id_b"]) | (both["rater_role_a"] != both["rater_role_b"])]
     if both.empty:
         return pd.DataFrame(columns=columns)
     d = both["score_a"] - both["score_b"]
-    both = both.assign(
-        d=d, exact=(d == 0).astype(float), within=(d.abs() <= 1).astype(float),
-        form=both["session_id"].astype(str) + "|" + both["tutor_id"].astype(str),
-    )  # fmt: skip
+    # a (session, tutor) form as one integer, not a string per pair of scores (tens of millions at national scale)
+    form = both["session_id"].to_numpy(np.int64) * (int(scored["tutor_id"].max()) + 2) + both["tutor_id"].to_numpy(np.int64) + 1
+    both = both.assign(d=d, exact=(d == 0).astype(float), within=(d.abs() <= 1).astype(float), form=form)
     keys = ["rater_id_a", "rater_role_a", "rater_id_b", "rater_role_b"]
     table = (
         both.groupby(keys, sort=True)

@@ -175,8 +175,18 @@ class Services:
 
     def compare_overall(self, rubric_id: str, reference: Capacity = Capacity.EXTERNAL) -> pd.DataFrame:
         """Mean signed difference, exact and within-one agreement of self-assessments and of
-        treatment managers against ``reference``, per item and pooled."""
-        records = self._with_master_scores(self.store.score_records(rubric_id))
+        treatment managers against ``reference``, per item and pooled (master scores stand for
+        the panel), from the snapshot of the submitted scores (usecases/score_snapshot.py)."""
+        from session_rater.usecases.score_snapshot import scores_frame  # it builds on these services
+
+        scores = scores_frame(self).frame  # the process's snapshot: read once, then only what changed
+        part = scores.loc[scores["rubric_id"] == rubric_id]
+        capacity_of = {c.rater_role: c.value for c in Capacity}
+        records = pd.DataFrame({
+            "session_id": part["session_id"].to_numpy(), "tutor_id": part["tutor_id"].fillna(-1).to_numpy(dtype="int64"),
+            "rater_id": part["rater_id"].to_numpy(), "capacity": part["rater_role"].map(capacity_of).to_numpy(dtype=object),
+            "item_id": part["item_id"].to_numpy(dtype=object), "score": part["score"].to_numpy(),
+        }, columns=compare.FRAME_COLUMNS)  # fmt: skip
         rubric = self.catalog.latest(rubric_id)
         items = [i.id for i in rubric.items]
         table = compare.bias_by_item(records, [Capacity.SELF_ASSESSMENT, Capacity.MONITORING], reference, items)

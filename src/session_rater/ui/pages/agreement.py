@@ -20,6 +20,7 @@ from session_rater.domain import readings
 from session_rater.errors import SessionRaterError
 from session_rater.ui import analysis_data as ad
 from session_rater.ui.report_widgets import (
+    as_of_note,
     HEAT_DIVERGING,
     HEAT_SEQUENTIAL,
     TEXT,
@@ -416,6 +417,8 @@ def render() -> None:
         st.info(f"Nothing to analyse for {plain(filters.describe())}: {plain(exc)}. Widen the filters to include sessions with "
                 "submitted ratings.", icon=":material/filter_alt_off:")  # fmt: skip
         return
+    status = ad.figures_status(svc, filters)
+    as_of_note(status.as_of, status.since, status.current)
     overall = report.agreement.overall
     if all(m.value is None for m in overall.values()):
         reasons = sorted({m.note for m in overall.values() if m.note})

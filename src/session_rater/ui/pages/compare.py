@@ -15,6 +15,8 @@ from session_rater.domain.model import Capacity, format_moment
 from session_rater.domain.records import RecordingView
 from session_rater.usecases.compare_session import EvidenceNote, SessionComparison, compare_one_session
 from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.reports import fingerprint
+from session_rater.usecases.services import Services
 from session_rater.ui.state import (
     refuse_unreachable,
     page_start,
@@ -128,6 +130,13 @@ def _may_see(me: Permitted, recording: RecordingView, tutor_id: int) -> bool:
     return True
 
 
+@st.cache_data(show_spinner="Comparing every session's scores…", max_entries=8)
+def _overall(_svc: Services, stamp: tuple[object, ...], rubric_id: str) -> pd.DataFrame:
+    """Across sessions, computed once per state of the submitted scores (``stamp``: a new
+    submission or correction is seen at the next visit), not on every visit."""
+    return _svc.compare_overall(rubric_id)
+
+
 def _across_sessions(me: Permitted) -> None:
     if not reports_allowed(me):
         return
@@ -139,7 +148,7 @@ def _across_sessions(me: Permitted) -> None:
     rubric = rubrics[0]
     if len(rubrics) > 1:
         rubric = st.selectbox("Checklist", rubrics, format_func=lambda r: r.title)
-    table = svc.compare_overall(rubric.id)
+    table = _overall(svc, fingerprint(svc), rubric.id)
     if table.empty:
         st.info("No pairs yet: these figures need sessions rated both by an external assessor and by tutors or treatment managers.")
         return

@@ -36,6 +36,7 @@ from session_rater.errors import SessionRaterError
 from session_rater.ui import analysis_data as ad
 from session_rater.ui.dependability_sections import render_dependability
 from session_rater.ui.report_widgets import (
+    as_of_note,
     HEAT_DIVERGING,
     TEXT,
     figure,
@@ -610,6 +611,8 @@ def render() -> None:
         st.info(f"Nothing to analyse for {plain(filters.describe())}: {plain(exc)}. Widen the filters to include sessions with "
                 "submitted ratings.", icon=":material/filter_alt_off:")  # fmt: skip
         return
+    status = ad.figures_status(svc, filters)
+    as_of_note(status.as_of, status.since, status.current)
     bias = report.bias
     names = ad.people_names(svc)
     if bias.n_pairs:

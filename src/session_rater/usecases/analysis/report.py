@@ -161,6 +161,7 @@ def analyse(
     skipped_rows: int = 0,
     source: str | None = None,
     scale_source: str | None = None,
+    dependability: bool = True,
 ) -> AnalysisReport:
     """Every figure of the report from long-format scores (see :data:`SCORE_COLUMNS`).
 
@@ -171,7 +172,9 @@ def analyse(
     says "given by the caller" or "none given" when it is None). ``skipped_rows`` and ``source``
     are carried into the report (how many bad rows the caller left out, and from where the scores
     came). The report also holds how dependable a tutor's score is and how severe each rater
-    (:func:`.dependability.assess_dependability`), or why the data cannot tell.
+    (:func:`.dependability.assess_dependability`), or why the data cannot tell; with
+    ``dependability=False`` it does not (``report.dependability`` None): the G study and Rasch
+    model take most of the time at national scale, and a page computes them apart.
     """
     missing = [c for c in SCORE_COLUMNS if c not in scores.columns]
     if missing:
@@ -217,9 +220,9 @@ def analyse(
         )
         dependability_job = pool.submit(
             timed, "G study and Rasch model", lambda: assess_dependability(scored.copy(deep=False))
-        )
+        ) if dependability else None
         bias, agreement, independence = bias_job.result(), agreement_job.result(), independence_job.result()
-        figures = dependability_job.result()
+        figures = dependability_job.result() if dependability_job is not None else None
 
     return AnalysisReport(
         n_rows=len(scores),
