@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
 
 from session_rater.db import models as m
 from session_rater.db.rows import (
@@ -20,6 +20,9 @@ from session_rater.domain.records import (
     RecordingSpec,
     RecordingView,
 )
+
+
+_CHUNK = 5000  # ids per IN (...): under the databases' bound-parameter limits
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,63 @@ class RecordingStore(StoreBase):
             query = select(m.Recording).order_by(m.Recording.recorded_on.desc(), m.Recording.id)
             if within is not None:
                 query = query.where(within.condition())
+            return [recording_view(r) for r in s.scalars(query).unique()]
+
+    def recordings_by_id(self, recording_ids: Iterable[int], *, within: Reach | None = None) -> dict[int, RecordingView]:
+        """The recordings of ``recording_ids`` (those ``within`` reaches, when given), by id: what a
+        page shows, read by id in SQL (never the whole list to show a few)."""
+        ids = sorted(set(recording_ids))
+        found: dict[int, RecordingView] = {}
+        with self._sessions() as s:
+            for start in range(0, len(ids), _CHUNK):
+                query = select(m.Recording).where(m.Recording.id.in_(ids[start : start + _CHUNK]))
+                if within is not None:
+                    query = query.where(within.condition())
+                found.update((r.id, recording_view(r)) for r in s.scalars(query).unique())
+        return found
+
+    def reachable_ids(self, recording_ids: Iterable[int], within: Reach | None) -> set[int]:
+        """Which of ``recording_ids`` exist and ``within`` reaches (every one that exists: None)."""
+        ids = sorted(set(recording_ids))
+        found: set[int] = set()
+        with self._sessions() as s:
+            for start in range(0, len(ids), _CHUNK):
+                query = select(m.Recording.id).where(m.Recording.id.in_(ids[start : start + _CHUNK]))
+                if within is not None:
+                    query = query.where(within.condition())
+                found.update(s.scalars(query))
+        return found
+
+    def count_recordings(self, within: Reach | None = None) -> int:
+        """How many recorded sessions ``within`` reaches (all: None), counted in SQL."""
+        with self._sessions() as s:
+            query = select(func.count()).select_from(m.Recording)
+            if within is not None:
+                query = query.where(within.condition())
+            return int(s.scalar(query) or 0)
+
+    def search_recordings(self, text: str = "", *, within: Reach | None = None, limit: int = 50) -> list[RecordingView]:
+        """At most ``limit`` recorded sessions ``within`` reach whose group, title, site, area,
+        team, date (YYYY-MM-DD) or a tutor's name contains ``text`` (any case), newest first: a
+        session picker's choices, selected in SQL."""
+        query = select(m.Recording).order_by(m.Recording.recorded_on.desc(), m.Recording.id.desc()).limit(limit)
+        if within is not None:
+            query = query.where(within.condition())
+        needle = text.strip().lower()
+        if needle:
+            like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            tutored = (select(m.RecordingTutor.recording_id).join(m.Person, m.Person.id == m.RecordingTutor.person_id)
+                       .where(func.lower(m.Person.display_name).like(like, escape="\\")))  # fmt: skip
+            fields = [m.Recording.group_name, m.Recording.session_title, m.Recording.site, m.Recording.area,
+                      m.Recording.team, m.Recording.programme]  # fmt: skip
+            parts = [func.lower(func.coalesce(f, "")).like(like, escape="\\") for f in fields]
+            day = needle.split("/")
+            iso = "-".join(reversed(day)) if len(day) > 1 and all(d.isdigit() for d in day) else needle
+            parts.append(cast(m.Recording.recorded_on, String).like(f"%{iso}%"))
+            if needle.isdigit():
+                parts.append(m.Recording.id == int(needle))
+            query = query.where(or_(*parts, m.Recording.id.in_(tutored)))
+        with self._sessions() as s:
             return [recording_view(r) for r in s.scalars(query).unique()]
 
     def get_recording(self, recording_id: int) -> RecordingView:

@@ -54,6 +54,19 @@ class Permitted:
         within = self.reach()
         return [r for r in self.svc.store.list_recordings(within=within) if reaches(a, self.svc.session_scope(r))]
 
+    def count_recordings(self) -> int:
+        """How many recorded sessions this person may see, counted in SQL (by the rule of
+        :meth:`reach`), so a page can decide how to offer them without reading them all."""
+        return self.svc.store.count_recordings(self.reach())
+
+    def find_recordings(self, text: str = "", limit: int = 50) -> list[RecordingView]:
+        """At most ``limit`` of the sessions this person may see whose group, title, site, area,
+        team, date or a tutor's name contains ``text``, newest first (selected in SQL, then
+        checked against the rule itself): a session picker's choices at any scale."""
+        a = self.actor
+        found = self.svc.store.search_recordings(text, within=self.reach(), limit=limit)
+        return [r for r in found if reaches(a, self.svc.session_scope(r))]
+
     def sessions_table(self) -> pd.DataFrame:
         table = self.svc.sessions_table(self.recordings())
         hidden = self.benchmarks_not_shown()
