@@ -250,8 +250,13 @@ class AccountsStore:
         areas: dict[int, set[str]] = defaultdict(set)
         assigned: dict[int, set[int]] = defaultdict(set)
         monitoring: dict[int, set[int]] = defaultdict(set)
-        with self._sessions() as s:
-            people = list(s.scalars(select(m.Person).order_by(m.Person.display_name)).unique())
+        roles: dict[int, set[str]] = defaultdict(set)
+        p = m.Person
+        with self._sessions() as s:  # plain rows, no ORM objects: 2,009 people took 0.9 s through the ORM
+            people = s.execute(select(p.id, p.display_name, p.email, p.is_demo, p.active, p.password_hash.is_not(None),
+                                      p.oidc_subject).order_by(p.display_name, p.id)).all()  # fmt: skip
+            for pid, role in s.execute(select(m.PersonRole.person_id, m.PersonRole.role)):
+                roles[pid].add(role)
             for pid, area, team in s.execute(select(ManagedTeam.person_id, ManagedTeam.area, ManagedTeam.team)):
                 teams[pid].add((area, team))
             for pid, area in s.execute(select(PersonArea.person_id, PersonArea.area)):
@@ -264,11 +269,12 @@ class AccountsStore:
                 for pid in {first, second} - {None}:
                     (assigned if rule == "external_audit" else monitoring)[pid].add(rid)  # type: ignore[index]
             return [
-                AccountView(person_view(p), p.active, p.password_hash is not None, p.oidc_subject,
-                            Scope(frozenset(teams[p.id]), frozenset(areas[p.id]), frozenset(assigned[p.id]),
-                                  frozenset(monitoring[p.id])))
-                for p in people
-            ]
+                AccountView(PersonView(pid, name, email, frozenset(roles[pid]), bool(demo)), bool(active),
+                            bool(has_password), subject,
+                            Scope(frozenset(teams[pid]), frozenset(areas[pid]), frozenset(assigned[pid]),
+                                  frozenset(monitoring[pid])))
+                for pid, name, email, demo, active, has_password, subject in people
+            ]  # fmt: skip
 
     def update_person(self, person_id: int, *, actor_id: int | None, display_name: str | None = None,
                       email: str | None = None, roles: Iterable[Role] | None = None, active: bool | None = None) -> None:
