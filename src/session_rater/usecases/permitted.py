@@ -6,6 +6,7 @@ only check.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -278,6 +279,12 @@ class Permitted:
         self.require(Action.VIEW_AUDIT_LOG)
         return self.svc.store.ratings_of_recording(recording_id, submitted_only=False)
 
-    def audit_log(self, limit: int = 5000) -> list[LogEntry]:
+    def audit_log(self, limit: int = 5000, **filters: object) -> list[LogEntry]:
+        """The newest ``limit`` entries (from ``offset``), filtered in SQL by ``entities``,
+        ``actor_ids``, ``since`` and ``until`` (see AccountsStore.audit_log)."""
         self.require(Action.VIEW_AUDIT_LOG)
-        return self.svc.accounts_store.audit_log(limit=limit)
+        return self.svc.accounts_store.audit_log(limit=limit, **filters)  # type: ignore[arg-type]
+
+    def audit_log_first(self) -> dt.datetime | None:
+        self.require(Action.VIEW_AUDIT_LOG)
+        return self.svc.accounts_store.audit_log_first()
