@@ -183,24 +183,16 @@ def _compare(svc: Services, bench: BenchmarkView, master: MasterScoreSet, rating
 
 
 def drift_chart(svc: Services, rater_id: int, rule: CertificationRule,
-                masters: Mapping[int, MasterScoreSet] | None = None, *,
-                submitted: Mapping[int, tuple[BenchmarkView, dict[int, RatingView]]] | None = None) -> DriftChart:  # fmt: skip
+                masters: Mapping[int, MasterScoreSet] | None = None) -> DriftChart:  # fmt: skip
     """The rater's signed difference from the master scores, one point per benchmark session
-    they rated (calibration or validity; never as a member of its panel), on the EWMA chart.
-    ``submitted``: benchmark id -> (benchmark, its submitted ratings by rater), read once for
-    many raters (:func:`rater_statuses`)."""
+    they rated (calibration or validity; never as a member of its panel), on the EWMA chart."""
     masters = svc.store.master_scores_in_force() if masters is None else masters
-    if submitted is None:
-        submitted = {b.id: (b, {}) for b in svc.store.benchmarks()}
-        lazily = True
-    else:
-        lazily = False
     points = []
-    for bench, ratings in submitted.values():
+    for bench in svc.store.benchmarks():
         master = masters.get(bench.id)
         if master is None or rater_id in bench.panel:
             continue
-        rating = (_submitted_by(svc, bench) if lazily else ratings).get(rater_id)
+        rating = _submitted_by(svc, bench).get(rater_id)
         if rating is None or rating.submitted_at is None:
             continue
         try:
@@ -213,12 +205,10 @@ def drift_chart(svc: Services, rater_id: int, rule: CertificationRule,
 
 
 def status_of(svc: Services, rater_id: int, *, today: dt.date, rule: CertificationRule | None = None,
-              masters: Mapping[int, MasterScoreSet] | None = None, attempts: Sequence[AttemptRecord] | None = None,
-              submitted: Mapping[int, tuple[BenchmarkView, dict[int, RatingView]]] | None = None,
-              ) -> tuple[RaterStatus, DriftChart]:  # fmt: skip
+              masters: Mapping[int, MasterScoreSet] | None = None) -> tuple[RaterStatus, DriftChart]:  # fmt: skip
     rule = rule or rule_in_force(svc)
-    attempts = [stored_attempt(a) for a in (svc.store.attempts(rater_id) if attempts is None else attempts)]
-    chart = drift_chart(svc, rater_id, rule, masters, submitted=submitted)
+    attempts = [stored_attempt(a) for a in svc.store.attempts(rater_id)]
+    chart = drift_chart(svc, rater_id, rule, masters)
     return rater_status(attempts, today=today, drift=chart), chart
 
 
@@ -228,19 +218,13 @@ def rater_statuses(svc: Services, *, today: dt.date, person_ids: Iterable[int] |
     masters = svc.store.master_scores_in_force()
     people = svc.store.list_people()
     wanted = set(person_ids) if person_ids is not None else None
-    # Read once for everyone, not twice per person (4,000 queries, 9 s, for 2,009 people: issue 17).
-    attempts: dict[int, list[AttemptRecord]] = {}
-    for attempt in svc.store.attempts():
-        attempts.setdefault(attempt.rater_id, []).append(attempt)
-    submitted = {b.id: (b, _submitted_by(svc, b) if b.id in masters else {}) for b in svc.store.benchmarks()}
     found = []
     for p in people:
         if wanted is not None and p.id not in wanted:
             continue
         if wanted is None and not any(p.has_role(r) for r in CALIBRATION_ROLES):
             continue
-        status, chart = status_of(svc, p.id, today=today, rule=rule, masters=masters, attempts=attempts.get(p.id, []),
-                                  submitted=submitted)  # fmt: skip
+        status, chart = status_of(svc, p.id, today=today, rule=rule, masters=masters)
         found.append(RaterCalibration(p.id, p.display_name, tuple(sorted(p.roles)), status, chart))
     return found
 
