@@ -436,3 +436,22 @@ def test_every_shipped_yaml_in_audits_loads() -> None:
     for path in sorted((REPO / "audits").glob("*.y*ml")):
         assert yaml.safe_load(path.read_text(encoding="utf-8"))  # and strictly:
         load_audit_instrument(path)
+
+
+def test_marks_entered_on_the_page_are_written_with_csv_writer_and_read_back() -> None:
+    """The Audit page's table of marks, as the marks CSV the reader checks: commas, quotes and a
+    leading "=" in a note survive; a criterion with no mark yet is left out, so the check names it."""
+    from session_rater.io.audit_files import entered_marks_to_csv
+
+    ids = INSTRUMENT.criterion_ids
+    notes = {ids[0]: 'said "well done", then moved on', ids[1]: "=SUM(A1)", ids[2]: "line one\nline two"}
+    rows = [(c, "N/A" if i % 4 == 3 else str(INSTRUMENT.scale[-1].value), i % 2 == 0, notes.get(c, ""))
+            for i, c in enumerate(ids)]  # fmt: skip
+    marks = parse_audit_marks_csv(entered_marks_to_csv(rows), INSTRUMENT, "entered")
+    assert [m.criterion_id for m in marks.marks] == list(ids)
+    assert {m.criterion_id: m.note for m in marks.marks if m.note} == notes
+    assert [m.carried_over for m in marks.marks] == [i % 2 == 0 for i in range(len(ids))]
+    assert [m.mark is None for m in marks.marks] == [i % 4 == 3 for i in range(len(ids))]
+    text = entered_marks_to_csv([*rows[:-1], (ids[-1], "", False, "")])
+    with pytest.raises(AuditMarksError, match=ids[-1]):
+        parse_audit_marks_csv(text, INSTRUMENT, "entered")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from session_rater.db.models import Base, utcnow
@@ -26,4 +26,8 @@ class AuditEntry(Base):
     # Whether a person has seen others' ratings of a session (Store.is_unblinded, on every form's
     # first click and on Compare) looks up (actor, "blindness", session): without this it read
     # the whole log, about one row per item score (migration 0011).
-    __table_args__ = (Index("ix_audit_log_actor_id_entity_entity_id", "actor_id", "entity", "entity_id"),)
+    # The Audit log filtered by kind, newest first, a page at a time (0013).
+    __table_args__ = (
+        Index("ix_audit_log_actor_id_entity_entity_id", "actor_id", "entity", "entity_id"),
+        Index("ix_audit_log_entity_at", "entity", "at", postgresql_where=text("entity <> 'blindness'")),
+    )

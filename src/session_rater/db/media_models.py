@@ -122,4 +122,5 @@ class RecordingAccess(Base):
     __table_args__ = (
         Index("ix_recording_access_log_recording_id_accessed_at", "recording_id", "accessed_at"),
         Index("ix_recording_access_log_accessed_at", "accessed_at"),  # the audit log, newest first (0011)
+        Index("ix_recording_access_log_person_id_accessed_at", "person_id", "accessed_at"),  # by person (0013)
     )

@@ -206,6 +206,8 @@ class Rating(Base):
             sqlite_where=text("tutor_id IS NULL"),
             postgresql_where=text("tutor_id IS NULL"),
         ),
+        # Coverage's sessions with a submitted monitoring rating, from the index alone (0013).
+        Index("ix_ratings_capacity_status_recording_id_tutor_id", "capacity", "status", "recording_id", "tutor_id"),
         CheckConstraint("(version = 1) = (supersedes_id IS NULL)", name="versions_chain"),
         CheckConstraint(
             "version = 1 OR (correction_reason IS NOT NULL AND correction_reason <> '')",

@@ -32,11 +32,20 @@ class PeopleStore(StoreBase):
             return person_view(person)
 
     def list_people(self, role: Role | None = None) -> list[PersonView]:
+        """Everyone whose account is open (with ``role``, when given), by name: two plain
+        queries, no ORM objects (2,009 people through the ORM took 0.7 s of CPU on every page
+        that names people)."""
+        p, r = m.Person, m.PersonRole
+        query = select(p.id, p.display_name, p.email, p.is_demo).where(p.active.is_(True)).order_by(p.display_name, p.id)
+        roles_query = select(r.person_id, r.role).join(p, p.id == r.person_id).where(p.active.is_(True))
+        if role is not None:
+            query = query.where(p.id.in_(select(r.person_id).where(r.role == role.value)))
         with self._sessions() as s:
-            query = select(m.Person).where(m.Person.active.is_(True)).order_by(m.Person.display_name)
-            if role is not None:
-                query = query.join(m.PersonRole).where(m.PersonRole.role == role.value)
-            return [person_view(p) for p in s.scalars(query).unique()]
+            roles: dict[int, set[str]] = {}
+            for person_id, name in s.execute(roles_query):
+                roles.setdefault(person_id, set()).add(name)
+            return [PersonView(pid, name, email, frozenset(roles.get(pid, ())), bool(demo))
+                    for pid, name, email, demo in s.execute(query)]  # fmt: skip
 
     def get_person(self, person_id: int) -> PersonView:
         with self._sessions() as s:

@@ -25,7 +25,7 @@ import csv
 import difflib
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -58,6 +58,7 @@ __all__ = [
     "REQUIRED_MARKS_COLUMNS",
     "audit_instrument_to_dict",
     "audit_marks_to_csv",
+    "entered_marks_to_csv",
     "audit_score_to_json",
     "audit_score_to_text",
     "load_audit_instrument",
@@ -597,6 +598,20 @@ def audit_marks_to_csv(marks: AuditMarks, instrument: AuditInstrument) -> str:
         mark = "N/A" if given.mark is None else str(given.mark)  # what the reader takes
         writer.writerow([criterion.id, safe_cell(criterion.title), mark, "yes" if given.carried_over else "",
                          safe_cell(given.note)])  # fmt: skip
+    return out.getvalue()
+
+
+def entered_marks_to_csv(rows: Iterable[tuple[str, str, bool, str]]) -> str:
+    """The marks as entered on the Audit page, (criterion id, mark, carried over, note) per
+    criterion, as a marks CSV for :func:`parse_audit_marks_csv` (csv.writer quotes what needs
+    it; free text guarded against formula injection, which the reader undoes). A criterion with
+    no mark yet is left out, so the check names it (an empty mark in a file means N/A)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["criterion_id", "mark", "carried_over", "note"])
+    for criterion_id, mark, carried_over, note in rows:
+        if mark:
+            writer.writerow([criterion_id, mark, "yes" if carried_over else "", safe_cell(str(note or ""))])
     return out.getvalue()
 
 

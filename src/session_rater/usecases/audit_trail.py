@@ -187,10 +187,14 @@ class LogFilters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     text: str = ""
+    page: int = 0
+    """Which ``limit`` of the entries that pass the other filters: 0 the newest, 1 the next older..."""
 
     def params(self) -> dict[str, str]:
         """As URL parameters (the download link carries the page's filters)."""
         out = {"limit": str(self.limit)}
+        if self.page:
+            out["page"] = str(self.page)
         if self.kinds:
             out["kinds"] = ",".join(self.kinds)
         if self.people:
@@ -211,9 +215,12 @@ class LogFilters:
         limit = int(params.get("limit", LIMITS[1]))
         if limit not in LIMITS:
             raise ValueError(f"limit must be one of {', '.join(map(str, LIMITS))}")
+        page = int(params.get("page", 0))
+        if page < 0:
+            raise ValueError("page must be 0 or more")
         return cls(limit, tuple(k for k in params.get("kinds", "").split(",") if k),
                    tuple(p for p in params.get("people", "").split("\n") if p), day("from"), day("to"),
-                   params.get("text", ""))  # fmt: skip
+                   params.get("text", ""), page)  # fmt: skip
 
     def apply(self, table: pd.DataFrame) -> pd.DataFrame:
         shown = table
@@ -234,6 +241,12 @@ class LogFilters:
         return shown.reset_index(drop=True)
 
 
+def _entity(kind: str) -> str:
+    """The entity of a kind in words (KINDS, or the words made of an entity's name)."""
+    inverse = {label: entity for entity, label in KINDS.items()}
+    return inverse.get(kind, kind.lower().replace(" ", "_"))
+
+
 class AuditTrail:
     def __init__(self, me: Permitted) -> None:
         me.require(Action.VIEW_AUDIT_LOG)
@@ -252,7 +265,42 @@ class AuditTrail:
 
     def read(self, limit: int = LIMITS[1]) -> pd.DataFrame:
         """The newest ``limit`` entries, described."""
-        return self.describe(self.me.audit_log(limit=limit))
+        return self.read_filtered(LogFilters(limit))
+
+    def kinds(self) -> list[str]:
+        """Every kind of entry, in words (the Kind filter's choices: no scan of the log)."""
+        return sorted(set(KINDS.values()))
+
+    def people(self) -> list[str]:
+        """Everyone's name and "system" (the Person filter's choices: no scan of the log)."""
+        return sorted(set(self.names().values())) + [SYSTEM]
+
+    def first_day(self) -> dt.date | None:
+        first = self.me.audit_log_first()
+        return None if first is None else first.astimezone(dt.UTC).date()
+
+    def read_filtered(self, filters: LogFilters) -> pd.DataFrame | None:
+        """The entries of ``filters``' kinds, people and period, selected in SQL, ``limit`` of
+        them from page ``page``, newest first, described (the text filter is then applied to
+        the words by :meth:`LogFilters.apply`). None when the people chosen made no entry."""
+        entities = tuple(dict.fromkeys(_entity(k) for k in filters.kinds))
+        actor_ids: list[int | None] = []
+        if filters.people:
+            names = self.names()
+            chosen = set(filters.people)
+            actor_ids = [pid for pid, name in names.items() if name in chosen]
+            actor_ids += [int(p.removeprefix("person ")) for p in chosen
+                          if p.startswith("person ") and p.removeprefix("person ").isdigit()]  # fmt: skip
+            if SYSTEM in chosen:
+                actor_ids.append(None)
+            if not actor_ids:
+                return None
+        since = None if filters.date_from is None else dt.datetime.combine(filters.date_from, dt.time(), dt.UTC)
+        until = None if filters.date_to is None else dt.datetime.combine(filters.date_to + dt.timedelta(days=1),
+                                                                          dt.time(), dt.UTC)  # fmt: skip
+        entries = self.me.audit_log(limit=filters.limit, offset=filters.page * filters.limit, entities=entities,
+                                    actor_ids=actor_ids, since=since, until=until)  # fmt: skip
+        return self.describe(entries)
 
     def describe(self, entries: Sequence[LogEntry]) -> pd.DataFrame:
         words = self._describer()
@@ -270,7 +318,10 @@ class AuditTrail:
         return pd.DataFrame(rows, columns=COLUMNS)
 
     def table(self, filters: LogFilters) -> pd.DataFrame:
-        return filters.apply(self.read(filters.limit))
+        """What the page shows for ``filters`` (and its CSV has): kinds, people and period
+        selected in SQL, one page of them read, the text looked for in their words."""
+        read = self.read_filtered(filters)
+        return pd.DataFrame(columns=COLUMNS) if read is None else filters.apply(read)
 
     @staticmethod
     def csv(shown: pd.DataFrame) -> bytes:

@@ -35,6 +35,7 @@ from session_rater.io.audit_files import (
     audit_marks_to_csv,
     audit_score_to_json,
     audit_score_to_text,
+    entered_marks_to_csv,
     load_audit_instrument,
     load_audit_marks,
     parse_audit_marks_csv,

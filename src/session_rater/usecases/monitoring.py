@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -175,17 +175,23 @@ class Monitoring:
         self.me = me
         self.svc = me.svc
         self.store = me.svc.sampling
-        self._reach: dict[int, RecordingView] | None = None
+        self._reach = me.reach()  # the sessions this person may see (the rule of Sessions), as SQL
+        self._read: dict[str, Any] = {}  # what one page run has read already (Coverage reads it twice)
 
-    def _in_reach(self) -> dict[int, RecordingView]:
-        """The sessions this person may see (the same rule as Sessions), read once."""
-        if self._reach is None:
-            self._reach = {r.id: r for r in self.me.recordings()}
-        return self._reach
+    def _once(self, key: str, read: Any) -> Any:
+        if key not in self._read:
+            self._read[key] = read()
+        return self._read[key]
+
+    def recordings_of(self, recording_ids: Iterable[int]) -> dict[int, RecordingView]:
+        """The sessions among ``recording_ids`` this person may see, by id: read by id in SQL
+        and checked against the access rule (never every session in reach to show a few)."""
+        found = self.svc.store.recordings_by_id(recording_ids, within=self._reach)
+        return {i: r for i, r in found.items() if self.me.decide(Action.VIEW_SESSION, r)}
 
     def visible(self, selections: Sequence[Selection]) -> tuple[list[Selection], int]:
         """The selections of sessions this person may see, and how many others were left out."""
-        reach = self._in_reach()
+        reach = self.svc.store.reachable_ids([s.recording_id for s in selections], self._reach)
         shown = [s for s in selections if s.recording_id in reach]
         return shown, len(selections) - len(shown)
 
@@ -200,8 +206,9 @@ class Monitoring:
             return items
         items = sorted(items, key=lambda q: (q.status == QueueStatus.SUBMITTED, q.due_on or dt.date.max,
                                              q.assignment_id))  # fmt: skip
-        progress = self.store.rating_progress(self.me.person.id, sorted({i.recording_id for i in items}))
-        reach = self._in_reach()
+        ids = sorted({i.recording_id for i in items})
+        progress = self.store.rating_progress(self.me.person.id, ids)
+        reach = self.recordings_of(ids)
         return [replace(item, tutors=_tutor_progress(item, reach.get(item.recording_id), progress)) for item in items]
 
     def any_draws(self) -> bool:
@@ -286,12 +293,15 @@ class Monitoring:
 
     def selections_of(self, draw: DrawView) -> list[Selection]:
         self.me.require(Action.VIEW_COVERAGE)
-        return [a.as_selection() for a in self.store.assignments(draw.policy_name) if a.draw_id == draw.id]
+        return [a.as_selection() for a in self.store.assignments(draw.policy_name, draw_id=draw.id)]
 
-    def recordings(self) -> dict[int, RecordingView]:
-        """The recorded sessions this person may see, by id (a draw's other sessions are not shown)."""
+    def recordings(self, recording_ids: Iterable[int] | None = None) -> dict[int, RecordingView]:
+        """The recorded sessions among ``recording_ids`` (default: all) this person may see, by id
+        (a draw's other sessions are not shown). Pages pass the ids they show."""
         self.me.require(Action.VIEW_COVERAGE)
-        return self._in_reach()
+        if recording_ids is None:
+            return {r.id: r for r in self.me.recordings()}
+        return self.recordings_of(recording_ids)
 
     def people_names(self) -> dict[int, str]:
         return {p.id: p.display_name for p in self.svc.store.list_people()}
@@ -300,21 +310,19 @@ class Monitoring:
     def roster(self) -> list[SessionFacts]:
         """The recorded sessions this person may see, as facts for the coverage figures."""
         self.me.require(Action.VIEW_COVERAGE)
-        reach = self._in_reach()
-        return [s for s in self.store.roster() if s.recording_id in reach]
+        return list(self._once("roster", lambda: self.store.roster(self._reach)))
 
     def assignment_statuses(self, today: dt.date) -> Sequence[AssignmentStatus]:
         """The sample assignments of the sessions this person may see."""
         self.me.require(Action.VIEW_COVERAGE)
-        reach = self._in_reach()
-        return [a for a in self.store.assignment_statuses(today=today) if a.recording_id in reach]
+        return list(self._once(f"statuses:{today}", lambda: self.store.assignment_statuses(today=today,
+                                                                                      within=self._reach)))
 
     def monitored_sessions(self) -> list[MonitoredSession]:
         """The sessions this person may see that a treatment manager has submitted a monitoring
         rating of (drawn or not), with the tutors so rated."""
         self.me.require(Action.VIEW_COVERAGE)
-        reach = self._in_reach()
-        return [m for m in self.store.monitored_sessions() if m.recording_id in reach]
+        return list(self._once("monitored", lambda: self.store.monitored_sessions(self._reach)))
 
     def rater_names(self) -> dict[int, str]:
-        return {p.id: p.name for p in self.store.people()}
+        return dict(self._once("names", lambda: {p.id: p.name for p in self.store.people()}))

@@ -6,6 +6,7 @@ only check.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -53,6 +54,19 @@ class Permitted:
         a = self.actor
         within = self.reach()
         return [r for r in self.svc.store.list_recordings(within=within) if reaches(a, self.svc.session_scope(r))]
+
+    def count_recordings(self) -> int:
+        """How many recorded sessions this person may see, counted in SQL (by the rule of
+        :meth:`reach`), so a page can decide how to offer them without reading them all."""
+        return self.svc.store.count_recordings(self.reach())
+
+    def find_recordings(self, text: str = "", limit: int = 50) -> list[RecordingView]:
+        """At most ``limit`` of the sessions this person may see whose group, title, site, area,
+        team, date or a tutor's name contains ``text``, newest first (selected in SQL, then
+        checked against the rule itself): a session picker's choices at any scale."""
+        a = self.actor
+        found = self.svc.store.search_recordings(text, within=self.reach(), limit=limit)
+        return [r for r in found if reaches(a, self.svc.session_scope(r))]
 
     def sessions_table(self) -> pd.DataFrame:
         table = self.svc.sessions_table(self.recordings())
@@ -265,6 +279,12 @@ class Permitted:
         self.require(Action.VIEW_AUDIT_LOG)
         return self.svc.store.ratings_of_recording(recording_id, submitted_only=False)
 
-    def audit_log(self, limit: int = 5000) -> list[LogEntry]:
+    def audit_log(self, limit: int = 5000, **filters: object) -> list[LogEntry]:
+        """The newest ``limit`` entries (from ``offset``), filtered in SQL by ``entities``,
+        ``actor_ids``, ``since`` and ``until`` (see AccountsStore.audit_log)."""
         self.require(Action.VIEW_AUDIT_LOG)
-        return self.svc.accounts_store.audit_log(limit=limit)
+        return self.svc.accounts_store.audit_log(limit=limit, **filters)  # type: ignore[arg-type]
+
+    def audit_log_first(self) -> dt.datetime | None:
+        self.require(Action.VIEW_AUDIT_LOG)
+        return self.svc.accounts_store.audit_log_first()

@@ -128,11 +128,18 @@ class Supervision:
     def choices(self) -> list[tuple[RecordingView, int]]:
         """The (session, tutor) pairs with a submitted treatment manager's rating whose feedback
         this person may see, newest session first."""
+        # The monitored (session, tutor) pairs in reach in one aggregate query, then only those
+        # sessions read: one query per session in reach took 90 s for an administrator's 20,006.
+        reach = self.me.reach()
+        monitored = {m.recording_id: m.rated_tutor_ids for m in self.svc.sampling.monitored_sessions(reach)}
+        recordings = self.svc.store.recordings_by_id(monitored, within=reach).values()
         out = []
-        for recording in sorted(self.me.recordings(), key=lambda r: (r.recorded_on, r.id), reverse=True):
-            monitored = {r.tutor_id for r in self._monitoring(self.svc.store.ratings_of_recording(recording.id))}
+        for recording in sorted(recordings, key=lambda r: (r.recorded_on, r.id), reverse=True):
+            if not self.me.decide(Action.VIEW_SESSION, recording):
+                continue
             for tutor in recording.tutors:
-                if tutor.id in monitored and self.me.decide(Action.VIEW_SUPERVISION, recording, tutor_id=tutor.id):
+                if tutor.id in monitored[recording.id] and self.me.decide(Action.VIEW_SUPERVISION, recording,
+                                                                          tutor_id=tutor.id):  # fmt: skip
                     out.append((recording, tutor.id))
         return out
 

@@ -13,7 +13,7 @@ from session_rater.errors import FileContentError, SessionRaterError
 from session_rater.ui.downloads import download_link
 from session_rater.ui.state import allowed, page_start, query_int
 from session_rater.ui.text import plain
-from session_rater.usecases.audits import Audits, ScoredAudit
+from session_rater.usecases.audits import Audits, ScoredAudit, entered_marks_to_csv
 
 __all__ = ["render"]
 
@@ -36,16 +36,6 @@ def _marks_table(instrument: AuditInstrument, marks_csv: str | None, audits: Aud
                      "mark": NOT_GIVEN if m is None else ("N/A" if m.mark is None else str(m.mark)),
                      "carried_over": bool(m and m.carried_over), "note": m.note if m else ""})  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def _to_csv(table: pd.DataFrame) -> str:
-    lines = ["criterion_id,mark,carried_over,note"]
-    for row in table.itertuples(index=False):
-        if not row.mark:  # not given yet: left out, so the check names it (an empty mark in a file is N/A)
-            continue
-        note = str(row.note or "").replace('"', '""')
-        lines.append(f'{row.criterion_id},{row.mark or ""},{"yes" if row.carried_over else ""},"{note}"')
-    return "\n".join(lines) + "\n"
 
 
 def _editor(audits: Audits, chosen: ScoredAudit | None) -> None:
@@ -82,7 +72,8 @@ def _editor(audits: Audits, chosen: ScoredAudit | None) -> None:
             },
         )  # fmt: skip
         if st.form_submit_button("Score and save", type="primary", icon=":material/save:"):
-            text = upload.getvalue().decode("utf-8-sig", errors="replace") if upload is not None else _to_csv(table)
+            text = upload.getvalue().decode("utf-8-sig", errors="replace") if upload is not None else entered_marks_to_csv(
+                (r.criterion_id, r.mark, bool(r.carried_over), r.note) for r in table.itertuples(index=False))
             try:
                 saved = audits.save(title=title, area=area, marks_csv=text, mandatory=mandatory,
                                     mark_set_id=chosen.mark_set.id if chosen else None)  # fmt: skip

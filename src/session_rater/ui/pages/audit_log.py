@@ -16,6 +16,7 @@ from session_rater.domain.access import Action
 from session_rater.domain.records import RatingView
 from session_rater.errors import SessionRaterError
 from session_rater.ui.downloads import download_link
+from session_rater.ui.session_picker import NoSessions, session_choices
 from session_rater.ui.state import allowed, page_start, recording_label
 from session_rater.usecases.audit_trail import LIMITS, SYSTEM, AuditTrail, LogFilters
 from session_rater.usecases.permitted import Permitted
@@ -24,37 +25,46 @@ from session_rater.usecases.services import Services
 BY_SESSION, BY_ID = "Session, tutor and rater", "Rating id"
 
 
-def _filters(table: pd.DataFrame, kinds, people, dates, words, limit: int) -> LogFilters:  # type: ignore[no-untyped-def]
+def _filters(trail: AuditTrail, kinds, people, dates, words, limit: int, page: int) -> LogFilters:  # type: ignore[no-untyped-def]
+    """The filter widgets. Their choices come from the kinds of entry and the people there are
+    (no scan of the log); the entries are then selected by them in SQL."""
     chosen_kinds = kinds.multiselect(
-        "Kind", sorted(table["kind"].unique()), key="audit:entity", placeholder="Every kind",
+        "Kind", trail.kinds(), key="audit:entity", placeholder="Every kind",
         help="Person, Scope, Assignment: administration; Rating, Item score: ratings; Looked before rating: "
              "someone saw others' ratings first; Recording: a recording was played or refused",
     )  # fmt: skip
-    who = people.multiselect("Person", sorted(table["who"].unique()), key="audit:who", placeholder="Anyone",
+    who = people.multiselect("Person", trail.people(), key="audit:who", placeholder="Anyone",
                              help=f"Who made the change or played the recording ({SYSTEM}: nobody signed in)")
-    first, last = table["at"].min().date(), max(table["at"].max().date(), dt.datetime.now(dt.UTC).date())
-    period = dates.date_input("Between (UTC)", value=(first, last), format="DD/MM/YYYY", key="audit:dates")
+    today = dt.datetime.now(dt.UTC).date()
+    first = min(trail.first_day() or today, today)
+    period = dates.date_input("Between (UTC)", value=(first, today), format="DD/MM/YYYY", key="audit:dates")
     text = words.text_input("Containing", key="audit:text", placeholder="e.g. an email or a score",
                             help="Shows only entries whose description or record contains this text")
     start = end = None
     if isinstance(period, tuple) and period:
         start, end = period[0], period[-1]
-    return LogFilters(limit, tuple(chosen_kinds), tuple(who), start, end, text)
+    return LogFilters(limit, tuple(chosen_kinds), tuple(who), start, end, text, page)
 
 
 def _log(trail: AuditTrail) -> None:
-    kinds, people, dates, words, newest = st.columns([2, 2, 2.4, 2, 1.4])
+    kinds, people, dates, words, newest, older = st.columns([2, 2, 2.4, 2, 1.4, 1])
     limit = newest.selectbox("Entries to read", LIMITS, index=1, key="audit:limit",
                              format_func=lambda n: f"{n:,}",
                              help="How many of the newest entries (changes and recording plays together) to read")
-    table = trail.read(limit)
-    if table.empty:
-        st.info("Nothing has been recorded yet.", icon=":material/history:")
+    page = older.number_input("Page", min_value=1, value=1, step=1, key="audit:page",
+                              help="1: the newest entries; 2: the ones before them, and so on") - 1
+    filters = _filters(trail, kinds, people, dates, words, limit, int(page))
+    table = trail.read_filtered(filters)
+    if table is None or table.empty:
+        if page or filters.kinds or filters.people or filters.date_from:
+            st.info("No entries of these kinds, people and dates" + (" on this page." if page else "."),
+                    icon=":material/filter_alt_off:")  # fmt: skip
+        else:
+            st.info("Nothing has been recorded yet.", icon=":material/history:")
         return
-    filters = _filters(table, kinds, people, dates, words, limit)
     shown = filters.apply(table)
-    older = " (older ones were not read)" if len(table) >= limit else ""
-    st.caption(f"{len(shown)} of the {len(table)} entries read{older}, newest first. Times are UTC. "
+    older_ones = f" (older ones are on page {page + 2})" if len(table) >= limit else ""
+    st.caption(f"{len(shown)} of the {len(table)} entries read{older_ones}, newest first. Times are UTC. "
                "The download also has each change's record as it was and as it became.")
     st.dataframe(
         shown[["at", "who", "kind", "what"]],
@@ -95,7 +105,11 @@ def _pick_rating(svc: Services, me: Permitted, names: dict[int, str]) -> int | N
         value = st.number_input("Rating id", min_value=1, step=1, value=None, key="audit:rating_id",
                                 placeholder="The id of any version")
         return int(value) if value is not None else None
-    recordings = {r.id: r for r in me.recordings()}
+    try:
+        recordings = session_choices(me, st, key="audit:session")
+    except NoSessions:
+        st.caption("No recorded sessions yet.")
+        return None
     recording_id = st.selectbox("Session", list(recordings), format_func=lambda i: recording_label(recordings[i]),
                                 index=None, placeholder="Choose a session", key="audit:recording")
     if recording_id is None:

@@ -17,12 +17,11 @@ from session_rater.usecases.compare_session import EvidenceNote, SessionComparis
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.reports import fingerprint
 from session_rater.usecases.services import Services
+from session_rater.ui.session_picker import NoSessions, pick_session
 from session_rater.ui.state import (
-    refuse_unreachable,
     page_start,
     reports_allowed,
     pick_by_id,
-    recording_label,
 )
 
 LABELS = {c.value: c.label for c in Capacity}
@@ -72,15 +71,17 @@ def _notes(view: SessionComparison) -> None:
 
 
 def _one_session(me: Permitted) -> None:
-    recordings = me.recordings()
-    if not recordings:
+    c1, c2 = st.columns(2)
+    try:
+        picked = pick_session(me, c1, key="compare", required=True)
+    except NoSessions:
         st.info("No recorded sessions that you can see yet.")
         return
-    by_id = {r.id: r for r in recordings}
-    if refuse_unreachable(me, by_id):
+    if picked is None:
         return
-    c1, c2 = st.columns(2)
-    recording_id = pick_by_id(c1, "Session", by_id, recording_label, param="recording", required=True)
+    by_id, recording_id = picked
+    if recording_id is None:
+        return
     tutors = {t.id: t for t in by_id[recording_id].tutors}
     tutor_id = pick_by_id(c2, "Tutor", tutors, lambda t: t.display_name, param="tutor", required=True)
     if not _may_see(me, by_id[recording_id], tutor_id):

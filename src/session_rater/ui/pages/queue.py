@@ -157,8 +157,8 @@ def render() -> None:
         "to see why a session was picked. Co-delivered sessions are rated once per tutor: each tutor's form "
         "shows as not started, draft or submitted, and the button opens the tutor still to rate."
     )
-    recordings: Mapping[int, RecordingView] = {r.id: r for r in me.recordings()}
     shown = _shown(items, show or ALL)
+    recordings: Mapping[int, RecordingView] = mon.recordings_of(i.recording_id for i in shown)
     if not shown:
         st.success("Nothing left to rate." if show == TO_DO else "Nothing submitted yet.", icon=":material/done_all:")
     for item in shown:

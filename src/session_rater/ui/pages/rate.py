@@ -22,12 +22,10 @@ from session_rater.domain.rubric import RatedUnit, Rubric
 from session_rater.errors import RecordingMissingError, SessionRaterError, StaleEditError
 from session_rater.usecases.permitted import Permitted
 from session_rater.ui.state import (
-    refuse_unreachable,
     page_start,
-    pick_by_id,
     query_int,
-    recording_label,
 )
+from session_rater.ui.session_picker import NoSessions, pick_session
 from session_rater.ui.player import Item, Note, Thumbnail, data_uri, player
 from session_rater.ui import calibration_widgets
 from session_rater.usecases.calibration import Calibration, Comparison
@@ -96,18 +94,15 @@ def _absolute(path: str) -> str:
 def _pick(me: Permitted) -> FormContext | None:
     """Which session, tutor, rubric and capacity this form is for (from the URL, else asked)."""
     svc, rater = me.svc, me.person
-    recordings = me.recordings()
-    if not recordings:
+    try:
+        picked = pick_session(me, st, key="rate", required=False, placeholder="Choose a recorded session")
+    except NoSessions:
         st.info("No recorded sessions that you can rate yet: tutors see the sessions they delivered, "
                 "treatment managers their teams', external assessors those assigned to them.")
         return None
-    by_id = {r.id: r for r in recordings}
-    if refuse_unreachable(me, by_id):
+    if picked is None:
         return None
-    recording_id = pick_by_id(
-        st, "Session", by_id, recording_label, param="recording", required=False,
-        placeholder="Choose a recorded session",
-    )
+    by_id, recording_id = picked
     if recording_id is None:
         return None
     recording = by_id[recording_id]

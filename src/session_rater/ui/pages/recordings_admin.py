@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from session_rater.ui.session_picker import LIST_ALL_UP_TO, NoSessions, session_choices
 from session_rater.ui.text import plain
 from session_rater.domain.access import Action
 from session_rater.domain.captions import MAX_CAPTIONS_BYTES, CaptionsError
@@ -56,10 +57,14 @@ def _ingest_folder(admin: RecordingsAdmin) -> None:
             status.update(label=report.summary, state="complete" if report.ok else "error")
 
 
+PLACES_SHOWN = 200
+
+
 def _captions(admin: RecordingsAdmin, me: Permitted) -> None:
     """Add a recording's captions (WebVTT): the player shows them and offers a transcript."""
-    recordings = {r.id: r for r in me.recordings()}
-    if not recordings:
+    try:
+        recordings = session_choices(me, st, key="captions")
+    except NoSessions:
         st.caption("No recorded sessions yet.")
         return
     st.caption(
@@ -93,16 +98,28 @@ def _captions(admin: RecordingsAdmin, me: Permitted) -> None:
 def _places(me: Permitted) -> None:
     """Which area and team each session belongs to: that decides which treatment managers
     monitor it and which programme managers' reports include it."""
-    recordings = me.recordings()
-    if not recordings:
+    total = me.count_recordings()
+    if not total:
         st.caption("No recorded sessions yet.")
         return
+    editor_key = "places"
+    if total <= LIST_ALL_UP_TO:
+        recordings = me.recordings()
+    else:  # a whole country's sessions in one editor would be read and sent on every run
+        text = st.text_input("Find sessions", key="places:find", placeholder="Group, date (DD/MM/YYYY), site, area or tutor",
+                             help=f"{total:,} sessions: the {PLACES_SHOWN} newest that match are listed to change.")  # fmt: skip
+        recordings = me.find_recordings(text or "", limit=PLACES_SHOWN)
+        editor_key = f"places:{(text or '').strip()}" if (text or "").strip() else "places"  # edits belong to one list
+        st.caption(f"The {len(recordings)} newest of {total:,} sessions" + (f" matching “{text.strip()}”" if text.strip() else "")
+                   + ": search to find others.")  # fmt: skip
+        if not recordings:
+            return
     table = pd.DataFrame(
         [{"id": r.id, "session": recording_label(r), "site": r.site, "area": r.area or "", "team": r.team or ""}
          for r in recordings]
     )
     edited = st.data_editor(
-        table, key="places", hide_index=True, width="stretch", disabled=["id", "session", "site"],
+        table, key=editor_key, hide_index=True, width="stretch", disabled=["id", "session", "site"],
         column_config={
             "id": st.column_config.NumberColumn("Id", width="small"),
             "session": st.column_config.TextColumn("Session", width="large"),
@@ -114,7 +131,7 @@ def _places(me: Permitted) -> None:
     if st.button(f"Save {len(changed)} change(s)", icon=":material/save:", disabled=changed.empty):
         for row in changed.itertuples(index=False):
             me.set_recording_place(int(row.id), row.area, row.team)
-        st.session_state.pop("places", None)
+        st.session_state.pop(editor_key, None)
         st.session_state["places:saved"] = f"Saved where {len(changed)} session(s) belong; the change is in the audit log."
         st.rerun()
     if saved := st.session_state.pop("places:saved", None):
@@ -212,8 +229,16 @@ def _training_use(me: Permitted) -> None:
     benchmark or give exemplar clips. It shows a recorded group of offenders, so the page says so
     and who cleared each one, and when, is kept (and in the audit log)."""
     cal = Calibration(me)
-    recordings = {r.id: r for r in me.recordings()}
     cleared = cal.training_clearances()
+    try:
+        recordings = session_choices(me, st, key="training")
+    except NoSessions:
+        recordings = {}
+    for recording_id in set(cleared) - set(recordings):  # the cleared ones, named in the table
+        try:
+            recordings[recording_id] = me.recording(recording_id)
+        except SessionRaterError:
+            pass
     names = me.people_names()
     st.caption("A recording cleared for training use can become a benchmark session (for calibrating raters) and "
                "give exemplar clips. Each recording shows a group of offenders: clear one only where consent to "

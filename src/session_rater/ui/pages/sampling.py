@@ -281,18 +281,18 @@ def _on_draw(mon: Monitoring, policy: SamplingPolicy, save: bool) -> None:
     st.session_state[DRAW_RESULT_KEY] = {"draw": outcome.draw, "saved": outcome.saved, "policy": policy.label}
 
 
-def _show_visible(mon: Monitoring, selections: Sequence[Selection], recordings: Mapping[int, RecordingView],
-                  names: Mapping[int, str]) -> None:  # fmt: skip
-    """The selections of sessions this person may see; the others only counted."""
+def _show_visible(mon: Monitoring, selections: Sequence[Selection], names: Mapping[int, str]) -> None:
+    """The selections of sessions this person may see; the others only counted. Only the
+    sessions listed are read (by id), not every session in reach."""
     shown, hidden = mon.visible(selections)
     if hidden:
         st.caption(f"{hidden} selection(s) of sessions outside your teams or areas are not listed.")
     if shown:
-        _show_selections(selections_frame(shown, recordings, names))
+        _show_selections(selections_frame(shown, mon.recordings([s.recording_id for s in shown]), names))
 
 
 def _show_draw_result(
-    mon: Monitoring, result: dict, recordings: Mapping[int, RecordingView], names: Mapping[int, str], *,  # type: ignore[type-arg]
+    mon: Monitoring, result: dict, names: Mapping[int, str], *,  # type: ignore[type-arg]
     can_save: bool,
 ) -> None:  # fmt: skip
     if "error" in result:
@@ -314,11 +314,11 @@ def _show_draw_result(
     for shortfall in draw.shortfalls:
         st.warning(plain(shortfall), icon=":material/warning:")
     if draw.selections:
-        _show_visible(mon, draw.selections, recordings, names)
+        _show_visible(mon, draw.selections, names)
 
 
 def _draw_section(
-    mon: Monitoring, in_force: list[PolicyInForce], recordings: Mapping[int, RecordingView], names: Mapping[int, str],
+    mon: Monitoring, in_force: list[PolicyInForce], names: Mapping[int, str],
 ) -> None:  # fmt: skip
     if not in_force:
         st.info("Nothing to draw with: no sampling policy is in force.")
@@ -347,10 +347,10 @@ def _draw_section(
         st.caption(f":material/lock: {ADMIN_ONLY}")
     result = st.session_state.get(DRAW_RESULT_KEY)
     if result is not None:
-        _show_draw_result(mon, result, recordings, names, can_save=mon.may_manage())
+        _show_draw_result(mon, result, names, can_save=mon.may_manage())
 
 
-def _draws_made(mon: Monitoring, recordings: Mapping[int, RecordingView], names: Mapping[int, str]) -> None:
+def _draws_made(mon: Monitoring, names: Mapping[int, str]) -> None:
     draws = mon.draws()
     if not draws:
         st.info("No sample has been drawn yet.")
@@ -380,7 +380,7 @@ def _draws_made(mon: Monitoring, recordings: Mapping[int, RecordingView], names:
         chosen = draws[rows[0]]
         for shortfall in chosen.shortfalls:
             st.warning(plain(shortfall), icon=":material/warning:")
-        _show_visible(mon, mon.selections_of(chosen), recordings, names)
+        _show_visible(mon, mon.selections_of(chosen), names)
 
 
 # --------------------------------------------------------------------------------------------
@@ -402,14 +402,13 @@ def render() -> None:
         st.error("\n".join(plain(e) for e in exc.errors), icon=":material/folder_off:")
         return
     in_force = mon.policies_in_force(catalog)
-    recordings = mon.recordings()
     names = mon.people_names()
     policies, draw, made, edit = st.tabs(["Policies in force", "Draw a sample", "Draws made", "Edit a policy"])
     with policies:
         _show_policies(catalog, in_force)
     with draw:
-        _draw_section(mon, in_force, recordings, names)
+        _draw_section(mon, in_force, names)
     with made:
-        _draws_made(mon, recordings, names)
+        _draws_made(mon, names)
     with edit:
         _editor(mon)
