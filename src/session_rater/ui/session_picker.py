@@ -5,7 +5,6 @@ an administrator's 20,000 sessions to show one (issue 17)."""
 
 from __future__ import annotations
 
-import streamlit as st
 
 from session_rater.domain.records import RecordingView
 from session_rater.errors import SessionRaterError

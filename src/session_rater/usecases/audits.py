@@ -35,7 +35,7 @@ from session_rater.io.audit_files import (
     audit_marks_to_csv,
     audit_score_to_json,
     audit_score_to_text,
-    entered_marks_to_csv,
+    entered_marks_to_csv,  # noqa: F401  (re-exported for the Audit page, which may not import io)
     load_audit_instrument,
     load_audit_marks,
     parse_audit_marks_csv,
