@@ -1,22 +1,31 @@
 """A national-scale database, and the Sessions page's time to ready on it in Chromium (issue 17).
 
-    .venv/bin/python benchmarks/national_scale.py generate --scores 30000 --data /tmp/ns-30k [--seed 17]
-    .venv/bin/python benchmarks/national_scale.py measure --data /tmp/ns-30k [--runs 3] [--app-root DIR]
+    .venv/bin/python benchmarks/national_scale.py generate --scores 300000 --data /tmp/ns-300k [--seed 17]
+    .venv/bin/python benchmarks/national_scale.py copy --data /tmp/ns-300k --database-url postgresql+psycopg://postgres@127.0.0.1:5432/ns300k
+    .venv/bin/python benchmarks/national_scale.py digest --data /tmp/ns-300k   # or --database-url URL
+    .venv/bin/python benchmarks/national_scale.py measure --data /tmp/ns-300k [--runs 3] [--app-root DIR]
 
 ``generate`` builds, through the project's storage layer (Store, AccountsStore, Accounts; the
 ratings through Store.add_ratings, its bulk path, which writes the same audit entries as the
 form does), a database of 20,006 recorded sessions delivered by 1,760 tutors in 42 areas of 4
 teams each, 2,009 people in all, and enough submitted ratings (23 items each) for --scores
 submitted item scores (30000, 300000, 3000000). It is deterministic: the same --seed and
---scores give the same database. --database-url writes to another database (PostgreSQL)
-instead of the SQLite file in --data. Minutes, not hours: 30 k scores take about a minute on
-SQLite, most of it the 20,006 recordings (one transaction each, as ingest adds them).
+--scores give the same database (``digest`` hashes its rows without the times they were
+written; tests/integration/test_national_scale.py checks). --database-url writes to another
+database (PostgreSQL) instead of the SQLite file in --data. Minutes, not hours: on SQLite 300 k
+scores take 23 s and 3 M 5 minutes on the busy 2-core machine (before: 6 minutes and over an
+hour), 5,000 ratings per add_ratings transaction, the recordings in one transaction
+(:func:`add_recordings`, the rows Store.add_recording writes; one transaction each took 168 s)
+and no fsync while generating. On PostgreSQL each rating's insert is a round trip: 300 k took
+216 s there; ``copy`` puts a generated SQLite database into an empty PostgreSQL one by COPY
+instead (300 k in 20 s), row for row the same (the same digest as generating there).
 
 ``measure`` starts the app (``session-rater serve`` of --app-root, default this checkout, so
 the same database can be measured with the code before and after a change) on --data, signs in
 an administrator through /signin in Chromium and prints, for --runs fresh loads of the Sessions
 page, the seconds from navigation to the app being ready with the table shown, and the bytes
-the app sent over its websocket. The app's peak RSS is printed too.
+the app sent over its websocket. The app's peak RSS is printed too. Every page, for both roles,
+before and after a submitted rating: ``benchmarks/national_pages.py``.
 
 The administrator is admin@national.example, the treatment manager tm1@national.example,
 password ``national-scale``.
