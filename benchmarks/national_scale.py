@@ -7,7 +7,7 @@
 
 ``generate`` builds, through the project's storage layer (Store, AccountsStore, Accounts; the
 ratings through Store.add_ratings, its bulk path, which writes the same audit entries as the
-form does), a database of 20,006 recorded sessions delivered by 1,760 tutors in 42 areas of 4
+form does), a database of 20,006 recorded sessions delivered by 1,740 tutors in 42 areas of 4
 teams each, 2,009 people in all, and enough submitted ratings (23 items each) for --scores
 submitted item scores (30000, 300000, 3000000). It is deterministic: the same --seed and
 --scores give the same database (``digest`` hashes its rows without the times they were
