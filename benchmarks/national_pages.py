@@ -93,11 +93,17 @@ _IDLE = f"""const app = document.querySelector('[data-testid="stApp"]');
 LOADED_JS = f"""() => {{
     {_IDLE}
     if (!document.querySelector('{MAIN_ELEMENT}')) return null;
+    if (document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]')) {{
+        window.__skeletonSeen = now;  // an element whose code the browser is still loading
+        return null;
+    }}
     if (!(window.__lastMessage > 0) || now - window.__lastMessage < {QUIET_MS}
         || window.__paintedAfter < window.__lastMessage) return null;
-    return window.__paintedAfter;
+    return Math.max(window.__paintedAfter, window.__skeletonSeen || 0);
 }}"""
-"""Milliseconds from navigation start to ready, or null while not ready."""
+"""Milliseconds from navigation start to ready, or null while not ready. Ready also waits for
+the placeholders (``stSkeleton``) Streamlit shows while an element's code loads: the Rate
+form's score buttons appear about a second after the last message."""
 CLICK_JS = f"""() => {{
     {_IDLE}
     if (now - Math.max(window.__click, window.__lastMessage) < {QUIET_MS}) return null;
@@ -146,7 +152,17 @@ with engine.connect() as db:
                              a=area, t=team, c=Capacity.EXTERNAL.value).first()
         values = rubric.scale_values
         items = {item.id: ItemEntry(values[i % len(values)]) for i, item in enumerate(rubric.items)}
-        Store(engine).add_ratings([RatingSpec(recording, tutor, assessor, Capacity.EXTERNAL, items)], rubric)
+        import time
+        from session_rater.errors import StorageError
+        for attempt in range(20):  # the app may be writing (each try waits 30 s for the lock)
+            try:
+                Store(engine).add_ratings([RatingSpec(recording, tutor, assessor, Capacity.EXTERNAL, items)], rubric)
+                break
+            except StorageError:
+                if attempt == 19:
+                    raise
+                print(f"locked, try {attempt + 2}", file=sys.stderr)
+                time.sleep(1)
         print(json.dumps({"recording": recording, "tutor": tutor, "rater": assessor}))
 engine.dispose()
 '''
@@ -313,7 +329,9 @@ def compare_tabs(timeout: float):  # type: ignore[no-untyped-def]
 def score_clicks(n: int, timeout: float):  # type: ignore[no-untyped-def]
     def click(page) -> tuple[list[float], str | None]:  # type: ignore[no-untyped-def]
         groups = page.get_by_role("radiogroup", name=re.compile("^Score for"))
-        if not groups.count():
+        try:
+            groups.first.wait_for(timeout=30_000)
+        except Exception:  # noqa: BLE001
             return [], "no score to click on the Rate page"
         times = []
         for k in range(n):
