@@ -243,6 +243,9 @@ def probe(app_root: Path, env: dict[str, str], **ask: object) -> dict:  # type: 
                           capture_output=True, text=True, check=False)  # fmt: skip
     if done.returncode:
         raise SystemExit(f"the probe ({ask['do']}) failed:\n{done.stderr}")
+    for line in done.stderr.splitlines():
+        if line.startswith("locked"):
+            print(f"  the database was locked: {line}", flush=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
