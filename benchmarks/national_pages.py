@@ -150,6 +150,7 @@ with engine.connect() as db:
                               where g.recording_id = rt.recording_id and g.tutor_id = rt.person_id and g.capacity = :c)
                               order by r.recorded_on desc, r.id, rt.position limit 1""",
                              a=area, t=team, c=Capacity.EXTERNAL.value).first()
+        db.rollback()  # this connection's reads began a transaction that takes SQLite's write lock
         values = rubric.scale_values
         items = {item.id: ItemEntry(values[i % len(values)]) for i, item in enumerate(rubric.items)}
         import time
