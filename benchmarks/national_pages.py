@@ -25,9 +25,10 @@ pages again.
 
 Ready, as ``national_scale.py measure`` and ``bench_score_click.py`` define it: Streamlit has
 finished running (``data-test-script-state`` notRunning, connected), the page's main element
-(its title, an ``h1`` in the main area) is shown, and no message has come from the server for
-0.4 s; the time is that of the browser's first paint after the last message, from navigation
-start. A page errors if it shows an exception box (``stException``) or an error alert (the app
+(its title, an ``h1`` in the main area) is shown with no placeholder left (``stSkeleton``, shown
+while an element's code loads), and no message has come from the server for 0.4 s; the time is
+that of the browser's first paint after the last message (or of the last placeholder's going),
+from navigation start. A click settles the same way, timed from the click. A page errors if it shows an exception box (``stException``) or an error alert (the app
 shows unexpected errors as "Something went wrong on this page", not as a traceback), or is
 not ready within --timeout; the run then exits non-zero. RSS is the app process's (and its
 children's) peak resident memory while the page loaded, sampled every 0.1 s.
