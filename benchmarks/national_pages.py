@@ -331,7 +331,7 @@ def compare_tabs(timeout: float):  # type: ignore[no-untyped-def]
     return click
 
 
-def score_clicks(n: int, timeout: float):  # type: ignore[no-untyped-def]
+def score_clicks(n: int, timeout: float, round_: int = 1):  # type: ignore[no-untyped-def]
     def click(page) -> tuple[list[float], str | None]:  # type: ignore[no-untyped-def]
         groups = page.get_by_role("radiogroup", name=re.compile("^Score for"))
         try:
@@ -341,7 +341,9 @@ def score_clicks(n: int, timeout: float):  # type: ignore[no-untyped-def]
         times = []
         for k in range(n):
             options = groups.nth(k % groups.count()).locator('label[data-testid="stRadioOption"]')
-            option = options.nth((k + k // groups.count()) % options.count())
+            # each round picks other scores than the last (the draft keeps them: clicking the
+            # score already chosen sends nothing to the server)
+            option = options.nth((k + k // groups.count() + round_) % options.count())
             option.scroll_into_view_if_needed()
             time.sleep(0.3)  # a rater's pause between clicks
             option.click()
@@ -373,7 +375,7 @@ def run_round(browser, base: str, round_: int, targets: dict, args, rss: PeakRss
     for role, email in ROLES.items():
         context, menu = sign_in(browser, base, email, args.timeout)
         plan = [(title, base + path, None) for title, path in menu]
-        plan.append(("Rate, a session opened", rate, score_clicks(args.clicks, args.timeout)
+        plan.append(("Rate, a session opened", rate, score_clicks(args.clicks, args.timeout, round_)
                      if role == "treatment manager" and args.clicks else None))  # fmt: skip
         plan.append(("Compare, one session opened", compare, compare_tabs(args.timeout)))
         for title, url, then in plan:
