@@ -1,22 +1,31 @@
 """A national-scale database, and the Sessions page's time to ready on it in Chromium (issue 17).
 
-    .venv/bin/python benchmarks/national_scale.py generate --scores 30000 --data /tmp/ns-30k [--seed 17]
-    .venv/bin/python benchmarks/national_scale.py measure --data /tmp/ns-30k [--runs 3] [--app-root DIR]
+    .venv/bin/python benchmarks/national_scale.py generate --scores 300000 --data /tmp/ns-300k [--seed 17]
+    .venv/bin/python benchmarks/national_scale.py copy --data /tmp/ns-300k --database-url postgresql+psycopg://postgres@127.0.0.1:5432/ns300k
+    .venv/bin/python benchmarks/national_scale.py digest --data /tmp/ns-300k   # or --database-url URL
+    .venv/bin/python benchmarks/national_scale.py measure --data /tmp/ns-300k [--runs 3] [--app-root DIR]
 
 ``generate`` builds, through the project's storage layer (Store, AccountsStore, Accounts; the
 ratings through Store.add_ratings, its bulk path, which writes the same audit entries as the
-form does), a database of 20,006 recorded sessions delivered by 1,760 tutors in 42 areas of 4
+form does), a database of 20,006 recorded sessions delivered by 1,740 tutors in 42 areas of 4
 teams each, 2,009 people in all, and enough submitted ratings (23 items each) for --scores
 submitted item scores (30000, 300000, 3000000). It is deterministic: the same --seed and
---scores give the same database. --database-url writes to another database (PostgreSQL)
-instead of the SQLite file in --data. Minutes, not hours: 30 k scores take about a minute on
-SQLite, most of it the 20,006 recordings (one transaction each, as ingest adds them).
+--scores give the same database (``digest`` hashes its rows without the times they were
+written; tests/integration/test_national_scale.py checks). --database-url writes to another
+database (PostgreSQL) instead of the SQLite file in --data. Minutes, not hours: on SQLite 300 k
+scores take 23 s and 3 M 5 minutes on the busy 2-core machine (before: 6 minutes and over an
+hour), 5,000 ratings per add_ratings transaction, the recordings in one transaction
+(:func:`add_recordings`, the rows Store.add_recording writes; one transaction each took 168 s)
+and no fsync while generating. On PostgreSQL each rating's insert is a round trip: 300 k took
+216 s there; ``copy`` puts a generated SQLite database into an empty PostgreSQL one by COPY
+instead (300 k in 20 s), row for row the same (the same digest as generating there).
 
 ``measure`` starts the app (``session-rater serve`` of --app-root, default this checkout, so
 the same database can be measured with the code before and after a change) on --data, signs in
 an administrator through /signin in Chromium and prints, for --runs fresh loads of the Sessions
 page, the seconds from navigation to the app being ready with the table shown, and the bytes
-the app sent over its websocket. The app's peak RSS is printed too.
+the app sent over its websocket. The app's peak RSS is printed too. Every page, for both roles,
+before and after a submitted rating: ``benchmarks/national_pages.py``.
 
 The administrator is admin@national.example, the treatment manager tm1@national.example,
 password ``national-scale``.
@@ -26,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
+import json
 import os
 import random
 import shutil
@@ -35,11 +46,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Text, event, insert, inspect, select, type_coerce
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from session_rater.db import models as m  # noqa: E402
 from session_rater.db.accounts_store import AccountsStore  # noqa: E402
 from session_rater.db.engine import make_engine, migrate  # noqa: E402
 from session_rater.db.ratings import ItemEntry, RatingSpec  # noqa: E402
@@ -58,7 +73,7 @@ PROGRAMME_MANAGERS = AREAS - 2  # 40, one per area but two areas
 TUTORS = PEOPLE - 1 - TREATMENT_MANAGERS - ASSESSORS - PROGRAMME_MANAGERS  # 1,740
 PASSWORD = "national-scale"
 RUBRIC_ID = "think-first-video-monitoring"
-BATCH = 400  # ratings per add_ratings transaction
+BATCH = 5000  # ratings per add_ratings transaction (115,000 item scores)
 TITLES = {3: "Problem solving: defining the problem", 7: "Consequential thinking", 11: "Perspective taking"}
 CLIPS = sorted(p.name for p in (REPO / "sample_sessions").glob("*.mp4"))
 
@@ -68,6 +83,8 @@ def generate(scores: int, data: Path, database_url: str | None, seed: int) -> No
     data.mkdir(parents=True, exist_ok=True)
     url = database_url or f"sqlite:///{data / 'session_rater.db'}"
     engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _fast_sqlite)
     migrate(engine)
     store, accounts_store = Store(engine), AccountsStore(engine)
     if not store.is_empty():
@@ -101,7 +118,7 @@ def generate(scores: int, data: Path, database_url: str | None, seed: int) -> No
 
     # Tutors work in pairs within one team; each team runs groups of 3 sessions over 2024-2026.
     tutors_of_team = {team: tutors[i::len(teams)] for i, team in enumerate(teams)}
-    recordings: list[tuple[int, tuple[int, ...], int]] = []  # (id, tutor ids, team index)
+    planned: list[tuple[RecordingSpec, tuple[int, ...], int]] = []
     t = time.perf_counter()
     for k in range(RECORDINGS):
         team_index = k % len(teams)
@@ -113,7 +130,9 @@ def generate(scores: int, data: Path, database_url: str | None, seed: int) -> No
         spec = RecordingSpec(CLIPS[k % len(CLIPS)], "Think First", group, number, TITLES[number],
                              dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(0, 900)), f"{area} site",
                              is_catch_up=rng.random() < 0.05, area=area, team=team)  # fmt: skip
-        recordings.append((store.add_recording(spec, pair).id, pair, team_index))
+        planned.append((spec, pair, team_index))
+    ids = add_recordings(engine, [(spec, pair) for spec, pair, _ in planned])
+    recordings = [(recording_id, pair, team_index) for recording_id, (_, pair, team_index) in zip(ids, planned, strict=True)]
     print(f"  {RECORDINGS} recordings in {time.perf_counter() - t:.1f} s", flush=True)
 
     # The slots a rating can fill: each (recording, tutor) in each capacity; a seeded shuffle
@@ -139,7 +158,7 @@ def generate(scores: int, data: Path, database_url: str | None, seed: int) -> No
         if len(specs) == BATCH:
             made += store.add_ratings(specs, rubric)
             specs = []
-            if made % (BATCH * 25) == 0:
+            if made % (BATCH * 5) == 0:
                 print(f"    {made} ratings ({made * len(rubric.items)} scores), {time.perf_counter() - t:.0f} s",
                       flush=True)  # fmt: skip
     made += store.add_ratings(specs, rubric)
@@ -147,6 +166,113 @@ def generate(scores: int, data: Path, database_url: str | None, seed: int) -> No
           flush=True)  # fmt: skip
     engine.dispose()
     print(f"generated in {time.perf_counter() - started:.0f} s: {url}")
+
+
+def _fast_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    """While generating only: no fsync (a crash means generating again) and a larger page cache
+    for the indexes of millions of rows. The file is the same; the app sets its own pragmas."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+def add_recordings(engine: Engine, recordings: Sequence[tuple[RecordingSpec, Sequence[int]]]) -> list[int]:
+    """The rows Store.add_recording writes (a recording, its tutors in order; no audit entry),
+    for many recordings in one transaction: one at a time, 20,006 took 168 s on SQLite and most
+    of 13 minutes on PostgreSQL. Returns their ids, in the order given. A test holds the rows
+    equal to Store.add_recording's."""
+    if not recordings:
+        return []
+    rows = [{"file_path": spec.file_path, "programme": spec.programme, "group_name": spec.group_name,
+             "session_number": spec.session_number, "session_title": spec.session_title,
+             "recorded_on": spec.recorded_on, "site": spec.site, "area": spec.area, "team": spec.team,
+             "is_catch_up": spec.is_catch_up, "duration_seconds": spec.duration_seconds,
+             "content_hash": spec.content_hash, "is_demo": False}
+            for spec, _ in recordings]  # fmt: skip
+    with engine.begin() as db:
+        ids = list(db.execute(insert(m.Recording).returning(m.Recording.id, sort_by_parameter_order=True), rows)
+                   .scalars())  # fmt: skip
+        tutors = [{"recording_id": recording_id, "person_id": person_id, "position": i}
+                  for recording_id, (_, pair) in zip(ids, recordings, strict=True) for i, person_id in enumerate(pair)]  # fmt: skip
+        db.execute(insert(m.RecordingTutor), tutors)
+    return ids
+
+
+def digest(database_url: str) -> str:
+    """A SHA-256 of every table's rows, in primary-key order, leaving out when they were written
+    (date-time columns) and password hashes (salted): equal for two databases generated with the
+    same --seed and --scores."""
+    engine = make_engine(database_url)
+    meta = MetaData()
+    meta.reflect(engine)
+    sha = hashlib.sha256()
+    with engine.connect() as db:
+        for table in sorted(meta.tables.values(), key=lambda t: t.name):
+            columns = [c for c in table.columns if not isinstance(c.type, DateTime) and c.name != "password_hash"]
+            order = list(table.primary_key.columns) or columns
+            sha.update(f"{table.name}:{','.join(c.name for c in columns)}\n".encode())
+            for row in db.execute(select(*columns).order_by(*order)):
+                sha.update(json.dumps([v if isinstance(v, (int, float, str, type(None))) else str(v) for v in row],
+                                      default=str).encode())  # fmt: skip
+    engine.dispose()
+    return sha.hexdigest()
+
+
+def copy_to_postgres(data: Path, database_url: str) -> None:
+    """Copy the database ``generate`` built in ``data`` (SQLite) into the empty PostgreSQL
+    database at ``database_url``, row for row, by COPY: 3 million scores in minutes, where
+    generating on PostgreSQL itself (each rating's insert a round trip, each batch of scores
+    and audit entries through INSERT ... VALUES) takes half an hour on a busy machine. The
+    schema is the same migrations'; the values are read through the models' column types (JSON
+    as the text stored, times as UTC), and each id sequence is set past the largest id, so the
+    app goes on from there. ``digest`` gives the same hash for both."""
+    import importlib
+    import pkgutil
+
+    import session_rater.db as db_package
+
+    for module in pkgutil.iter_modules(db_package.__path__):  # every table's model
+        if module.name.endswith("models"):
+            importlib.import_module(f"session_rater.db.{module.name}")
+    source = make_engine(f"sqlite:///{data / 'session_rater.db'}")
+    target = make_engine(database_url)
+    if target.dialect.name != "postgresql":
+        raise SystemExit("copy writes to PostgreSQL: give a postgresql+psycopg:// --database-url")
+    migrate(target)
+    if not Store(target).is_empty():
+        raise SystemExit(f"{database_url} is not empty: give an empty database")
+    tables = m.Base.metadata.sorted_tables
+    there = set(inspect(target).get_table_names()) - {"alembic_version"}
+    if there != {t.name for t in tables}:
+        raise SystemExit(f"the models and the database disagree on the tables: {sorted(there ^ {t.name for t in tables})}")
+    started = time.perf_counter()
+    with target.begin() as pg, source.connect() as lite:
+        cursor = pg.connection.dbapi_connection.cursor()
+        cursor.execute("SET LOCAL TimeZone TO 'UTC'")
+        cursor.execute(f"TRUNCATE {', '.join(t.name for t in tables)}")  # what migrations seeded: copied below
+        for table in tables:
+            t = time.perf_counter()
+            columns = [type_coerce(c, Text) if isinstance(c.type, JSON) else c for c in table.columns]
+            names = ", ".join(f'"{c.name}"' for c in table.columns)
+            rows = lite.execution_options(yield_per=20_000).execute(select(*columns))
+            n = 0
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    n += 1
+            for column in table.primary_key.columns:
+                cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", (table.name, column.name))
+                sequence = cursor.fetchone()[0]
+                if sequence:
+                    cursor.execute(f'SELECT setval(%s, coalesce((SELECT max("{column.name}") FROM {table.name}), 0) + 1, false)',
+                                   (sequence,))  # fmt: skip
+            if n > 10_000:
+                print(f"  {table.name}: {n} rows in {time.perf_counter() - t:.1f} s", flush=True)
+    source.dispose()
+    target.dispose()
+    print(f"copied in {time.perf_counter() - started:.0f} s: {database_url}")
 
 
 # -- measuring the Sessions page ---------------------------------------------------------------
@@ -243,6 +369,12 @@ def main() -> None:
     g.add_argument("--data", type=Path, required=True, help="data folder (its SQLite file unless --database-url)")
     g.add_argument("--database-url", default=None, help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/ns")
     g.add_argument("--seed", type=int, default=17)
+    c = sub.add_parser("copy", help="copy a generated SQLite database into an empty PostgreSQL one")
+    c.add_argument("--data", type=Path, required=True, help="the data folder generate wrote")
+    c.add_argument("--database-url", required=True, help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/ns3m")
+    d = sub.add_parser("digest", help="a SHA-256 of the rows, without the times they were written")
+    d.add_argument("--data", type=Path, help="data folder (its SQLite file)")
+    d.add_argument("--database-url", default=None)
     m = sub.add_parser("measure", help="the Sessions page's time to ready in Chromium")
     m.add_argument("--data", type=Path, required=True)
     m.add_argument("--runs", type=int, default=3)
@@ -253,6 +385,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "generate":
         generate(args.scores, args.data, args.database_url, args.seed)
+        return
+    if args.command == "copy":
+        copy_to_postgres(args.data, args.database_url)
+        return
+    if args.command == "digest":
+        print(digest(args.database_url or f"sqlite:///{args.data / 'session_rater.db'}"))
         return
     data = args.data
     if args.copy:

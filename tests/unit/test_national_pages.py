@@ -1,0 +1,70 @@
+"""benchmarks/national_pages.py (issue 17) prints its table and exits non-zero when a page
+errors or never gets ready, so a broken page is not lost among the figures."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _national_pages():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("national_pages_under_test", REPO / "benchmarks" / "national_pages.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Rss:
+    overall = 512.0
+
+
+def test_a_page_that_errors_or_never_gets_ready_fails_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    pages = _national_pages()
+    results = pages.Results()
+    for round_ in (1, 2):
+        results.visits[("Sessions", "administrator", round_)] = pages.Visit("Sessions", "administrator", 1.5, 300.0)
+    results.clicks[("treatment manager", 1)] = [0.12, 0.2, 0.15]
+    assert pages.report(results, _Rss()) == 0
+    out = capsys.readouterr().out
+    assert "| Sessions | administrator | 1.50 | 1.50 | 300 / 300 |" in out
+    assert "| score click until settled (3) | treatment manager | round 1: median 0.15, max 0.20 | | |" in out
+
+    results.visits[("Agreement", "treatment manager", 2)] = pages.Visit("Agreement", "treatment manager", 3.0, 400.0,
+                                                                        "exception: KeyError")  # fmt: skip
+    results.visits[("Audit log", "administrator", 1)] = pages.Visit("Audit log", "administrator", None, 400.0,
+                                                                    "TimeoutError: Timeout 400000ms exceeded.")  # fmt: skip
+    assert pages.report(results, _Rss()) == 1
+    out, err = capsys.readouterr()
+    assert "| Agreement | treatment manager | - | ERROR | 0 / 400 |" in out
+    assert "ERROR round 2, treatment manager, Agreement: exception: KeyError" in err
+    assert "ERROR round 1, administrator, Audit log: TimeoutError" in err
+
+
+def test_a_click_the_browser_answers_alone_settles_at_once() -> None:
+    """A click that sends nothing to the server (a tab) settles with 0 s: the run once hung
+    there, Playwright waiting for a truthy 0."""
+    from playwright.sync_api import sync_playwright
+
+    pages = _national_pages()
+    html = ('<div data-testid="stApp" data-test-script-state="notRunning" data-test-connection-state="CONNECTED">'
+            '<div data-testid="stMain"><h1>Compare</h1><button>Across sessions</button></div></div>')  # fmt: skip
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=pages.CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.add_init_script(pages.WIRE_JS)
+        page.goto("data:text/html," + html)
+        page.get_by_role("button").click()
+        assert pages.settle_after_click(page, timeout=10) == 0.0
+        page.evaluate("() => document.querySelector('[data-testid=stApp]').setAttribute('data-test-script-state', 'running')")
+        page.get_by_role("button").click()
+        with pytest.raises(Exception, match="Timeout"):
+            pages.settle_after_click(page, timeout=1.5)  # still running: not settled
+        assert page.evaluate(pages.LOADED_JS) is None  # no message from a server yet: not loaded
+        browser.close()
