@@ -68,13 +68,6 @@ class Permitted:
         found = self.svc.store.search_recordings(text, within=self.reach(), limit=limit)
         return [r for r in found if reaches(a, self.svc.session_scope(r))]
 
-    def sessions_table(self) -> pd.DataFrame:
-        table = self.svc.sessions_table(self.recordings())
-        hidden = self.benchmarks_not_shown()
-        if not table.empty and hidden:
-            table.loc[table["id"].isin(hidden), Capacity.BENCHMARK.value] = 0
-        return table
-
     def benchmarks_not_shown(self) -> set[int]:
         """Recordings whose benchmark ratings a list must not count for this person: a
         benchmark's panel ratings would tell a validity session from live work (issue 10).
