@@ -522,7 +522,8 @@ class SamplingStore:
                 for key_, year, mon, *counts in s.execute(query)
             ]
 
-    def _submitted_by(self, owner_column: Any, policy_name: str | None, within: Reach | None) -> dict[int, bool]:
+    def _submitted_by(self, owner_column: Any, policy_name: str | None, within: Reach | None,
+                      recorded_before: dt.date | None = None) -> dict[int, bool]:  # fmt: skip
         """assignment id -> whether its rater in ``owner_column`` has submitted (the rule of
         :meth:`work_queues`), aggregated in SQL over that rater's ratings of the session only."""
         a, r = sm.SampleAssignment, m.Rating
@@ -541,25 +542,30 @@ class SamplingStore:
             query = query.where(a.policy_name == policy_name)
         if within is not None:
             query = query.where(a.recording_id.in_(_in_reach(within)))
+        if recorded_before is not None:
+            query = query.where(a.recording_id.in_(select(m.Recording.id).where(m.Recording.recorded_on < recorded_before)))
         with self._sessions() as s:
             return {
                 aid: (session_done > 0 or (n_tutors > 0 and tutors_done >= n_tutors)) and drafts == 0
                 for aid, tutors_done, session_done, drafts, n_tutors in s.execute(query)
             }
 
-    def assignment_statuses(self, *, today: dt.date, policy_name: str | None = None,
-                            within: Reach | None = None) -> list[AssignmentStatus]:  # fmt: skip
-        """Every assignment (of sessions ``within`` reach, when given) with whether each of its
-        raters has submitted, for coverage: whether each rater is done is aggregated in SQL over
-        the assignments with a rating started (most have none), not a work queue built per rater."""
+    def assignment_statuses(self, *, today: dt.date, policy_name: str | None = None, within: Reach | None = None,
+                            recorded_before: dt.date | None = None) -> list[AssignmentStatus]:  # fmt: skip
+        """Every assignment (of sessions ``within`` reach, and recorded before
+        ``recorded_before``, when given) with whether each of its raters has submitted, for
+        coverage: whether each rater is done is aggregated in SQL over the assignments with a
+        rating started (most have none), not a work queue built per rater."""
         a = sm.SampleAssignment
-        first = self._submitted_by(a.rater_id, policy_name, within)
-        second = self._submitted_by(a.second_rater_id, policy_name, within)
+        first = self._submitted_by(a.rater_id, policy_name, within, recorded_before)
+        second = self._submitted_by(a.second_rater_id, policy_name, within, recorded_before)
         query = select(a.id, a.recording_id, a.rule, a.rater_id, a.second_rater_id, a.due_on).order_by(a.id)
         if policy_name is not None:
             query = query.where(a.policy_name == policy_name)
         if within is not None:
             query = query.where(a.recording_id.in_(_in_reach(within)))
+        if recorded_before is not None:
+            query = query.where(a.recording_id.in_(select(m.Recording.id).where(m.Recording.recorded_on < recorded_before)))
         with self._sessions() as s:
             rows = s.execute(query).all()
         return [
