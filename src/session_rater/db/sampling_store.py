@@ -429,7 +429,7 @@ class SamplingStore:
         )  # fmt: skip
         if within is not None:
             status = status.where(a.recording_id.in_(_in_reach(within)))
-        st_ = status.subquery("statuses")
+        st_ = status.cte("statuses")
         month = (extract("year", rec.recorded_on), extract("month", rec.recorded_on))
         regular, catch_up = ~rec.is_catch_up, rec.is_catch_up
 
