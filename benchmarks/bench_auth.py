@@ -30,6 +30,7 @@ from session_rater.db.accounts_models import ManagedTeam  # noqa: E402
 from session_rater.domain.model import Role  # noqa: E402
 from session_rater.usecases.permitted import Permitted  # noqa: E402
 from session_rater.usecases.services import open_services  # noqa: E402
+from session_rater.usecases.sessions_list import sessions_page  # noqa: E402
 from session_rater.settings import load_settings  # noqa: E402
 
 PASSWORD = "benchmark password"
@@ -93,8 +94,8 @@ def main() -> int:
         visible = _timed(lambda: me.recordings(), max(3, args.repeat // 4))
         count = len(me.recordings())
         print(f"visible sessions of {args.recordings:,} ({count} in reach)   {_ms(visible)}   target < 200 ms")
-        table = _timed(lambda: me.sessions_table(), max(3, args.repeat // 4))
-        print(f"sessions list of the {count} in reach            {_ms(table)}   target < 200 ms")
+        table = _timed(lambda: sessions_page(me), max(3, args.repeat // 4))
+        print(f"sessions list, first page of the {count} in reach {_ms(table)}   target < 200 ms")
         ok = (statistics.median(table) < 0.2 and statistics.median(sign_in) < 0.5 and statistics.median(per_run) < 0.02
               and statistics.median(visible) < 0.2)
         svc.store.engine.dispose()

@@ -31,6 +31,7 @@ from session_rater.usecases.calibration_status import calibration_status
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import DEFAULT_RUBRIC_ID, Services, open_services
+from session_rater.usecases.sessions_list import sessions_page
 from session_rater.usecases.supervision import Supervision
 
 AREA, TEAM = "Cumbria", "Barrow team"
@@ -258,7 +259,7 @@ def test_a_validity_session_in_my_work_carries_exactly_the_fields_of_a_live_one(
     assert me.capacities(recording, w.people["Tom"].id) == [Capacity.MONITORING]
     assert me.decide(Action.VIEW_SESSION, recording).reason == me.decide(Action.VIEW_SESSION,
                                                                           svc.recording(w.sessions[0])).reason
-    table = me.sessions_table()
+    table = sessions_page(me, page_size=1000).rows  # what the Sessions page lists
     row = table[table["id"] == w.sessions[-1]].iloc[0]
     assert row["benchmark"] == 0, "the panel's ratings do not show in the sessions list"
     url, _ = me.recording_url(recording)

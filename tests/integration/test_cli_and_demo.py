@@ -39,8 +39,9 @@ def demo(data_dir: Path) -> Services:
 
 def test_first_start_on_an_empty_database_migrates_and_loads_the_demo(demo: Services, data_dir: Path) -> None:
     assert (data_dir / "session_rater.db").is_file()
-    table = demo.sessions_table()
-    assert len(table) == DEMO_SESSIONS and table["demo"].all() and table["file_present"].all()
+    recordings = demo.store.list_recordings()
+    assert len(recordings) == DEMO_SESSIONS and all(r.is_demo for r in recordings)
+    assert all(demo.recording_path(r).is_file() for r in recordings)
 
 
 def test_the_demo_spans_groups_and_quarters_with_enough_sessions_in_each_quarter_for_an_interval(demo: Services) -> None:

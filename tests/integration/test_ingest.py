@@ -7,6 +7,7 @@ test_media_probe.make_clip; the rubric is rubrics/think-first-video-monitoring.y
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -313,6 +314,25 @@ def test_a_recording_whose_file_disappears_is_reported_and_keeps_its_ratings(
     shutil.copyfile(sources["good.mp4"], restored)
     assert run([restored], store, media_store, settings).outcomes[0].status == "relinked"
     assert missing_recordings(store, settings) == []
+
+
+def test_the_missing_files_check_is_kept_for_a_while_and_made_again_on_demand(
+    store: Store, media_store: MediaStore, settings: Settings, recordings: Callable[..., Path],
+) -> None:  # fmt: skip
+    from session_rater.usecases.ingest import forget_missing_check, missing_check
+
+    good = recordings("good.mp4")
+    recording_id = run([good], store, media_store, settings).outcomes[0].recording_id
+    forget_missing_check(store, settings)
+    first = missing_check(store, settings)
+    assert first.missing == () and first.checked == 1
+    good.unlink()
+    assert missing_check(store, settings) is first, "a page run within the period reuses the check"
+    again = missing_check(store, settings, again=True)
+    assert [m.recording_id for m in again.missing] == [recording_id] and again.checked_at >= first.checked_at
+    assert missing_check(store, settings, max_age=dt.timedelta(0)) is not again, "an old check is made afresh"
+    forget_missing_check(store, settings)
+    assert missing_check(store, settings) is not again
 
 
 # -- the queue ------------------------------------------------------------------------------

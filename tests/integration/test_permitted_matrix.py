@@ -506,8 +506,6 @@ def test_each_person_sees_exactly_the_sessions_in_their_reach(shared: Demo, who:
     me = shared.me(who)
     seen = [seen_as(r) for r in me.recordings()]
     assert sorted(seen) == sorted(SEES[who]), "each session once, and exactly those in reach"
-    table = me.sessions_table()  # what the Sessions page lists
-    assert (set(table["id"]) if not table.empty else set()) == {r.id for r in me.recordings()}
     from session_rater.usecases.sessions_list import session_facets, sessions_page
 
     page = sessions_page(me, page_size=1000)  # the paged list, selected and counted in SQL
@@ -746,8 +744,6 @@ def test_a_validity_session_is_not_revealed_before_submit_and_compared_after(fre
     assert (item.recording_id, item.rule.value, item.capacity) == (recording.id, "monitoring", Capacity.MONITORING)
     assert mark.capacities(recording, bench.tutor_id) == [Capacity.MONITORING], "rated as any monitoring session"
     assert mark.decide(Action.VIEW_SESSION, recording).reason == "drawn for this treatment manager to monitor"
-    table = mark.sessions_table()
-    assert table.loc[table["id"] == recording.id, "benchmark"].item() == 0
     from session_rater.usecases.sessions_list import sessions_page
 
     listed = sessions_page(mark, page_size=1000).rows  # what the Sessions page shows: no panel rating counted

@@ -88,6 +88,24 @@ def test_a_recording_is_due_two_years_after_its_session_and_calendar_arithmetic_
     assert Period(months=18, days=1).after(dt.date(2025, 1, 31)) == dt.date(2026, 8, 1)
 
 
+@pytest.mark.parametrize("period", [Period(years=2), Period(months=18, days=1), Period(days=30), Period(years=1, months=1)])
+def test_the_sessions_a_review_reads_are_exactly_those_past_their_period(period: Period) -> None:
+    rules = retention.RetentionPolicy("p", "1", "t", period, True, "0" * 64)
+    for today in (dt.date(2026, 2, 28), dt.date(2026, 3, 1), dt.date(2024, 2, 29), dt.date(2026, 12, 31)):
+        cutoff = retention.kept_from(rules, today)
+        for day in (cutoff + dt.timedelta(days=n) for n in range(-40, 40)):
+            assert (period.after(day) >= today) == (day >= cutoff), (period, today, day)
+
+
+def test_the_review_decides_as_the_policy_does_over_every_recording(svc: Services, sessions: dict[str, int]) -> None:
+    rules = retention.policy(svc)
+    facts = retention._store(svc).recording_facts(retention.open_audits(svc, TODAY))
+    every = [d for d in (retention.decide(rules, f, TODAY) for f in facts) if d is not None]
+    review = retention.review(svc, today=TODAY)
+    assert review.due == [d for d in every if d.due] and review.kept == [d for d in every if d.kept_on_purpose]
+    assert sessions["recent"] not in {d.recording_id for d in review.decisions}, "within its period: not read"
+
+
 def test_the_review_lists_what_goes_and_what_is_kept_with_the_reason(svc: Services, sessions: dict[str, int]) -> None:
     review = retention.review(svc, today=TODAY)
     assert [d.recording_id for d in review.due] == [sessions["expired"]]

@@ -68,17 +68,23 @@ class RetentionStore:
             return [_hold(h) for h in s.scalars(query)]
 
     # -- the facts the policy is applied to --------------------------------------------------
-    def recording_facts(self, open_audits: dict[int, list[str]]) -> list[RecordingFacts]:
-        """Every recording with its active holds (and the open audits given, by recording)."""
+    def recording_facts(self, open_audits: dict[int, list[str]], *, recorded_before: dt.date | None = None,
+                        with_demo: bool = True) -> list[RecordingFacts]:  # fmt: skip
+        """Every recording with its active holds (and the open audits given, by recording); only
+        those recorded before ``recorded_before`` when given, and no demo recording unless
+        ``with_demo`` (selected in SQL)."""
         held: dict[int, list[Hold]] = defaultdict(list)
         for hold in self.holds():
             held[hold.recording_id].append(hold)
-        with self._sessions() as s:
-            rows = s.execute(
-                select(m.Recording.id, m.Recording.group_name, m.Recording.session_number, m.Recording.session_title,
+        query = select(m.Recording.id, m.Recording.group_name, m.Recording.session_number, m.Recording.session_title,
                        m.Recording.recorded_on, m.Recording.files_deleted_at).order_by(m.Recording.recorded_on,
-                                                                                       m.Recording.id)
-            )  # fmt: skip
+                                                                                       m.Recording.id)  # fmt: skip
+        if recorded_before is not None:
+            query = query.where(m.Recording.recorded_on < recorded_before)
+        if not with_demo:
+            query = query.where(m.Recording.is_demo.is_(False))
+        with self._sessions() as s:
+            rows = s.execute(query)
             return [
                 RecordingFacts(rid, f"{group} · session {number}: {title}", recorded_on, deleted,
                                tuple(held.get(rid, ())), tuple(open_audits.get(rid, ())))

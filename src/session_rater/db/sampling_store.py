@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, distinct, func, insert, select
+from sqlalchemy import Engine, and_, case, distinct, extract, false, func, insert, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +24,7 @@ from session_rater.db import benchmark_models as bm
 from session_rater.db import sampling_models as sm
 from session_rater.db.engine import make_sessionmaker
 from session_rater.db.recordings import Reach
-from session_rater.domain.coverage import AssignmentStatus, MonitoredSession
+from session_rater.domain.coverage import AssignmentStatus, CoverageCount, MonitoredSession
 from session_rater.domain.model import Capacity, RatingStatus
 from session_rater.domain.sampling import (
     Draw,
@@ -300,23 +300,30 @@ class SamplingStore:
         with self._sessions() as s:
             return [tuple(row) for row in s.execute(query)]
 
-    def monitored_sessions(self, within: Reach | None = None) -> list[MonitoredSession]:
-        """Every session (``within`` reach, when given) with a submitted monitoring rating (the
-        version that counts), drawn or not, with the tutors so rated: the distinct (session,
-        tutor) pairs, found in SQL. A rater's rating of their validity session's benchmark
-        (session, tutor) is not monitoring."""
+    @staticmethod
+    def _monitored_pairs() -> Any:
+        """The distinct (recording, tutor) pairs with a submitted monitoring rating (the rule of
+        :meth:`monitored_sessions`), as a query."""
         r = m.Rating
         v, b = bm.ValidityAssignmentRow, bm.BenchmarkSession
         validity = (  # a validity rating (issue 10) measures the rater against the master scores: not monitoring
             select(v.id).join(b, b.id == v.benchmark_id)
             .where(v.rater_id == r.rater_id, b.recording_id == r.recording_id, b.tutor_id.is_not_distinct_from(r.tutor_id))
         )  # fmt: skip
-        query = (
+        return (
             select(r.recording_id, r.tutor_id)
             .where(r.capacity == Capacity.MONITORING.value, r.status == RatingStatus.SUBMITTED.value,
                    r.is_current.is_(True), ~validity.exists())
             .group_by(r.recording_id, r.tutor_id)
         )  # fmt: skip
+
+    def monitored_sessions(self, within: Reach | None = None) -> list[MonitoredSession]:
+        """Every session (``within`` reach, when given) with a submitted monitoring rating (the
+        version that counts), drawn or not, with the tutors so rated: the distinct (session,
+        tutor) pairs, found in SQL. A rater's rating of their validity session's benchmark
+        (session, tutor) is not monitoring."""
+        r = m.Rating
+        query = self._monitored_pairs()
         if within is not None:
             query = query.where(r.recording_id.in_(_in_reach(within)))
         tutors: dict[int, set[int]] = defaultdict(set)
@@ -381,7 +388,142 @@ class SamplingStore:
         """What ``rater_id`` is due to rate: unsubmitted first, soonest due first."""
         return self.work_queues(today=today, rater_id=rater_id).get(rater_id, [])
 
-    def _submitted_by(self, owner_column: Any, policy_name: str | None, within: Reach | None) -> dict[int, bool]:
+    @staticmethod
+    def _done_by(owner_column: Any) -> Any:
+        """(assignment id, done): whether the rater in ``owner_column`` has submitted (the rule
+        of :meth:`work_queues`), for the assignments with a rating of theirs started, as a query."""
+        a, r = sm.SampleAssignment, m.Rating
+        capacity = case((a.rule == Rule.EXTERNAL_AUDIT.value, Capacity.EXTERNAL.value), else_=Capacity.MONITORING.value)
+        submitted = r.status == RatingStatus.SUBMITTED.value
+        tutor_count = (select(func.count()).select_from(m.RecordingTutor)
+                       .where(m.RecordingTutor.recording_id == a.recording_id).scalar_subquery())  # fmt: skip
+        tutors_done = func.count(distinct(case((submitted & r.tutor_id.is_not(None), r.tutor_id))))
+        session_done = func.coalesce(func.sum(case((submitted & r.tutor_id.is_(None), 1), else_=0)), 0)
+        drafts = func.coalesce(func.sum(case((r.status == RatingStatus.DRAFT.value, 1), else_=0)), 0)
+        done = case((and_(or_(session_done > 0, and_(tutor_count > 0, tutors_done >= tutor_count)), drafts == 0), 1),
+                    else_=0)  # fmt: skip
+        return (
+            select(a.id.label("assignment_id"), done.label("done"))
+            .join(r, and_(r.recording_id == a.recording_id, r.rater_id == owner_column, r.capacity == capacity))
+            .group_by(a.id)
+        )
+
+    def coverage_counts(self, by: str, *, today: dt.date, within: Reach | None = None) -> list[CoverageCount]:
+        """The coverage figures counted in SQL per ``by`` (area, site, tutor or treatment_manager)
+        and month of recording, over the sessions ``within`` reach (every assignment's policy):
+        the rules of :func:`~session_rater.domain.coverage.coverage_table` with ``monitored``
+        given, so the page reads one row per group and month, never every session.
+        :func:`~session_rater.domain.coverage.coverage_from_counts` finishes the table."""
+        a, rec = sm.SampleAssignment, m.Recording
+        first = self._done_by(a.rater_id).subquery("first_done")
+        second = self._done_by(a.second_rater_id).subquery("second_done")
+        rated = and_(a.rater_id.is_not(None), func.coalesce(first.c.done, 0) == 1)
+        second_rated = and_(a.second_rater_id.is_not(None), func.coalesce(second.c.done, 0) == 1)
+        late = and_(a.due_on.is_not(None), a.due_on < today)
+        status = (
+            select(a.recording_id, a.rule, a.rater_id, a.second_rater_id,
+                   case((rated, 1), else_=0).label("rated"), case((second_rated, 1), else_=0).label("second_rated"),
+                   case((late, 1), else_=0).label("late"))
+            .outerjoin(first, first.c.assignment_id == a.id)
+            .outerjoin(second, second.c.assignment_id == a.id)
+        )  # fmt: skip
+        if within is not None:
+            status = status.where(a.recording_id.in_(_in_reach(within)))
+        st_ = status.cte("statuses")
+        month = (extract("year", rec.recorded_on), extract("month", rec.recorded_on))
+        regular, catch_up = ~rec.is_catch_up, rec.is_catch_up
+
+        def count(condition: Any) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        monitoring_rule = st_.c.rule.in_((Rule.MONITORING.value, Rule.CATCH_UP.value))
+        if by == "treatment_manager":
+            slots = union_all(
+                select(st_.c.rater_id.label("rater_id"), st_.c.recording_id, st_.c.rated.label("rated"),
+                       st_.c.late, literal(0).label("second"))
+                .where(monitoring_rule, st_.c.rater_id.is_not(None)),
+                select(st_.c.second_rater_id, st_.c.recording_id, st_.c.second_rated, st_.c.late, literal(1))
+                .where(monitoring_rule, st_.c.second_rater_id.is_not(None)),
+            ).subquery("slots")  # fmt: skip
+            done = slots.c.rated == 1
+            query = (
+                select(slots.c.rater_id, *month, count(regular), count(and_(regular, done)), count(catch_up),
+                       count(and_(catch_up, done)), count(and_(slots.c.second == 1, done)),
+                       count(and_(slots.c.late == 1, ~done)))
+                .join(rec, rec.id == slots.c.recording_id)
+                .group_by(slots.c.rater_id, *month)
+            )  # fmt: skip
+            with self._sessions() as s:
+                return [
+                    CoverageCount(key, int(year), int(mon), sampled=sampled, rated=n_rated, catch_up_sampled=cu_sampled,
+                                  catch_up_rated=cu_rated, double_rated=double, overdue=overdue)
+                    for key, year, mon, sampled, n_rated, cu_sampled, cu_rated, double, overdue in s.execute(query)
+                ]  # fmt: skip
+        audit = st_.c.rule == Rule.EXTERNAL_AUDIT.value
+        overdue = (case((and_(st_.c.late == 1, st_.c.rater_id.is_not(None), st_.c.rated == 0), 1), else_=0)
+                   + case((and_(st_.c.late == 1, st_.c.second_rater_id.is_not(None), st_.c.second_rated == 0), 1),
+                          else_=0))  # fmt: skip
+        flags = (
+            select(st_.c.recording_id, func.max(case((monitoring_rule, 1), else_=0)).label("mon_sampled"),
+                   func.max(case((audit, 1), else_=0)).label("audit_sampled"),
+                   func.max(case((and_(audit, st_.c.rated == 1), 1), else_=0)).label("audit_rated"),
+                   func.max(st_.c.second_rated).label("double_rated"), func.sum(overdue).label("overdue"))
+            .group_by(st_.c.recording_id)
+            .subquery("flags")
+        )  # fmt: skip
+        pairs = self._monitored_pairs()
+        if within is not None:
+            pairs = pairs.where(m.Rating.recording_id.in_(_in_reach(within)))
+        pairs = pairs.cte("monitored_pairs")
+        monitored = (
+            select(pairs.c.recording_id, func.max(case((pairs.c.tutor_id.is_(None), 1), else_=0)).label("whole"),
+                   func.count(pairs.c.tutor_id).label("tutors"))
+            .group_by(pairs.c.recording_id)
+            .subquery("monitored")
+        )  # fmt: skip
+        rt = m.RecordingTutor
+        unrated = (  # tutors of a session with no monitoring submitted for them
+            select(rt.recording_id, func.count().label("n"))
+            .where(~select(pairs.c.recording_id)
+                   .where(pairs.c.recording_id == rt.recording_id, pairs.c.tutor_id == rt.person_id).exists())
+            .group_by(rt.recording_id)
+            .subquery("unrated")
+        )  # fmt: skip
+        whole = func.coalesce(monitored.c.whole, 0) == 1
+        sampled = func.coalesce(flags.c.mon_sampled, 0) == 1
+        if by == "tutor":  # a co-delivered session counts for each tutor: monitored once that tutor's is submitted
+            pair = pairs.alias("tutor_pair")
+            key: Any = rt.person_id
+            mon_rated = or_(pair.c.recording_id.is_not(None), whole)
+            partly: Any = false()
+        else:
+            key = rec.area if by == "area" else rec.site
+            mon_rated = or_(func.coalesce(monitored.c.tutors, 0) > 0, whole)
+            partly = and_(func.coalesce(monitored.c.tutors, 0) > 0, ~whole, func.coalesce(unrated.c.n, 0) > 0)
+        query = select(
+            key, *month, count(regular), count(and_(regular, sampled)), count(and_(regular, mon_rated)),
+            count(and_(regular, mon_rated, partly)), count(catch_up), count(and_(catch_up, sampled)),
+            count(and_(catch_up, mon_rated)), func.coalesce(func.sum(flags.c.audit_sampled), 0),
+            func.coalesce(func.sum(flags.c.audit_rated), 0), func.coalesce(func.sum(flags.c.double_rated), 0),
+            func.coalesce(func.sum(flags.c.overdue), 0),
+        ).select_from(rec)  # fmt: skip
+        if by == "tutor":
+            query = query.join(rt, rt.recording_id == rec.id).outerjoin(
+                pair, and_(pair.c.recording_id == rec.id, pair.c.tutor_id == rt.person_id))
+        else:
+            query = query.outerjoin(unrated, unrated.c.recording_id == rec.id)
+        query = (query.outerjoin(flags, flags.c.recording_id == rec.id)
+                 .outerjoin(monitored, monitored.c.recording_id == rec.id).group_by(key, *month))  # fmt: skip
+        if within is not None:
+            query = query.where(within.condition())
+        with self._sessions() as s:
+            return [
+                CoverageCount(key_, int(year), int(mon), *(int(n) for n in counts))
+                for key_, year, mon, *counts in s.execute(query)
+            ]
+
+    def _submitted_by(self, owner_column: Any, policy_name: str | None, within: Reach | None,
+                      recorded_before: dt.date | None = None) -> dict[int, bool]:  # fmt: skip
         """assignment id -> whether its rater in ``owner_column`` has submitted (the rule of
         :meth:`work_queues`), aggregated in SQL over that rater's ratings of the session only."""
         a, r = sm.SampleAssignment, m.Rating
@@ -400,25 +542,30 @@ class SamplingStore:
             query = query.where(a.policy_name == policy_name)
         if within is not None:
             query = query.where(a.recording_id.in_(_in_reach(within)))
+        if recorded_before is not None:
+            query = query.where(a.recording_id.in_(select(m.Recording.id).where(m.Recording.recorded_on < recorded_before)))
         with self._sessions() as s:
             return {
                 aid: (session_done > 0 or (n_tutors > 0 and tutors_done >= n_tutors)) and drafts == 0
                 for aid, tutors_done, session_done, drafts, n_tutors in s.execute(query)
             }
 
-    def assignment_statuses(self, *, today: dt.date, policy_name: str | None = None,
-                            within: Reach | None = None) -> list[AssignmentStatus]:  # fmt: skip
-        """Every assignment (of sessions ``within`` reach, when given) with whether each of its
-        raters has submitted, for coverage: whether each rater is done is aggregated in SQL over
-        the assignments with a rating started (most have none), not a work queue built per rater."""
+    def assignment_statuses(self, *, today: dt.date, policy_name: str | None = None, within: Reach | None = None,
+                            recorded_before: dt.date | None = None) -> list[AssignmentStatus]:  # fmt: skip
+        """Every assignment (of sessions ``within`` reach, and recorded before
+        ``recorded_before``, when given) with whether each of its raters has submitted, for
+        coverage: whether each rater is done is aggregated in SQL over the assignments with a
+        rating started (most have none), not a work queue built per rater."""
         a = sm.SampleAssignment
-        first = self._submitted_by(a.rater_id, policy_name, within)
-        second = self._submitted_by(a.second_rater_id, policy_name, within)
+        first = self._submitted_by(a.rater_id, policy_name, within, recorded_before)
+        second = self._submitted_by(a.second_rater_id, policy_name, within, recorded_before)
         query = select(a.id, a.recording_id, a.rule, a.rater_id, a.second_rater_id, a.due_on).order_by(a.id)
         if policy_name is not None:
             query = query.where(a.policy_name == policy_name)
         if within is not None:
             query = query.where(a.recording_id.in_(_in_reach(within)))
+        if recorded_before is not None:
+            query = query.where(a.recording_id.in_(select(m.Recording.id).where(m.Recording.recorded_on < recorded_before)))
         with self._sessions() as s:
             rows = s.execute(query).all()
         return [

@@ -49,7 +49,10 @@ import pandas as pd
 
 from session_rater.domain.sampling import NO_AREA, Rule, SessionFacts, ceil_percent
 
-__all__ = ["COVERAGE_COLUMNS", "DIMENSIONS", "PERIODS", "AssignmentStatus", "MonitoredSession", "coverage_table"]
+__all__ = [
+    "COVERAGE_COLUMNS", "DIMENSIONS", "PERIODS", "AssignmentStatus", "CoverageCount", "MonitoredSession",
+    "coverage_from_counts", "coverage_table",
+]  # fmt: skip
 
 DIMENSIONS: tuple[str, ...] = ("area", "site", "treatment_manager", "tutor")
 PERIODS: tuple[str, ...] = ("month", "quarter")
@@ -85,6 +88,81 @@ class MonitoredSession:
     """The tutors whose delivery a treatment manager has rated and submitted."""
     whole_session: bool = False
     """A form for the session as a whole was submitted (a session with no tutor named)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageCount:
+    """The counted figures of one group (an area, site, tutor id or treatment manager id) and
+    month of recording, as the database aggregates them (``SamplingStore.coverage_counts``).
+    Per treatment manager the columns about sessions recorded are None."""
+
+    key: object
+    year: int
+    month: int
+    recorded: int | None = None
+    sampled: int = 0
+    rated: int = 0
+    partly_rated: int | None = None
+    catch_up_recorded: int | None = None
+    catch_up_sampled: int = 0
+    catch_up_rated: int = 0
+    audit_sampled: int | None = None
+    audit_rated: int | None = None
+    double_rated: int = 0
+    overdue: int = 0
+
+
+_COUNTED = ("recorded", "sampled", "rated", "partly_rated", "catch_up_recorded", "catch_up_sampled", "catch_up_rated",
+            "audit_sampled", "audit_rated", "double_rated", "overdue")  # fmt: skip
+_NOT_PER_MANAGER = ("recorded", "partly_rated", "catch_up_recorded", "audit_sampled", "audit_rated")
+
+
+def _period_label(year: int, month: int, period: str) -> str:
+    """``2026-03`` or ``2026Q1``, as pandas writes a month's or a quarter's Period."""
+    return f"{year:04d}-{month:02d}" if period == "month" else f"{year:04d}Q{(month - 1) // 3 + 1}"
+
+
+def coverage_from_counts(
+    counts: Sequence[CoverageCount],
+    *,
+    by: str = "area",
+    period: str | None = "month",
+    monitoring_percent: float = 10.0,
+    catch_up_one_in: int = 7,
+    names: Mapping[int, str] | None = None,
+) -> pd.DataFrame:
+    """The table of :func:`coverage_table` (with ``monitored`` given) from figures already
+    counted per group and month: the months are summed into quarters or all time here, then
+    the targets, percentages and compliance are worked out by the same rules. Cost grows with
+    the groups and months shown, not with the sessions recorded."""
+    if by not in DIMENSIONS:
+        raise ValueError(f"by must be one of {', '.join(DIMENSIONS)}, not {by!r}")
+    if period is not None and period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)} or None, not {period!r}")
+    if not 0 < monitoring_percent <= 100:
+        raise ValueError(f"monitoring_percent must be above 0 and at most 100, not {monitoring_percent!r}")
+    if catch_up_one_in < 1:
+        raise ValueError(f"catch_up_one_in must be 1 or more, not {catch_up_one_in!r}")
+    keys = [by] + (["period"] if period is not None else [])
+    per_manager = by == "treatment_manager"
+    summed: dict[tuple[object, ...], list[int]] = {}
+    for c in counts:
+        key: object = NO_AREA if by == "area" and c.key is None else c.key
+        if key is None:  # pandas' groupby leaves out a group without a key
+            continue
+        group = (key,) if period is None else (key, _period_label(c.year, c.month, period))
+        into = summed.setdefault(group, [0] * len(_COUNTED))
+        for i, column in enumerate(_COUNTED):
+            into[i] += getattr(c, column) or 0
+    groups = sorted(summed)
+    table = pd.DataFrame({k: pd.Series([g[i] for g in groups]) for i, k in enumerate(keys)})
+    for i, column in enumerate(_COUNTED):
+        values = [pd.NA if per_manager and column in _NOT_PER_MANAGER else summed[g][i] for g in groups]
+        table[column] = pd.array(values, dtype="Int64")
+    table = _finish(table, monitoring_percent, catch_up_one_in)
+    if by in {"tutor", "treatment_manager"} and names is not None:
+        table[by] = [names.get(int(i), f"person #{i}") for i in table[by]]
+    return table[keys + list(COVERAGE_COLUMNS)]
 
 
 def _sessions_frame(sessions: Sequence[SessionFacts], period: str | None) -> pd.DataFrame:

@@ -88,8 +88,7 @@ def compare_one_session(me: Permitted, recording_id: int, tutor_id: int | None) 
 
     Raises AccessDeniedError while ratings are blind to ``me`` (see the module docstring);
     an overseer who looks is recorded as not blind, as on the Compare page before."""
-    _, ratings = me.compare_session(recording_id, tutor_id)  # checks, and records unblinding
-    recording = me.recording(recording_id)
+    recording, ratings = me.ratings_to_compare(recording_id, tutor_id)  # checks, and records unblinding
     ratings = sorted(ratings, key=lambda r: (CAPACITY_ORDER[r.capacity], r.submitted_at or r.updated_at, r.id))
     if not ratings:
         return SessionComparison([], [], pd.DataFrame(), [], 0)

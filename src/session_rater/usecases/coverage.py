@@ -1,6 +1,9 @@
 """Coverage: sessions recorded, sampled and monitored against the policy's targets, per area,
 site, treatment manager or tutor and per month or quarter (the figures are
-:func:`~session_rater.domain.coverage.coverage_table`'s), over the sessions the person may see.
+:func:`~session_rater.domain.coverage.coverage_table`'s), over the sessions the person may see:
+counted in the database per group and month, then finished by
+:func:`~session_rater.domain.coverage.coverage_from_counts`, so the page reads a row per group
+and month, never every session.
 The Coverage page shows it; its CSV and XLSX are the same table (see usecases.exports).
 """
 
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from session_rater.domain.coverage import coverage_table
+from session_rater.domain.coverage import coverage_from_counts
 from session_rater.domain.sampling import SamplingPolicy
 from session_rater.errors import PolicyError
 from session_rater.io.spreadsheets import csv_bytes, xlsx_bytes
@@ -147,11 +150,16 @@ def coverage(mon: Monitoring, *, by: str, period: str, policy_label: str | None 
     except PolicyError:
         in_force = []
     targets = targets_in_force(in_force, policy_label)
-    table = coverage_table(
-        mon.roster(), mon.assignment_statuses(today), today=today, by=by, period=None if period == "all" else period,
-        monitoring_percent=targets.monitoring_percent, catch_up_one_in=targets.catch_up_one_in,
-        names=mon.rater_names(), monitored=mon.monitored_sessions(),
-    )  # fmt: skip
+    table = figures(mon, by=by, period=None if period == "all" else period, targets=targets, today=today)
     if by == "treatment_manager":
         table = table[[c for c in table.columns if c not in MANAGER_HIDDEN]]
     return CoverageTable(table, column_definitions(by, targets), targets, by, period, today)
+
+
+def figures(mon: Monitoring, *, by: str, period: str | None, targets: Targets, today: dt.date) -> pd.DataFrame:
+    """The coverage table (every column of the domain's) of the sessions the person may see,
+    grouped ``by`` per ``period`` ("month", "quarter" or None: all time), tutors and managers
+    by name."""
+    names = mon.rater_names() if by in {"tutor", "treatment_manager"} else None
+    return coverage_from_counts(mon.coverage_counts(by, today), by=by, period=period, names=names,
+                                monitoring_percent=targets.monitoring_percent, catch_up_one_in=targets.catch_up_one_in)

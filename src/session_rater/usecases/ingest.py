@@ -22,6 +22,8 @@ is used.
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +164,46 @@ def missing_recordings(store: Store, settings: Settings) -> list[MissingRecordin
         if not path.is_file():
             missing.append(MissingRecording(recording.id, recording.label, path))
     return missing
+
+
+MISSING_CHECK_MAX_AGE = dt.timedelta(minutes=10)
+"""How long the Recordings page shows one check of every recording's file before checking again
+(each check stats every file: twenty thousand nationally)."""
+
+
+@dataclass(frozen=True)
+class MissingCheck:
+    """One check of every recording's file: when it was made, how many recordings it checked,
+    and those whose file was missing."""
+
+    checked_at: dt.datetime
+    checked: int
+    missing: tuple[MissingRecording, ...]
+
+
+_missing_lock = threading.Lock()
+_missing_checks: dict[tuple[str, str], MissingCheck] = {}
+"""Process-wide: the last check per database and recordings folder."""
+
+
+def missing_check(store: Store, settings: Settings, *, max_age: dt.timedelta = MISSING_CHECK_MAX_AGE,
+                  again: bool = False) -> MissingCheck:  # fmt: skip
+    """The last check of the recordings' files (:func:`missing_recordings`) if younger than
+    ``max_age``, else (or when ``again``) a new one, kept for the next page run."""
+    key = (store.engine.url.render_as_string(hide_password=True), str(settings.recordings_dir))
+    now = dt.datetime.now(dt.UTC)
+    with _missing_lock:
+        last = _missing_checks.get(key)
+        if last is None or again or now - last.checked_at > max_age:
+            missing = missing_recordings(store, settings)
+            last = _missing_checks[key] = MissingCheck(now, store.count_recordings(None), tuple(missing))
+        return last
+
+
+def forget_missing_check(store: Store, settings: Settings) -> None:
+    """Check the files afresh on the next request (after an ingest re-links or adds files)."""
+    with _missing_lock:
+        _missing_checks.pop((store.engine.url.render_as_string(hide_password=True), str(settings.recordings_dir)), None)
 
 
 def recording_thumbnails(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from session_rater.domain.access import Action
-from session_rater.domain.coverage import AssignmentStatus, MonitoredSession
+from session_rater.domain.coverage import AssignmentStatus, CoverageCount, MonitoredSession
 from session_rater.domain.model import MAX_SEED
 from session_rater.domain.records import RecordingView
 from session_rater.domain.sampling import Draw, PersonFacts, SamplingPolicy, Selection, SessionFacts, draw_sample
@@ -323,6 +323,13 @@ class Monitoring:
         rating of (drawn or not), with the tutors so rated."""
         self.me.require(Action.VIEW_COVERAGE)
         return list(self._once("monitored", lambda: self.store.monitored_sessions(self._reach)))
+
+    def coverage_counts(self, by: str, today: dt.date) -> list[CoverageCount]:
+        """The coverage figures of the sessions this person may see, counted in SQL per ``by``
+        and month of recording (one query per grouping and page run)."""
+        self.me.require(Action.VIEW_COVERAGE)
+        return list(self._once(f"counts:{by}:{today}", lambda: self.store.coverage_counts(by, today=today,
+                                                                                          within=self._reach)))
 
     def rater_names(self) -> dict[int, str]:
         return dict(self._once("names", lambda: {p.id: p.name for p in self.store.people()}))

@@ -68,13 +68,6 @@ class Permitted:
         found = self.svc.store.search_recordings(text, within=self.reach(), limit=limit)
         return [r for r in found if reaches(a, self.svc.session_scope(r))]
 
-    def sessions_table(self) -> pd.DataFrame:
-        table = self.svc.sessions_table(self.recordings())
-        hidden = self.benchmarks_not_shown()
-        if not table.empty and hidden:
-            table.loc[table["id"].isin(hidden), Capacity.BENCHMARK.value] = 0
-        return table
-
     def benchmarks_not_shown(self) -> set[int]:
         """Recordings whose benchmark ratings a list must not count for this person: a
         benchmark's panel ratings would tell a validity session from live work (issue 10).
@@ -178,6 +171,14 @@ class Permitted:
     def compare_session(self, recording_id: int, tutor_id: int | None) -> tuple[pd.DataFrame, list[RatingView]]:
         """Others' ratings of a (session, tutor) side by side. Refused until one's own rating
         is submitted; an overseer who looks first is recorded as not blind for it."""
+        self.ratings_to_compare(recording_id, tutor_id)
+        return self.svc.compare_session(recording_id, tutor_id)
+
+    def ratings_to_compare(self, recording_id: int, tutor_id: int | None) -> tuple[RecordingView, list[RatingView]]:
+        """The session and its submitted ratings of ``tutor_id`` (the version that counts of
+        each, as :meth:`Services.compare_session` lists them), under the rule of :meth:`compare_session`:
+        refused until one's own rating is submitted; an overseer who looks first is recorded as
+        not blind for it. Reads that session's ratings only, and builds no table."""
         recording = self.recording(recording_id)
         decision = self.may_see_ratings(recording, tutor_id)
         if not decision:
@@ -185,7 +186,7 @@ class Permitted:
         # Whoever looks is not blind for it from now on: an overseer's later rating, and a
         # rater's later correction of their own, are marked so.
         self.svc.store.record_unblinding(self.person.id, recording_id, tutor_id)
-        return self.svc.compare_session(recording_id, tutor_id)
+        return recording, [r for r in self.svc.store.ratings_of_recording(recording_id) if r.tutor_id == tutor_id]
 
     def is_unblinded(self, recording: RecordingView, tutor_id: int | None) -> bool:
         """Whether this person has already been recorded as not blind for this (session, tutor)."""

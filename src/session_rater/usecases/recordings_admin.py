@@ -16,7 +16,7 @@ from session_rater.domain.media import AccessView, JobView
 from session_rater.io.spreadsheets import csv_bytes
 from session_rater.usecases.captions import captions_path, store_captions
 from session_rater.usecases.conversion_worker import start_worker
-from session_rater.usecases.ingest import IngestReport, MissingRecording, expand_paths, ingest, missing_recordings
+from session_rater.usecases.ingest import IngestReport, MissingCheck, expand_paths, forget_missing_check, ingest, missing_check
 from session_rater.usecases.permitted import Permitted
 
 
@@ -45,6 +45,7 @@ class RecordingsAdmin:
         self.me.require(Action.MANAGE_RECORDINGS)
         report = ingest([self.folder], store=self.svc.store, media_store=self.svc.media, settings=self.svc.settings,
                         on_progress=on_progress)  # fmt: skip
+        forget_missing_check(self.svc.store, self.svc.settings)  # files re-linked or added: check afresh
         if self.svc.settings.in_app_worker:
             start_worker(self.svc.media, self.svc.settings).wake()
         return report
@@ -71,8 +72,11 @@ class RecordingsAdmin:
         self.me.require(Action.MANAGE_RECORDINGS)
         return self.svc.media.request_cancel(job_id)
 
-    def missing(self) -> list[MissingRecording]:
-        return missing_recordings(self.svc.store, self.svc.settings)
+    def missing(self, *, again: bool = False) -> MissingCheck:
+        """The recordings whose file is missing, as last checked (every few minutes, or now
+        when ``again``): a page run does not stat every recording's file."""
+        self.me.require(Action.MANAGE_RECORDINGS)
+        return missing_check(self.svc.store, self.svc.settings, again=again)
 
     def access_log(self, limit: int = 500) -> list[AccessView]:
         return self.svc.media.access_log(limit=limit)
@@ -83,8 +87,9 @@ class RecordingsAdmin:
     def access_log_table(self, limit: int = 500) -> pd.DataFrame:
         """Every request for a recording, newest first: when, who, which session, and whether
         it played or was refused (and why), in words."""
-        people = self.people_names()
-        sessions = {r.id: r.label for r in self.svc.store.list_recordings()}
+        log = self.access_log(limit=limit)
+        people = self.people_names() if log else {}
+        sessions = {i: r.label for i, r in self.svc.store.recordings_by_id({e.recording_id for e in log}).items()}
         rows = [
             {
                 "when": e.accessed_at,
@@ -93,7 +98,7 @@ class RecordingsAdmin:
                 "result": ACCESS_RESULTS.get(e.status_code, f"answered {e.status_code}")
                 + (" (a later part)" if e.status_code == 206 and not (e.range_header or "").startswith("bytes=0-") else ""),
             }
-            for e in self.access_log(limit=limit)
+            for e in log
         ]
         return pd.DataFrame(rows, columns=["when", "who", "session", "result"])
 

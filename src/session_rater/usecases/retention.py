@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from session_rater.db.retention_store import RetentionStore
@@ -57,10 +58,11 @@ def policy(svc: Services) -> RetentionPolicy:
     return load_retention_policy(svc.settings.retention_policy)
 
 
-def open_audits(svc: Services, today: dt.date) -> dict[int, list[str]]:
-    """recording id -> the sample assignments of it still awaiting a submitted rating."""
+def open_audits(svc: Services, today: dt.date, recorded_before: dt.date | None = None) -> dict[int, list[str]]:
+    """recording id -> the sample assignments of it still awaiting a submitted rating (of the
+    recordings before ``recorded_before``, when given)."""
     found: dict[int, list[str]] = {}
-    for a in svc.sampling.assignment_statuses(today=today):
+    for a in svc.sampling.assignment_statuses(today=today, recorded_before=recorded_before):
         waiting = (a.rater_id is None or not a.rated) or (a.second_rater_id is not None and not a.second_rated)
         if waiting:
             due = f", due {a.due_on:%d/%m/%Y}" if a.due_on else ""
@@ -69,16 +71,33 @@ def open_audits(svc: Services, today: dt.date) -> dict[int, list[str]]:
     return found
 
 
+def kept_from(rules: RetentionPolicy, today: dt.date) -> dt.date:
+    """The earliest session date whose retention period has not ended on ``today``: every
+    recording from then on is within its period (``Period.after`` never goes backwards), so a
+    review reads only the sessions before it."""
+    lo, hi = dt.date.min.toordinal() + 366, today.toordinal()  # after(today) >= today: today is kept
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if rules.keep_after_session.after(dt.date.fromordinal(mid)) >= today:
+            hi = mid
+        else:
+            lo = mid + 1
+    return dt.date.fromordinal(lo)
+
+
 def review(svc: Services, *, today: dt.date | None = None) -> RetentionReview:
-    """The policy applied to every recording whose files are still kept (demo ones aside)."""
+    """The policy applied to every recording past its retention period whose files are still
+    kept (demo ones aside): those due, and those kept on purpose. Recordings within their
+    period are not read (they are neither)."""
     today = today or dt.date.today()
     rules = policy(svc)
-    demo = {r.id for r in svc.store.list_recordings() if r.is_demo}
-    decisions = []
-    for facts in _store(svc).recording_facts(open_audits(svc, today)):
-        decision = decide(rules, facts, today)
-        if decision is not None and facts.recording_id not in demo:
-            decisions.append(decision)
+    store = _store(svc)
+    before = kept_from(rules, today)
+    past = store.recording_facts({}, recorded_before=before, with_demo=False)
+    if rules.keep_while_audit_open and any(f.files_deleted_at is None and not f.holds for f in past):
+        audits = open_audits(svc, today, before)
+        past = [replace(f, open_audits=tuple(audits.get(f.recording_id, ()))) for f in past]
+    decisions = [d for d in (decide(rules, facts, today) for facts in past) if d is not None]
     return RetentionReview(rules, today, tuple(decisions))
 
 
@@ -181,6 +200,8 @@ class RetentionAdmin:
         self.me.require(Action.MANAGE_RECORDINGS)
         return release_hold(self.svc, hold_id, by=self.me.person.id, note=note)
 
-    def recording_labels(self) -> dict[int, str]:
-        return {r.id: f"{r.recorded_on:%d/%m/%Y} · {r.label}" for r in self.svc.store.list_recordings()
-                if r.files_deleted_at is None}  # fmt: skip
+    def recording_labels(self, recording_ids: Iterable[int]) -> dict[int, str]:
+        """The labels of ``recording_ids`` (those whose files are kept), read by id: the holds
+        shown, never every recording."""
+        found = self.svc.store.recordings_by_id(recording_ids)
+        return {i: f"{r.recorded_on:%d/%m/%Y} · {r.label}" for i, r in found.items() if r.files_deleted_at is None}

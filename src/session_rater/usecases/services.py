@@ -109,38 +109,6 @@ class Services:
         """Whether the recording can be played now (or is queued, converting, failed, missing)."""
         return self.media.playback(recording.id)
 
-    def sessions_table(self, recordings: Sequence[RecordingView] | None = None) -> pd.DataFrame:
-        """One row per recorded session (of ``recordings``; default: all) with its ratings
-        counted per capacity."""
-        ids = None if recordings is None else [r.id for r in recordings]
-        counts = self.store.rating_counts(ids)
-        playback = self.media.playback_of(ids)
-        rows = []
-        for r in self.store.list_recordings() if recordings is None else recordings:
-            c = counts.get(r.id, {})
-            state = playback.get(r.id)
-            present = self.recording_path(r).is_file()
-            row = {
-                "id": r.id,
-                "date": r.recorded_on,
-                "programme": r.programme,
-                "group": r.group_name,
-                "session": r.session_number,
-                "title": r.session_title,
-                "site": r.site,
-                "catch_up": r.is_catch_up,
-                "tutors": ", ".join(t.display_name for t in r.tutors),
-                "demo": r.is_demo,
-                "file_present": present,
-                "video": _video_state(state, present),
-                "thumbnail": _middle_frame(self.thumbnails(r, state)),
-            }
-            for capacity in Capacity:
-                row[capacity.value] = c.get((capacity.value, RatingStatus.SUBMITTED.value), 0)
-            row["drafts"] = sum(n for (_, status), n in c.items() if status == RatingStatus.DRAFT.value)
-            rows.append(row)
-        return pd.DataFrame(rows)
-
     # -- who may do what ---------------------------------------------------------------------
     def actor(self, person: PersonView) -> Actor:
         """The person as the access rules see them: their roles and what those reach (the
@@ -357,33 +325,4 @@ def open_services(settings: Settings | None = None, *, load_demo: bool | None = 
     return services
 
 
-def filter_sessions(
-    table: pd.DataFrame,
-    *,
-    programmes: Sequence[str] = (),
-    sites: Sequence[str] = (),
-    tutor: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    catch_up: bool | None = None,
-) -> pd.DataFrame:
-    """The rows of :meth:`Services.sessions_table` that pass every filter given."""
-    if table.empty:
-        return table
-    keep = pd.Series(True, index=table.index)
-    if programmes:
-        keep &= table["programme"].isin(programmes)
-    if sites:
-        keep &= table["site"].isin(sites)
-    if tutor:
-        keep &= table["tutors"].str.split(", ").apply(lambda names: tutor in names)
-    if date_from is not None:
-        keep &= table["date"] >= date_from
-    if date_to is not None:
-        keep &= table["date"] <= date_to
-    if catch_up is not None:
-        keep &= table["catch_up"] == catch_up
-    return table[keep]
-
-
-__all__ = ["Services", "open_services", "filter_sessions", "NotFoundError", "EXPORT_COLUMNS"]
+__all__ = ["Services", "open_services", "NotFoundError", "EXPORT_COLUMNS"]

@@ -1,26 +1,24 @@
 """Coverage: sessions recorded, sampled and monitored against the policy's targets, per area,
 site, treatment manager or tutor and per month or quarter, with a chart over time and CSV and
-XLSX downloads. The figures are :func:`~session_rater.domain.coverage.coverage_table`'s."""
+XLSX downloads. The figures are :func:`~session_rater.domain.coverage.coverage_table`'s, counted
+in the database per group and month (usecases.coverage.figures)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from session_rater.domain.access import Action
-from session_rater.domain.coverage import AssignmentStatus, MonitoredSession, coverage_table
-from session_rater.domain.sampling import SessionFacts
 from session_rater.errors import PolicyError
 from session_rater.ui.downloads import download_link
 from session_rater.ui.pages.calibration import rater_calibrations, status_words
 from session_rater.ui.report_widgets import figure
 from session_rater.ui.state import allowed, page_start
 from session_rater.usecases.permitted import Permitted
-from session_rater.usecases.coverage import GROUPINGS, PERIODS, Targets, coverage
+from session_rater.usecases.coverage import GROUPINGS, PERIODS, Targets, coverage, figures
 from session_rater.usecases.monitoring import Monitoring
 
 __all__ = ["render"]
@@ -35,10 +33,8 @@ DISPLAY_ORDER = (  # overdue work next to the target, then catch-up, audit and d
 SHORT = "#f8d7da"  # a figure short of its target
 
 
-def _headline(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus], today: dt.date, t: Targets,
-              monitored: Sequence[MonitoredSession]) -> None:  # fmt: skip
-    total = coverage_table(sessions, statuses, today=today, by="area", period=None, monitored=monitored,
-                           monitoring_percent=t.monitoring_percent, catch_up_one_in=t.catch_up_one_in)  # fmt: skip
+def _headline(mon: Monitoring, today: dt.date, t: Targets) -> None:
+    total = figures(mon, by="area", period=None, targets=t, today=today)
     recorded, sampled, rated, partly = (int(total[c].sum()) for c in ("recorded", "sampled", "rated", "partly_rated"))
     cu_rated, cu_required = int(total["catch_up_rated"].sum()), int(total["catch_up_required"].sum())
     p = f"{t.monitoring_percent:g}%"
@@ -63,17 +59,14 @@ def _headline(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentSta
               help="Ratings assigned (first or second rater, any rule) not submitted and due before today.")  # fmt: skip
 
 
-def _chart(sessions: Sequence[SessionFacts], statuses: Sequence[AssignmentStatus], today: dt.date, by: str,
-           period: str, t: Targets, names: dict[int, str], monitored: Sequence[MonitoredSession]) -> None:  # fmt: skip
+def _chart(mon: Monitoring, today: dt.date, by: str, period: str, t: Targets) -> None:
     """Monitored % per period: all sessions, and each area, site or tutor; the target as a line."""
-    kwargs = {"today": today, "period": period, "monitoring_percent": t.monitoring_percent,
-              "catch_up_one_in": t.catch_up_one_in, "monitored": monitored}  # fmt: skip
-    per_area = coverage_table(sessions, statuses, by="area", **kwargs)  # type: ignore[arg-type]
+    per_area = figures(mon, by="area", period=period, targets=t, today=today)
     overall = per_area.groupby("period", as_index=False)[["recorded", "sampled", "rated"]].sum()
     overall.insert(0, "line", "All sessions")
     lines = [overall]
     if by != "treatment_manager":
-        groups = per_area if by == "area" else coverage_table(sessions, statuses, by=by, names=names, **kwargs)  # type: ignore[arg-type]
+        groups = per_area if by == "area" else figures(mon, by=by, period=period, targets=t, today=today)
         if 1 < groups[by].nunique() <= MAX_CHART_LINES:
             lines.append(groups.rename(columns={by: "line"})[["line", "period", "recorded", "sampled", "rated"]])
     data = pd.concat(lines, ignore_index=True)
@@ -166,18 +159,15 @@ def render() -> None:
     if not allowed(me, Action.VIEW_COVERAGE):
         return
     mon = Monitoring(me)
-    sessions = mon.roster()
-    if not sessions:
+    today = dt.date.today()
+    per_area = mon.coverage_counts("area", today)  # one row per area and month, counted in SQL
+    if not per_area:
         st.info("No recorded sessions yet. Load the demo with `session-rater demo`, or ingest recordings.")
         return
     try:
         catalog_error, in_force = None, mon.policies_in_force(mon.catalog())
     except PolicyError as exc:
         catalog_error, in_force = "; ".join(exc.errors), []
-    today = dt.date.today()
-    statuses = mon.assignment_statuses(today)
-    monitored = mon.monitored_sessions()
-    names = mon.rater_names()
 
     left, right = st.columns([3, 2])
     by = left.segmented_control("Group by", list(GROUPINGS), format_func=lambda key: GROUPINGS[key], default="area",
@@ -196,11 +186,11 @@ def render() -> None:
         f"other not yet is *partly rated*: it counts as monitored, and the Partly rated column shows how many. "
         f"Overdue as of {today:%d/%m/%Y}. Hover over a heading for what it is and how it is computed."
     )
-    if not statuses:
+    if not any(c.sampled or c.catch_up_sampled or c.audit_sampled for c in per_area):  # no session in reach drawn
         st.info("No sample has been drawn yet, so nothing is sampled: draw one on the **Sampling** page (or with "
                 "`session-rater sample --policy default`). Sessions rated without a draw count as monitored.",
                 icon=":material/info:")  # fmt: skip
-    _headline(sessions, statuses, today, targets, monitored)
+    _headline(mon, today, targets)
 
     table, definitions = view.table, view.definitions
     if by == "treatment_manager":
@@ -242,4 +232,4 @@ def render() -> None:
         + (" By treatment manager there is no share of sessions recorded: all sessions are shown."
            if by == "treatment_manager" else "")
     )  # fmt: skip
-    _chart(sessions, statuses, today, by, period or "month", targets, names, monitored)
+    _chart(mon, today, by, period or "month", targets)

@@ -158,23 +158,33 @@ def _jobs(admin: RecordingsAdmin) -> None:
             cols[1].markdown(plain(f"{job.status}" + (f": {job.message}" if job.message else "")))
 
 
+MISSING_SHOWN = 200  # rows of the missing-files table (the count says how many in all)
+
+
+@st.fragment
 def _missing(admin: RecordingsAdmin) -> None:
-    missing = admin.missing()
+    again = st.button("Check the files now", icon=":material/refresh:", key="missing:again",
+                      help="Files are checked every few minutes (each check looks for every recording's file).")  # fmt: skip
+    check = admin.missing(again=again)
+    when = f"Checked {check.checked:,} recording(s) at {check.checked_at.astimezone():%H:%M:%S}."
+    missing = check.missing
     if not missing:
-        st.caption("Every recording's file is where the database says it is.")
+        st.caption(f"Every recording's file is where the database says it is. {when}")
         return
     st.warning(
         f"{len(missing)} recording(s) are missing on disk. Their ratings are kept; put the file back or "
         "ingest it from its new place to re-link it."
     )
+    st.caption(when + (f" The first {MISSING_SHOWN} are listed." if len(missing) > MISSING_SHOWN else ""))
     st.dataframe(
-        pd.DataFrame([{"recording": m.recording_id, "session": m.label, "expected at": str(m.path)} for m in missing]),
+        pd.DataFrame([{"recording": m.recording_id, "session": m.label, "expected at": str(m.path)}
+                      for m in missing[:MISSING_SHOWN]]),
         hide_index=True,
         width="stretch",
     )
 
 
-def _due_for_deletion(retention: RetentionAdmin) -> None:
+def _due_for_deletion(retention: RetentionAdmin, me: Permitted) -> None:
     """What the retention policy deletes next, what it keeps past its period and why, and the
     holds that keep recordings (placed and released here, each in the audit log)."""
     try:
@@ -199,7 +209,7 @@ def _due_for_deletion(retention: RetentionAdmin) -> None:
                                     "why it is kept": d.reason} for d in review.kept]),
                      hide_index=True, width="stretch", key="retention_kept")
     holds = retention.holds()
-    labels = retention.recording_labels()
+    labels = retention.recording_labels({h.recording_id for h in holds})
     st.markdown("**Holds** · a recording on hold is kept whatever the policy says, until the hold is released.")
     for hold in holds:
         cols = st.columns([4, 1])
@@ -208,8 +218,13 @@ def _due_for_deletion(retention: RetentionAdmin) -> None:
         if cols[1].button("Release", key=f"release-hold-{hold.id}"):
             retention.release_hold(hold.id)
             st.rerun()
+    try:  # every session, or above a few hundred those a search finds (never all of them on every run)
+        offered = {i: f"{r.recorded_on:%d/%m/%Y} · {r.label}" for i, r in session_choices(me, st, key="hold").items()
+                   if r.files_deleted_at is None}  # fmt: skip
+    except NoSessions:
+        offered = {}
     with st.form("place_hold", clear_on_submit=True, border=True):
-        recording = st.selectbox("Recording", list(labels), format_func=lambda i: labels[i], index=None,
+        recording = st.selectbox("Recording", list(offered), format_func=lambda i: offered[i], index=None,
                                  placeholder="Choose a recorded session")
         kind = st.selectbox("Kind of hold", HOLD_KINDS)
         reason = st.text_input("Reason (kept with the hold and in the audit log)")
@@ -302,7 +317,7 @@ def render() -> None:
     st.subheader("Missing files", divider="gray")
     _missing(admin)
     st.subheader("Due for deletion", divider="gray")
-    _due_for_deletion(RetentionAdmin(me))
+    _due_for_deletion(RetentionAdmin(me), me)
     st.subheader("Training use", divider="gray")
     _training_use(me)
     st.subheader("Access log", divider="gray")
