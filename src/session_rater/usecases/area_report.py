@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from session_rater.domain.access import Action
+from session_rater.db.recordings import Narrowed
+from session_rater.domain.access import Action, reaches
 from session_rater.domain.bias import Reference, estimate_bias, pair_with_benchmark
 from session_rater.domain.coverage import coverage_table
 from session_rater.domain.model import Capacity
@@ -35,6 +36,7 @@ from session_rater.usecases.reports import (
     item_info,
     load_scores,
     pairwise_agreement,
+    people_names,
 )
 
 TOP_ITEMS = 10
@@ -73,7 +75,7 @@ class AreaReports:
     def areas(self) -> list[str]:
         """The areas whose report this person may see."""
         self.me.require(Action.VIEW_AREA_REPORT)
-        known = sorted({r.area for r in self.svc.store.list_recordings() if r.area})
+        known = [a for a in self.svc.store.recording_areas() if a]  # one DISTINCT query
         return [a for a in known if self.me.decide(Action.VIEW_AREA_REPORT, area=a)]
 
     def report(self, area: str, *, by: str = "quarter", date_from: dt.date | None = None,
@@ -83,10 +85,11 @@ class AreaReports:
             raise NotFoundError(f"The area report is per month or quarter, not {by!r}.")
         today = today or dt.date.today()
 
-        def within(day: dt.date) -> bool:
-            return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
-
-        in_area = {r.id for r in self.me.recordings() if (r.area or "") == area and within(r.recorded_on)}
+        # the area's sessions of the period in this person's reach, selected in SQL (then checked
+        # against the rule itself), never every session in reach
+        shown = Narrowed.of(self.me.reach(), area=area, date_from=date_from, date_to=date_to)
+        in_area = {r.id for r in self.svc.store.list_recordings(within=shown)
+                   if reaches(self.me.actor, self.svc.session_scope(r))}  # fmt: skip
         mon = Monitoring(self.me)
         try:
             targets = targets_in_force(mon.policies_in_force(mon.catalog()), None)
@@ -94,7 +97,7 @@ class AreaReports:
             targets = Targets()
         scores = load_scores(self.svc)
         scores = scores[scores["session_id"].isin(in_area)].reset_index(drop=True)
-        tables = {"Coverage": self._coverage(mon, in_area, by, targets, today)}
+        tables = {"Coverage": self._coverage(mon, shown, in_area, by, targets, today)}
         reference = "no reference: no session of the area has master or external assessors' scores"
         tables.update({name: pd.DataFrame(columns=keys(name)) for name in
                        ("Over-scoring", "Over-scoring trend", "Agreement", "Raters", "Items over-scored")})  # fmt: skip
@@ -113,13 +116,19 @@ class AreaReports:
         return AreaReport(area, by, date_from, date_to, today, targets, reference, tables)
 
     # -- the tables ---------------------------------------------------------------------------
-    def _coverage(self, mon: Monitoring, in_area: set[int], by: str, t: Targets, today: dt.date) -> pd.DataFrame:
-        roster = [s for s in mon.roster() if s.recording_id in in_area]
-        statuses = [a for a in mon.assignment_statuses(today) if a.recording_id in in_area]
+    def _coverage(self, mon: Monitoring, shown: Narrowed, in_area: set[int], by: str, t: Targets,
+                  today: dt.date) -> pd.DataFrame:  # fmt: skip
+        """Coverage of the area's sessions: the roster, assignments and monitored sessions of
+        ``shown`` only (selected in SQL), as Coverage computes them."""
+        mon.me.require(Action.VIEW_COVERAGE)
+        sampling = self.svc.sampling
+        roster = [s for s in sampling.roster(shown) if s.recording_id in in_area]
         if not roster:
             return pd.DataFrame(columns=keys("Coverage"))
+        statuses = [a for a in sampling.assignment_statuses(today=today, within=shown) if a.recording_id in in_area]
+        monitored = [s for s in sampling.monitored_sessions(shown) if s.recording_id in in_area]  # drawn or not
         kwargs = {"today": today, "monitoring_percent": t.monitoring_percent, "catch_up_one_in": t.catch_up_one_in,
-                  "monitored": [m for m in mon.monitored_sessions() if m.recording_id in in_area]}  # drawn or not
+                  "monitored": monitored}
         per_site = coverage_table(roster, statuses, by="site", period=by, **kwargs)  # type: ignore[arg-type]
         total = coverage_table(roster, statuses, by="area", period=None, **kwargs)  # type: ignore[arg-type]
         total = total.rename(columns={"area": "site"}).assign(site=ALL_SITES, period="whole period")
@@ -169,7 +178,7 @@ class AreaReports:
         return grouped.sort_values("_order")[keys("Agreement")].reset_index(drop=True)
 
     def _raters(self, scores: pd.DataFrame, by_rater: pd.DataFrame | None, reference: Reference | None) -> pd.DataFrame:
-        names = self.me.people_names()
+        names = people_names(self.svc)  # one narrow query
         raters = scores[scores["rater_role"] != Capacity.SELF_ASSESSMENT.rater_role]
         counts = raters.groupby(["rater_id", "rater_role"])["session_id"].nunique().reset_index(name="sessions")
         if by_rater is not None:
