@@ -189,9 +189,10 @@ def test_a_delta_adds_only_the_change_to_the_frame_and_an_older_draft_lands_in_i
                     & (f["tutor_id"] == new_form.tutor_id) & (f["rater_role"] == "external_assessor")]
     assert len(mine) == len(newer) == len(rubric.items) and mine.max() < newer.min()  # by id, not appended last
     monkeypatch.undo()
-    score_snapshot.forget()
-    rebuilt = score_snapshot.scores_frame(demo)
-    pd.testing.assert_frame_equal(after.frame, rebuilt.frame)  # categories included
+    state = score_snapshot._STATES[demo.settings.database_url]
+    rebuilt = score_snapshot._frame(demo, state.ratings, state.items)  # the whole frame built again
+    text = {c: score_snapshot._STR for c in score_snapshot.TEXT_COLUMNS}
+    pd.testing.assert_frame_equal(after.frame.astype(text), rebuilt.astype(text))
 
 
 def test_warming_reads_the_snapshot_beside_the_caller(demo: Services) -> None:

@@ -10,8 +10,11 @@ The reference is the master (benchmark) scores where they exist, else the extern
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from session_rater.db.recordings import Narrowed
@@ -27,6 +30,7 @@ from session_rater.usecases.coverage import Targets, targets_in_force
 from session_rater.usecases.data_dictionary import TABLES, dictionary_frame, headings, keys
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.score_snapshot import scores_frame
 from session_rater.usecases.reports import (
     N_BOOT,
     ROLE_ORDER,
@@ -34,13 +38,18 @@ from session_rater.usecases.reports import (
     bias_by_period,
     capacity_label,
     item_info,
-    load_scores,
     pairwise_agreement,
     people_names,
 )
 
 TOP_ITEMS = 10
 ALL_SITES = "All sites"
+KEEP_FIGURES = 16
+"""Areas' figures kept in the process (per state of the scores, area, period and trend), the
+oldest dropped first: a second visitor, a PDF or an XLSX of the same report computes nothing again."""
+_Figures = tuple[str, dict[str, pd.DataFrame], "pd.DataFrame | None", "Reference | None"]
+_FIGURES: dict[tuple[object, ...], _Figures] = {}
+_FIGURES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -95,12 +104,33 @@ class AreaReports:
             targets = targets_in_force(mon.policies_in_force(mon.catalog()), None)
         except PolicyError:
             targets = Targets()
-        scores = load_scores(self.svc)
-        scores = scores[scores["session_id"].isin(in_area)].reset_index(drop=True)
+        snapshot = scores_frame(self.svc)
+        scores = snapshot.frame[snapshot.frame["session_id"].isin(in_area)].reset_index(drop=True)
         tables = {"Coverage": self._coverage(mon, shown, in_area, by, targets, today)}
+        sessions = hashlib.sha256(np.sort(np.fromiter(in_area, np.int64, len(in_area))).tobytes()).digest()
+        key = (snapshot.stamp, by, sessions)
+        figures = _FIGURES.get(key)
+        if figures is None:  # the statistics of one state of the scores are computed once (seeded: always the same)
+            figures = self._figures(scores, by)
+            with _FIGURES_LOCK:
+                _FIGURES[key] = figures
+                for old in list(_FIGURES)[: max(len(_FIGURES) - KEEP_FIGURES, 0)]:
+                    del _FIGURES[old]
+        reference, figure_tables, by_rater, paired_reference = figures
+        tables.update(figure_tables)
+        # who the raters are and their calibration status change apart from the scores: read each time
+        tables["Raters"] = (self._raters(scores, by_rater, paired_reference) if scores["score"].notna().any()
+                            else pd.DataFrame(columns=keys("Raters")))  # fmt: skip
+        tables = {name: tables[name] for name in ("Coverage", "Over-scoring", "Over-scoring trend", "Agreement",
+                                                  "Raters", "Items over-scored")}  # the sheets' order  # fmt: skip
+        return AreaReport(area, by, date_from, date_to, today, targets, reference, tables)
+
+    def _figures(self, scores: pd.DataFrame, by: str) -> _Figures:
+        """The tables computed from the area's scores alone (bias, its trend, the items, agreement)."""
         reference = "no reference: no session of the area has master or external assessors' scores"
-        tables.update({name: pd.DataFrame(columns=keys(name)) for name in
-                       ("Over-scoring", "Over-scoring trend", "Agreement", "Raters", "Items over-scored")})  # fmt: skip
+        tables = {name: pd.DataFrame(columns=keys(name)) for name in
+                  ("Over-scoring", "Over-scoring trend", "Agreement", "Items over-scored")}  # fmt: skip
+        by_rater, paired_reference = None, None
         if scores["score"].notna().any():
             paired = pair_with_benchmark(scores)
             if not paired.pairs.empty:
@@ -109,11 +139,9 @@ class AreaReports:
                 tables["Over-scoring"] = self._by_capacity(estimates.by_role.to_frame())
                 tables["Over-scoring trend"] = self._trend(scores, by)
                 tables["Items over-scored"] = self._items(estimates.by_item.to_frame(), scores)
-                tables["Raters"] = self._raters(scores, estimates.by_rater.to_frame(), paired.reference)
-            else:
-                tables["Raters"] = self._raters(scores, None, None)
+                by_rater, paired_reference = estimates.by_rater.to_frame(), paired.reference
             tables["Agreement"] = self._agreement(scores)
-        return AreaReport(area, by, date_from, date_to, today, targets, reference, tables)
+        return reference, tables, by_rater, paired_reference
 
     # -- the tables ---------------------------------------------------------------------------
     def _coverage(self, mon: Monitoring, shown: Narrowed, in_area: set[int], by: str, t: Targets,

@@ -364,12 +364,7 @@ def _body(svc: Services, ratings: RatingColumns, items: ItemColumns, mastered: d
         "item_id": _strings(item, list(items.items)),
         "score": score,
     })  # fmt: skip
-    frame = _with_recordings(frame, recordings)
-    if CATEGORICAL:  # the values present only, as after a delta (see _concat)
-        for column in TEXT_COLUMNS:
-            if isinstance(frame[column].dtype, pd.CategoricalDtype):
-                frame[column] = frame[column].cat.remove_unused_categories()
-    return _Body(frame, ratings.id[pos], key)
+    return _Body(_with_recordings(frame, recordings), ratings.id[pos], key)
 
 
 def _append(body: _Body, gone: np.ndarray, added: _Body) -> _Body:
@@ -392,7 +387,8 @@ def _append(body: _Body, gone: np.ndarray, added: _Body) -> _Body:
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The frames one after the other, text columns kept categorical (their categories the
-    sorted union of the frames', those no row uses dropped)."""
+    sorted union of the frames'; a category no row uses any more is kept: pandas groups by the
+    values present, and dropping them would cost a pass over millions of rows per delta)."""
     frames = [f for f in frames if len(f)] or frames[:1]
     if len(frames) == 1:
         return frames[0].reset_index(drop=True)
@@ -406,12 +402,9 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
             union = sorted(set().union(*(f[column].cat.categories for f in frames)))
             categories = pd.Index(union, dtype=frames[0][column].cat.categories.dtype)
             for f in frames:
-                f[column] = f[column].cat.set_categories(categories)
-    frame = pd.concat(frames, ignore_index=True)
-    if CATEGORICAL:
-        for column in text:
-            frame[column] = frame[column].cat.remove_unused_categories()
-    return frame
+                if not f[column].cat.categories.equals(categories):
+                    f[column] = f[column].cat.set_categories(categories)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _recordings(svc: Services) -> pd.DataFrame:
