@@ -66,6 +66,9 @@ def main() -> None:
     svc = open_services(load_settings(), load_demo=False)
     admin = next(p for p in svc.store.list_people() if Role.ADMINISTRATOR.value in p.roles)
     me = Permitted(svc, admin)
+    programme_manager = next(p for p in svc.store.list_people() if Role.PROGRAMME_MANAGER.value in p.roles
+                             and Role.ADMINISTRATOR.value not in p.roles)  # fmt: skip
+    viewers = [("administrator", me), ("programme manager", Permitted(svc, programme_manager))]
     load = reports.load_scores if args.path == "snapshot" else reports.load_scores_from_export
     rubric = svc.rubrics()[0]
 
@@ -85,12 +88,14 @@ def main() -> None:
             report = _step(f"{label} analysis report (every stage)", lambda: reports.analyse_scores(svc, scores))
             for stage, seconds in report.timings.items():
                 print(f"    {stage:<38} {seconds:8.2f} s")
-        area = AreaReports(me).areas()[0]
-        _step(f"{label} area report ({area})", lambda: AreaReports(me).report(area))
-        reports_ = MonitoringReports(me)
-        manager = reports_.managers()[0]
-        period = reports_.periods(manager.id, "quarter")[0]
-        _step(f"{label} monitoring report", lambda: reports_.report(manager.id, period))
+        for who, viewer in viewers:
+            area = _step(f"{label} area report page: areas ({who})", lambda: AreaReports(viewer).areas())[0]
+            _step(f"{label} area report ({area}, {who})", lambda: AreaReports(viewer).report(area))
+            reports_ = MonitoringReports(viewer)
+            manager = _step(f"{label} monitoring page: managers ({who})", reports_.managers)[0]
+            period = _step(f"{label} monitoring page: periods ({who})",
+                           lambda: reports_.periods(manager.id, "quarter"))[0]  # fmt: skip
+            _step(f"{label} monitoring report ({who})", lambda: reports_.report(manager.id, period))
         _step(f"{label} compare across sessions", lambda: svc.compare_overall(rubric.id))
 
     print(f"{args.data}  path={args.path}")

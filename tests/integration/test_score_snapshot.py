@@ -149,3 +149,56 @@ def test_every_figure_from_the_snapshot_is_the_one_from_the_export(demo: Service
     for compute in (lambda s: reports.bias_by_period(s, "quarter"), reports.pairwise_agreement):
         pd.testing.assert_frame_equal(compute(snapshot), compute(export), check_dtype=False, check_categorical=False)
     assert reports.monitored_sessions(snapshot) == reports.monitored_sessions(export)
+
+
+def test_a_delta_adds_only_the_change_to_the_frame_and_an_older_draft_lands_in_its_place(
+        demo: Services, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A delta builds the rows of the ratings that came (not the whole frame again) and puts them
+    where a full rebuild puts them: a draft started before newer ratings were submitted sits by
+    its id, not at the end."""
+    rubric = demo.rubrics()[0]
+    assessors = [p.id for p in demo.store.list_people() if Role.EXTERNAL_ASSESSOR.value in p.roles]
+    forms = [(r, a) for r in demo.store.submitted_ratings() if r.rubric_id == rubric.id and r.tutor_id
+             for a in assessors if a not in {o.rater_id for o in demo.store.ratings_of_recording(
+                 r.recording_id, submitted_only=False) if o.tutor_id == r.tutor_id}]  # fmt: skip
+    (old_form, old_rater), (new_form, new_rater) = forms[0], next(f for f in forms[1:] if (f[0].recording_id, f[0].tutor_id) != (forms[0][0].recording_id, forms[0][0].tutor_id))
+    draft = demo.store.start_rating(old_form.recording_id, old_form.tutor_id, old_rater, Capacity.EXTERNAL, rubric)
+    entries = {item.id: ItemEntry(score=i % 4) for i, item in enumerate(rubric.items)}
+    demo.store.add_ratings([RatingSpec(new_form.recording_id, new_form.tutor_id, new_rater, Capacity.EXTERNAL, entries)],
+                           rubric)  # fmt: skip
+    before = score_snapshot.scores_frame(demo)
+    for i, item in enumerate(rubric.items):
+        demo.store.save_item(draft.id, item.id, score=(i % 3) + 1, actor_id=old_rater)
+    demo.store.submit_rating(draft.id, confirm_uniform=True, actor_id=old_rater)
+    built: list[int] = []
+    real = score_snapshot._body
+
+    def body(svc, ratings, *args):  # type: ignore[no-untyped-def]
+        built.append(len(ratings))
+        return real(svc, ratings, *args)
+
+    monkeypatch.setattr(score_snapshot, "_body", body)
+    after = score_snapshot.scores_frame(demo)
+    assert after.refresh == "delta" and built == [1]  # the new rating's rows only
+    assert int(draft.id) < int(before.stamp[1][2])  # older than the newest rating counted before
+    _same(after.frame, reports.load_scores_from_export(demo))
+    f = after.frame
+    mine = f.index[(f["rater_id"] == old_rater) & (f["session_id"] == old_form.recording_id)
+                   & (f["tutor_id"] == old_form.tutor_id) & (f["rater_role"] == "external_assessor")]
+    newer = f.index[(f["rater_id"] == new_rater) & (f["session_id"] == new_form.recording_id)
+                    & (f["tutor_id"] == new_form.tutor_id) & (f["rater_role"] == "external_assessor")]
+    assert len(mine) == len(newer) == len(rubric.items) and mine.max() < newer.min()  # by id, not appended last
+    monkeypatch.undo()
+    state = score_snapshot._STATES[demo.settings.database_url]
+    rebuilt = score_snapshot._frame(demo, state.ratings, state.items)  # the whole frame built again
+    text = {c: score_snapshot._STR for c in score_snapshot.TEXT_COLUMNS}
+    pd.testing.assert_frame_equal(after.frame.astype(text), rebuilt.astype(text))
+
+
+def test_warming_reads_the_snapshot_beside_the_caller(demo: Services) -> None:
+    thread = score_snapshot.warm_in_background(lambda: demo)
+    thread.join(120)
+    assert not thread.is_alive()
+    warm = score_snapshot.scores_frame(demo)
+    assert warm.refresh == "full" and score_snapshot.scores_frame(demo) is warm  # read by the warming, not now
+    assert len(warm.frame) > 1000

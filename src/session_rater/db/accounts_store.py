@@ -245,6 +245,15 @@ class AccountsStore:
             monitoring = frozenset(r for r, rule in drawn if rule != "external_audit")
             return Scope(frozenset((a, t) for a, t in teams), frozenset(areas), frozenset(assigned), monitoring)
 
+    def managed_team_areas(self) -> dict[int, frozenset[str]]:
+        """Person id -> the areas of the teams they manage, for everyone who manages one: one
+        query (a list of treatment managers asked :meth:`scope_of` once per manager)."""
+        areas: dict[int, set[str]] = defaultdict(set)
+        with self._sessions() as s:
+            for person_id, area in s.execute(select(ManagedTeam.person_id, ManagedTeam.area).distinct()):
+                areas[person_id].add(area)
+        return {pid: frozenset(a) for pid, a in areas.items()}
+
     def account(self, person_id: int) -> AccountView:
         with self._sessions() as s:
             p = self._person(s, person_id)

@@ -3,11 +3,12 @@ ratings counted per capacity and status."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, cast, false, func, or_, select, true
 
 from session_rater.db import models as m
 from session_rater.db.rows import (
@@ -47,6 +48,45 @@ class Reach:
         if self.recordings:
             parts.append(m.Recording.id.in_(sorted(self.recordings)))
         return or_(*parts)
+
+
+@dataclass(frozen=True)
+class Narrowed(Reach):
+    """A person's reach (or every session: ``everyone``) narrowed to what one report shows: the
+    sessions of ``area``, of the ``of_teams`` or ``of_recordings`` (either), recorded between
+    ``date_from`` and ``date_to`` (ends included; None: open). Every query that takes a
+    :class:`Reach` as ``within`` takes one, so a report reads its area or period, not the country."""
+
+    everyone: bool = False
+    area: str | None = None
+    of_teams: frozenset[tuple[str, str]] | None = None
+    of_recordings: frozenset[int] = frozenset()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    @classmethod
+    def of(cls, reach: Reach | None, **narrower: Any) -> Narrowed:
+        """``reach`` (None: every session, as for an administrator) narrowed by ``narrower``."""
+        if reach is None:
+            return cls(0, everyone=True, **narrower)
+        return cls(reach.person_id, reach.areas, reach.teams, reach.recordings, **narrower)
+
+    def condition(self):  # type: ignore[no-untyped-def]
+        r = m.Recording
+        parts = [] if self.everyone else [super().condition()]
+        if self.area is not None:
+            parts.append(func.coalesce(r.area, "") == self.area)
+        if self.of_teams is not None:
+            area = func.coalesce(r.area, "")
+            either = [and_(area == a, r.team == t) for a, t in sorted(self.of_teams)]
+            if self.of_recordings:
+                either.append(r.id.in_(sorted(self.of_recordings)))
+            parts.append(or_(*either) if either else false())
+        if self.date_from is not None:
+            parts.append(r.recorded_on >= self.date_from)
+        if self.date_to is not None:
+            parts.append(r.recorded_on <= self.date_to)
+        return and_(*parts) if parts else true()
 
 
 _RECORDING_COLUMNS = ("id", "file_path", "programme", "group_name", "session_number", "session_title", "recorded_on",
@@ -184,6 +224,21 @@ class RecordingStore(StoreBase):
             query = query.where(or_(*parts, m.Recording.id.in_(tutored)))
         with self._sessions() as s:
             return [recording_view(r) for r in s.scalars(query).unique()]
+
+    def recording_areas(self) -> list[str]:
+        """The areas of every recorded session ("" where none is recorded), sorted: one DISTINCT
+        query, not every recording read to list a dozen areas."""
+        with self._sessions() as s:
+            return sorted(s.scalars(select(func.coalesce(m.Recording.area, "")).distinct()))
+
+    def recorded_dates(self, within: Reach | None = None) -> list[dt.date]:
+        """The distinct days sessions ``within`` reach were recorded on, sorted (a report's
+        choice of periods), read in SQL."""
+        query = select(m.Recording.recorded_on).distinct()
+        if within is not None:
+            query = query.where(within.condition())
+        with self._sessions() as s:
+            return sorted(s.scalars(query))
 
     def get_recording(self, recording_id: int) -> RecordingView:
         with self._sessions() as s:

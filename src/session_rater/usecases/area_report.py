@@ -10,11 +10,15 @@ The reference is the master (benchmark) scores where they exist, else the extern
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from session_rater.domain.access import Action
+from session_rater.db.recordings import Narrowed
+from session_rater.domain.access import Action, reaches
 from session_rater.domain.bias import Reference, estimate_bias, pair_with_benchmark
 from session_rater.domain.coverage import coverage_table
 from session_rater.domain.model import Capacity
@@ -26,6 +30,7 @@ from session_rater.usecases.coverage import Targets, targets_in_force
 from session_rater.usecases.data_dictionary import TABLES, dictionary_frame, headings, keys
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.score_snapshot import scores_frame
 from session_rater.usecases.reports import (
     N_BOOT,
     ROLE_ORDER,
@@ -33,12 +38,18 @@ from session_rater.usecases.reports import (
     bias_by_period,
     capacity_label,
     item_info,
-    load_scores,
     pairwise_agreement,
+    people_names,
 )
 
 TOP_ITEMS = 10
 ALL_SITES = "All sites"
+KEEP_FIGURES = 16
+"""Areas' figures kept in the process (per state of the scores, area, period and trend), the
+oldest dropped first: a second visitor, a PDF or an XLSX of the same report computes nothing again."""
+_Figures = tuple[str, dict[str, pd.DataFrame], "pd.DataFrame | None", "Reference | None"]
+_FIGURES: dict[tuple[object, ...], _Figures] = {}
+_FIGURES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,7 @@ class AreaReports:
     def areas(self) -> list[str]:
         """The areas whose report this person may see."""
         self.me.require(Action.VIEW_AREA_REPORT)
-        known = sorted({r.area for r in self.svc.store.list_recordings() if r.area})
+        known = [a for a in self.svc.store.recording_areas() if a]  # one DISTINCT query
         return [a for a in known if self.me.decide(Action.VIEW_AREA_REPORT, area=a)]
 
     def report(self, area: str, *, by: str = "quarter", date_from: dt.date | None = None,
@@ -83,21 +94,43 @@ class AreaReports:
             raise NotFoundError(f"The area report is per month or quarter, not {by!r}.")
         today = today or dt.date.today()
 
-        def within(day: dt.date) -> bool:
-            return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
-
-        in_area = {r.id for r in self.me.recordings() if (r.area or "") == area and within(r.recorded_on)}
+        # the area's sessions of the period in this person's reach, selected in SQL (then checked
+        # against the rule itself), never every session in reach
+        shown = Narrowed.of(self.me.reach(), area=area, date_from=date_from, date_to=date_to)
+        in_area = {r.id for r in self.svc.store.list_recordings(within=shown)
+                   if reaches(self.me.actor, self.svc.session_scope(r))}  # fmt: skip
         mon = Monitoring(self.me)
         try:
             targets = targets_in_force(mon.policies_in_force(mon.catalog()), None)
         except PolicyError:
             targets = Targets()
-        scores = load_scores(self.svc)
-        scores = scores[scores["session_id"].isin(in_area)].reset_index(drop=True)
-        tables = {"Coverage": self._coverage(mon, in_area, by, targets, today)}
+        snapshot = scores_frame(self.svc)
+        scores = snapshot.frame[snapshot.frame["session_id"].isin(in_area)].reset_index(drop=True)
+        tables = {"Coverage": self._coverage(mon, shown, in_area, by, targets, today)}
+        sessions = hashlib.sha256(np.sort(np.fromiter(in_area, np.int64, len(in_area))).tobytes()).digest()
+        key = (snapshot.stamp, by, sessions)
+        figures = _FIGURES.get(key)
+        if figures is None:  # the statistics of one state of the scores are computed once (seeded: always the same)
+            figures = self._figures(scores, by)
+            with _FIGURES_LOCK:
+                _FIGURES[key] = figures
+                for old in list(_FIGURES)[: max(len(_FIGURES) - KEEP_FIGURES, 0)]:
+                    del _FIGURES[old]
+        reference, figure_tables, by_rater, paired_reference = figures
+        tables.update(figure_tables)
+        # who the raters are and their calibration status change apart from the scores: read each time
+        tables["Raters"] = (self._raters(scores, by_rater, paired_reference) if scores["score"].notna().any()
+                            else pd.DataFrame(columns=keys("Raters")))  # fmt: skip
+        tables = {name: tables[name] for name in ("Coverage", "Over-scoring", "Over-scoring trend", "Agreement",
+                                                  "Raters", "Items over-scored")}  # the sheets' order  # fmt: skip
+        return AreaReport(area, by, date_from, date_to, today, targets, reference, tables)
+
+    def _figures(self, scores: pd.DataFrame, by: str) -> _Figures:
+        """The tables computed from the area's scores alone (bias, its trend, the items, agreement)."""
         reference = "no reference: no session of the area has master or external assessors' scores"
-        tables.update({name: pd.DataFrame(columns=keys(name)) for name in
-                       ("Over-scoring", "Over-scoring trend", "Agreement", "Raters", "Items over-scored")})  # fmt: skip
+        tables = {name: pd.DataFrame(columns=keys(name)) for name in
+                  ("Over-scoring", "Over-scoring trend", "Agreement", "Items over-scored")}  # fmt: skip
+        by_rater, paired_reference = None, None
         if scores["score"].notna().any():
             paired = pair_with_benchmark(scores)
             if not paired.pairs.empty:
@@ -106,20 +139,24 @@ class AreaReports:
                 tables["Over-scoring"] = self._by_capacity(estimates.by_role.to_frame())
                 tables["Over-scoring trend"] = self._trend(scores, by)
                 tables["Items over-scored"] = self._items(estimates.by_item.to_frame(), scores)
-                tables["Raters"] = self._raters(scores, estimates.by_rater.to_frame(), paired.reference)
-            else:
-                tables["Raters"] = self._raters(scores, None, None)
+                by_rater, paired_reference = estimates.by_rater.to_frame(), paired.reference
             tables["Agreement"] = self._agreement(scores)
-        return AreaReport(area, by, date_from, date_to, today, targets, reference, tables)
+        return reference, tables, by_rater, paired_reference
 
     # -- the tables ---------------------------------------------------------------------------
-    def _coverage(self, mon: Monitoring, in_area: set[int], by: str, t: Targets, today: dt.date) -> pd.DataFrame:
-        roster = [s for s in mon.roster() if s.recording_id in in_area]
-        statuses = [a for a in mon.assignment_statuses(today) if a.recording_id in in_area]
+    def _coverage(self, mon: Monitoring, shown: Narrowed, in_area: set[int], by: str, t: Targets,
+                  today: dt.date) -> pd.DataFrame:  # fmt: skip
+        """Coverage of the area's sessions: the roster, assignments and monitored sessions of
+        ``shown`` only (selected in SQL), as Coverage computes them."""
+        mon.me.require(Action.VIEW_COVERAGE)
+        sampling = self.svc.sampling
+        roster = [s for s in sampling.roster(shown) if s.recording_id in in_area]
         if not roster:
             return pd.DataFrame(columns=keys("Coverage"))
+        statuses = [a for a in sampling.assignment_statuses(today=today, within=shown) if a.recording_id in in_area]
+        monitored = [s for s in sampling.monitored_sessions(shown) if s.recording_id in in_area]  # drawn or not
         kwargs = {"today": today, "monitoring_percent": t.monitoring_percent, "catch_up_one_in": t.catch_up_one_in,
-                  "monitored": [m for m in mon.monitored_sessions() if m.recording_id in in_area]}  # drawn or not
+                  "monitored": monitored}
         per_site = coverage_table(roster, statuses, by="site", period=by, **kwargs)  # type: ignore[arg-type]
         total = coverage_table(roster, statuses, by="area", period=None, **kwargs)  # type: ignore[arg-type]
         total = total.rename(columns={"area": "site"}).assign(site=ALL_SITES, period="whole period")
@@ -169,7 +206,7 @@ class AreaReports:
         return grouped.sort_values("_order")[keys("Agreement")].reset_index(drop=True)
 
     def _raters(self, scores: pd.DataFrame, by_rater: pd.DataFrame | None, reference: Reference | None) -> pd.DataFrame:
-        names = self.me.people_names()
+        names = people_names(self.svc)  # one narrow query
         raters = scores[scores["rater_role"] != Capacity.SELF_ASSESSMENT.rater_role]
         counts = raters.groupby(["rater_id", "rater_role"])["session_id"].nunique().reset_index(name="sessions")
         if by_rater is not None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from session_rater.domain.access import Action
+from session_rater.db.recordings import Narrowed
+from session_rater.domain.access import Action, reaches
 from session_rater.domain.bias import BiasEstimate, bias_against_benchmark
 from session_rater.domain.model import Capacity, Role
 from session_rater.domain.records import PersonView, RecordingView
@@ -29,7 +30,7 @@ from session_rater.usecases.calibration_status import calibration_status, status
 from session_rater.usecases.coverage import Targets, targets_in_force
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
-from session_rater.usecases.reports import SEED, N_BOOT, capacity_label, load_scores
+from session_rater.usecases.reports import SEED, N_BOOT, capacity_label, load_scores, people_names
 
 MANAGER_ROLE = Capacity.MONITORING.rater_role
 
@@ -119,10 +120,13 @@ class MonitoringReports:
         return {area for area, _ in self.svc.actor(self.svc.person(manager_id)).managed_teams}
 
     def managers(self) -> list[PersonView]:
-        """The treatment managers whose report this person may see."""
+        """The treatment managers whose report this person may see (the areas of the teams each
+        manages read in one query, not each manager's whole scope)."""
         self.me.require(Action.VIEW_MONITORING_REPORT)
-        return [p for p in self.svc.store.list_people() if p.has_role(Role.TREATMENT_MANAGER)
-                and self.me.decide(Action.VIEW_MONITORING_REPORT, manager_id=p.id, manager_areas=self._areas_of(p.id))]  # fmt: skip
+        areas = self.svc.accounts_store.managed_team_areas()
+        return [p for p in self.svc.store.list_people(Role.TREATMENT_MANAGER)
+                if self.me.decide(Action.VIEW_MONITORING_REPORT, manager_id=p.id,
+                                  manager_areas=areas.get(p.id, frozenset()))]  # fmt: skip
 
     def _require(self, manager_id: int) -> PersonView:
         manager = self.svc.person(manager_id)
@@ -131,16 +135,24 @@ class MonitoringReports:
         self.me.require(Action.VIEW_MONITORING_REPORT, manager_id=manager_id, manager_areas=self._areas_of(manager_id))
         return manager
 
-    def _sessions(self, manager_id: int) -> list[RecordingView]:
-        """The manager's sessions (their teams', and any drawn for them) in this person's reach."""
+    def _theirs(self, manager_id: int, start: dt.date | None = None, end: dt.date | None = None) -> Narrowed:
+        """The manager's sessions (their teams', and any drawn for them) in this person's reach,
+        recorded from ``start`` to ``end``, as SQL."""
         scope = self.svc.actor(self.svc.person(manager_id))
-        return [r for r in self.me.recordings()
-                if ((r.area or ""), r.team) in scope.managed_teams or r.id in scope.monitoring_assignments]  # fmt: skip
+        return Narrowed.of(self.me.reach(), of_teams=scope.managed_teams, of_recordings=scope.monitoring_assignments,
+                           date_from=start, date_to=end)  # fmt: skip
+
+    def _sessions(self, manager_id: int, start: dt.date | None = None, end: dt.date | None = None) -> list[RecordingView]:
+        """The manager's sessions recorded from ``start`` to ``end`` in this person's reach:
+        selected in SQL, then checked against the access rule itself."""
+        found = self.svc.store.list_recordings(within=self._theirs(manager_id, start, end))
+        return [r for r in found if reaches(self.me.actor, self.svc.session_scope(r))]
 
     def periods(self, manager_id: int, kind: str) -> list[str]:
-        """The months or quarters holding any of the manager's sessions, newest first."""
+        """The months or quarters holding any of the manager's sessions, newest first (their
+        distinct dates, read in SQL)."""
         self._require(manager_id)
-        return periods([r.recorded_on for r in self._sessions(manager_id)], kind)
+        return periods(self.svc.store.recorded_dates(self._theirs(manager_id)), kind)
 
     def report(self, manager_id: int, period: str, *, today: dt.date | None = None) -> MonitoringReport:
         manager = self._require(manager_id)
@@ -151,7 +163,7 @@ class MonitoringReports:
             targets = targets_in_force(mon.policies_in_force(mon.catalog()), None)
         except (PolicyError, AccessDeniedError):
             targets = Targets()
-        sessions = [r for r in self._sessions(manager_id) if start <= r.recorded_on <= end]
+        sessions = self._sessions(manager_id, start, end)
         ids = {r.id for r in sessions}
         scores = load_scores(self.svc)
         scores = scores[scores["session_id"].isin(ids)]
@@ -164,9 +176,10 @@ class MonitoringReports:
         target_lines = [self._target_line(team, [s for s in lines if s.team == team], targets) for team in teams]
         if len(target_lines) > 1:
             target_lines.append(self._target_line("All teams", lines, targets))
-        overdue = [q for q in self.svc.sampling.work_queue(manager_id, today=today)
-                   if q.overdue and q.recording_id in {r.id for r in self.me.recordings()}]  # fmt: skip
-        names = self.me.people_names()
+        overdue = [q for q in self.svc.sampling.work_queue(manager_id, today=today) if q.overdue]
+        shown = self.svc.store.reachable_ids([q.recording_id for q in overdue], self.me.reach())
+        overdue = [q for q in overdue if q.recording_id in shown]  # of the sessions this person may see
+        names = people_names(self.svc)  # one narrow query
         bias, reference = self._bias(scores, manager_id)
         return MonitoringReport(
             manager=manager, period=period, period_text=describe_period(period), date_from=start, date_to=end,
@@ -187,7 +200,7 @@ class MonitoringReports:
 
     @staticmethod
     def _double_rated(scores: pd.DataFrame, manager_id: int, sessions: list[RecordingView],
-                      names: dict[int, str]) -> list[DoubleRated]:  # fmt: skip
+                      names: dict[object, str]) -> list[DoubleRated]:  # fmt: skip
         scored = scores[scores["score"].notna()]
         mine = scored[(scored["rater_id"] == manager_id) & (scored["rater_role"] == MANAGER_ROLE)]
         others = scored[(scored["rater_role"] != "tutor") & ~((scored["rater_id"] == manager_id)

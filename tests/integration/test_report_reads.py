@@ -1,0 +1,111 @@
+"""The area and monitoring reports read what they show (issue 17): the sessions of one area or
+one manager's teams in one period, selected in SQL, are exactly those the access rule and the
+filters pick from every session in reach; and an area's figures are computed once per state of
+the scores. Built on the demo data, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from session_rater.db.ratings import ItemEntry, RatingSpec
+from session_rater.db.recordings import Narrowed
+from session_rater.domain.access import Action
+from session_rater.domain.model import Capacity, Role
+from session_rater.domain.report_periods import period_bounds, periods
+from session_rater.settings import load_settings
+from session_rater.usecases import area_report, score_snapshot
+from session_rater.usecases.area_report import AreaReports
+from session_rater.usecases.monitoring_report import MonitoringReports
+from session_rater.usecases.permitted import Permitted
+from session_rater.usecases.services import Services, open_services
+
+
+@pytest.fixture
+def demo(database_url: str, tmp_path: Path) -> Iterator[Services]:
+    settings = load_settings({"SESSION_RATER_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url,
+                              "SESSION_RATER_DEMO": "1", "SESSION_RATER_SECRET": "s" * 40})  # fmt: skip
+    score_snapshot.forget(database_url)
+    svc = open_services(settings)
+    yield svc
+    score_snapshot.forget()
+    svc.close()
+
+
+def _viewers(svc: Services) -> list[Permitted]:
+    people = svc.store.list_people()
+    return [Permitted(svc, p) for p in people if p.roles & {Role.ADMINISTRATOR.value, Role.PROGRAMME_MANAGER.value,
+                                                              Role.TREATMENT_MANAGER.value}]  # fmt: skip
+
+
+def test_an_areas_sessions_of_a_period_are_those_the_rule_and_the_filters_pick(demo: Services) -> None:
+    viewers = _viewers(demo)
+    assert {v.actor.has(Role.ADMINISTRATOR) for v in viewers} == {True, False}
+    checked = 0
+    for me in viewers:
+        everything = me.recordings()  # every session in reach, checked against the rule
+        for area in sorted({r.area or "" for r in demo.store.list_recordings()}):
+            days = sorted(r.recorded_on for r in everything if (r.area or "") == area)
+            spans = [(None, None)] + ([(days[len(days) // 3], days[2 * len(days) // 3])] if days else [])
+            for start, end in spans:
+                expected = {r.id for r in everything if (r.area or "") == area
+                            and (start is None or r.recorded_on >= start) and (end is None or r.recorded_on <= end)}  # fmt: skip
+                shown = Narrowed.of(me.reach(), area=area, date_from=start, date_to=end)
+                assert {r.id for r in demo.store.list_recordings(within=shown)} == expected, (me.person.display_name, area)
+                checked += bool(expected)
+    assert checked > 5
+    assert AreaReports(viewers[0]).areas() == sorted({r.area for r in demo.store.list_recordings() if r.area})
+
+
+def test_a_managers_sessions_and_periods_are_those_of_their_teams_in_reach(demo: Services) -> None:
+    checked = 0
+    for me in _viewers(demo):
+        reports = MonitoringReports(me)
+        everything = me.recordings()
+        for manager in reports.managers():
+            scope = demo.actor(manager)
+            theirs = [r for r in everything
+                      if ((r.area or ""), r.team) in scope.managed_teams or r.id in scope.monitoring_assignments]  # fmt: skip
+            for kind in ("month", "quarter"):
+                assert reports.periods(manager.id, kind) == periods([r.recorded_on for r in theirs], kind)
+            for period in periods([r.recorded_on for r in theirs], "quarter")[:2]:
+                start, end = period_bounds(period)
+                report = reports.report(manager.id, period)
+                assert {s.recording_id for s in report.sessions} == {r.id for r in theirs if start <= r.recorded_on <= end}
+                checked += len(report.sessions)
+    assert checked > 0
+
+
+def test_the_managers_listed_are_those_whose_report_the_person_may_see(demo: Services) -> None:
+    managers = [p for p in demo.store.list_people() if p.has_role(Role.TREATMENT_MANAGER)]
+    for me in _viewers(demo):
+        expected = [p.id for p in managers if me.decide(Action.VIEW_MONITORING_REPORT, manager_id=p.id,
+                                                        manager_areas={a for a, _ in demo.actor(p).managed_teams})]  # fmt: skip
+        assert [p.id for p in MonitoringReports(me).managers()] == expected
+
+
+def test_an_areas_figures_are_computed_once_per_state_of_the_scores(demo: Services) -> None:
+    admin = next(v for v in _viewers(demo) if v.actor.has(Role.ADMINISTRATOR))
+    reports = AreaReports(admin)
+    area = reports.areas()[0]
+    area_report._FIGURES.clear()
+    first = reports.report(area, today=dt.date(2026, 12, 1))
+    again = reports.report(area, today=dt.date(2026, 12, 1))
+    assert first.tables["Over-scoring"] is again.tables["Over-scoring"]  # kept, not computed again
+    assert not first.tables["Over-scoring"].empty and list(first.tables) == list(again.tables)
+    # a new rating in the area: the next report is of the scores as they are now
+    rubric = demo.rubrics()[0]
+    assessor = next(p.id for p in demo.store.list_people() if Role.EXTERNAL_ASSESSOR.value in p.roles)
+    session = next(r for r in demo.store.list_recordings() if r.area == area and r.tutors
+                   and demo.store.find_rating(r.id, r.tutors[0].id, assessor, Capacity.EXTERNAL) is None)  # fmt: skip
+    entries = {item.id: ItemEntry(score=3 - i % 2) for i, item in enumerate(rubric.items)}
+    demo.store.add_ratings([RatingSpec(session.id, session.tutors[0].id, assessor, Capacity.EXTERNAL, entries)], rubric)
+    after = reports.report(area, today=dt.date(2026, 12, 1))
+    assert after.tables["Over-scoring"] is not first.tables["Over-scoring"]
+    area_report._FIGURES.clear()
+    fresh = reports.report(area, today=dt.date(2026, 12, 1))
+    for name in after.tables:
+        assert after.tables[name].equals(fresh.tables[name]), name
