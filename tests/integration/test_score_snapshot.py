@@ -202,3 +202,15 @@ def test_warming_reads_the_snapshot_beside_the_caller(demo: Services) -> None:
     warm = score_snapshot.scores_frame(demo)
     assert warm.refresh == "full" and score_snapshot.scores_frame(demo) is warm  # read by the warming, not now
     assert len(warm.frame) > 1000
+
+
+def test_a_session_moved_to_another_area_is_in_the_next_snapshot(demo: Services) -> None:
+    before = score_snapshot.scores_frame(demo)
+    session_id = int(before.frame["session_id"].iloc[0])
+    old_area = str(before.frame.loc[before.frame["session_id"] == session_id, "area"].iloc[0])
+    assert old_area != "Elsewhere"
+    demo.accounts_store.set_recording_place(session_id, area="Elsewhere", team="Elsewhere team", actor_id=None)
+    after = score_snapshot.scores_frame(demo)
+    assert after.stamp != before.stamp
+    assert set(after.frame.loc[after.frame["session_id"] == session_id, "area"].astype(str)) == {"Elsewhere"}
+    _same(after.frame, reports.load_scores_from_export(demo))

@@ -44,6 +44,7 @@ import pyarrow as pa
 from sqlalchemy import Engine, func, select
 
 from session_rater.db import models as m
+from session_rater.db.audit_models import AuditEntry
 from session_rater.db.score_columns import (
     Checksum,
     ItemColumns,
@@ -101,9 +102,14 @@ _REGISTRY = threading.Lock()
 
 
 def _fingerprints(engine: Engine, svc: Services) -> tuple[object, ...]:
+    """The master scores' and the recordings' state: recordings added (count, highest id) and
+    the latest change of a session's place (its area and team, audited as entity "recording";
+    one step down the audit log's (entity, at) index), so an area report sees a session moved."""
+    a = AuditEntry
     with engine.connect() as connection:
         recordings = tuple(connection.execute(select(func.count(), func.max(m.Recording.id))).one())
-    return (*svc.store.master_fingerprint(), *recordings)
+        moved = connection.execute(select(func.max(a.at)).where(a.entity == "recording")).scalar()
+    return (*svc.store.master_fingerprint(), *recordings, moved)
 
 
 def scores_frame(svc: Services) -> Snapshot:
