@@ -116,6 +116,33 @@ def test_my_work_lists_a_managers_assignments_soonest_due_first_and_flags_the_ov
     assert draw.seed == 3
 
 
+def test_my_work_shows_a_page_of_sessions_at_a_time_and_more_on_request(
+    app_env: AppEnv, open_new_page: OpenPage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from session_rater.ui.pages import queue
+
+    manager = app_env.person("Helen Price")
+    save_draw(app_env, drawn_on=OLD_DRAW_DAY)
+    expected = SamplingStore(app_env.services.store.engine).work_queue(manager, today=dt.date.today())
+    assert len(expected) >= 3
+    monkeypatch.setattr(queue, "PAGE", 2)  # a national draw gives a manager a hundred or more
+    at = open_new_page("queue", rater=manager)
+    at.session_state["queue:show"] = "All"
+    at.run()
+    no_exception(at)
+
+    def opened() -> list[str]:
+        return [b.key for b in at.button if b.key and b.key.startswith("queue-open-")]
+
+    assert len(opened()) == 2
+    assert f"Showing the first 2 of {len(expected)}, soonest due first." in [c.value for c in at.caption]
+    more = next(b for b in at.button if b.key == "queue-more")
+    assert more.label == f"Show {min(2, len(expected) - 2)} more"
+    more.click().run()
+    no_exception(at)
+    assert len(opened()) == min(4, len(expected))
+
+
 def test_my_work_rate_button_opens_the_rate_page_on_that_session_and_its_first_tutor(
     app_env: AppEnv, open_new_page: OpenPage
 ) -> None:

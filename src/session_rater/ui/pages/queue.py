@@ -20,6 +20,10 @@ from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
 
 SHOW_KEY = "queue:show"
+PAGE = 25
+"""Sessions drawn at a time: a treatment manager may hold a hundred or more after a national
+draw, and every row is a bordered box of widgets for the browser to lay out (issue 17)."""
+MORE_KEY = "queue:shown"
 TO_DO, DONE, ALL = "To do", "Submitted", "All"
 RULE_TEXT = {"monitoring": "Monitoring", "catch_up": "Catch-up", "external_audit": "External audit"}
 TUTOR_BADGE = {
@@ -157,9 +161,17 @@ def render() -> None:
         "to see why a session was picked. Co-delivered sessions are rated once per tutor: each tutor's form "
         "shows as not started, draft or submitted, and the button opens the tutor still to rate."
     )
-    shown = _shown(items, show or ALL)
+    listed = _shown(items, show or ALL)
+    limit = max(PAGE, int(st.session_state.get(MORE_KEY, PAGE)))
+    shown = listed[:limit]
     recordings: Mapping[int, RecordingView] = mon.recordings_of(i.recording_id for i in shown)
     if not shown:
         st.success("Nothing left to rate." if show == TO_DO else "Nothing submitted yet.", icon=":material/done_all:")
     for item in shown:
         _row(item, recordings.get(item.recording_id), today)
+    if len(listed) > len(shown):
+        more = min(PAGE, len(listed) - len(shown))
+        st.caption(f"Showing the first {len(shown)} of {len(listed)}, soonest due first.")
+        if st.button(f"Show {more} more", key="queue-more", icon=":material/expand_more:"):
+            st.session_state[MORE_KEY] = limit + PAGE
+            st.rerun()
