@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from session_rater.db.reach_queries import ReachQueries
 from session_rater.db.reports_store import ReportsStore
 from session_rater.domain.access import Action
 from session_rater.domain.audit_scoring import (
@@ -143,9 +144,10 @@ class Audits:
         return self.store.mark_sets()
 
     def areas(self) -> list[str]:
-        """The areas of the sessions this person may see (the audited area is one of them)."""
+        """The areas of the sessions this person may see (the audited area is one of them), from
+        the database by the rule of ``Permitted.reach`` (not every session read: issue 17)."""
         self.me.require(Action.MANAGE_AUDIT)
-        return sorted({r.area for r in self.me.recordings() if r.area})
+        return ReachQueries(self.svc.store.engine).recording_areas(self.me.reach())
 
     def parse(self, marks_csv: str, mandatory: Sequence[str], source: str) -> tuple[AuditInstrument, AuditMarks]:
         """Check a marks CSV against the instrument; FileContentError lists every problem."""
