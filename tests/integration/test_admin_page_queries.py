@@ -130,3 +130,19 @@ def test_benchmarks_offer_the_cleared_sessions_in_reach_newest_first(svc: Servic
         after = Calibration(me).cleared_sessions()
         assert after == before and list(after) == list(before) and after
     assert len(Calibration(world.manager).cleared_sessions()) < len(Calibration(world.admin).cleared_sessions())
+
+
+def test_the_audit_evidence_reads_one_areas_sessions_as_the_whole_list_gave_them(svc: Services) -> None:
+    from session_rater.db.reach_queries import ReachQueries
+
+    world = _world(svc)
+    world.admin.assign(world.raters[1], world.sessions[0])
+    world.admin.assign(world.raters[1], world.sessions[2])
+    queries = ReachQueries(svc.store.engine)
+    assessor = Permitted(svc, svc.person(world.raters[1]))
+    for me in (world.admin, world.manager, assessor):
+        everything = svc.store.list_recordings(within=me.reach())
+        for area in ("Cumbria", "Lancashire", "", "Nowhere"):
+            assert queries.recordings_in_area(area, me.reach()) == [r for r in everything if (r.area or "") == area]
+    assert len(queries.recordings_in_area("")) == 4 and [r.id for r in queries.recordings_in_area("Cumbria", assessor.reach())] == [world.sessions[0]]
+    assert "Sessions of Cumbria in Session Rater that you can see: 1," in Audits(assessor).c1_evidence("Cumbria").lines[0]

@@ -3,11 +3,12 @@ them (issue 17): the answer comes from the database, never from every recording 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from session_rater.db import models as m
-from session_rater.db.recordings import Reach
+from session_rater.db.recordings import Reach, _recording_views
 from session_rater.db.rows import StoreBase
+from session_rater.domain.records import RecordingView
 
 
 class ReachQueries(StoreBase):
@@ -18,3 +19,12 @@ class ReachQueries(StoreBase):
             query = query.where(within.condition())
         with self._sessions() as s:
             return sorted(s.scalars(query))
+
+    def recordings_in_area(self, area: str, within: Reach | None = None) -> list[RecordingView]:
+        """The recorded sessions of ``area`` ("": those with none) ``within`` reaches, newest
+        first, as ``list_recordings`` gives them: one area's, not the whole country's."""
+        where = [func.coalesce(m.Recording.area, "") == area]
+        if within is not None:
+            where.append(within.condition())
+        with self._sessions() as s:
+            return _recording_views(s, where, [m.Recording.recorded_on.desc(), m.Recording.id])

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from session_rater.db.reach_queries import ReachQueries
 from session_rater.db.reports_store import ReportsStore
-from session_rater.domain.access import Action
+from session_rater.domain.access import Action, reaches
 from session_rater.domain.audit_scoring import (
     AuditInstrument,
     AuditMarks,
@@ -191,7 +191,8 @@ class Audits:
 
         self.me.require(Action.MANAGE_AUDIT)
         today = today or dt.date.today()
-        in_area = [r for r in self.me.recordings() if (r.area or "") == area]
+        in_area = [r for r in ReachQueries(self.svc.store.engine).recordings_in_area(area, self.me.reach())
+                   if reaches(self.me.actor, self.svc.session_scope(r))]  # the rule of Permitted.recordings
         if not in_area:
             return C1Evidence((f"Session Rater holds no recorded session of {area} that you can see.",))
         ids = {r.id for r in in_area}
