@@ -3,7 +3,7 @@ edited file can never change what earlier ratings meant."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from session_rater.domain.rubric import (
     rubric_from_dict,
     rubric_to_dict,
 )
+from session_rater.domain.model import RatingStatus
 from session_rater.errors import (
     NotFoundError,
     RubricError,
@@ -77,3 +78,14 @@ class RubricVersionStore(StoreBase):
         with self._sessions() as s:
             keys = s.execute(select(m.RubricVersion.rubric_id, m.RubricVersion.version)).all()
             return {(rid, version): self.rubric_version(rid, version, session=s) for rid, version in keys}
+
+    def submitted_counts_by_version(self) -> dict[tuple[str, str], int]:
+        """How many submitted ratings count (the current version of each form) per (rubric id,
+        version), counted in the database: one aggregate row per version, never every rating."""
+        query = (
+            select(m.Rating.rubric_id, m.Rating.rubric_version, func.count())
+            .where(m.Rating.status == RatingStatus.SUBMITTED.value, m.Rating.is_current.is_(True))
+            .group_by(m.Rating.rubric_id, m.Rating.rubric_version)
+        )
+        with self._sessions() as s:
+            return {(rid, version): count for rid, version, count in s.execute(query)}

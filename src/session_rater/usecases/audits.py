@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from session_rater.db.reach_queries import ReachQueries
 from session_rater.db.reports_store import ReportsStore
-from session_rater.domain.access import Action
+from session_rater.domain.access import Action, reaches
 from session_rater.domain.audit_scoring import (
     AuditInstrument,
     AuditMarks,
@@ -143,9 +144,10 @@ class Audits:
         return self.store.mark_sets()
 
     def areas(self) -> list[str]:
-        """The areas of the sessions this person may see (the audited area is one of them)."""
+        """The areas of the sessions this person may see (the audited area is one of them), from
+        the database by the rule of ``Permitted.reach`` (not every session read: issue 17)."""
         self.me.require(Action.MANAGE_AUDIT)
-        return sorted({r.area for r in self.me.recordings() if r.area})
+        return ReachQueries(self.svc.store.engine).recording_areas(self.me.reach())
 
     def parse(self, marks_csv: str, mandatory: Sequence[str], source: str) -> tuple[AuditInstrument, AuditMarks]:
         """Check a marks CSV against the instrument; FileContentError lists every problem."""
@@ -189,7 +191,8 @@ class Audits:
 
         self.me.require(Action.MANAGE_AUDIT)
         today = today or dt.date.today()
-        in_area = [r for r in self.me.recordings() if (r.area or "") == area]
+        in_area = [r for r in ReachQueries(self.svc.store.engine).recordings_in_area(area, self.me.reach())
+                   if reaches(self.me.actor, self.svc.session_scope(r))]  # the rule of Permitted.recordings
         if not in_area:
             return C1Evidence((f"Session Rater holds no recorded session of {area} that you can see.",))
         ids = {r.id for r in in_area}

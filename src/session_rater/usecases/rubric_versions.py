@@ -164,8 +164,9 @@ def follow_rubric_changes(svc: Services) -> bool:
 
 
 def submitted_counts(svc: Services) -> Counter[tuple[str, str]]:
-    """Submitted ratings (the version that counts of each form) per (rubric id, version)."""
-    return Counter((r.rubric_id, r.rubric_version) for r in svc.store.submitted_ratings())
+    """Submitted ratings (the version that counts of each form) per (rubric id, version),
+    counted in the database (issue 17: reading every rating took 20 s at 300 k scores)."""
+    return Counter(svc.store.submitted_counts_by_version())
 
 
 def snapshot(svc: Services, rubric_id: str, version: str) -> Rubric | None:

@@ -15,7 +15,9 @@ from session_rater.domain.records import RecordingView
 from session_rater.domain.access import Action
 from session_rater.domain.model import Role
 from session_rater.errors import SessionRaterError
+from session_rater.usecases.assignments_admin import assigned_sessions
 from session_rater.usecases.permitted import Permitted
+from session_rater.ui.session_picker import NoSessions, session_choices
 from session_rater.ui.state import allowed, page_start, recording_label
 
 FLASH_KEY = "assignments:flash"
@@ -37,13 +39,14 @@ def _session_text(recordings: dict[int, RecordingView], recording_id: int) -> st
     return recording_label(recording) if recording else f"session {recording_id}"
 
 
-def _assign(me: Permitted, assessors: dict[int, AccountView], recordings: dict[int, RecordingView],
-            current: set[tuple[int, int]]) -> None:
+def _assign(me: Permitted, assessors: dict[int, AccountView], current: set[tuple[int, int]]) -> None:
     if not assessors:
         st.info("Nobody has the external assessor role yet. Give someone that role on the **People** page first.",
                 icon=":material/person_search:")
         return
-    if not recordings:
+    try:  # every session when few; above a few hundred, a search box (outside the form) and its matches
+        recordings = session_choices(me, st, key=_key("find"))
+    except NoSessions:
         st.info("There are no recorded sessions to assign yet.", icon=":material/video_library:")
         return
     with st.form(_key("assign")):
@@ -148,14 +151,14 @@ def render() -> None:
         return
     names = {a.person.id: a.person.display_name + ("" if a.active else " (closed)") for a in accounts}
     assessors = {a.person.id: a for a in accounts if a.active and a.person.has_role(Role.EXTERNAL_ASSESSOR)}
-    recordings = {r.id: r for r in me.recordings()}
+    recordings = assigned_sessions(me, assignments)
     st.caption(
         "External assessors see and rate only the sessions assigned to them. Sessions drawn for them by the "
         "external audit rule of a sample (the **Sampling** page) count as assignments too; those are not "
         "listed or withdrawn here."
     )
     st.subheader("Assign a session", divider="gray")
-    _assign(me, assessors, recordings, {(a.person_id, a.recording_id) for a in assignments if a.withdrawn_at is None})
+    _assign(me, assessors, {(a.person_id, a.recording_id) for a in assignments if a.withdrawn_at is None})
     st.subheader("Assignments", divider="gray")
     _table(assignments, names, recordings)
     st.subheader("Withdraw an assignment", divider="gray")

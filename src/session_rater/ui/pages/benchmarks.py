@@ -338,7 +338,7 @@ def _exemplars(cal: Calibration, me: Permitted, bench: BenchmarkView, names: Map
 # -- designating -----------------------------------------------------------------------------------
 def _designate(cal: Calibration, me: Permitted, names: Mapping[int, str]) -> None:
     cleared = cal.training_clearances()
-    recordings = {r.id: r for r in me.recordings() if r.id in cleared and r.tutors}
+    recordings = {rid: r for rid, r in cal.cleared_sessions().items() if r.tutors}
     if not recordings:
         st.caption("No recording in your reach is cleared for training use yet: an administrator clears one on the "
                    "Recordings page.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from session_rater.domain.access import Action
+from session_rater.domain.access import Action, reaches
 from session_rater.domain.calibration import MasterScore, PanelDisagreement, check_master_scores, panel_disagreements
 from session_rater.domain.calibration.records import (
     BenchmarkState,
@@ -18,6 +18,7 @@ from session_rater.domain.calibration.records import (
     TrainingClearance,
 )
 from session_rater.domain.model import Capacity
+from session_rater.domain.records import RecordingView
 from session_rater.domain.rubric import Rubric
 from session_rater.errors import AccessDeniedError, CalibrationError, NotFoundError
 from session_rater.usecases.calibration.comparison import benchmark_rubric, own_scores, submitted_by
@@ -50,6 +51,15 @@ class BenchmarkWork:
         return self.svc.store.training_clearances()
 
     # programme manager
+    def cleared_sessions(self) -> dict[int, RecordingView]:
+        """The sessions cleared for training use that this person may see, by id: read by id in
+        SQL (issue 17: not every one of an administrator's 20,000 sessions to find a few)."""
+        cleared = self.training_clearances()
+        found = self.svc.store.recordings_by_id(cleared, within=self.me.reach())
+        actor = self.me.actor
+        newest_first = sorted(found.values(), key=lambda r: (-r.recorded_on.toordinal(), r.id))
+        return {r.id: r for r in newest_first if reaches(actor, self.svc.session_scope(r))}
+
     def designate(self, recording_id: int, tutor_id: int | None, *, reason: str, panel: Sequence[int],
                   panel_lead: int, rubric: Rubric | None = None) -> BenchmarkView:  # fmt: skip
         recording = self.me.recording(recording_id)
