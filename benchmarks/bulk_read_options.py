@@ -7,7 +7,9 @@ a database that the ecosystem offers (issue 17), to justify the path the app tak
 Each option reads the same query (the answered item scores of the ratings that count: rating id,
 item id, score, not applicable; 3 M rows in the 3 M database) into columns, and prints seconds
 and the process's peak memory; each runs in a process of its own. The app's path is
-``session_rater.db.score_columns`` (the DB-API cursor in batches into numpy arrays). The others
+``session_rater.db.score_columns.read_score_columns`` (the ratings through the DB-API cursor, the
+item scores through the ADBC driver); its fallback where no ADBC driver is installed reads the
+item scores through the DB-API cursor in batches into numpy arrays. The others
 need packages the app does not depend on (adbc-driver-sqlite, adbc-driver-postgresql, polars,
 connectorx): give --python of a venv that has them; options whose package is missing are
 reported as such. DuckDB is not measured: its SQLite and PostgreSQL readers are extensions it
@@ -34,11 +36,16 @@ import json, resource, sys, time
 option, url, query, repo = sys.argv[1:5]
 sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://") if "://" in url else "sqlite:///" + url
 t = time.perf_counter()
-if option == "app: DB-API cursor into numpy (score_columns)":
+if option.startswith("app"):
     sys.path.insert(0, repo + "/src")
     from sqlalchemy import create_engine
-    from session_rater.db.score_columns import read_score_columns
-    _, _, items = read_score_columns(create_engine(sqlalchemy_url))
+    from session_rater.db import score_columns as sc
+    engine = create_engine(sqlalchemy_url)
+    if "ADBC" in option:
+        _, _, items = sc.read_score_columns(engine)
+    else:
+        with engine.connect() as connection:
+            items = sc._items(connection, None)
     n = len(items.rating_id)
 elif option == "pandas.read_sql (SQLAlchemy)":
     import pandas as pd
@@ -59,7 +66,7 @@ seconds = time.perf_counter() - t
 print(json.dumps({"rows": n, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
 
-OPTIONS = ["app: DB-API cursor into numpy (score_columns)", "pandas.read_sql (SQLAlchemy)", "ADBC (Arrow) driver",
+OPTIONS = ["app: read_score_columns (items by ADBC)", "app's fallback: DB-API cursor into numpy", "pandas.read_sql (SQLAlchemy)", "ADBC (Arrow) driver",
            "Polars + ConnectorX"]  # fmt: skip
 
 
@@ -77,7 +84,7 @@ def main() -> None:
     for label, url in targets:
         print(label)
         for option in OPTIONS:
-            python = sys.executable if option.startswith("app") else args.python
+            python = sys.executable if option.startswith(("app", "pandas")) else args.python
             done = subprocess.run([python, "-c", CHILD, option, url, QUERY, str(REPO)], capture_output=True, text=True)
             if done.returncode != 0:
                 missing = "ModuleNotFoundError" in done.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -214,3 +215,21 @@ def test_a_session_moved_to_another_area_is_in_the_next_snapshot(demo: Services)
     assert after.stamp != before.stamp
     assert set(after.frame.loc[after.frame["session_id"] == session_id, "area"].astype(str)) == {"Elsewhere"}
     _same(after.frame, reports.load_scores_from_export(demo))
+
+
+def test_the_arrow_read_gives_the_item_scores_the_cursor_reads(demo: Services) -> None:
+    from session_rater.db import score_columns as sc
+
+    engine = demo.store.engine
+    with engine.connect() as connection:
+        ratings = sc._ratings(connection, None)
+        by_cursor = sc._items(connection, None)
+    by_arrow = sc._items_through_arrow(engine, ratings.id)
+    assert by_arrow is not None  # the ADBC driver of this database is installed (a dependency)
+
+    def rows(items: sc.ItemColumns) -> list[tuple[int, str, float]]:
+        return sorted((int(r), items.items[c], -1.0 if np.isnan(v) else float(v))
+                      for r, c, v in zip(items.rating_id, items.item, items.score))  # fmt: skip
+
+    assert len(by_arrow) == len(by_cursor) > 1000
+    assert rows(by_arrow) == rows(by_cursor)
