@@ -7,9 +7,10 @@ a database that the ecosystem offers (issue 17), to justify the path the app tak
 Each option reads the same query (the answered item scores of the ratings that count: rating id,
 item id, score, not applicable; 3 M rows in the 3 M database) into columns, and prints seconds
 and the process's peak memory; each runs in a process of its own. The app's path is
-``session_rater.db.score_columns.read_score_columns`` (the ratings through the DB-API cursor, the
-item scores through the ADBC driver); its fallback where no ADBC driver is installed reads the
-item scores through the DB-API cursor in batches into numpy arrays. The others
+``session_rater.db.score_columns.read_score_columns`` (the ratings through the DB-API cursor; on
+PostgreSQL the item scores through the ADBC driver, on SQLite, where a second SQLite library in
+the process would break its locks, through the cursor in batches into numpy arrays, the
+"fallback" row). The others
 need packages the app does not depend on (adbc-driver-sqlite, adbc-driver-postgresql, polars,
 connectorx): give --python of a venv that has them; options whose package is missing are
 reported as such. DuckDB is not measured: its SQLite and PostgreSQL readers are extensions it
