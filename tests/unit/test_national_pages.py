@@ -46,25 +46,3 @@ def test_a_page_that_errors_or_never_gets_ready_fails_the_run(capsys: pytest.Cap
     assert "ERROR round 2, treatment manager, Agreement: exception: KeyError" in err
     assert "ERROR round 1, administrator, Audit log: TimeoutError" in err
 
-
-def test_a_click_the_browser_answers_alone_settles_at_once() -> None:
-    """A click that sends nothing to the server (a tab) settles with 0 s: the run once hung
-    there, Playwright waiting for a truthy 0."""
-    from playwright.sync_api import sync_playwright
-
-    pages = _national_pages()
-    html = ('<div data-testid="stApp" data-test-script-state="notRunning" data-test-connection-state="CONNECTED">'
-            '<div data-testid="stMain"><h1>Compare</h1><button>Across sessions</button></div></div>')  # fmt: skip
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=pages.CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.add_init_script(pages.WIRE_JS)
-        page.goto("data:text/html," + html)
-        page.get_by_role("button").click()
-        assert pages.settle_after_click(page, timeout=10) == 0.0
-        page.evaluate("() => document.querySelector('[data-testid=stApp]').setAttribute('data-test-script-state', 'running')")
-        page.get_by_role("button").click()
-        with pytest.raises(Exception, match="Timeout"):
-            pages.settle_after_click(page, timeout=1.5)  # still running: not settled
-        assert page.evaluate(pages.LOADED_JS) is None  # no message from a server yet: not loaded
-        browser.close()
