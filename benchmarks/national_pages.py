@@ -87,7 +87,7 @@ WIRE_JS = """(() => {
     window.WebSocket = Watched;
     document.addEventListener('click', () => { window.__click = performance.now(); }, true);
 })();"""
-_IDLE = f"""const app = document.querySelector('[data-testid="stApp"]');
+_IDLE = """const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning'
         || app.getAttribute('data-test-connection-state') !== 'CONNECTED') return null;
     const now = performance.now();"""
@@ -411,7 +411,7 @@ def report(results: Results, rss: PeakRss) -> int:
         return "-" if v is None else ("ERROR" if v.error or v.seconds is None else f"{v.seconds:.2f}")
 
     print()
-    print(f"| page | role | first s | after submit s | RSS peak MB (first / after) |")
+    print("| page | role | first s | after submit s | RSS peak MB (first / after) |")
     print("|---|---|---|---|---|")
     for (page, role), by_round in rows.items():
         first, after = by_round.get(1), by_round.get(2)

@@ -25,7 +25,7 @@ from session_rater.db.store import Store
 from session_rater.domain.media import PlaybackView
 from session_rater.domain.records import PersonView, RatingView, RecordingView
 from session_rater.domain import compare
-from session_rater.domain.model import Capacity, RatingStatus, ScoreRecord
+from session_rater.domain.model import Capacity, ScoreRecord
 from session_rater.domain.rubric import Rubric
 from session_rater.domain.access import Actor, SessionScope
 from session_rater.errors import NotFoundError, RecordingMissingError
