@@ -4,7 +4,7 @@ Streamlit reads this file in two roles:
 
 * the server imports it and finds ``app = st.App(...)``, which adds the app's own route that
   streams recordings from disk behind signed URLs (never through ``st.video(path)``), and
-  starts reading the reports' snapshot of the scores in the background;
+  starts reading the reports' snapshot of the scores, and their default figures, in the background;
 * every browser session runs it as the script, which asks who is signed in (showing the
   sign-in screen if nobody is) and routes to the pages their roles use, with st.navigation.
 """
@@ -13,13 +13,15 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 if get_script_run_ctx(suppress_warning=True) is None:
+    from session_rater.ui.analysis_data import warm_default_figures
     from session_rater.ui.auth import organisation_configured
     from session_rater.usecases.process import shared_services
     from session_rater.usecases.score_snapshot import warm_in_background
     from session_rater.web.routes import routes
 
     app = st.App(__file__, routes=routes(organisation_configured))
-    warm_in_background(shared_services)  # the reports' scores read as the process starts, not by their first visitor
+    # The reports' scores and default figures computed as the process starts, not by their first visitor:
+    warm_in_background(shared_services, then=warm_default_figures)
 else:
     from session_rater.ui.nav import ACCESSIBLE_STYLE, menu
     from session_rater.ui.state import signed_in

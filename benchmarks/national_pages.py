@@ -379,6 +379,8 @@ def run_round(browser, base: str, round_: int, targets: dict, args, rss: PeakRss
                      if role == "treatment manager" and args.clicks else None))  # fmt: skip
         plan.append(("Compare, one session opened", compare, compare_tabs(args.timeout)))
         for title, url, then in plan:
+            if args.pages and not re.search(args.pages, title, re.IGNORECASE):
+                continue
             seconds, peak, error, extra = visit(context, url, args.timeout, rss, then)
             results.visits[(title, role, round_)] = Visit(title, role, seconds, peak, error)
             shown = "ERROR" if seconds is None else f"{seconds:.2f} s"
@@ -479,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clicks", type=int, default=5, help="score clicks on the treatment manager's Rate form")
     parser.add_argument("--timeout", type=float, default=400, help="seconds a page may take before it counts as an error")
     parser.add_argument("--rubric", default="think-first-video-monitoring")
+    parser.add_argument("--pages", help="only the pages whose title matches this regular expression, e.g. 'Over|Agree'")
     args = parser.parse_args(argv)
     app_root = args.app_root.resolve()
     if args.database_url:

@@ -90,3 +90,25 @@ def test_at_national_size_the_figures_after_a_submission_are_the_last_ones_until
     expected = reports.analyse_scores(demo, reports.load_scores(demo), dependability=False)
     assert fresh.bias == expected.bias and fresh.n_scores == expected.n_scores
     assert fresh.bias != first.bias  # the correction moved the figures
+
+
+def test_the_default_figures_are_computed_as_the_app_starts_so_the_first_visitor_does_not_wait(
+    demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ad, "INLINE_SCORES", 0)
+    scores = reports.load_scores(demo)
+    filters = ad.default_filters(scores)
+    ad.warm_default_figures(demo)  # what app.py runs in its warm-up thread
+    for kind in ("report", "quarterly", "paired", "pairs", "monitored", "dependability"):
+        done = ad._LATEST[(kind, demo.settings.database_url, filters.key())]
+        assert done.stamp == score_snapshot.scores_frame(demo).stamp and done.error is None, kind
+    status = ad.dependability(demo, filters)
+    assert status.current and _same(status.figures, reports.dependability_of(scores))  # computed in the worker
+    assert ad.figures_status(demo, filters).current
+    assert ad.report(demo, filters).bias == reports.analyse_scores(demo, scores, dependability=False).bias
+
+
+def test_warming_on_small_data_computes_nothing_ahead(demo: Services) -> None:
+    before = set(ad._LATEST)
+    ad.warm_default_figures(demo)  # the demo: figures take well under a second on the page run
+    assert set(ad._LATEST) == before

@@ -33,7 +33,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from session_rater.domain.bias import PairedScores, pair_with_benchmark
 from session_rater.errors import SessionRaterError
 from session_rater.usecases import reports
+from session_rater.usecases.apart import run_apart
 from session_rater.usecases.analysis import AnalysisReport, Dependability
+from session_rater.usecases.analysis.dependability import DEPENDABILITY_COLUMNS, assess_dependability
 from session_rater.usecases.reports import (
     CAPACITY_LABELS,
     MAX_MATRIX_RATERS,
@@ -73,6 +75,7 @@ __all__ = [
     "MonitoredSessions",
     "MonitoringPolicy",
     "capacity_label",
+    "default_filters",
     "filter_bar",
     "fingerprint",
     "item_info",
@@ -87,6 +90,7 @@ __all__ = [
     "rater_label",
     "report",
     "verdict",
+    "warm_default_figures",
 ]
 
 T = TypeVar("T")
@@ -209,7 +213,7 @@ def _run(key: tuple[object, ...], stamp: tuple[object, ...], newest: str, svc: S
 
 def figures_status(svc: Services, filters: Filters) -> FiguresStatus:
     """How current the page's main figures (:func:`report`) are for ``filters``."""
-    return _latest("report", svc, filters, _fast_report, spinner=_REPORT_SPINNER)[1]
+    return _latest("report", svc, filters, _FIGURES["report"], spinner=_REPORT_SPINNER)[1]
 
 
 def report(svc: Services, filters: Filters) -> AnalysisReport:
@@ -220,7 +224,7 @@ def report(svc: Services, filters: Filters) -> AnalysisReport:
     of the scores as they are on small data; at national scale possibly of an earlier state of
     them, or None while first computed.
     """
-    fast, _ = _latest("report", svc, filters, _fast_report, spinner=_REPORT_SPINNER)
+    fast, _ = _latest("report", svc, filters, _FIGURES["report"], spinner=_REPORT_SPINNER)
     assert fast is not None  # the first computation waits
     return dataclasses.replace(fast, dependability=dependability(svc, filters).figures)
 
@@ -232,39 +236,55 @@ def _fast_report(svc: Services, scores: pd.DataFrame) -> AnalysisReport:
     return reports.analyse_scores(svc, scores, dependability=False)
 
 
+_FIGURES: dict[str, Callable[[Services, pd.DataFrame], object]] = {
+    "report": _fast_report,
+    "quarterly": lambda _svc, scores: bias_by_period(scores, "quarter"),
+    "paired": lambda _svc, scores: pair_with_benchmark(scores),
+    "pairs": lambda svc, scores: pairwise_agreement(scores, categories=scale_of(svc, scores)),
+    "monitored": lambda _svc, scores: reports.monitored_sessions(scores),
+    "dependability": lambda _svc, scores: _dependability_of(scores),
+}
+"""Each kind of figure the pages keep (see :func:`_latest`), and how it is computed."""
+
+
+def _dependability_of(scores: pd.DataFrame) -> Dependability:
+    """The G study and Rasch model; above :data:`INLINE_SCORES`, in a worker process (see
+    :mod:`session_rater.usecases.apart`: a fit of many seconds in a thread slows every page)."""
+    if int(scores["score"].notna().sum()) <= INLINE_SCORES:
+        return reports.dependability_of(scores)
+    scored = scores.loc[scores["score"].notna(), list(DEPENDABILITY_COLUMNS)]
+    return run_apart(assess_dependability, scored)  # the worker imports only what the models need
+
+
 def dependability(svc: Services, filters: Filters) -> DependabilityStatus:
     """The G study and Rasch model of the filtered scores: never waited for above
     :data:`INLINE_SCORES` (see :class:`DependabilityStatus`)."""
-    figures, status = _latest("dependability", svc, filters, lambda _svc, scores: reports.dependability_of(scores),
-                              wait_first=False)  # fmt: skip
+    figures, status = _latest("dependability", svc, filters, _FIGURES["dependability"], wait_first=False)
     return DependabilityStatus(status.as_of, status.since, status.computing, figures)
 
 
 def paired_scores(svc: Services, filters: Filters) -> PairedScores:
     """Each filtered score beside its reference score (for the Bland-Altman plot)."""
-    value, _ = _latest("paired", svc, filters, lambda _svc, scores: pair_with_benchmark(scores))
+    value, _ = _latest("paired", svc, filters, _FIGURES["paired"])
     return value  # type: ignore[return-value]
 
 
 def quarterly_bias(svc: Services, filters: Filters) -> pd.DataFrame:
     """Bias per capacity in each quarter the sessions were recorded in (see :func:`bias_by_period`)."""
-    value, _ = _latest("quarterly", svc, filters, lambda _svc, scores: bias_by_period(scores, "quarter"),
-                       spinner="Computing the trend by quarter…")
+    value, _ = _latest("quarterly", svc, filters, _FIGURES["quarterly"], spinner="Computing the trend by quarter…")
     return value  # type: ignore[return-value]
 
 
 def rater_agreement(svc: Services, filters: Filters) -> pd.DataFrame:
     """Every ordered pair of raters who scored the same items of the same session and tutor
     (see :func:`pairwise_agreement`)."""
-    value, _ = _latest("pairs", svc, filters,
-                       lambda _svc, scores: pairwise_agreement(scores, categories=scale_of(_svc, scores)),
-                       spinner="Comparing raters pair by pair…")  # fmt: skip
+    value, _ = _latest("pairs", svc, filters, _FIGURES["pairs"], spinner="Comparing raters pair by pair…")
     return value  # type: ignore[return-value]
 
 
 def monitored_sessions(svc: Services, filters: Filters) -> MonitoredSessions:
     """Sessions of each tutor with a treatment manager's submitted rating, per year (filtered)."""
-    value, _ = _latest("monitored", svc, filters, lambda _svc, scores: reports.monitored_sessions(scores))
+    value, _ = _latest("monitored", svc, filters, _FIGURES["monitored"])
     return value  # type: ignore[return-value]
 
 
@@ -305,8 +325,10 @@ def filter_bar(svc: Services, *, key: str, areas: tuple[str, ...] | None = None)
         help="The period by the date each session was recorded, both ends included.",
     )
     chosen = tuple(dates) if isinstance(dates, Sequence) else (dates,)
-    date_from = chosen[0] if chosen else None
-    date_to = chosen[1] if len(chosen) > 1 else None  # a range being picked: only its start so far
+    # The whole period is "no period" (the same scores): the default filters keep one key, the one
+    # warm_default_figures computes ahead of the first visitor.
+    date_from = chosen[0] if chosen and chosen[0] > first else None
+    date_to = chosen[1] if len(chosen) > 1 and chosen[1] < last else None  # a range being picked: its start so far
     rubric_id = None
     if len(rubric_ids) > 1:
         titles = {r.id: r.title for r in svc.rubrics()}
@@ -315,3 +337,29 @@ def filter_bar(svc: Services, *, key: str, areas: tuple[str, ...] | None = None)
             help="Items of different checklists cannot be compared: one at a time.",
         )  # fmt: skip
     return Filters(tuple(programmes), tuple(sites), date_from, date_to, rubric_id, areas), scores
+
+
+def default_filters(scores: pd.DataFrame, areas: tuple[str, ...] | None = None) -> Filters:
+    """The filters :func:`filter_bar` starts with over ``scores`` (the viewer's): everything, of
+    the first checklist where several were used."""
+    rubric_ids = sorted(scores["rubric_id"].unique())
+    return Filters(rubric_id=rubric_ids[0] if len(rubric_ids) > 1 else None, areas=areas)
+
+
+def warm_default_figures(svc: Services) -> None:
+    """Compute the figures Over-scoring and Agreement open with (every area, the default filters)
+    now, so that their first visitor does not wait for them: the app process calls this after
+    reading the snapshot as it starts. Does nothing on small data (figures take well under a
+    second there) or when they are already kept."""
+    snapshot = scores_frame(svc)
+    if snapshot.frame.empty or int(snapshot.frame["score"].notna().sum()) <= INLINE_SCORES:
+        return
+    filters = default_filters(snapshot.frame)
+    for kind, compute in _FIGURES.items():
+        key = (kind, svc.settings.database_url, filters.key())
+        with _LOCK:
+            done = _LATEST.get(key)
+            if (done is not None and done.stamp == snapshot.stamp) or key in _RUNNING:
+                continue
+            _RUNNING.add(key)
+        _run(key, snapshot.stamp, snapshot.newest, svc, filters.apply(snapshot.frame), compute)

@@ -157,17 +157,23 @@ def scores_frame(svc: Services) -> Snapshot:
         return new.snapshot
 
 
-def warm_in_background(services: Callable[[], Services]) -> threading.Thread:
+def warm_in_background(services: Callable[[], Services],
+                       then: Callable[[Services], None] | None = None) -> threading.Thread:  # fmt: skip
     """Read the snapshot in a thread now (the app process calls this as it starts), so the first
     visitor of a report does not wait for the first read (about a minute at 3 million scores on
-    a busy machine; a few seconds when an earlier process left its snapshot on disk)."""
+    a busy machine; a few seconds when an earlier process left its snapshot on disk); then
+    ``then(services)`` in the same thread (the app: the reports' default figures)."""
 
     def warm() -> None:
         try:
             started = time.perf_counter()
-            snapshot = scores_frame(services())
+            svc = services()
+            snapshot = scores_frame(svc)
             log.info("The scores' snapshot is ready: %d rows (%s read) in %.1f s", len(snapshot.frame),
                      snapshot.refresh, time.perf_counter() - started)  # fmt: skip
+            if then is not None:
+                then(svc)
+                log.info("The reports' default figures are ready, %.1f s after the start", time.perf_counter() - started)
         except Exception:  # the pages read it themselves then, and show what goes wrong
             log.warning("The scores' snapshot could not be read ahead of the first visitor", exc_info=True)
 

@@ -183,6 +183,10 @@ class Dependability:
         return tuple(sorted({row.raters for row in self.d_study}))
 
 
+DEPENDABILITY_COLUMNS = ("session_id", "tutor_id", "rater_id", "rater_role", "item_id", "score")
+"""The columns :func:`assess_dependability` reads."""
+
+
 def assess_dependability(scores: pd.DataFrame) -> Dependability:
     """The G study, D studies and many-facet Rasch model of ``scores`` (see the module docstring).
 
@@ -351,6 +355,7 @@ def effect_words(effect: str) -> str:
 
 
 __all__ = [
+    "DEPENDABILITY_COLUMNS",
     "FIT_FLAGS",
     "INFIT_ERRATIC",
     "INFIT_PREDICTABLE",

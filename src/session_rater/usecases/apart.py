@@ -1,0 +1,67 @@
+"""Long pure computations in a process of their own, so that they do not slow the pages.
+
+The app serves every visitor from one Python process. A computation of many seconds in a thread
+of it (the G study and Rasch model of 300 thousand scores: about 17 s; minutes at 3 million)
+holds the interpreter's lock most of that time, and every page run of every visitor beside it
+took about twice as long (measured: Over-scoring's run 0.75-1.1 s alone, 1.4-2.3 s beside a
+Rasch fit). :func:`run_apart` runs such a computation in a worker process instead: the thread
+that asked waits without holding the lock, the pages keep their core, and the worker's memory
+goes back to the system when it ends (one task per worker process).
+
+Only pure functions of picklable arguments belong here (a data frame in, figures out): no
+database connection, no Streamlit. If the worker cannot be started or dies (killed for memory,
+say), the computation runs in the calling thread instead, as it did before, and the reason is
+logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import ParamSpec, TypeVar
+
+__all__ = ["run_apart", "shutdown"]
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_POOL: ProcessPoolExecutor | None = None
+_LOCK = threading.Lock()
+
+
+def _pool() -> ProcessPoolExecutor:
+    global _POOL
+    with _LOCK:
+        if _POOL is None:
+            # spawn, not fork: the app process has threads (Streamlit's, the database pool's), and a
+            # forked child of a threaded process may inherit a lock some other thread held.
+            # One worker: the computations queue instead of taking both cores from the pages.
+            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        max_tasks_per_child=1)  # fmt: skip
+        return _POOL
+
+
+def run_apart(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)`` in the worker process; its exceptions are raised here as they were
+    raised there. Blocks the calling thread (call it from a background thread, not a page run)."""
+    try:
+        future = _pool().submit(fn, *args, **kwargs)
+        return future.result()
+    except (BrokenProcessPool, OSError, RuntimeError) as exc:  # RuntimeError: the pool was shut down (exit)
+        log.warning("A worker process could not compute %s (%s); computing it in this process", fn.__name__, exc)
+        shutdown()
+        return fn(*args, **kwargs)
+
+
+def shutdown() -> None:
+    """Stop the worker process (the next :func:`run_apart` starts another)."""
+    global _POOL
+    with _LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)

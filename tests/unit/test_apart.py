@@ -1,0 +1,40 @@
+"""Long computations in a worker process (usecases/apart.py): the same result as in the calling
+process, its exceptions raised in the caller, and a worker that dies does not lose the result."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from session_rater.errors import ScoreError
+from session_rater.usecases import apart
+
+
+def where(_: object = None) -> int:
+    return os.getpid()
+
+
+def refuses(message: str) -> None:
+    raise ScoreError(message)
+
+
+def dies_outside(parent: int) -> str:
+    if os.getpid() != parent:
+        os._exit(3)  # the worker killed (for memory, say)
+    return "computed in the caller"
+
+
+def test_the_computation_runs_in_another_process_and_returns_its_result() -> None:
+    assert apart.run_apart(where) != os.getpid()
+    assert apart.run_apart(sorted, [3, 1, 2]) == [1, 2, 3]
+
+
+def test_an_error_in_the_worker_is_raised_in_the_caller_with_its_message() -> None:
+    with pytest.raises(ScoreError, match="no scores to analyse"):
+        apart.run_apart(refuses, "no scores to analyse")
+
+
+def test_a_worker_that_dies_is_replaced_and_the_figure_computed_here_instead() -> None:
+    assert apart.run_apart(dies_outside, os.getpid()) == "computed in the caller"
+    assert apart.run_apart(where) != os.getpid()  # a new worker for the next one
