@@ -80,6 +80,31 @@ def test_a_submission_and_a_correction_after_the_snapshot_are_in_the_next_one(de
     assert reports.fingerprint(demo) == after.stamp
 
 
+def test_new_submissions_alone_are_read_without_comparing_every_rating_id(
+    demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usual change (ratings submitted, none replaced): only the ratings above the snapshot's
+    highest id are read; every id is compared (``current_ratings``, seconds at 3 M) only when a
+    rating went (a correction), as in the test above."""
+    before = score_snapshot.scores_frame(demo)
+    rubric = demo.rubrics()[0]
+    assessors = [p.id for p in demo.store.list_people() if Role.EXTERNAL_ASSESSOR.value in p.roles]
+    form, rater = next((r, a) for r in demo.store.submitted_ratings() if r.rubric_id == rubric.id and r.tutor_id
+                       for a in assessors if a not in {o.rater_id for o in demo.store.ratings_of_recording(
+                           r.recording_id, submitted_only=False) if o.tutor_id == r.tutor_id})  # fmt: skip
+    entries = {item.id: ItemEntry(score=(i % 3) + 1) for i, item in enumerate(rubric.items)}
+    demo.store.add_ratings([RatingSpec(form.recording_id, form.tutor_id, rater, Capacity.EXTERNAL, entries)], rubric)
+
+    def compared(*_: object) -> None:
+        raise AssertionError("every rating id was compared for a submission alone")
+
+    monkeypatch.setattr(score_snapshot, "current_ratings", compared)
+    after = score_snapshot.scores_frame(demo)
+    assert after.refresh == "delta" and after.ratings_read == 1
+    _same(after.frame, reports.load_scores_from_export(demo))
+    assert len(after.frame) == len(before.frame) + len(rubric.items)
+
+
 def test_a_new_process_starts_from_the_snapshot_on_disk_and_reads_only_what_changed(demo: Services) -> None:
     import time
 

@@ -116,7 +116,7 @@ def _fetch(connection: Connection, statement: object):  # type: ignore[no-untype
         cursor.close()
 
 
-def _ratings(connection: Connection, ids: Sequence[int] | None) -> RatingColumns:
+def _ratings(connection: Connection, ids: Sequence[int] | None, above: int | None = None) -> RatingColumns:
     query = (
         select(m.Rating.id, m.Rating.recording_id, m.Rating.tutor_id, m.Rating.rater_id, m.Rating.capacity,
                m.Rating.rubric_id, m.Rating.rubric_version, m.Rating.submitted_at)
@@ -125,6 +125,8 @@ def _ratings(connection: Connection, ids: Sequence[int] | None) -> RatingColumns
     )  # fmt: skip
     if ids is not None:
         query = query.where(m.Rating.id.in_(list(ids)))
+    if above is not None:
+        query = query.where(m.Rating.id > above)
     rows = [row for batch in _fetch(connection, query) for row in batch] if ids is None or ids else []
     cols = list(zip(*rows)) if rows else [()] * 8
     submitted = [_moment(v) for v in cols[7]]
@@ -136,11 +138,15 @@ def _ratings(connection: Connection, ids: Sequence[int] | None) -> RatingColumns
     )  # fmt: skip
 
 
-def _moment(value: object) -> dt.datetime | None:
-    """As the ORM gives it: SQLite's text becomes a (naive, UTC) datetime."""
-    if value is None or isinstance(value, dt.datetime):
-        return value  # type: ignore[return-value]
+def as_moment(value: object) -> dt.datetime | None:
+    """As the ORM gives it: SQLite's text (and a :class:`Checksum`'s ``newest``) becomes a
+    (naive, UTC) datetime; "" and None are None."""
+    if value is None or value == "" or isinstance(value, dt.datetime):
+        return value or None  # type: ignore[return-value]
     return dt.datetime.fromisoformat(str(value))
+
+
+_moment = as_moment
 
 
 def _items(connection: Connection, ids: Sequence[int] | None) -> ItemColumns:
@@ -166,10 +172,10 @@ def _items(connection: Connection, ids: Sequence[int] | None) -> ItemColumns:
 
 
 def read_score_columns(
-    engine: Engine, rating_ids: Sequence[int] | None = None
+    engine: Engine, rating_ids: Sequence[int] | None = None, *, above: int | None = None
 ) -> tuple[Checksum, RatingColumns, ItemColumns]:
-    """The ratings that count and their answered item scores (all, or of ``rating_ids`` only),
-    with the :class:`Checksum` of the same moment."""
+    """The ratings that count and their answered item scores (all, or of ``rating_ids`` only, or
+    those with an id above ``above`` only), with the :class:`Checksum` of the same moment."""
     options: dict[str, object] = {READ_ONLY: True}
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"
@@ -177,8 +183,8 @@ def read_score_columns(
         connection = connection.execution_options(**options)
         with connection.begin():
             checksum = _checksum(connection)
-            ratings = _ratings(connection, rating_ids)
-            items = None if rating_ids is None else _items(connection, list(ratings.id))
+            ratings = _ratings(connection, rating_ids, above)
+            items = None if rating_ids is None and above is None else _items(connection, list(ratings.id))
             if items is None and (found := _items_through_arrow(engine, ratings.id)) is not None:
                 items = found
             if items is None:
@@ -256,5 +262,5 @@ def current_ratings(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
     return np.array(ids, dtype=np.int64), np.array([_moment(v) for v in moments], dtype=object)
 
 
-__all__ = ["BATCH", "Checksum", "ItemColumns", "RatingColumns", "read_score_columns",
+__all__ = ["BATCH", "Checksum", "ItemColumns", "RatingColumns", "as_moment", "read_score_columns",
            "current_ratings", "person_names", "submitted_since", "submitted_checksum"]  # fmt: skip

@@ -49,6 +49,7 @@ from session_rater.db.score_columns import (
     Checksum,
     ItemColumns,
     RatingColumns,
+    as_moment,
     current_ratings,
     read_score_columns,
     submitted_checksum,
@@ -245,6 +246,18 @@ _Change = tuple[np.ndarray, RatingColumns, ItemColumns]  # a delta: the ratings 
 
 def _refresh(engine: Engine, state: _State | None) -> tuple[RatingColumns, ItemColumns, Checksum, str, int,
                                                             _Change | None]:  # fmt: skip
+    if state is not None and len(state.ratings):
+        # The usual change is new submissions alone: ratings with ids above the snapshot's highest.
+        # If they account for the whole change (count, id sum and newest submission time), no id
+        # needs comparing; otherwise (a correction replaced a rating, a deletion, a refill) below.
+        checksum, new_ratings, new_items = read_score_columns(engine, above=int(state.ratings.id.max()))
+        moments = [t for t in (as_moment(state.checksum.newest), *new_ratings.submitted_at) if t is not None]
+        if (len(state.ratings) + len(new_ratings), int(state.ratings.id.sum()) + int(new_ratings.id.sum())) == (
+            checksum.count, checksum.id_sum
+        ) and (max(moments) if moments else None) == as_moment(checksum.newest):
+            gone = np.empty(0, dtype=np.int64)
+            ratings, items = _merge(state.ratings, state.items, gone, new_ratings, new_items)
+            return ratings, items, checksum, "delta", len(new_ratings), (gone, new_ratings, new_items)
     for _ in range(3):
         if state is None:
             break
