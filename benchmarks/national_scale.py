@@ -220,6 +220,21 @@ def digest(database_url: str) -> str:
     return sha.hexdigest()
 
 
+def _create_database(database_url: str) -> None:
+    """CREATE DATABASE, where it does not exist yet (on the server's ``postgres`` database)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as db:
+            if db.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).first() is None:
+                db.execute(text(f'CREATE DATABASE "{url.database}"'))
+                print(f"created the database {url.database}", flush=True)
+    finally:
+        admin.dispose()
+
+
 def copy_to_postgres(data: Path, database_url: str) -> None:
     """Copy the database ``generate`` built in ``data`` (SQLite) into the empty PostgreSQL
     database at ``database_url``, row for row, by COPY: 3 million scores in minutes, where
@@ -240,6 +255,7 @@ def copy_to_postgres(data: Path, database_url: str) -> None:
     target = make_engine(database_url)
     if target.dialect.name != "postgresql":
         raise SystemExit("copy writes to PostgreSQL: give a postgresql+psycopg:// --database-url")
+    _create_database(database_url)
     migrate(target)
     if not Store(target).is_empty():
         raise SystemExit(f"{database_url} is not empty: give an empty database")

@@ -92,3 +92,17 @@ def test_a_score_on_a_read_only_database_is_refused_with_a_plain_message_and_not
     assert "INSERT" not in message and "UPDATE" not in message and "sqlalchemy" not in message.lower()
     assert demo.store.get_rating(rating.id).scores[item].score == 2
     frozen.close()
+
+
+@pytest.mark.postgres
+def test_a_database_url_naming_no_database_says_so_not_that_the_server_is_down(own_postgres_url: str) -> None:
+    from sqlalchemy import make_url, text
+
+    from session_rater.errors import StorageError
+
+    missing = make_url(own_postgres_url).set(database="no_such_database_here").render_as_string(hide_password=False)
+    engine = make_engine(missing)
+    with pytest.raises(StorageError, match="named in DATABASE_URL does not exist on the server: create it"):
+        with engine.connect() as db:
+            db.execute(text("SELECT 1"))
+    engine.dispose()

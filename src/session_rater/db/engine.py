@@ -31,7 +31,11 @@ _PG_FIRST_START_LOCK = 7_215_002  # one process at a time through first-start wo
 _FAULT_WORDS = (
     ("readonly", "it is read-only"), ("read-only", "it is read-only"), ("read only", "it is read-only"),
     ("disk is full", "the disk is full"), ("no space", "the disk is full"),
-    ("unable to open", "its file cannot be opened"), ("connection", "the database server cannot be reached"),
+    ("unable to open", "its file cannot be opened"),
+    ("password authentication failed", "the server refused the user name or password in DATABASE_URL"),
+    ("does not exist", "the database (or user) named in DATABASE_URL does not exist on the server: create it "
+     "(createdb NAME) or correct the URL"),
+    ("connection", "the database server cannot be reached"),
     ("could not connect", "the database server cannot be reached"), ("server closed", "the database server "
      "closed the connection"), ("locked", "it stayed locked by another process"),
 )  # fmt: skip
