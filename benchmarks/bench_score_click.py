@@ -42,32 +42,7 @@ READY = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-co
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
 
-# Before the app loads: note when each message from the server arrives, and when the browser
-# has painted after it (two animation frames later). A click settles at the first paint after the
-# last message it caused (the fragment's new elements and "script finished"). Streamlit's own
-# ``data-test-script-state`` is not enough: a fast rerun goes running -> notRunning inside one
-# React render and the attribute never changes.
-WIRE_JS = """(() => {
-    const Native = window.WebSocket;
-    window.__lastMessage = 0; window.__paintedAfter = 0;
-    function Watched(...args) {
-        const ws = new Native(...args);
-        ws.addEventListener('message', () => {
-            const at = performance.now();
-            window.__lastMessage = at;
-            requestAnimationFrame(() => requestAnimationFrame(() => {
-                if (window.__lastMessage === at) window.__paintedAfter = performance.now();
-            }));
-        });
-        return ws;
-    }
-    Watched.prototype = Native.prototype;
-    Object.assign(Watched, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
-    window.WebSocket = Watched;
-    document.addEventListener('click', () => { window.__click = performance.now(); }, true);
-})();"""
-QUIET_MS = 400
-"""No message for this long after the last one (and the app not running): the click has settled."""
+from browser_wire import QUIET_MS, WIRE_JS  # noqa: E402  (a neighbour script: benchmarks/ is on sys.path)
 SETTLED_JS = f"""() => {{
     const app = document.querySelector('[data-testid="stApp"]');
     const now = performance.now();

@@ -62,31 +62,9 @@ ROLES = {"administrator": "admin@national.example", "treatment manager": "tm1@na
 PASSWORD = "national-scale"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]  # fmt: skip
-QUIET_MS = 400
 MAIN_ELEMENT = '[data-testid="stMain"] h1'
 
-# Before the app loads: when each message from the server arrives, and when the browser has
-# painted after it (two animation frames later); and when the last click was (as in
-# bench_score_click.py).
-WIRE_JS = """(() => {
-    const Native = window.WebSocket;
-    window.__lastMessage = 0; window.__paintedAfter = 0; window.__click = 0;
-    function Watched(...args) {
-        const ws = new Native(...args);
-        ws.addEventListener('message', () => {
-            const at = performance.now();
-            window.__lastMessage = at;
-            requestAnimationFrame(() => requestAnimationFrame(() => {
-                if (window.__lastMessage === at) window.__paintedAfter = performance.now();
-            }));
-        });
-        return ws;
-    }
-    Watched.prototype = Native.prototype;
-    Object.assign(Watched, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
-    window.WebSocket = Watched;
-    document.addEventListener('click', () => { window.__click = performance.now(); }, true);
-})();"""
+from browser_wire import QUIET_MS, WIRE_JS  # noqa: E402  (a neighbour script: benchmarks/ is on sys.path)
 _IDLE = """const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning'
         || app.getAttribute('data-test-connection-state') !== 'CONNECTED') return null;

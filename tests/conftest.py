@@ -89,3 +89,22 @@ def store(engine: Engine) -> Store:
 @pytest.fixture(scope="session")
 def think_first() -> Rubric:
     return load_rubric(REPO / "rubrics" / "think-first-video-monitoring.yaml")
+
+
+@pytest.fixture
+def national_pages():  # type: ignore[no-untyped-def]
+    """benchmarks/national_pages.py loaded as a module (benchmarks/ is not a package)."""
+    import importlib.util
+    import sys
+
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    spec = importlib.util.spec_from_file_location("national_pages_under_test", folder / "national_pages.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    sys.path.insert(0, str(folder))  # it imports its neighbours (browser_wire)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return module

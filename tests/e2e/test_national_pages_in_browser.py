@@ -4,29 +4,14 @@ e2e session's (a second Playwright in the same process fails while that one runs
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def _national_pages():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("national_pages_in_browser", REPO / "benchmarks" / "national_pages.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_a_click_the_browser_answers_alone_settles_at_once(browser: Browser) -> None:
+def test_a_click_the_browser_answers_alone_settles_at_once(national_pages, browser: Browser) -> None:  # type: ignore[no-untyped-def]
     """A click that sends nothing to the server (a tab) settles with 0 s: the run once hung
     there, Playwright waiting for a truthy 0."""
-    pages = _national_pages()
+    pages = national_pages
     html = ('<div data-testid="stApp" data-test-script-state="notRunning" data-test-connection-state="CONNECTED">'
             '<div data-testid="stMain"><h1>Compare</h1><button>Across sessions</button></div></div>')  # fmt: skip
     context = browser.new_context()

@@ -3,30 +3,17 @@ errors or never gets ready, so a broken page is not lost among the figures."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _national_pages():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("national_pages_under_test", REPO / "benchmarks" / "national_pages.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 class _Rss:
     overall = 512.0
 
 
-def test_a_page_that_errors_or_never_gets_ready_fails_the_run(capsys: pytest.CaptureFixture[str]) -> None:
-    pages = _national_pages()
+def test_a_page_that_errors_or_never_gets_ready_fails_the_run(
+    national_pages, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+) -> None:
+    pages = national_pages
     results = pages.Results()
     for round_ in (1, 2):
         results.visits[("Sessions", "administrator", round_)] = pages.Visit("Sessions", "administrator", 1.5, 300.0)
