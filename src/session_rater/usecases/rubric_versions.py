@@ -30,10 +30,10 @@ from session_rater.io.rubric_files import (
 )
 from session_rater.io.yaml_support import (
     MAX_YAML_BYTES,
-    TOP_LEVEL,
     LimitedLoader,
     YamlInputError,
     compose_within_limits,
+    line_of,
     read_yaml_file,
     size_message,
 )
@@ -297,27 +297,6 @@ def save_new_version(svc: Services, me: Permitted, text: str, source: str) -> Ou
     return Outcome("saved", text, rubric, notes=tuple(notes), compared_with=previous[-1] if previous else None)
 
 
-def _line_of(root: yaml.Node | None, path: str) -> int | None:
-    """The line (from 1) of the node at a dotted path, or of the deepest part of it that exists
-    (a missing key points at its parent)."""
-    if root is None or path == TOP_LEVEL:
-        return None
-    node, line = root, root.start_mark.line + 1
-    for part in path.split("."):
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
-            if match is None:
-                return line
-            key = next(k for k, v in node.value if v is match)
-            node, line = match, key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
-            node = node.value[int(part)]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
 def locate(text: str | None, message: str) -> tuple[str, int | None, str]:
     """(where, line, what) of an error message ``"{source}: {where}: {what}"``."""
     parts = message.split(": ", 2)
@@ -326,7 +305,7 @@ def locate(text: str | None, message: str) -> tuple[str, int | None, str]:
     _, where, what = parts
     if (found := _AT_LINE.match(where)) is not None:
         return where, int(found.group(1)), what
-    return where, _line_of(_composed(text) if text else None, where), what
+    return where, line_of(_composed(text) if text else None, where), what
 
 
 @functools.lru_cache(maxsize=4)
