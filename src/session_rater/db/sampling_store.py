@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, distinct, extract, false, func, insert, literal, or_, select, union_all
@@ -42,6 +43,34 @@ __all__ = ["AssignmentView", "DrawView", "QueueItem", "SamplingError", "Sampling
 def _in_reach(within: Reach) -> Any:
     """The ids of the recorded sessions ``within`` reaches, as a subquery."""
     return select(m.Recording.id).where(within.condition())
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """An assignment's rater's progress, as SQL over the ratings joined to it (grouped by
+    assignment): the capacity the assignment asks, forms per tutor submitted, session-level
+    forms submitted, drafts open, and the session's tutors."""
+
+    capacity: Any
+    tutors_done: Any
+    session_done: Any
+    drafts: Any
+    tutor_count: Any
+
+
+def _progress() -> _Progress:
+    a, r = sm.SampleAssignment, m.Rating
+    submitted = r.status == RatingStatus.SUBMITTED.value
+    return _Progress(
+        capacity=case((a.rule == Rule.EXTERNAL_AUDIT.value, Capacity.EXTERNAL.value), else_=Capacity.MONITORING.value),
+        tutors_done=func.count(distinct(case((submitted & r.tutor_id.is_not(None), r.tutor_id)))),
+        session_done=func.coalesce(func.sum(case((submitted & r.tutor_id.is_(None), 1), else_=0)), 0),
+        drafts=func.coalesce(func.sum(case((r.status == RatingStatus.DRAFT.value, 1), else_=0)), 0),
+        # A correlated count (the primary key's index, per assignment), not a join to a grouped
+        # subquery: SQLite scanned that subquery once per assignment (55 s for 18,605 of them).
+        tutor_count=select(func.count()).select_from(m.RecordingTutor)
+        .where(m.RecordingTutor.recording_id == a.recording_id).scalar_subquery(),
+    )  # fmt: skip
 
 
 def _recording_label(group_name: str, session_number: int, title: str) -> str:
@@ -270,28 +299,15 @@ class SamplingStore:
     # -- work queues ----------------------------------------------------------------------
     def _queue_rows(self, owner_column: Any, rater_id: int | None, within: Reach | None = None) -> list[tuple[Any, ...]]:
         a, rec, r = sm.SampleAssignment, m.Recording, m.Rating
-        capacity = case((a.rule == Rule.EXTERNAL_AUDIT.value, Capacity.EXTERNAL.value), else_=Capacity.MONITORING.value)
-        submitted = r.status == RatingStatus.SUBMITTED.value
-        # A correlated count (the primary key's index, per assignment), not a join to a grouped
-        # subquery: SQLite scanned that subquery once per assignment (55 s for 18,605 of them).
-        tutor_count = (
-            select(func.count()).select_from(m.RecordingTutor)
-            .where(m.RecordingTutor.recording_id == a.recording_id)
-            .scalar_subquery()
-        )  # fmt: skip
+        p = _progress()
         query = (
             select(
                 a.id, a.draw_id, a.policy_name, a.rule, owner_column, a.recording_id, rec.group_name,
                 rec.session_number, rec.session_title, rec.programme, rec.recorded_on, rec.site, rec.area,
-                a.reason, a.due_on,
-                func.count(r.id),
-                func.count(distinct(case((submitted & r.tutor_id.is_not(None), r.tutor_id)))),
-                func.coalesce(func.sum(case((submitted & r.tutor_id.is_(None), 1), else_=0)), 0),
-                func.coalesce(func.sum(case((r.status == RatingStatus.DRAFT.value, 1), else_=0)), 0),
-                tutor_count,
+                a.reason, a.due_on, func.count(r.id), p.tutors_done, p.session_done, p.drafts, p.tutor_count,
             )
             .join(rec, rec.id == a.recording_id)
-            .outerjoin(r, and_(r.recording_id == a.recording_id, r.rater_id == owner_column, r.capacity == capacity))
+            .outerjoin(r, and_(r.recording_id == a.recording_id, r.rater_id == owner_column, r.capacity == p.capacity))
             .where(owner_column.is_not(None) if rater_id is None else owner_column == rater_id)
             .group_by(a.id, rec.id)
         )  # fmt: skip
@@ -393,18 +409,12 @@ class SamplingStore:
         """(assignment id, done): whether the rater in ``owner_column`` has submitted (the rule
         of :meth:`work_queues`), for the assignments with a rating of theirs started, as a query."""
         a, r = sm.SampleAssignment, m.Rating
-        capacity = case((a.rule == Rule.EXTERNAL_AUDIT.value, Capacity.EXTERNAL.value), else_=Capacity.MONITORING.value)
-        submitted = r.status == RatingStatus.SUBMITTED.value
-        tutor_count = (select(func.count()).select_from(m.RecordingTutor)
-                       .where(m.RecordingTutor.recording_id == a.recording_id).scalar_subquery())  # fmt: skip
-        tutors_done = func.count(distinct(case((submitted & r.tutor_id.is_not(None), r.tutor_id))))
-        session_done = func.coalesce(func.sum(case((submitted & r.tutor_id.is_(None), 1), else_=0)), 0)
-        drafts = func.coalesce(func.sum(case((r.status == RatingStatus.DRAFT.value, 1), else_=0)), 0)
-        done = case((and_(or_(session_done > 0, and_(tutor_count > 0, tutors_done >= tutor_count)), drafts == 0), 1),
-                    else_=0)  # fmt: skip
+        p = _progress()
+        done = case((and_(or_(p.session_done > 0, and_(p.tutor_count > 0, p.tutors_done >= p.tutor_count)),
+                          p.drafts == 0), 1), else_=0)  # fmt: skip
         return (
             select(a.id.label("assignment_id"), done.label("done"))
-            .join(r, and_(r.recording_id == a.recording_id, r.rater_id == owner_column, r.capacity == capacity))
+            .join(r, and_(r.recording_id == a.recording_id, r.rater_id == owner_column, r.capacity == p.capacity))
             .group_by(a.id)
         )
 
