@@ -7,8 +7,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from session_rater.domain.bias import pair_with_benchmark
 from session_rater.domain.model import Capacity
 from session_rater.settings import load_settings
 from session_rater.ui import analysis_data as ad
@@ -106,6 +108,42 @@ def test_the_default_figures_are_computed_as_the_app_starts_so_the_first_visitor
     assert status.current and _same(status.figures, reports.dependability_of(scores))  # computed in the worker
     assert ad.figures_status(demo, filters).current
     assert ad.report(demo, filters).bias == reports.analyse_scores(demo, scores, dependability=False).bias
+    # every figure computed in the worker processes is the one computed here
+    pd.testing.assert_frame_equal(ad.quarterly_bias(demo, filters), reports.bias_by_period(scores, "quarter"))
+    pd.testing.assert_frame_equal(ad.rater_agreement(demo, filters),
+                                  reports.pairwise_agreement(scores, categories=reports.scale_of(demo, scores)))
+    pd.testing.assert_frame_equal(ad.paired_scores(demo, filters).pairs, pair_with_benchmark(scores).pairs)
+    assert ad.monitored_sessions(demo, filters) == reports.monitored_sessions(scores)
+
+
+def test_a_visitor_asking_for_a_figure_being_computed_waits_for_it_instead_of_computing_it_again(
+    demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setattr(ad, "INLINE_SCORES", 0)
+    calls: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow(svc: Services, scores: pd.DataFrame) -> int:
+        calls.append(threading.current_thread().name)
+        started.set()
+        release.wait(30)
+        return len(scores)
+
+    filters = ad.Filters(sites=("Barrow",))
+    first = threading.Thread(target=lambda: ad._latest("slow", demo, filters, slow), name="first visitor")
+    first.start()
+    assert started.wait(30)
+    answers: list[object] = []
+    second = threading.Thread(target=lambda: answers.append(ad._latest("slow", demo, filters, slow)[0]),
+                              name="second visitor")  # fmt: skip
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # waiting for the first visitor's computation, not computing its own
+    release.set()
+    first.join(30), second.join(30)
+    assert calls == ["first visitor"] and answers == [len(filters.apply(reports.load_scores(demo)))]
 
 
 def test_warming_on_small_data_computes_nothing_ahead(demo: Services) -> None:

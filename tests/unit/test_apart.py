@@ -38,3 +38,10 @@ def test_an_error_in_the_worker_is_raised_in_the_caller_with_its_message() -> No
 def test_a_worker_that_dies_is_replaced_and_the_figure_computed_here_instead() -> None:
     assert apart.run_apart(dies_outside, os.getpid()) == "computed in the caller"
     assert apart.run_apart(where) != os.getpid()  # a new worker for the next one
+
+
+def test_a_long_computation_has_a_worker_of_its_own_so_quick_ones_do_not_wait_behind_it() -> None:
+    quick, long = apart.run_apart(where, queue="quick"), apart.run_apart(where, queue="long")
+    assert len({quick, long, os.getpid()}) == 3
+    with pytest.raises(ValueError, match="no such queue"):
+        apart.run_apart(where, queue="slow")

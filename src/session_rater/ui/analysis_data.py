@@ -34,7 +34,7 @@ from session_rater.domain.bias import PairedScores, pair_with_benchmark
 from session_rater.errors import SessionRaterError
 from session_rater.usecases import reports
 from session_rater.usecases.apart import run_apart
-from session_rater.usecases.analysis import AnalysisReport, Dependability
+from session_rater.usecases.analysis import AnalysisReport, Dependability, analyse
 from session_rater.usecases.analysis.dependability import DEPENDABILITY_COLUMNS, assess_dependability
 from session_rater.usecases.reports import (
     CAPACITY_LABELS,
@@ -156,7 +156,7 @@ class _Computed:
 
 
 _LATEST: dict[tuple[object, ...], _Computed] = {}
-_RUNNING: set[tuple[object, ...]] = set()
+_RUNNING: dict[tuple[object, ...], threading.Event] = {}  # set when the computation ends
 _LOCK = threading.Lock()
 
 
@@ -172,11 +172,12 @@ def _latest(kind: str, svc: Services, filters: Filters, compute: Callable[[Servi
         if int(scores["score"].notna().sum()) <= INLINE_SCORES or (done is None and wait_first):
             on_page = spinner is not None and get_script_run_ctx(suppress_warning=True) is not None
             with st.spinner(spinner) if on_page else contextlib.nullcontext():  # type: ignore[arg-type]
-                done = _run(key, snapshot.stamp, snapshot.newest, svc, scores, compute)
+                done = _wait_or_run(key, snapshot.stamp, snapshot.newest, svc, scores, compute)
         else:
             with _LOCK:
                 start = key not in _RUNNING
-                _RUNNING.add(key)
+                if start:
+                    _RUNNING[key] = threading.Event()
             if start:
                 threading.Thread(target=_run, args=(key, snapshot.stamp, snapshot.newest, svc, scores, compute),
                                  daemon=True, name=f"figures-{kind}").start()  # fmt: skip
@@ -191,8 +192,29 @@ def _latest(kind: str, svc: Services, filters: Filters, compute: Callable[[Servi
     return done.value, FiguresStatus(done.at, 0, False)  # type: ignore[return-value]
 
 
+def _wait_or_run(key: tuple[object, ...], stamp: tuple[object, ...], newest: str, svc: Services, scores: pd.DataFrame,
+                 compute: Callable[[Services, pd.DataFrame], object]) -> _Computed:  # fmt: skip
+    """The figure of these scores, computed here, or, where it is being computed already (the
+    app's warm-up, another visitor), waited for: at national scale one computation takes
+    seconds of a core, and two of the same are never useful."""
+    with _LOCK:
+        running = _RUNNING.get(key)
+        if running is None:
+            _RUNNING[key] = threading.Event()
+    if running is not None:
+        running.wait()
+        with _LOCK:
+            done = _LATEST.get(key)
+        if done is not None and done.stamp == stamp:
+            return done
+        with _LOCK:
+            _RUNNING.setdefault(key, threading.Event())
+    return _run(key, stamp, newest, svc, scores, compute)
+
+
 def _run(key: tuple[object, ...], stamp: tuple[object, ...], newest: str, svc: Services, scores: pd.DataFrame,
          compute: Callable[[Services, pd.DataFrame], object]) -> _Computed:  # fmt: skip
+    """Computes the figure and keeps it; the caller has put ``key`` in _RUNNING."""
     try:
         try:
             value, error = compute(svc, scores), None
@@ -208,7 +230,9 @@ def _run(key: tuple[object, ...], stamp: tuple[object, ...], newest: str, svc: S
         return done
     finally:
         with _LOCK:
-            _RUNNING.discard(key)
+            ended = _RUNNING.pop(key, None)
+        if ended is not None:
+            ended.set()
 
 
 def figures_status(svc: Services, filters: Filters) -> FiguresStatus:
@@ -232,28 +256,37 @@ def report(svc: Services, filters: Filters) -> AnalysisReport:
 _REPORT_SPINNER = "Computing agreement and over-scoring…"
 
 
-def _fast_report(svc: Services, scores: pd.DataFrame) -> AnalysisReport:
-    return reports.analyse_scores(svc, scores, dependability=False)
+@dataclasses.dataclass(frozen=True)
+class _Figure:
+    """A kind of figure the pages keep: ``compute(scores, **arguments(svc, scores))``, a pure
+    function of the scores; ``arguments`` reads what it needs from the database here. Above
+    :data:`INLINE_SCORES` it runs in a worker process (``queue``; see
+    :mod:`session_rater.usecases.apart`: seconds of arithmetic in a thread of the app slowed
+    every page run beside it about twofold), given only ``columns`` of the answered scores
+    where it reads no more."""
+
+    compute: Callable[..., object]
+    arguments: Callable[[Services, pd.DataFrame], dict[str, object]] = lambda _svc, _scores: {}
+    queue: str = "quick"
+    columns: tuple[str, ...] | None = None
+
+    def __call__(self, svc: Services, scores: pd.DataFrame) -> object:
+        arguments = self.arguments(svc, scores)
+        if int(scores["score"].notna().sum()) <= INLINE_SCORES:
+            return self.compute(scores, **arguments)
+        data = scores if self.columns is None else scores.loc[scores["score"].notna(), list(self.columns)]
+        return run_apart(self.compute, data, queue=self.queue, **arguments)
 
 
-_FIGURES: dict[str, Callable[[Services, pd.DataFrame], object]] = {
-    "report": _fast_report,
-    "quarterly": lambda _svc, scores: bias_by_period(scores, "quarter"),
-    "paired": lambda _svc, scores: pair_with_benchmark(scores),
-    "pairs": lambda svc, scores: pairwise_agreement(scores, categories=scale_of(svc, scores)),
-    "monitored": lambda _svc, scores: reports.monitored_sessions(scores),
-    "dependability": lambda _svc, scores: _dependability_of(scores),
+_FIGURES: dict[str, _Figure] = {
+    "report": _Figure(analyse, lambda svc, scores: {**reports.analysis_arguments(svc, scores), "dependability": False}),
+    "quarterly": _Figure(bias_by_period, lambda _svc, _scores: {"period": "quarter"}),
+    "paired": _Figure(pair_with_benchmark),
+    "pairs": _Figure(pairwise_agreement, lambda svc, scores: {"categories": scale_of(svc, scores)}),
+    "monitored": _Figure(reports.monitored_sessions),
+    "dependability": _Figure(assess_dependability, queue="long", columns=DEPENDABILITY_COLUMNS),
 }
-"""Each kind of figure the pages keep (see :func:`_latest`), and how it is computed."""
-
-
-def _dependability_of(scores: pd.DataFrame) -> Dependability:
-    """The G study and Rasch model; above :data:`INLINE_SCORES`, in a worker process (see
-    :mod:`session_rater.usecases.apart`: a fit of many seconds in a thread slows every page)."""
-    if int(scores["score"].notna().sum()) <= INLINE_SCORES:
-        return reports.dependability_of(scores)
-    scored = scores.loc[scores["score"].notna(), list(DEPENDABILITY_COLUMNS)]
-    return run_apart(assess_dependability, scored)  # the worker imports only what the models need
+"""Each kind of figure the pages keep (see :func:`_latest`)."""
 
 
 def dependability(svc: Services, filters: Filters) -> DependabilityStatus:
@@ -361,5 +394,5 @@ def warm_default_figures(svc: Services) -> None:
             done = _LATEST.get(key)
             if (done is not None and done.stamp == snapshot.stamp) or key in _RUNNING:
                 continue
-            _RUNNING.add(key)
+            _RUNNING[key] = threading.Event()
         _run(key, snapshot.stamp, snapshot.newest, svc, filters.apply(snapshot.frame), compute)

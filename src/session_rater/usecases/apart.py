@@ -24,44 +24,50 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
-__all__ = ["run_apart", "shutdown"]
+__all__ = ["QUEUES", "run_apart", "shutdown"]
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_POOL: ProcessPoolExecutor | None = None
+QUEUES = ("quick", "long")
+"""One worker process per queue: "quick" for figures of seconds, "long" for those of minutes
+(the Rasch model at 3 million scores), so that a long one never holds up a quick one."""
+_POOLS: dict[str, ProcessPoolExecutor] = {}
 _LOCK = threading.Lock()
 
 
-def _pool() -> ProcessPoolExecutor:
-    global _POOL
+def _pool(queue: str) -> ProcessPoolExecutor:
     with _LOCK:
-        if _POOL is None:
+        if queue not in _POOLS:
             # spawn, not fork: the app process has threads (Streamlit's, the database pool's), and a
             # forked child of a threaded process may inherit a lock some other thread held.
-            # One worker: the computations queue instead of taking both cores from the pages.
-            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                        max_tasks_per_child=1)  # fmt: skip
-        return _POOL
+            # One worker per queue: computations wait their turn instead of taking the pages' core.
+            # One task per worker process: its memory goes back to the system after each figure.
+            _POOLS[queue] = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                max_tasks_per_child=1)  # fmt: skip
+        return _POOLS[queue]
 
 
-def run_apart(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``fn(*args, **kwargs)`` in the worker process; its exceptions are raised here as they were
-    raised there. Blocks the calling thread (call it from a background thread, not a page run)."""
+def run_apart(fn: Callable[P, T], *args: P.args, queue: str = "quick", **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)`` in the worker process of ``queue`` (see :data:`QUEUES`); its
+    exceptions are raised here as they were raised there. Blocks the calling thread, without
+    holding the interpreter's lock."""
+    if queue not in QUEUES:
+        raise ValueError(f"no such queue {queue!r}: one of {', '.join(QUEUES)}")
     try:
-        future = _pool().submit(fn, *args, **kwargs)
+        future = _pool(queue).submit(fn, *args, **kwargs)
         return future.result()
     except (BrokenProcessPool, OSError, RuntimeError) as exc:  # RuntimeError: the pool was shut down (exit)
         log.warning("A worker process could not compute %s (%s); computing it in this process", fn.__name__, exc)
-        shutdown()
+        shutdown(queue)
         return fn(*args, **kwargs)
 
 
-def shutdown() -> None:
-    """Stop the worker process (the next :func:`run_apart` starts another)."""
-    global _POOL
+def shutdown(queue: str | None = None) -> None:
+    """Stop the worker process of ``queue`` (of every queue: None); the next :func:`run_apart`
+    starts another."""
     with _LOCK:
-        pool, _POOL = _POOL, None
-    if pool is not None:
+        pools = [_POOLS.pop(q) for q in (QUEUES if queue is None else (queue,)) if q in _POOLS]
+    for pool in pools:
         pool.shutdown(wait=False, cancel_futures=True)

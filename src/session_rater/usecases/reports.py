@@ -183,14 +183,17 @@ def analyse_scores(svc: Services, scores: pd.DataFrame, *, dependability: bool =
     """:func:`analyse` of ``scores`` (master scores else external assessors as the reference;
     seed :data:`SEED`). Raises ScoreError when no score is left to analyse. ``dependability``
     False: without the G study and Rasch model (see :func:`dependability_of`)."""
+    return analyse(scores, **analysis_arguments(svc, scores), dependability=dependability)
+
+
+def analysis_arguments(svc: Services, scores: pd.DataFrame) -> dict[str, object]:
+    """What :func:`analyse_scores` gives :func:`analyse` besides the scores (read from the
+    database: the rubrics' shared scale), so that ``analyse`` itself can run elsewhere."""
     scale = scale_of(svc, scores)
     rubrics = sorted({rubric_label(str(r), str(v)) for r, v in scores[["rubric_id", "rubric_version"]].drop_duplicates()
                       .itertuples(index=False)})  # fmt: skip
     source = " and ".join(rubrics) if scale is not None else "none shared by the rubrics scored"
-    return analyse(
-        scores, seed=SEED, n_boot=N_BOOT, categories=scale, source="the database", scale_source=source,
-        dependability=dependability,
-    )
+    return {"seed": SEED, "n_boot": N_BOOT, "categories": scale, "source": "the database", "scale_source": source}
 
 
 def dependability_of(scores: pd.DataFrame) -> Dependability:
