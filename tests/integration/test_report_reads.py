@@ -177,3 +177,18 @@ def test_areas_and_trends_do_not_share_figures(demo: Services, monkeypatch: pyte
         kept = later if area == areas[0] else reports.report(area, today=dt.date(2026, 12, 1))
         for name in fresh.tables:
             assert kept.tables[name].equals(fresh.tables[name]), (area, name)
+
+
+def test_the_warm_up_computes_the_figures_the_page_opens_on(demo: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    area_report._FIGURES.clear()
+    area_report.warm_area_report(demo)
+    assert len(area_report._FIGURES) == 1
+
+    def computed_again(*_: object) -> None:
+        raise AssertionError("the page computed the figures the warm-up had computed")
+
+    monkeypatch.setattr(AreaReports, "_figures", computed_again)
+    admin = next(v for v in _viewers(demo) if v.actor.has(Role.ADMINISTRATOR))
+    reports = AreaReports(admin)
+    report = reports.report(reports.areas()[0])
+    assert report.age.current and not report.tables["Over-scoring"].empty
