@@ -6,7 +6,7 @@ scores they were computed on (:attr:`score_snapshot.Snapshot.stamp`). A page ask
 
 * with the same stamp gets them at once;
 * with a newer stamp (a submission, a correction), when their last computation was quick (at
-  most ``inline_seconds``), waits for them as before; when it was not, gets the figures it has
+  most ``inline_seconds`` of CPU: wall time would count the machine's load too), waits for them as before; when it was not, gets the figures it has
   at once, with when they were computed and how many ratings came since (:class:`Kept`), while
   the new ones are computed in a thread beside it (one per key at a time): no visitor waits
   for a slow recomputation. (A thread shares the interpreter with the pages: it saves the
@@ -46,7 +46,7 @@ class Kept(Generic[T]):
     as_of: dt.datetime
     since: int = 0
     computing: bool = False
-    seconds: float = 0.0  # how long they took to compute
+    seconds: float = 0.0  # the CPU time they took to compute
 
     @property
     def current(self) -> bool:
@@ -115,10 +115,11 @@ class KeptFigures:
         return len(self._done)
 
     def _compute(self, key: Hashable, snapshot: Snapshot, compute: Callable[[], object]) -> _Done:
-        started = time.perf_counter()
+        started = time.thread_time()  # the computation's own CPU: what it costs, however busy the machine
         value = compute()
-        done = _Done(snapshot.stamp, snapshot.newest, value, dt.datetime.now(dt.UTC), time.perf_counter() - started,
+        done = _Done(snapshot.stamp, snapshot.newest, value, dt.datetime.now(dt.UTC), time.thread_time() - started,
                      snapshot.read_at)  # fmt: skip
+        log.debug("%s: %r computed in %.2f s of CPU", self.name, key, done.seconds)
         with self._lock:
             old = self._done.get(key)
             if old is None or old.read_at <= done.read_at:  # figures of older scores never replace newer ones
