@@ -204,6 +204,20 @@ def test_deleting_demo_data_keeps_real_data_and_refuses_when_real_ratings_depend
     assert len(store.list_people()) == 2
 
 
+def test_people_of_given_ids_are_those_of_everyone_with_those_ids(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from session_rater.db import people
+
+    made = [store.add_person(f"Person {k}", [Role.TUTOR] if k % 2 else [Role.TREATMENT_MANAGER, Role.TUTOR])
+            for k in range(6)]  # fmt: skip
+    wanted = {made[1].id, made[2].id, made[4].id, 10_000}  # an unknown id is no one
+    expected = [p for p in store.list_people() if p.id in wanted]
+    assert len(expected) == 3 and store.list_people(ids=wanted) == expected
+    assert store.list_people(Role.TREATMENT_MANAGER, ids=wanted) == [p for p in expected if p.id != made[1].id]
+    assert store.list_people(ids=[]) == []
+    monkeypatch.setattr(people, "MAX_IN", 2)  # more ids than that: everyone read, then picked
+    assert store.list_people(ids=wanted) == expected
+
+
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:
     if store.engine.dialect.name != "sqlite":
         pytest.skip("SQLite pragmas")

@@ -112,6 +112,37 @@ def test_the_area_report_page_its_pdf_and_its_xlsx(app_env: AppEnv, open_page: O
     assert name == "area-report-cumbria-all.xlsx" and xlsx.startswith(b"PK")
 
 
+def test_the_area_report_says_how_old_its_figures_are_while_newer_ones_are_computed(
+        app_env: AppEnv, open_page: OpenPage) -> None:  # fmt: skip
+    """After a submission, figures slow to compute are shown as they were, saying when they were
+    computed and how many ratings came since, and the next visit shows those of the new scores."""
+    from session_rater.db.ratings import ItemEntry, RatingSpec
+    from session_rater.domain.model import Capacity, Role
+    from session_rater.usecases import area_report
+
+    app_env.monkeypatch.setattr(area_report, "INLINE_SECONDS", -1.0)  # every recomputation counts as slow
+    area_report._FIGURES.clear()
+    dev = app_env.person("Dev Sharma")
+    at = open_page("area-report", rater=dev)
+    no_exception(at)
+    assert "were computed at" not in shown(at)
+    svc = app_env.services
+    rubric = svc.rubrics()[0]
+    assessor = next(p.id for p in svc.store.list_people() if Role.EXTERNAL_ASSESSOR.value in p.roles)
+    session = next(r for r in svc.store.list_recordings() if r.area == "Cumbria" and r.tutors
+                   and svc.store.find_rating(r.id, r.tutors[0].id, assessor, Capacity.EXTERNAL) is None)  # fmt: skip
+    entries = {item.id: ItemEntry(score=3 - i % 2) for i, item in enumerate(rubric.items)}
+    svc.store.add_ratings([RatingSpec(session.id, session.tutors[0].id, assessor, Capacity.EXTERNAL, entries)], rubric)
+    at = open_page("area-report", rater=dev)
+    no_exception(at)
+    assert "The over-scoring, agreement and raters' figures were computed at" in shown(at)
+    assert "1 rating submitted or corrected since" in shown(at)
+    area_report._FIGURES.wait()
+    at = open_page("area-report", rater=dev)
+    no_exception(at)
+    assert "were computed at" not in shown(at)
+
+
 def test_the_area_reports_coverage_counts_sessions_monitored_without_a_draw(app_env: AppEnv) -> None:
     from session_rater.usecases.area_report import AreaReports
     from session_rater.usecases.permitted import Permitted

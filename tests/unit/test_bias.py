@@ -25,7 +25,12 @@ from session_rater.domain.bias import (
     MIN_SESSIONS_FOR_INTERVAL,
     BiasEstimate,
     bias_against_benchmark,
+    BY_ITEM,
+    BY_RATER,
+    BY_ROLE,
+    BY_TUTOR,
     estimate_bias,
+    estimate_bias_by,
     pair_with_benchmark,
     signed_rank_p,
 )
@@ -180,6 +185,21 @@ def test_limits_of_agreement_equal_the_shared_bland_altman() -> None:
         estimate = report.by_role.get(role)
         assert estimate.mean_diff == pytest.approx(expected.bias)
         assert estimate.limits == pytest.approx((expected.lower, expected.upper))
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_one_grouping_alone_has_the_figures_of_the_whole_report(seed: int) -> None:
+    """estimate_bias_by (the trend per period asks for the capacities alone): the same estimates,
+    intervals included, as estimate_bias's table of that grouping with the same seed."""
+    scores = synthetic(25, seed=seed, bias={"tutor": 0.8, "treatment_manager": 0.3, "external_assessor": 0.0},
+                       benchmark_share=0.6)  # fmt: skip
+    paired = pair_with_benchmark(scores)
+    report = estimate_bias(paired, n_boot=200, seed=seed)
+    for by, table in ((BY_RATER, report.by_rater), (BY_ROLE, report.by_role), (BY_ITEM, report.by_item),
+                      (BY_TUTOR, report.by_tutor)):  # fmt: skip
+        assert estimate_bias_by(paired, by, n_boot=200, seed=seed) == table, by
+    with pytest.raises(ValueError, match="no grouping"):
+        estimate_bias_by(paired, ("item_id",), n_boot=10, seed=seed)
 
 
 def test_wilcoxon_p_values_equal_scipy_for_every_group() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,18 +18,20 @@ import pandas as pd
 
 from session_rater.db.recordings import Narrowed
 from session_rater.domain.access import Action, reaches
-from session_rater.domain.bias import Reference, estimate_bias, pair_with_benchmark
+from session_rater.domain.bias import estimate_bias, pair_with_benchmark
 from session_rater.domain.coverage import coverage_table
-from session_rater.domain.model import Capacity
+from session_rater.domain.model import Capacity, Role
 from session_rater.errors import NotFoundError, PolicyError
 from session_rater.io.pdf_report import PdfReport
 from session_rater.io.spreadsheets import xlsx_bytes
 from session_rater.usecases.calibration_status import calibration_status, status_label
 from session_rater.usecases.coverage import Targets, targets_in_force
 from session_rater.usecases.data_dictionary import TABLES, dictionary_frame, headings, keys
+from session_rater.usecases.kept_figures import KeptFigures
 from session_rater.usecases.monitoring import Monitoring
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.score_snapshot import scores_frame
+from session_rater.usecases.services import Services
 from session_rater.usecases.reports import (
     N_BOOT,
     ROLE_ORDER,
@@ -45,11 +46,28 @@ from session_rater.usecases.reports import (
 TOP_ITEMS = 10
 ALL_SITES = "All sites"
 KEEP_FIGURES = 16
-"""Areas' figures kept in the process (per state of the scores, area, period and trend), the
-oldest dropped first: a second visitor, a PDF or an XLSX of the same report computes nothing again."""
-_Figures = tuple[str, dict[str, pd.DataFrame], "pd.DataFrame | None", "Reference | None"]
-_FIGURES: dict[tuple[object, ...], _Figures] = {}
-_FIGURES_LOCK = threading.Lock()
+"""Areas' figures kept in the process (per area, period and trend, with the state of the scores
+they are of), the oldest dropped first: a second visitor, a PDF or an XLSX of the same report
+computes nothing again."""
+INLINE_SECONDS = 0.5
+"""After a submission, an area's figures whose last computation took at most this long are brought
+up to date on the page run (an area of 7,000 scores: 0.2-0.3 s); longer ones (areas at 3 million
+scores) beside it, the page showing the figures it has, with their age."""
+_Figures = tuple[str, dict[str, pd.DataFrame], "pd.DataFrame | None"]
+_FIGURES = KeptFigures("area-report", keep=KEEP_FIGURES)
+
+
+@dataclass(frozen=True)
+class FiguresAge:
+    """How current a report's figures are (see :class:`usecases.kept_figures.Kept`)."""
+
+    as_of: dt.datetime | None = None
+    since: int = 0
+    computing: bool = False
+
+    @property
+    def current(self) -> bool:
+        return self.since == 0 and not self.computing
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,7 @@ class AreaReport:
     targets: Targets
     reference: str
     tables: dict[str, pd.DataFrame]  # keyed as data_dictionary.TABLES, columns as its keys
+    age: FiguresAge = FiguresAge()  # of the figures of the scores (all but Coverage and the raters' names)
 
     def period_text(self) -> str:
         if self.date_from is None and self.date_to is None:
@@ -88,7 +107,9 @@ class AreaReports:
         return [a for a in known if self.me.decide(Action.VIEW_AREA_REPORT, area=a)]
 
     def report(self, area: str, *, by: str = "quarter", date_from: dt.date | None = None,
-               date_to: dt.date | None = None, today: dt.date | None = None) -> AreaReport:  # fmt: skip
+               date_to: dt.date | None = None, today: dt.date | None = None, wait: bool = False) -> AreaReport:  # fmt: skip
+        """The report of ``area``. Its figures may be of the scores as they were a moment ago while
+        newer ones are computed (``report.age`` says); ``wait``: of the scores as they are now (files)."""
         self.me.require(Action.VIEW_AREA_REPORT, area=area)
         if by not in ("month", "quarter"):
             raise NotFoundError(f"The area report is per month or quarter, not {by!r}.")
@@ -108,40 +129,38 @@ class AreaReports:
         scores = snapshot.frame[snapshot.frame["session_id"].isin(in_area)].reset_index(drop=True)
         tables = {"Coverage": self._coverage(mon, shown, in_area, by, targets, today)}
         sessions = hashlib.sha256(np.sort(np.fromiter(in_area, np.int64, len(in_area))).tobytes()).digest()
-        key = (snapshot.stamp, by, sessions)
-        figures = _FIGURES.get(key)
-        if figures is None:  # the statistics of one state of the scores are computed once (seeded: always the same)
-            figures = self._figures(scores, by)
-            with _FIGURES_LOCK:
-                _FIGURES[key] = figures
-                for old in list(_FIGURES)[: max(len(_FIGURES) - KEEP_FIGURES, 0)]:
-                    del _FIGURES[old]
-        reference, figure_tables, by_rater, paired_reference = figures
+        # the statistics of one state of the scores are computed once (seeded: always the same); after a
+        # submission, slow ones are brought up to date beside the page (see usecases.kept_figures)
+        kept = _FIGURES.get(self.svc, (self.svc.settings.database_url, by, sessions), snapshot,
+                            lambda: self._figures(scores, by), inline_seconds=INLINE_SECONDS, wait=wait)  # fmt: skip
+        reference, figure_tables, raters = kept.value
         tables.update(figure_tables)
         # who the raters are and their calibration status change apart from the scores: read each time
-        tables["Raters"] = (self._raters(scores, by_rater, paired_reference) if scores["score"].notna().any()
-                            else pd.DataFrame(columns=keys("Raters")))  # fmt: skip
+        tables["Raters"] = self._raters(raters)
         tables = {name: tables[name] for name in ("Coverage", "Over-scoring", "Over-scoring trend", "Agreement",
                                                   "Raters", "Items over-scored")}  # the sheets' order  # fmt: skip
-        return AreaReport(area, by, date_from, date_to, today, targets, reference, tables)
+        return AreaReport(area, by, date_from, date_to, today, targets, reference, tables,
+                          FiguresAge(kept.as_of, kept.since, kept.computing))  # fmt: skip
 
     def _figures(self, scores: pd.DataFrame, by: str) -> _Figures:
-        """The tables computed from the area's scores alone (bias, its trend, the items, agreement)."""
+        """The tables computed from the area's scores alone (bias, its trend, the items, agreement,
+        each rater's sessions and difference from the reference)."""
         reference = "no reference: no session of the area has master or external assessors' scores"
         tables = {name: pd.DataFrame(columns=keys(name)) for name in
                   ("Over-scoring", "Over-scoring trend", "Agreement", "Items over-scored")}  # fmt: skip
-        by_rater, paired_reference = None, None
-        if scores["score"].notna().any():
-            paired = pair_with_benchmark(scores)
-            if not paired.pairs.empty:
-                estimates = estimate_bias(paired, n_boot=N_BOOT, seed=SEED)
-                reference = paired.reference.describe()
-                tables["Over-scoring"] = self._by_capacity(estimates.by_role.to_frame())
-                tables["Over-scoring trend"] = self._trend(scores, by)
-                tables["Items over-scored"] = self._items(estimates.by_item.to_frame(), scores)
-                by_rater, paired_reference = estimates.by_rater.to_frame(), paired.reference
-            tables["Agreement"] = self._agreement(scores)
-        return reference, tables, by_rater, paired_reference
+        if not scores["score"].notna().any():
+            return reference, tables, None
+        by_rater = None
+        paired = pair_with_benchmark(scores)
+        if not paired.pairs.empty:
+            estimates = estimate_bias(paired, n_boot=N_BOOT, seed=SEED)
+            reference = paired.reference.describe()
+            tables["Over-scoring"] = self._by_capacity(estimates.by_role.to_frame())
+            tables["Over-scoring trend"] = self._trend(scores, by)
+            tables["Items over-scored"] = self._items(estimates.by_item.to_frame(), scores)
+            by_rater = estimates.by_rater.to_frame()
+        tables["Agreement"] = self._agreement(scores)
+        return reference, tables, self._rater_figures(scores, by_rater)
 
     # -- the tables ---------------------------------------------------------------------------
     def _coverage(self, mon: Monitoring, shown: Narrowed, in_area: set[int], by: str, t: Targets,
@@ -205,18 +224,25 @@ class AreaReports:
                                          grouped[["role_a", "role_b"]].itertuples(index=False)])  # fmt: skip
         return grouped.sort_values("_order")[keys("Agreement")].reset_index(drop=True)
 
-    def _raters(self, scores: pd.DataFrame, by_rater: pd.DataFrame | None, reference: Reference | None) -> pd.DataFrame:
-        names = people_names(self.svc)  # one narrow query
+    @staticmethod
+    def _rater_figures(scores: pd.DataFrame, by_rater: pd.DataFrame | None) -> pd.DataFrame:
+        """Each rater's (but self-assessment's) sessions and difference from the reference."""
         raters = scores[scores["rater_role"] != Capacity.SELF_ASSESSMENT.rater_role]
         counts = raters.groupby(["rater_id", "rater_role"])["session_id"].nunique().reset_index(name="sessions")
         if by_rater is not None:
-            counts = counts.merge(by_rater[["rater_id", "rater_role", "mean_diff", "ci_low", "ci_high"]],
-                                  on=["rater_id", "rater_role"], how="left")  # fmt: skip
-        else:
-            counts = counts.assign(mean_diff=float("nan"), ci_low=float("nan"), ci_high=float("nan"))
-        status = calibration_status((int(i) for i in counts["rater_id"]), svc=self.svc)
-        counts = counts.assign(rater=[names.get(int(i), f"rater {i}") for i in counts["rater_id"]],
-                               calibration=[status_label(status[int(i)]) for i in counts["rater_id"]])  # fmt: skip
+            return counts.merge(by_rater[["rater_id", "rater_role", "mean_diff", "ci_low", "ci_high"]],
+                                on=["rater_id", "rater_role"], how="left")  # fmt: skip
+        return counts.assign(mean_diff=float("nan"), ci_low=float("nan"), ci_high=float("nan"))
+
+    def _raters(self, counts: pd.DataFrame | None) -> pd.DataFrame:
+        """The raters' figures with their names and calibration statuses (read on each report)."""
+        if counts is None:
+            return pd.DataFrame(columns=keys("Raters"))
+        ids = [int(i) for i in counts["rater_id"]]
+        names = people_names(self.svc)  # one narrow query
+        status = calibration_status(ids, svc=self.svc)
+        counts = counts.assign(rater=[names.get(i, f"rater {i}") for i in ids],
+                               calibration=[status_label(status[i]) for i in ids])  # fmt: skip
         counts = self._label_roles(counts).sort_values(["capacity", "rater"], kind="stable")
         return counts[keys("Raters")].reset_index(drop=True)
 
@@ -226,6 +252,19 @@ class AreaReports:
 
     def pdf(self, report: AreaReport, *, created: dt.date | None = None) -> bytes:
         return render_area_pdf(report, created=created)
+
+
+def warm_area_report(svc: Services) -> None:
+    """Compute the figures of the report the page opens on (the first area, per quarter, every
+    session) as an administrator sees it, so that its first visitor does not wait for them: for
+    the app's warm-up, after the scores' snapshot (a third of a second an area at 300 k scores)."""
+    admins = svc.store.list_people(Role.ADMINISTRATOR)
+    if not admins:
+        return
+    reports = AreaReports(Permitted(svc, admins[0]))
+    areas = reports.areas()
+    if areas:
+        reports.report(areas[0])
 
 
 def _about(r: AreaReport) -> pd.DataFrame:

@@ -103,7 +103,7 @@ def _area_report(me: Permitted, params: Mapping[str, str], kind: str) -> Export:
 
     reports = AreaReports(me)
     report = reports.report(params.get("area", ""), by=params.get("by", "quarter"), date_from=_date(params, "from"),
-                            date_to=_date(params, "to"))  # fmt: skip
+                            date_to=_date(params, "to"), wait=True)  # a file is of the scores as they are  # fmt: skip
     if kind == "pdf":
         return Export(f"{report.stem}.pdf", PDF, reports.pdf(report))
     return Export(f"{report.stem}.xlsx", XLSX, reports.xlsx(report))

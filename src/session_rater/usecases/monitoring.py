@@ -186,8 +186,14 @@ class Monitoring:
     def recordings_of(self, recording_ids: Iterable[int]) -> dict[int, RecordingView]:
         """The sessions among ``recording_ids`` this person may see, by id: read by id in SQL
         and checked against the access rule (never every session in reach to show a few)."""
-        found = self.svc.store.recordings_by_id(recording_ids, within=self._reach)
-        return {i: r for i, r in found.items() if self.me.decide(Action.VIEW_SESSION, r)}
+        ids = set(recording_ids)
+        known: dict[int, RecordingView | None] = self._read.setdefault("recordings", {})  # this page run's reads
+        missing = ids - known.keys()
+        if missing:  # My work reads its sessions once (work_queue), not again for the rows it shows
+            found = self.svc.store.recordings_by_id(missing, within=self._reach)
+            known.update({i: r if r is not None and self.me.decide(Action.VIEW_SESSION, r) else None
+                          for i in missing for r in [found.get(i)]})  # fmt: skip
+        return {i: r for i in ids if (r := known[i]) is not None}
 
     def visible(self, selections: Sequence[Selection]) -> tuple[list[Selection], int]:
         """The selections of sessions this person may see, and how many others were left out."""

@@ -69,6 +69,7 @@ from session_rater.domain.bias.estimate import (
     BiasTable,
     bias_against_benchmark,
     estimate_bias,
+    estimate_bias_by,
 )
 from session_rater.domain.bias.pairing import (
     BY_ITEM,
@@ -112,6 +113,7 @@ __all__ = [
     "Reference",
     "bias_against_benchmark",
     "estimate_bias",
+    "estimate_bias_by",
     "group_codes",
     "pair_with_benchmark",
     "signed_rank_p",

@@ -170,8 +170,36 @@ def bias_against_benchmark(
     return estimate_bias(paired, n_boot=n_boot, seed=seed, confidence=confidence)
 
 
-def _groupings(pairs: pd.DataFrame, session: np.ndarray, n_sessions: int) -> list[_Grouping]:
-    """The four groupings of :class:`BiasReport`, in its order.
+def estimate_bias_by(
+    paired: PairedScores,
+    by: Sequence[str] = BY_ROLE,
+    *,
+    n_boot: int = DEFAULT_RESAMPLES,
+    seed: int | np.random.Generator = DEFAULT_SEED,
+    confidence: float = 0.95,
+) -> BiasTable:
+    """One table of :func:`estimate_bias` (``by`` one of its groupings: BY_RATER, BY_ROLE,
+    BY_ITEM, BY_TUTOR), the same figures without computing the other three: the resamples of
+    sessions depend on the seed and the sessions alone, never on the groupings."""
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be a positive number of resamples, not {n_boot}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie between 0 and 1, not {confidence}")
+    by = tuple(by)
+    if by not in (BY_RATER, BY_ROLE, BY_ITEM, BY_TUTOR):
+        raise ValueError(f"no grouping by {by!r}")
+    pairs = paired.pairs
+    d = pairs["difference"].to_numpy(dtype=float)
+    session, n_sessions = group_codes(pairs, ("session_id",))
+    grouped = _groupings(pairs, session, n_sessions, (by,))
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    _cluster_bootstrap(grouped, d, session, n_sessions, n_boot, rng)
+    return grouped[0].table(d, confidence, AbsoluteRanks(d))
+
+
+def _groupings(pairs: pd.DataFrame, session: np.ndarray, n_sessions: int,
+               which: Sequence[tuple[str, ...]] = (BY_RATER, BY_ROLE, BY_ITEM, BY_TUTOR)) -> list[_Grouping]:  # fmt: skip
+    """The groupings ``which`` (by default the four of :class:`BiasReport`, in its order).
 
     Rater, capacity and tutor are properties of a *form* (one rater's scoring of one session
     and tutor), so their per-session cells are found among the forms, a twentieth of the pairs;
@@ -182,7 +210,7 @@ def _groupings(pairs: pd.DataFrame, session: np.ndarray, n_sessions: int) -> lis
     forms = pairs.iloc[first][["rater_id", "rater_role", "tutor_id"]].reset_index(drop=True)
     form_session = session[first]
     out = []
-    for by in (BY_RATER, BY_ROLE, BY_ITEM, BY_TUTOR):
+    for by in which:
         if by == BY_ITEM:
             code, n_groups = group_codes(pairs, by)
             keys = pairs.iloc[_first_rows(code, n_groups)][list(by)]

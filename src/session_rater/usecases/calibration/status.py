@@ -105,8 +105,8 @@ def rater_statuses(svc: Services, *, today: dt.date, person_ids: Iterable[int] |
     """Every rater's calibration (treatment managers, external assessors, tutors; or ``person_ids``)."""
     rule = rule_in_force(svc)
     masters = svc.store.master_scores_in_force()
-    people = svc.store.list_people()
-    wanted = set(person_ids) if person_ids is not None else None
+    wanted = {int(i) for i in person_ids} if person_ids is not None else None
+    people = svc.store.list_people(ids=wanted)  # the people asked about only (My work asks of one)
     read = _ReadOnce(svc)
     found = []
     for p in people:
