@@ -14,6 +14,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 if get_script_run_ctx(suppress_warning=True) is None:
     from session_rater.ui.analysis_data import warm_default_figures
+    from session_rater.usecases.area_report import warm_area_report
     from session_rater.ui.auth import organisation_configured
     from session_rater.usecases.process import shared_services
     from session_rater.usecases.score_snapshot import warm_in_background
@@ -21,7 +22,7 @@ if get_script_run_ctx(suppress_warning=True) is None:
 
     app = st.App(__file__, routes=routes(organisation_configured))
     # The reports' scores and default figures computed as the process starts, not by their first visitor:
-    warm_in_background(shared_services, then=warm_default_figures)
+    warm_in_background(shared_services, then=lambda svc: (warm_default_figures(svc), warm_area_report(svc)))
 else:
     from session_rater.ui.nav import ACCESSIBLE_STYLE, menu
     from session_rater.ui.state import signed_in
