@@ -12,7 +12,12 @@ Streamlit reads this file in two roles:
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-if get_script_run_ctx(suppress_warning=True) is None:
+if __name__ == "__mp_main__":
+    # A worker process of usecases/apart.py: multiprocessing's spawn imports the main script again
+    # under this name, and while a page runs Streamlit makes this file the main script. Nothing of
+    # the server (routes, the warm-up, the database) belongs in a worker.
+    pass
+elif get_script_run_ctx(suppress_warning=True) is None:
     from session_rater.ui.analysis_data import warm_default_figures
     from session_rater.usecases.area_report import warm_area_report
     from session_rater.ui.auth import organisation_configured

@@ -45,3 +45,18 @@ def test_a_long_computation_has_a_worker_of_its_own_so_quick_ones_do_not_wait_be
     assert len({quick, long, os.getpid()}) == 3
     with pytest.raises(ValueError, match="no such queue"):
         apart.run_apart(where, queue="slow")
+
+
+def test_a_worker_importing_the_app_script_again_starts_nothing_of_the_server() -> None:
+    """spawn imports the main script in each worker as ``__mp_main__``, and during a page run
+    Streamlit makes app.py the main script: the worker must not start the warm-up (which opened
+    the database and read every score again in the worker) nor the routes."""
+    import runpy
+    import threading
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parents[2] / "app.py"
+    before = {t.name for t in threading.enumerate()}
+    names = runpy.run_path(str(app), run_name="__mp_main__")
+    assert "app" not in names and "warm_in_background" not in names
+    assert {t.name for t in threading.enumerate()} - before == set()
