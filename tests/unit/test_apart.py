@@ -60,3 +60,39 @@ def test_a_worker_importing_the_app_script_again_starts_nothing_of_the_server() 
     names = runpy.run_path(str(app), run_name="__mp_main__")
     assert "app" not in names and "warm_in_background" not in names
     assert {t.name for t in threading.enumerate()} - before == set()
+
+
+def test_a_worker_ends_when_the_app_process_is_killed() -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    app = subprocess.Popen([sys.executable, "-c", (
+        "import time\n"
+        "from session_rater.usecases.apart import run_apart\n"
+        "if __name__ == '__main__':\n"
+        "    run_apart(time.sleep, 120)\n")])  # fmt: skip
+    try:
+        workers: list[int] = []
+        for _ in range(300):  # the worker started and busy
+            children = Path(f"/proc/{app.pid}/task/{app.pid}/children").read_text().split()
+            workers = [int(c) for c in children
+                       if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text(errors="replace")]  # fmt: skip
+            if workers:
+                break
+            time.sleep(0.1)
+        assert workers, "no worker process was started"
+        app.send_signal(signal.SIGKILL)
+        app.wait(10)
+        for _ in range(100):
+            if not any(Path(f"/proc/{w}").exists() and "spawn_main" in Path(f"/proc/{w}/cmdline").read_text(
+                    errors="replace") for w in workers):  # fmt: skip
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"the worker {workers} outlived the killed app process")
+    finally:
+        if app.poll() is None:
+            app.kill()

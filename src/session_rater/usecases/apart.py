@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,8 +47,22 @@ def _pool(queue: str) -> ProcessPoolExecutor:
             # One worker per queue: computations wait their turn instead of taking the pages' core.
             # One task per worker process: its memory goes back to the system after each figure.
             _POOLS[queue] = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                max_tasks_per_child=1)  # fmt: skip
+                                                max_tasks_per_child=1, initializer=_end_with, initargs=(os.getpid(),))  # fmt: skip
         return _POOLS[queue]
+
+
+def _end_with(app: int) -> None:
+    """In the worker: end when the app process has ended (killed, say, with kill -9), rather than
+    live on as an orphan holding its memory (one was found blocked for 45 minutes sending a
+    result nobody would read). Polled: Linux's parent-death signal follows the thread that
+    started the worker, and those threads end while the app runs."""
+
+    def watch() -> None:
+        while os.getppid() == app:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="end-with-the-app").start()
 
 
 def run_apart(fn: Callable[P, T], *args: P.args, queue: str = "quick", **kwargs: P.kwargs) -> T:
