@@ -96,3 +96,11 @@ def test_a_worker_ends_when_the_app_process_is_killed() -> None:
     finally:
         if app.poll() is None:
             app.kill()
+
+
+def niceness() -> int:
+    return os.nice(0)
+
+
+def test_a_worker_runs_below_the_app_s_priority() -> None:
+    assert apart.run_apart(niceness) == os.nice(0) + apart.NICENESS
