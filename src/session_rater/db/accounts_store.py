@@ -261,6 +261,13 @@ class AccountsStore:
             active, has_password, subject = p.active, p.password_hash is not None, p.oidc_subject
         return AccountView(view, active, has_password, subject, self.scope_of(person_id))
 
+    def names(self) -> dict[int, str]:
+        """Everyone's name by id, closed accounts included (the audit log outlives them): one
+        query of two columns (the whole accounts list, with every scope, took 0.4 s at 2,009
+        people on each of the Audit log's three reads of it)."""
+        with self._sessions() as s:
+            return {pid: name for pid, name in s.execute(select(m.Person.id, m.Person.display_name))}
+
     def accounts(self) -> list[AccountView]:
         """Everyone with their scope, in a fixed number of queries whatever the number of people
         (one per person took 1.7 s for 2,000 people on SQLite, 5 s on PostgreSQL)."""
@@ -410,15 +417,17 @@ class AccountsStore:
         with self._sessions() as s:
             changed = {e for e in wanted if e not in {"recording", "sign_in"}} | ({"recording"} & wanted)
             if not wanted or changed:
-                changes = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(window)
+                a = AuditEntry  # plain rows, no ORM objects: 5,000 entries took 0.3-0.5 s through the ORM
+                changes = (select(a.at, a.actor_id, a.entity, a.entity_id, a.action, a.before, a.after)
+                           .order_by(a.at.desc(), a.id.desc()).limit(window))  # fmt: skip
                 if wanted:
                     changes = changes.where(AuditEntry.entity.in_(sorted(changed)))
                 if actor_ids:
                     who = [AuditEntry.actor_id.in_(sorted(people_ids))] + ([AuditEntry.actor_id.is_(None)] if system else [])
                     changes = changes.where(or_(*who))
                 changes = _in_period(changes, AuditEntry.at, since, until)
-                entries += [LogEntry(aware(a.at), a.actor_id, a.entity, a.entity_id, a.action, a.before, a.after)
-                            for a in s.scalars(changes)]
+                entries += [LogEntry(aware(at), actor, entity, entity_id, action, before, after)
+                            for at, actor, entity, entity_id, action, before, after in s.execute(changes)]
             if not wanted or "recording" in wanted:
                 access = select(RecordingAccess).order_by(RecordingAccess.accessed_at.desc(),
                                                           RecordingAccess.id.desc()).limit(window)  # fmt: skip

@@ -286,6 +286,11 @@ class Permitted:
         self.require(Action.VIEW_AUDIT_LOG)
         return self.svc.accounts_store.audit_log(limit=limit, **filters)  # type: ignore[arg-type]
 
+    def audit_log_names(self) -> dict[int, str]:
+        """Everyone's name by id, closed accounts included: who made each entry of the log."""
+        self.require(Action.VIEW_AUDIT_LOG)
+        return self.svc.accounts_store.names()
+
     def audit_log_first(self) -> dt.datetime | None:
         self.require(Action.VIEW_AUDIT_LOG)
         return self.svc.accounts_store.audit_log_first()
