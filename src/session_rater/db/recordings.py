@@ -193,6 +193,16 @@ class RecordingStore(StoreBase):
                 found.update(s.scalars(query))
         return found
 
+    def kept_recording_files(self) -> list[tuple[int, str, str]]:
+        """(id, label, file path as stored) of every recording whose files are kept (not
+        deleted under the retention policy): what a check for missing files reads, three plain
+        columns and no tutors (every recording's view took 0.7-1 s at 20,006 recordings)."""
+        r = m.Recording
+        query = (select(r.id, r.group_name, r.session_number, r.session_title, r.file_path)
+                 .where(r.files_deleted_at.is_(None)).order_by(r.recorded_on.desc(), r.id))  # fmt: skip
+        with self._sessions() as s:
+            return [(rid, f"{group} · session {number}: {title}", path) for rid, group, number, title, path in s.execute(query)]
+
     def count_recordings(self, within: Reach | None = None) -> int:
         """How many recorded sessions ``within`` reaches (all: None), counted in SQL."""
         with self._sessions() as s:
