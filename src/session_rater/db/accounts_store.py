@@ -268,9 +268,12 @@ class AccountsStore:
         with self._sessions() as s:
             return {pid: name for pid, name in s.execute(select(m.Person.id, m.Person.display_name))}
 
-    def accounts(self) -> list[AccountView]:
+    def accounts(self, *, with_assignments: bool = True) -> list[AccountView]:
         """Everyone with their scope, in a fixed number of queries whatever the number of people
-        (one per person took 1.7 s for 2,000 people on SQLite, 5 s on PostgreSQL)."""
+        (one per person took 1.7 s for 2,000 people on SQLite, 5 s on PostgreSQL). Without
+        ``with_assignments`` the scopes leave out the sessions assigned and drawn (empty): the
+        People page lists teams and areas only, and every sample assignment (18,605 at national
+        scale) was read for it."""
         teams: dict[int, set[tuple[str, str]]] = defaultdict(set)
         areas: dict[int, set[str]] = defaultdict(set)
         assigned: dict[int, set[int]] = defaultdict(set)
@@ -287,10 +290,11 @@ class AccountsStore:
             for pid, area in s.execute(select(PersonArea.person_id, PersonArea.area)):
                 areas[pid].add(area)
             for pid, rid in s.execute(select(AssessorAssignment.person_id, AssessorAssignment.recording_id)
-                                      .where(AssessorAssignment.withdrawn_at.is_(None))):
+                                      .where(AssessorAssignment.withdrawn_at.is_(None))) if with_assignments else ():
                 assigned[pid].add(rid)
             for first, second, rid, rule in s.execute(select(SampleAssignment.rater_id, SampleAssignment.second_rater_id,
-                                                             SampleAssignment.recording_id, SampleAssignment.rule)):
+                                                             SampleAssignment.recording_id, SampleAssignment.rule)) \
+                    if with_assignments else ():
                 for pid in {first, second} - {None}:
                     (assigned if rule == "external_audit" else monitoring)[pid].add(rid)  # type: ignore[index]
             return [

@@ -217,9 +217,10 @@ class Permitted:
         return [row for row in rows if row["session_id"] in visible]
 
     # -- administration ----------------------------------------------------------------------
-    def accounts(self) -> list[AccountView]:
+    def accounts(self, *, with_assignments: bool = True) -> list[AccountView]:
+        """Everyone's account and scope (see AccountsStore.accounts for ``with_assignments``)."""
         self.require(Action.MANAGE_PEOPLE)
-        return self.svc.accounts_store.accounts()
+        return self.svc.accounts_store.accounts(with_assignments=with_assignments)
 
     def add_person(self, display_name: str, email: str, roles: list[Role], password: str | None) -> PersonView:
         self.require(Action.MANAGE_PEOPLE)
