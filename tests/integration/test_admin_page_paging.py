@@ -173,3 +173,36 @@ def test_accounts_without_assignments_are_the_accounts_with_no_sessions_in_their
     assert any(a.scope.assigned_recordings for a in whole)
     assert light == [dataclasses.replace(a, scope=dataclasses.replace(
         a.scope, assigned_recordings=frozenset(), monitoring_assignments=frozenset())) for a in whole]  # fmt: skip
+
+
+# -- migration 0014 -----------------------------------------------------------------------------------
+
+
+def _audit_log_indexes(engine) -> set[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import inspect
+
+    return {ix["name"] for ix in inspect(engine).get_indexes("audit_log")} & {"ix_audit_log_at", "ix_audit_log_at_id"}
+
+
+def test_0014_orders_the_audit_log_by_time_and_id_and_downgrades_to_the_index_on_time(database_url: str) -> None:
+    from alembic import command
+
+    from session_rater.db.accounts_store import AccountsStore
+    from session_rater.db.engine import alembic_config, make_engine, migrate
+
+    from tests.integration.test_migrations import _plan
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    assert _audit_log_indexes(engine) == {"ix_audit_log_at_id"}
+    plan = _plan(engine, lambda: AccountsStore(engine).audit_log(limit=1000))
+    changes = "\n".join(plan.splitlines()[:2])  # the first statement's plan (Limit, then the scan): the changes
+    assert "ix_audit_log_at_id" in changes and "Sort" not in changes and "TEMP B-TREE" not in changes, plan
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013_page_indexes")
+    assert _audit_log_indexes(engine) == {"ix_audit_log_at"}
+    migrate(engine)
+    assert _audit_log_indexes(engine) == {"ix_audit_log_at_id"}
+    engine.dispose()
