@@ -297,11 +297,12 @@ class AccountsStore:
                     if with_assignments else ():
                 for pid in {first, second} - {None}:
                     (assigned if rule == "external_audit" else monitoring)[pid].add(rid)  # type: ignore[index]
+            none: frozenset[Any] = frozenset()  # .get, not [...]: a defaultdict would add an empty set per person
             return [
-                AccountView(PersonView(pid, name, email, frozenset(roles[pid]), bool(demo)), bool(active),
+                AccountView(PersonView(pid, name, email, frozenset(roles.get(pid, none)), bool(demo)), bool(active),
                             bool(has_password), subject,
-                            Scope(frozenset(teams[pid]), frozenset(areas[pid]), frozenset(assigned[pid]),
-                                  frozenset(monitoring[pid])))
+                            Scope(frozenset(teams.get(pid, none)), frozenset(areas.get(pid, none)),
+                                  frozenset(assigned.get(pid, none)), frozenset(monitoring.get(pid, none))))
                 for pid, name, email, demo, active, has_password, subject in people
             ]  # fmt: skip
 
