@@ -2,7 +2,7 @@
 Compare, My work and Audit log pages' store calls make, captured from the engine as they run
 (issue 17; how migration 0011's indexes were chosen).
 
-    .venv/bin/python benchmarks/explain_queries.py DATABASE_URL
+    .venv/bin/python benchmarks/explain_queries.py DATABASE_URL [--timing] [--only=LABEL_PART ...]
 
 on a database made by benchmarks/national_scale.py generate (it reads one treatment manager,
 one tutor and one rating to ask about)."""
@@ -33,7 +33,12 @@ with engine.connect() as c:
     admin = c.execute(text("select p.id from people p join person_roles r on r.person_id=p.id where r.role='administrator'")).scalar()
     rec = c.execute(text("select recording_id, tutor_id, rater_id from ratings order by id limit 1")).one()
 
+ONLY = [a.split("=", 1)[1] for a in sys.argv[2:] if a.startswith("--only=")]  # e.g. --only=retention
+
+
 def run(label, fn):
+    if ONLY and not any(o.lower() in label.lower() for o in ONLY):
+        return
     captured.clear()
     fn()
     print(f"\n#### {label}")
@@ -43,7 +48,7 @@ def run(label, fn):
         with engine.connect() as c:
             raw = c.connection.driver_connection
             cur = raw.cursor()
-            q = ("EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF, SUMMARY ON) " if pg else "EXPLAIN QUERY PLAN ") + stmt
+            q = ("EXPLAIN (ANALYZE, BUFFERS OFF, TIMING " + ("ON" if "--timing" in sys.argv else "OFF") + ", SUMMARY ON) " if pg else "EXPLAIN QUERY PLAN ") + stmt
             cur.execute(q, params)
             rows = cur.fetchall()
         print("--", re.sub(r"\s+", " ", stmt)[:220])
@@ -68,3 +73,25 @@ run("ratings_of_recording", lambda: store.ratings_of_recording(rec[0]))
 run("audit log", lambda: acc.audit_log(limit=5000))
 run("work queue (My work / coverage)", lambda: samp.work_queue(tm[0], today=dt.date.today()))
 run("tm scope", lambda: acc.scope_of(tm[0]))
+
+# -- the administration pages (Recordings, People, Audit log, Rubrics) and Coverage: migration 0014 --
+from session_rater.db.retention_store import RetentionStore
+from session_rater.db.sampling_store import open_assignments
+from sqlalchemy import func, select
+
+ret = RetentionStore(engine)
+before = dt.date.today().replace(year=dt.date.today().year - 2)  # the default policy: two years
+run("retention counts (Recordings)", lambda: ret.count_past(before, keep_while_audit_open=True))
+run("retention due, first page (Recordings)", lambda: ret.past_facts(before, kept=False, keep_while_audit_open=True, limit=50))
+run("retention kept, first page (Recordings)", lambda: ret.past_facts(before, kept=True, keep_while_audit_open=True, limit=50))
+def _count_open():
+    with engine.connect() as c:
+        c.execute(select(func.count()).select_from(open_assignments().subquery())).scalar()
+run("open assignments (retention, every one)", _count_open)
+run("missing files check (Recordings)", lambda: store.kept_recording_files())
+run("assignment statuses (Coverage: each rater's done)", lambda: samp.assignment_statuses(today=dt.date.today()))
+run("submitted ratings per rubric version (Rubrics)", lambda: store.submitted_counts_by_version())
+run("areas (Sessions filter, reports)", lambda: store.recording_areas())
+run("audit log names (Audit log)", lambda: acc.names())
+run("audit log first page of 1,000 (Audit log)", lambda: acc.audit_log(limit=1000))
+run("accounts without assignments (People)", lambda: acc.accounts(with_assignments=False))

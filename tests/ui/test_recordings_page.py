@@ -125,3 +125,31 @@ def test_the_recordings_page_shows_what_is_due_for_deletion_and_places_a_hold(ap
     assert not any("due for deletion" in w.value for w in at.warning)
     kept = next(df.value for df in at.dataframe if "why it is kept" in df.value.columns)
     assert "benchmark hold" in kept["why it is kept"][0] and "assessor training" in kept["why it is kept"][0]
+
+
+def test_the_recordings_due_for_deletion_are_counted_and_listed_a_page_at_a_time(
+    app_env: AppEnv, open_page, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    import datetime as dt
+
+    from session_rater.domain.records import RecordingSpec
+    from session_rater.ui.pages import recordings_admin
+
+    monkeypatch.setattr(recordings_admin, "REVIEW_PAGE", 2)
+    svc = app_env.services
+    demo = svc.store.list_recordings()[0]
+    old = [svc.store.add_recording(
+        RecordingSpec(file_path=demo.file_path, programme=demo.programme, group_name="Kendal TF-09", session_number=n,
+                      session_title=f"Old session {n}", recorded_on=dt.date(2019, 5, n), site="Kendal"),
+        [demo.tutors[0].id]).id for n in range(1, 4)]  # fmt: skip
+    at = open_page("recordings")
+    _no_exception(at)
+    assert any("3 recording(s) are due for deletion" in w.value for w in at.warning)
+    due = next(df.value for df in at.dataframe if "why it goes" in df.value.columns)
+    assert list(due["recording"]) == old[:2], "the oldest first, a page of them"
+    assert any("The oldest 2 of 3 are listed" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Show 1 more").click().run()
+    _no_exception(at)
+    due = next(df.value for df in at.dataframe if "why it goes" in df.value.columns)
+    assert list(due["recording"]) == old
+    assert not any(b.label.startswith("Show") and b.key == "retention:due_more" for b in at.button)

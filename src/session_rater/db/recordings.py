@@ -193,6 +193,16 @@ class RecordingStore(StoreBase):
                 found.update(s.scalars(query))
         return found
 
+    def kept_recording_files(self) -> list[tuple[int, str, str]]:
+        """(id, label, file path as stored) of every recording whose files are kept (not
+        deleted under the retention policy): what a check for missing files reads, three plain
+        columns and no tutors (every recording's view took 0.7-1 s at 20,006 recordings)."""
+        r = m.Recording
+        query = (select(r.id, r.group_name, r.session_number, r.session_title, r.file_path)
+                 .where(r.files_deleted_at.is_(None)).order_by(r.recorded_on.desc(), r.id))  # fmt: skip
+        with self._sessions() as s:
+            return [(rid, f"{group} · session {number}: {title}", path) for rid, group, number, title, path in s.execute(query)]
+
     def count_recordings(self, within: Reach | None = None) -> int:
         """How many recorded sessions ``within`` reaches (all: None), counted in SQL."""
         with self._sessions() as s:
@@ -205,7 +215,9 @@ class RecordingStore(StoreBase):
         """At most ``limit`` recorded sessions ``within`` reach whose group, title, site, area,
         team, date (YYYY-MM-DD) or a tutor's name contains ``text`` (any case), newest first: a
         session picker's choices, selected in SQL."""
-        query = select(m.Recording).order_by(m.Recording.recorded_on.desc(), m.Recording.id.desc()).limit(limit)
+        r = m.Recording
+        newest = [r.recorded_on.desc(), r.id.desc()]
+        query = select(r.id).order_by(*newest).limit(limit)
         if within is not None:
             query = query.where(within.condition())
         needle = text.strip().lower()
@@ -213,17 +225,17 @@ class RecordingStore(StoreBase):
             like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             tutored = (select(m.RecordingTutor.recording_id).join(m.Person, m.Person.id == m.RecordingTutor.person_id)
                        .where(func.lower(m.Person.display_name).like(like, escape="\\")))  # fmt: skip
-            fields = [m.Recording.group_name, m.Recording.session_title, m.Recording.site, m.Recording.area,
-                      m.Recording.team, m.Recording.programme]  # fmt: skip
+            fields = [r.group_name, r.session_title, r.site, r.area, r.team, r.programme]
             parts = [func.lower(func.coalesce(f, "")).like(like, escape="\\") for f in fields]
             day = needle.split("/")
             iso = "-".join(reversed(day)) if len(day) > 1 and all(d.isdigit() for d in day) else needle
-            parts.append(cast(m.Recording.recorded_on, String).like(f"%{iso}%"))
+            parts.append(cast(r.recorded_on, String).like(f"%{iso}%"))
             if needle.isdigit():
-                parts.append(m.Recording.id == int(needle))
-            query = query.where(or_(*parts, m.Recording.id.in_(tutored)))
-        with self._sessions() as s:
-            return [recording_view(r) for r in s.scalars(query).unique()]
+                parts.append(r.id == int(needle))
+            query = query.where(or_(*parts, r.id.in_(tutored)))
+        with self._sessions() as s:  # the ids in SQL, then plain rows (50-200 ORM recordings took 0.1-0.3 s a picker)
+            ids = list(s.scalars(query))
+            return _recording_views(s, [r.id.in_(ids)], newest) if ids else []
 
     def recording_areas(self) -> list[str]:
         """The areas of every recorded session ("" where none is recorded), sorted: one DISTINCT

@@ -7,14 +7,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import Engine, select
+from typing import Any
+
+from sqlalchemy import Engine, case, false, func, or_, select
 
 from session_rater.db import models as m
 from session_rater.db.engine import make_sessionmaker
 from session_rater.db.retention_models import RecordingHold
+from session_rater.db.sampling_store import open_assignments
 from session_rater.db.rows import audit
-from session_rater.domain.retention import HOLD_KINDS, Hold, RecordingFacts
+from session_rater.domain.retention import HOLD_KINDS, Hold, RecordingFacts, open_audit_words
 from session_rater.errors import NotFoundError, SessionRaterError
+
+_CHUNK = 500  # ids per IN list
 
 
 def _hold(h: RecordingHold) -> Hold:
@@ -90,6 +95,62 @@ class RetentionStore:
                                tuple(held.get(rid, ())), tuple(open_audits.get(rid, ())))
                 for rid, group, number, title, recorded_on, deleted in rows
             ]  # fmt: skip
+
+    # -- the recordings past their period, counted and paged in SQL ------------------------
+    def _past(self, recorded_before: dt.date, keep_while_audit_open: bool) -> tuple[list[Any], Any]:
+        """The recordings past their period whose files are kept (demo ones aside), and the
+        condition that keeps one of them on purpose: an active hold or, when the policy says
+        so, a sample assignment awaiting its rating (:func:`open_assignments`)."""
+        r = m.Recording
+        past = [r.recorded_on < recorded_before, r.files_deleted_at.is_(None), r.is_demo.is_(False)]
+        held = select(RecordingHold.recording_id).where(RecordingHold.released_at.is_(None))
+        audited = select(open_assignments(recorded_before).subquery().c.recording_id)
+        kept = or_(r.id.in_(held), r.id.in_(audited) if keep_while_audit_open else false())
+        return past, kept
+
+    def count_past(self, recorded_before: dt.date, *, keep_while_audit_open: bool) -> tuple[int, int]:
+        """How many recordings before ``recorded_before`` whose files are kept are due for
+        deletion, and how many are kept on purpose (on hold, or in an open audit): one query."""
+        past, kept = self._past(recorded_before, keep_while_audit_open)
+        query = select(func.count(), func.coalesce(func.sum(case((kept, 1), else_=0)), 0)).select_from(m.Recording)
+        with self._sessions() as s:
+            every, on_purpose = s.execute(query.where(*past)).one()
+        return int(every) - int(on_purpose), int(on_purpose)
+
+    def past_facts(self, recorded_before: dt.date, *, kept: bool, keep_while_audit_open: bool, offset: int = 0,
+                   limit: int | None = None) -> list[RecordingFacts]:  # fmt: skip
+        """The facts of the recordings before ``recorded_before`` whose files are kept that are
+        kept on purpose (``kept``) or due for deletion (not ``kept``), oldest first, ``limit``
+        of them from ``offset`` (all: None), selected in SQL with their active holds and open
+        audits (each sample assignment awaiting a rating, in words)."""
+        past, on_purpose = self._past(recorded_before, keep_while_audit_open)
+        r = m.Recording
+        query = (select(r.id, r.group_name, r.session_number, r.session_title, r.recorded_on, r.files_deleted_at)
+                 .where(*past, on_purpose if kept else ~on_purpose).order_by(r.recorded_on, r.id).offset(offset))  # fmt: skip
+        if limit is not None:
+            query = query.limit(limit)
+        with self._sessions() as s:
+            rows = s.execute(query).all()
+            ids = [row[0] for row in rows]
+            held: dict[int, list[Hold]] = defaultdict(list)
+            audits: dict[int, list[str]] = defaultdict(list)
+            if kept and ids:  # due ones have neither; a page's by id, a whole review's in one go
+                for chunk in [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)] if limit is not None else [None]:
+                    holds = select(RecordingHold).where(RecordingHold.released_at.is_(None)).order_by(RecordingHold.id.desc())
+                    waiting = open_assignments(recorded_before).subquery()
+                    open_ = select(waiting.c.recording_id, waiting.c.rule, waiting.c.due_on).order_by(waiting.c.id)
+                    if chunk is not None:
+                        holds = holds.where(RecordingHold.recording_id.in_(chunk))
+                        open_ = open_.where(waiting.c.recording_id.in_(chunk))
+                    for hold in s.scalars(holds):
+                        held[hold.recording_id].append(_hold(hold))
+                    for rid, rule, due_on in s.execute(open_) if keep_while_audit_open else ():
+                        audits[rid].append(open_audit_words(rule, due_on))
+        return [
+            RecordingFacts(rid, f"{group} · session {number}: {title}", recorded_on, deleted, tuple(held.get(rid, ())),
+                           tuple(audits.get(rid, ())))
+            for rid, group, number, title, recorded_on, deleted in rows
+        ]  # fmt: skip
 
     # -- a deletion --------------------------------------------------------------------------
     def record_deletion(self, recording_id: int, *, files: list[str], note: str, policy: dict[str, str],

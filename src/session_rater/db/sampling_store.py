@@ -77,6 +77,55 @@ def _recording_label(group_name: str, session_number: int, title: str) -> str:
     return f"{group_name} · session {session_number}: {title}"
 
 
+def _submissions(owner_column: Any, policy_name: str | None = None, within: Reach | None = None,
+                 recorded_before: dt.date | None = None) -> Any:  # fmt: skip
+    """Per assignment with a rating started by its rater in ``owner_column``: the tutors with a
+    submitted rating, the submitted whole-session ratings, the drafts and the session's tutors
+    (the rule of :meth:`SamplingStore.work_queues`, over that rater's ratings of the session)."""
+    a, r = sm.SampleAssignment, m.Rating
+    capacity = case((a.rule == Rule.EXTERNAL_AUDIT.value, Capacity.EXTERNAL.value), else_=Capacity.MONITORING.value)
+    submitted = r.status == RatingStatus.SUBMITTED.value
+    tutor_count = (select(func.count()).select_from(m.RecordingTutor)
+                   .where(m.RecordingTutor.recording_id == a.recording_id).scalar_subquery())  # fmt: skip
+    query = (
+        select(a.id, func.count(distinct(case((submitted & r.tutor_id.is_not(None), r.tutor_id)))).label("tutors_done"),
+               func.coalesce(func.sum(case((submitted & r.tutor_id.is_(None), 1), else_=0)), 0).label("session_done"),
+               func.coalesce(func.sum(case((r.status == RatingStatus.DRAFT.value, 1), else_=0)), 0).label("drafts"),
+               tutor_count.label("n_tutors"))
+        .join(r, and_(r.recording_id == a.recording_id, r.rater_id == owner_column, r.capacity == capacity))
+        .group_by(a.id)
+    )  # fmt: skip
+    if policy_name is not None:
+        query = query.where(a.policy_name == policy_name)
+    if within is not None:
+        query = query.where(a.recording_id.in_(_in_reach(within)))
+    if recorded_before is not None:
+        query = query.where(a.recording_id.in_(select(m.Recording.id).where(m.Recording.recorded_on < recorded_before)))
+    return query
+
+
+def open_assignments(recorded_before: dt.date | None = None) -> Any:
+    """The sample assignments (of sessions recorded before ``recorded_before``, when given)
+    still awaiting a submitted rating: a rater not yet chosen or not done, or a second rater
+    chosen and not done. Columns id, recording_id, rule, due_on; selected in SQL with the rule
+    :meth:`SamplingStore.assignment_statuses` applies in Python (a retention review counts and
+    pages the sessions these keep without reading every assignment)."""
+    a = sm.SampleAssignment
+
+    def done(owner_column: Any) -> Any:
+        sub = _submissions(owner_column, recorded_before=recorded_before).subquery()
+        finished = and_(or_(sub.c.session_done > 0, and_(sub.c.n_tutors > 0, sub.c.tutors_done >= sub.c.n_tutors)),
+                        sub.c.drafts == 0)  # fmt: skip
+        return select(sub.c.id).where(finished)
+
+    waiting = or_(a.rater_id.is_(None), a.id.not_in(done(a.rater_id)),
+                  and_(a.second_rater_id.is_not(None), a.id.not_in(done(a.second_rater_id))))  # fmt: skip
+    query = select(a.id, a.recording_id, a.rule, a.due_on).where(waiting)
+    if recorded_before is not None:
+        query = query.where(a.recording_id.in_(select(m.Recording.id).where(m.Recording.recorded_on < recorded_before)))
+    return query
+
+
 class SamplingStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -536,24 +585,7 @@ class SamplingStore:
                       recorded_before: dt.date | None = None) -> dict[int, bool]:  # fmt: skip
         """assignment id -> whether its rater in ``owner_column`` has submitted (the rule of
         :meth:`work_queues`), aggregated in SQL over that rater's ratings of the session only."""
-        a, r = sm.SampleAssignment, m.Rating
-        capacity = case((a.rule == Rule.EXTERNAL_AUDIT.value, Capacity.EXTERNAL.value), else_=Capacity.MONITORING.value)
-        submitted = r.status == RatingStatus.SUBMITTED.value
-        tutor_count = (select(func.count()).select_from(m.RecordingTutor)
-                       .where(m.RecordingTutor.recording_id == a.recording_id).scalar_subquery())  # fmt: skip
-        query = (
-            select(a.id, func.count(distinct(case((submitted & r.tutor_id.is_not(None), r.tutor_id)))),
-                   func.coalesce(func.sum(case((submitted & r.tutor_id.is_(None), 1), else_=0)), 0),
-                   func.coalesce(func.sum(case((r.status == RatingStatus.DRAFT.value, 1), else_=0)), 0), tutor_count)
-            .join(r, and_(r.recording_id == a.recording_id, r.rater_id == owner_column, r.capacity == capacity))
-            .group_by(a.id)
-        )  # fmt: skip
-        if policy_name is not None:
-            query = query.where(a.policy_name == policy_name)
-        if within is not None:
-            query = query.where(a.recording_id.in_(_in_reach(within)))
-        if recorded_before is not None:
-            query = query.where(a.recording_id.in_(select(m.Recording.id).where(m.Recording.recorded_on < recorded_before)))
+        query = _submissions(owner_column, policy_name, within, recorded_before)
         with self._sessions() as s:
             return {
                 aid: (session_done > 0 or (n_tutors > 0 and tutors_done >= n_tutors)) and drafts == 0

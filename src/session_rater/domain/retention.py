@@ -74,6 +74,13 @@ class Hold:
         return self.released_at is None
 
 
+def open_audit_words(rule: str, due_on: dt.date | None) -> str:
+    """An open audit as a retention decision names it: "external audit sample not yet
+    submitted, due 01/06/2026"."""
+    due = f", due {due_on:%d/%m/%Y}" if due_on else ""
+    return f"{rule.replace('_', ' ')} sample not yet submitted{due}"
+
+
 @dataclass(frozen=True)
 class RecordingFacts:
     """What the retention decision needs to know of one recording."""

@@ -17,12 +17,12 @@ import pandas as pd
 
 from session_rater.domain.access import Action
 from session_rater.domain.records import LogEntry
-from session_rater.errors import AccessDeniedError
 from session_rater.io.spreadsheets import csv_bytes
 from session_rater.usecases.permitted import Permitted
 
 SYSTEM = "system"  # changes made with no one signed in: the demo loader, the command line, sign-in itself
 LIMITS = (1000, 5000, 20000)
+DEFAULT_LIMIT = LIMITS[0]  # what a page shows first: read, described and sent to the browser on every run
 COLUMNS = ["at", "who", "kind", "what", "before", "after"]
 
 KINDS = {
@@ -181,7 +181,7 @@ class LogFilters:
     """Which entries are shown: kinds, people (names), a period (UTC days, ends included) and
     text the description or record contains. Empty means "all"."""
 
-    limit: int = LIMITS[1]
+    limit: int = DEFAULT_LIMIT
     kinds: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
     date_from: dt.date | None = None
@@ -212,7 +212,7 @@ class LogFilters:
         def day(key: str) -> dt.date | None:
             return dt.date.fromisoformat(params[key]) if params.get(key) else None
 
-        limit = int(params.get("limit", LIMITS[1]))
+        limit = int(params.get("limit", DEFAULT_LIMIT))
         if limit not in LIMITS:
             raise ValueError(f"limit must be one of {', '.join(map(str, LIMITS))}")
         page = int(params.get("page", 0))
@@ -251,19 +251,20 @@ class AuditTrail:
     def __init__(self, me: Permitted) -> None:
         me.require(Action.VIEW_AUDIT_LOG)
         self.me = me
+        self._names: dict[int, str] | None = None
 
     def names(self) -> dict[int, str]:
-        """Everyone's name, closed accounts included (the audit log outlives them)."""
-        try:
-            return {a.person.id: a.person.display_name for a in self.me.accounts()}
-        except AccessDeniedError:
-            return self.me.people_names()
+        """Everyone's name, closed accounts included (the audit log outlives them): read once
+        per trail (a page run asks three times)."""
+        if self._names is None:
+            self._names = self.me.audit_log_names()
+        return self._names
 
     def _describer(self) -> Describer:
         items = {item.id: item.title for rubric in self.me.svc.rubrics() for item in rubric.items}
         return Describer(self.names(), items)
 
-    def read(self, limit: int = LIMITS[1]) -> pd.DataFrame:
+    def read(self, limit: int = DEFAULT_LIMIT) -> pd.DataFrame:
         """The newest ``limit`` entries, described."""
         return self.read_filtered(LogFilters(limit))
 

@@ -156,13 +156,11 @@ def missing_recordings(store: Store, settings: Settings) -> list[MissingRecordin
     """The recordings whose file is not where the database says (moved, deleted, unmounted).
     Their ratings are kept; ingesting the file from its new place re-links it."""
     missing = []
-    for recording in store.list_recordings():
-        if recording.files_deleted_at is not None:  # deleted on purpose, by the retention policy
-            continue
-        path = Path(recording.file_path)
+    for recording_id, label, file_path in store.kept_recording_files():  # not those deleted by the retention policy
+        path = Path(file_path)
         path = path if path.is_absolute() else settings.recordings_dir / path
         if not path.is_file():
-            missing.append(MissingRecording(recording.id, recording.label, path))
+            missing.append(MissingRecording(recording_id, label, path))
     return missing
 
 

@@ -217,9 +217,10 @@ class Permitted:
         return [row for row in rows if row["session_id"] in visible]
 
     # -- administration ----------------------------------------------------------------------
-    def accounts(self) -> list[AccountView]:
+    def accounts(self, *, with_assignments: bool = True) -> list[AccountView]:
+        """Everyone's account and scope (see AccountsStore.accounts for ``with_assignments``)."""
         self.require(Action.MANAGE_PEOPLE)
-        return self.svc.accounts_store.accounts()
+        return self.svc.accounts_store.accounts(with_assignments=with_assignments)
 
     def add_person(self, display_name: str, email: str, roles: list[Role], password: str | None) -> PersonView:
         self.require(Action.MANAGE_PEOPLE)
@@ -285,6 +286,11 @@ class Permitted:
         ``actor_ids``, ``since`` and ``until`` (see AccountsStore.audit_log)."""
         self.require(Action.VIEW_AUDIT_LOG)
         return self.svc.accounts_store.audit_log(limit=limit, **filters)  # type: ignore[arg-type]
+
+    def audit_log_names(self) -> dict[int, str]:
+        """Everyone's name by id, closed accounts included: who made each entry of the log."""
+        self.require(Action.VIEW_AUDIT_LOG)
+        return self.svc.accounts_store.names()
 
     def audit_log_first(self) -> dt.datetime | None:
         self.require(Action.VIEW_AUDIT_LOG)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from session_rater.db.retention_store import RetentionStore
 from session_rater.domain.access import Action
-from session_rater.domain.retention import Hold, RetentionDecision, RetentionPolicy, decide
+from session_rater.domain.retention import Hold, RetentionDecision, RetentionPolicy, decide, open_audit_words
 from session_rater.io.retention_files import load_retention_policy
 from session_rater.media.thumbnails import thumbnails_dir
 from session_rater.usecases.captions import added_captions_path
@@ -65,9 +65,7 @@ def open_audits(svc: Services, today: dt.date, recorded_before: dt.date | None =
     for a in svc.sampling.assignment_statuses(today=today, recorded_before=recorded_before):
         waiting = (a.rater_id is None or not a.rated) or (a.second_rater_id is not None and not a.second_rated)
         if waiting:
-            due = f", due {a.due_on:%d/%m/%Y}" if a.due_on else ""
-            rule = str(getattr(a.rule, "value", a.rule)).replace("_", " ")
-            found.setdefault(a.recording_id, []).append(f"{rule} sample not yet submitted{due}")
+            found.setdefault(a.recording_id, []).append(open_audit_words(str(getattr(a.rule, "value", a.rule)), a.due_on))
     return found
 
 
@@ -85,20 +83,51 @@ def kept_from(rules: RetentionPolicy, today: dt.date) -> dt.date:
     return dt.date.fromordinal(lo)
 
 
+def _decisions(svc: Services, rules: RetentionPolicy, today: dt.date, *, kept: bool, offset: int = 0,
+               limit: int | None = None) -> list[RetentionDecision]:  # fmt: skip
+    """The policy's decisions on the recordings past their period that it keeps on purpose
+    (``kept``) or that are due, oldest first, ``limit`` of them from ``offset``: selected and
+    paged in SQL, decided here."""
+    facts = _store(svc).past_facts(kept_from(rules, today), kept=kept, keep_while_audit_open=rules.keep_while_audit_open,
+                                   offset=offset, limit=limit)  # fmt: skip
+    return [d for d in (decide(rules, f, today) for f in facts) if d is not None]
+
+
 def review(svc: Services, *, today: dt.date | None = None) -> RetentionReview:
     """The policy applied to every recording past its retention period whose files are still
     kept (demo ones aside): those due, and those kept on purpose. Recordings within their
     period are not read (they are neither)."""
     today = today or dt.date.today()
     rules = policy(svc)
-    store = _store(svc)
-    before = kept_from(rules, today)
-    past = store.recording_facts({}, recorded_before=before, with_demo=False)
-    if rules.keep_while_audit_open and any(f.files_deleted_at is None and not f.holds for f in past):
-        audits = open_audits(svc, today, before)
-        past = [replace(f, open_audits=tuple(audits.get(f.recording_id, ()))) for f in past]
-    decisions = [d for d in (decide(rules, facts, today) for facts in past) if d is not None]
-    return RetentionReview(rules, today, tuple(decisions))
+    decisions = _decisions(svc, rules, today, kept=False) + _decisions(svc, rules, today, kept=True)
+    return RetentionReview(rules, today, tuple(sorted(decisions, key=lambda d: (d.recorded_on, d.recording_id))))
+
+
+@dataclass(frozen=True)
+class RetentionPage:
+    """What a page shows of a review: how many recordings are due and how many kept on purpose
+    (counted in SQL), and the oldest ``limit`` of each (read in SQL): at national scale
+    thousands are past their period, and a page run reads and sends only what it shows."""
+
+    policy: RetentionPolicy
+    today: dt.date
+    due_count: int
+    kept_count: int
+    due: tuple[RetentionDecision, ...]
+    kept: tuple[RetentionDecision, ...]
+
+
+def review_page(svc: Services, *, today: dt.date | None = None, due_limit: int = 50,
+                kept_limit: int = 50) -> RetentionPage:  # fmt: skip
+    """The counts of :func:`review` and its first ``due_limit`` due and ``kept_limit`` kept
+    decisions, oldest first."""
+    today = today or dt.date.today()
+    rules = policy(svc)
+    due_count, kept_count = _store(svc).count_past(kept_from(rules, today),
+                                                   keep_while_audit_open=rules.keep_while_audit_open)  # fmt: skip
+    due = _decisions(svc, rules, today, kept=False, limit=due_limit) if due_count else []
+    kept = _decisions(svc, rules, today, kept=True, limit=kept_limit) if kept_count else []
+    return RetentionPage(rules, today, due_count, kept_count, tuple(due), tuple(kept))
 
 
 def _files_of(svc: Services, recording_id: int) -> list[Path]:
@@ -188,6 +217,9 @@ class RetentionAdmin:
 
     def review(self, today: dt.date | None = None) -> RetentionReview:
         return review(self.svc, today=today)
+
+    def review_page(self, *, today: dt.date | None = None, due_limit: int = 50, kept_limit: int = 50) -> RetentionPage:
+        return review_page(self.svc, today=today, due_limit=due_limit, kept_limit=kept_limit)
 
     def holds(self) -> list[Hold]:
         return holds(self.svc)

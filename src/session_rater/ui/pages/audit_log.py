@@ -18,7 +18,7 @@ from session_rater.errors import SessionRaterError
 from session_rater.ui.downloads import download_link
 from session_rater.ui.session_picker import NoSessions, session_choices
 from session_rater.ui.state import allowed, page_start, recording_label
-from session_rater.usecases.audit_trail import LIMITS, SYSTEM, AuditTrail, LogFilters
+from session_rater.usecases.audit_trail import DEFAULT_LIMIT, LIMITS, SYSTEM, AuditTrail, LogFilters
 from session_rater.usecases.permitted import Permitted
 from session_rater.usecases.services import Services
 
@@ -48,7 +48,7 @@ def _filters(trail: AuditTrail, kinds, people, dates, words, limit: int, page: i
 
 def _log(trail: AuditTrail) -> None:
     kinds, people, dates, words, newest, older = st.columns([2, 2, 2.4, 2, 1.4, 1])
-    limit = newest.selectbox("Entries to read", LIMITS, index=1, key="audit:limit",
+    limit = newest.selectbox("Entries to read", LIMITS, index=LIMITS.index(DEFAULT_LIMIT), key="audit:limit",
                              format_func=lambda n: f"{n:,}",
                              help="How many of the newest entries (changes and recording plays together) to read")
     page = older.number_input("Page", min_value=1, value=1, step=1, key="audit:page",

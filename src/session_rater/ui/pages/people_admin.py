@@ -275,7 +275,7 @@ def render() -> None:
         return
     flash = st.session_state.pop(FLASH_KEY, None)
     try:
-        accounts = me.accounts()
+        accounts = me.accounts(with_assignments=False)  # the page shows teams and areas, not sessions
     except SessionRaterError as exc:
         st.error(plain(exc))
         return

@@ -184,11 +184,29 @@ def _missing(admin: RecordingsAdmin) -> None:
     )
 
 
+REVIEW_PAGE = 50
+"""Recordings of each retention table read and shown at a time: at national scale thousands are
+past their period (7,578 at 300 k scores), counted in SQL, and the oldest listed first."""
+DUE_MORE_KEY, KEPT_MORE_KEY = "retention:due_shown", "retention:kept_shown"
+
+
+def _more(shown: int, total: int, state_key: str, button_key: str) -> None:
+    """The count of what is listed and a button that lists REVIEW_PAGE more (oldest first)."""
+    if shown >= total:
+        return
+    st.caption(f"The oldest {shown:,} of {total:,} are listed.")
+    if st.button(f"Show {min(REVIEW_PAGE, total - shown):,} more", key=button_key, icon=":material/expand_more:"):
+        st.session_state[state_key] = shown + REVIEW_PAGE
+        st.rerun()
+
+
 def _due_for_deletion(retention: RetentionAdmin, me: Permitted) -> None:
     """What the retention policy deletes next, what it keeps past its period and why, and the
     holds that keep recordings (placed and released here, each in the audit log)."""
+    due_limit = int(st.session_state.get(DUE_MORE_KEY, REVIEW_PAGE))
+    kept_limit = int(st.session_state.get(KEPT_MORE_KEY, REVIEW_PAGE))
     try:
-        review = retention.review()
+        review = retention.review_page(due_limit=due_limit, kept_limit=kept_limit)
     except SessionRaterError as exc:
         st.error(str(exc))
         return
@@ -196,18 +214,20 @@ def _due_for_deletion(retention: RetentionAdmin, me: Permitted) -> None:
     st.caption(f"Retention policy **{policy.id} v{policy.version}** ({policy.title}): {policy.rule}. "
                "`session-rater retention` deletes the files of the recordings due (run it on a schedule; "
                "`--dry-run` lists them). Scores, evidence notes and the audit log are never deleted.")
-    if review.due:
-        st.warning(f"{len(review.due)} recording(s) are due for deletion.", icon=":material/auto_delete:")
+    if review.due_count:
+        st.warning(f"{review.due_count:,} recording(s) are due for deletion.", icon=":material/auto_delete:")
         st.dataframe(pd.DataFrame([{"recording": d.recording_id, "session": d.label, "date": d.recorded_on,
                                     "kept until": d.keep_until, "why it goes": d.reason} for d in review.due]),
                      hide_index=True, width="stretch", key="retention_due")
+        _more(len(review.due), review.due_count, DUE_MORE_KEY, "retention:due_more")
     else:
         st.caption("Nothing is due for deletion.")
-    if review.kept:
-        st.markdown("**Past their period but kept**")
+    if review.kept_count:
+        st.markdown(f"**Past their period but kept** · {review.kept_count:,} recording(s)")
         st.dataframe(pd.DataFrame([{"recording": d.recording_id, "session": d.label, "date": d.recorded_on,
                                     "why it is kept": d.reason} for d in review.kept]),
                      hide_index=True, width="stretch", key="retention_kept")
+        _more(len(review.kept), review.kept_count, KEPT_MORE_KEY, "retention:kept_more")
     holds = retention.holds()
     labels = retention.recording_labels({h.recording_id for h in holds})
     st.markdown("**Holds** · a recording on hold is kept whatever the policy says, until the hold is released.")
