@@ -78,7 +78,7 @@ def main() -> int:
     results = {
         "alone": runs(),
         "beside a Rasch fit in a thread": beside(assess_dependability),
-        "beside a Rasch fit in a worker process": beside(lambda s: run_apart(assess_dependability, s, queue="long")),
+        "beside a Rasch fit in a worker process": beside(lambda s: run_apart(assess_dependability, s)),
     }
     print(f"{args.page}, {len(scores):,} answered scores, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     for label, times in results.items():

@@ -40,13 +40,6 @@ def test_a_worker_that_dies_is_replaced_and_the_figure_computed_here_instead() -
     assert apart.run_apart(where) != os.getpid()  # a new worker for the next one
 
 
-def test_a_long_computation_has_a_worker_of_its_own_so_quick_ones_do_not_wait_behind_it() -> None:
-    quick, long = apart.run_apart(where, queue="quick"), apart.run_apart(where, queue="long")
-    assert len({quick, long, os.getpid()}) == 3
-    with pytest.raises(ValueError, match="no such queue"):
-        apart.run_apart(where, queue="slow")
-
-
 def test_a_worker_importing_the_app_script_again_starts_nothing_of_the_server() -> None:
     """spawn imports the main script in each worker as ``__mp_main__``, and during a page run
     Streamlit makes app.py the main script: the worker must not start the warm-up (which opened

@@ -259,23 +259,22 @@ _REPORT_SPINNER = "Computing agreement and over-scoring…"
 @dataclasses.dataclass(frozen=True)
 class _Figure:
     """A kind of figure the pages keep: ``compute(scores, **arguments(svc, scores))``, a pure
-    function of the scores; ``arguments`` reads what it needs from the database here. Above
-    :data:`INLINE_SCORES` it runs in a worker process (``queue``; see
-    :mod:`session_rater.usecases.apart`: seconds of arithmetic in a thread of the app slowed
-    every page run beside it about twofold), given only ``columns`` of the answered scores
-    where it reads no more."""
+    function of the scores; ``arguments`` reads what it needs from the database here. ``apart``:
+    above :data:`INLINE_SCORES` it runs in a worker process (:mod:`session_rater.usecases.apart`:
+    minutes and most of a gigabyte at 3 million scores), given only ``columns`` of the answered
+    scores."""
 
     compute: Callable[..., object]
     arguments: Callable[[Services, pd.DataFrame], dict[str, object]] = lambda _svc, _scores: {}
-    queue: str = "quick"
+    apart: bool = False
     columns: tuple[str, ...] | None = None
 
     def __call__(self, svc: Services, scores: pd.DataFrame) -> object:
         arguments = self.arguments(svc, scores)
-        if int(scores["score"].notna().sum()) <= INLINE_SCORES:
+        if not self.apart or int(scores["score"].notna().sum()) <= INLINE_SCORES:
             return self.compute(scores, **arguments)
         data = scores if self.columns is None else scores.loc[scores["score"].notna(), list(self.columns)]
-        return run_apart(self.compute, data, queue=self.queue, **arguments)
+        return run_apart(self.compute, data, **arguments)
 
 
 _FIGURES: dict[str, _Figure] = {
@@ -284,7 +283,7 @@ _FIGURES: dict[str, _Figure] = {
     "paired": _Figure(pair_with_benchmark),
     "pairs": _Figure(pairwise_agreement, lambda svc, scores: {"categories": scale_of(svc, scores)}),
     "monitored": _Figure(reports.monitored_sessions),
-    "dependability": _Figure(assess_dependability, queue="long", columns=DEPENDABILITY_COLUMNS),
+    "dependability": _Figure(assess_dependability, apart=True, columns=DEPENDABILITY_COLUMNS),
 }
 """Each kind of figure the pages keep (see :func:`_latest`)."""
 

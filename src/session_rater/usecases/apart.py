@@ -1,12 +1,18 @@
-"""Long pure computations in a process of their own, so that they do not slow the pages.
+"""A long computation in a process of its own, so that it does not swell the app process.
 
-The app serves every visitor from one Python process. A computation of many seconds in a thread
-of it (the G study and Rasch model of 300 thousand scores: about 17 s; minutes at 3 million)
-holds the interpreter's lock most of that time, and every page run of every visitor beside it
-took about twice as long (measured: Over-scoring's run 0.75-1.1 s alone, 1.4-2.3 s beside a
-Rasch fit). :func:`run_apart` runs such a computation in a worker process instead: the thread
-that asked waits without holding the lock, the pages keep their core, and the worker's memory
-goes back to the system when it ends (one task per worker process).
+The G study and Rasch model of every score take 17 s at 300 thousand scores and about 15 minutes
+at 3 million on the loaded 2-core machine, peaking at 1.2 GB (800 MB above what the worker
+holds before it starts). In a thread of the app that memory would be the app's on top of
+everything it holds. :func:`run_apart` runs such a computation in a worker process instead: the
+thread that asked waits (without holding the interpreter's lock), and the worker's memory goes
+back to the system when it ends (one task per worker process).
+
+Not for every figure: a worker runs on the other core at full speed, and a page run beside it
+was slower than beside the same computation in a thread of the app (Over-scoring's run at 300 k,
+median of 7: 0.76 s alone, 1.05 s beside a Rasch fit in a thread, 1.38 s beside it in a worker
+at lower priority; ``benchmarks/bench_page_beside_fit.py``): the two compete for the memory the
+arithmetic streams through, and in a thread the fit waits while the page holds the lock. So the
+quick figures (seconds) stay in threads; only what is long and large comes here.
 
 Only pure functions of picklable arguments belong here (a data frame in, figures out): no
 database connection, no Streamlit. If the worker cannot be started or dies (killed for memory,
@@ -26,37 +32,33 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
-__all__ = ["NICENESS", "QUEUES", "run_apart", "shutdown"]
+__all__ = ["NICENESS", "run_apart", "shutdown"]
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-QUEUES = ("quick", "long")
-"""One worker process per queue: "quick" for figures of seconds, "long" for those of minutes
-(the Rasch model at 3 million scores), so that a long one never holds up a quick one."""
-_POOLS: dict[str, ProcessPoolExecutor] = {}
+_POOL: ProcessPoolExecutor | None = None
 _LOCK = threading.Lock()
 
 
-def _pool(queue: str) -> ProcessPoolExecutor:
+def _pool() -> ProcessPoolExecutor:
+    global _POOL
     with _LOCK:
-        if queue not in _POOLS:
+        if _POOL is None:
             # spawn, not fork: the app process has threads (Streamlit's, the database pool's), and a
             # forked child of a threaded process may inherit a lock some other thread held.
-            # One worker per queue: computations wait their turn instead of taking the pages' core.
+            # One worker: computations wait their turn instead of taking the pages' core.
             # One task per worker process: its memory goes back to the system after each figure.
-            _POOLS[queue] = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                max_tasks_per_child=1, initializer=_start_worker, initargs=(os.getpid(),))  # fmt: skip
-        return _POOLS[queue]
+            _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        max_tasks_per_child=1, initializer=_start_worker, initargs=(os.getpid(),))  # fmt: skip
+        return _POOL
 
 
 NICENESS = 10
-"""The workers' scheduling priority below the app's: a page run (and anything else on the
-machine) gets the CPU first; the figures use what is left. Without it a worker took a core
-the pages needed: Over-scoring's run beside a Rasch fit in a worker took 2.2 s against 1.2 s
-beside the same fit in a thread of the app, on the 2-core machine with another job running
-(benchmarks/bench_page_beside_fit.py)."""
+"""The worker's scheduling priority below the app's: a page run (and anything else on the
+machine) gets the CPU first. Beside another job on the 2-core machine, Over-scoring's run
+took 2.2 s beside a fit in a worker at the app's priority, 1.6 s at this one."""
 
 
 def _start_worker(app: int) -> None:
@@ -75,25 +77,22 @@ def _start_worker(app: int) -> None:
     threading.Thread(target=watch, daemon=True, name="end-with-the-app").start()
 
 
-def run_apart(fn: Callable[P, T], *args: P.args, queue: str = "quick", **kwargs: P.kwargs) -> T:
-    """``fn(*args, **kwargs)`` in the worker process of ``queue`` (see :data:`QUEUES`); its
-    exceptions are raised here as they were raised there. Blocks the calling thread, without
-    holding the interpreter's lock."""
-    if queue not in QUEUES:
-        raise ValueError(f"no such queue {queue!r}: one of {', '.join(QUEUES)}")
+def run_apart(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)`` in the worker process; its exceptions are raised here as they were
+    raised there. Blocks the calling thread, without holding the interpreter's lock."""
     try:
-        future = _pool(queue).submit(fn, *args, **kwargs)
+        future = _pool().submit(fn, *args, **kwargs)
         return future.result()
     except (BrokenProcessPool, OSError, RuntimeError) as exc:  # RuntimeError: the pool was shut down (exit)
         log.warning("A worker process could not compute %s (%s); computing it in this process", fn.__name__, exc)
-        shutdown(queue)
+        shutdown()
         return fn(*args, **kwargs)
 
 
-def shutdown(queue: str | None = None) -> None:
-    """Stop the worker process of ``queue`` (of every queue: None); the next :func:`run_apart`
-    starts another."""
+def shutdown() -> None:
+    """Stop the worker process (the next :func:`run_apart` starts another)."""
+    global _POOL
     with _LOCK:
-        pools = [_POOLS.pop(q) for q in (QUEUES if queue is None else (queue,)) if q in _POOLS]
-    for pool in pools:
+        pool, _POOL = _POOL, None
+    if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
