@@ -55,7 +55,7 @@ def _trend_spec() -> dict[str, object]:
         tooltip=[alt.Tooltip("period:O", title="Period"), alt.Tooltip("capacity:N", title="Capacity"),
                  alt.Tooltip("mean_diff:Q", title="Mean difference", format="+.2f"), alt.Tooltip("n:Q", title="Pairs")],
     )  # fmt: skip
-    zero = alt.Chart().mark_rule(color="black").encode(y=alt.datum(0))
+    zero = alt.Chart().mark_rule(color="black", aria=False).encode(y=alt.datum(0))  # the zero line: decoration
     spec = themed((line + zero).properties(height=260)).to_dict()
     spec.pop("datasets", None)  # the layers take the page's data, given with the spec
     for layer in spec["layer"]:

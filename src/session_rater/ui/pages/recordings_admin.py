@@ -123,6 +123,7 @@ def _places(me: Permitted) -> None:
         column_config={
             "id": st.column_config.NumberColumn("Id", width="small"),
             "session": st.column_config.TextColumn("Session", width="large"),
+            "site": st.column_config.TextColumn("Site"),
             "area": st.column_config.TextColumn("Area", help="e.g. Cumbria: programme managers of the area see its reports"),
             "team": st.column_config.TextColumn("Team", help="e.g. Carlisle team: its treatment managers monitor it"),
         },
