@@ -83,18 +83,21 @@ def _submissions(owner_column: Any, policy_name: str | None = None, within: Reac
     submitted rating, the submitted whole-session ratings, the drafts and the session's tutors
     (the rule of :meth:`SamplingStore.work_queues`, over that rater's ratings of the session)."""
     a, r = sm.SampleAssignment, m.Rating
-    capacity = case((a.rule == Rule.EXTERNAL_AUDIT.value, Capacity.EXTERNAL.value), else_=Capacity.MONITORING.value)
-    submitted = r.status == RatingStatus.SUBMITTED.value
-    tutor_count = (select(func.count()).select_from(m.RecordingTutor)
-                   .where(m.RecordingTutor.recording_id == a.recording_id).scalar_subquery())  # fmt: skip
+    p = _progress()
+    capacity = p.capacity
     query = (
-        select(a.id, func.count(distinct(case((submitted & r.tutor_id.is_not(None), r.tutor_id)))).label("tutors_done"),
-               func.coalesce(func.sum(case((submitted & r.tutor_id.is_(None), 1), else_=0)), 0).label("session_done"),
-               func.coalesce(func.sum(case((r.status == RatingStatus.DRAFT.value, 1), else_=0)), 0).label("drafts"),
-               tutor_count.label("n_tutors"))
+        select(a.id, p.tutors_done.label("tutors_done"), p.session_done.label("session_done"),
+               p.drafts.label("drafts"), p.tutor_count.label("n_tutors"))
         .join(r, and_(r.recording_id == a.recording_id, r.rater_id == owner_column, r.capacity == capacity))
         .group_by(a.id)
     )  # fmt: skip
+    return _narrowed(query, policy_name, within, recorded_before)
+
+
+def _narrowed(query: Any, policy_name: str | None, within: Reach | None, recorded_before: dt.date | None) -> Any:
+    """``query`` over assignments, kept to one policy's, to sessions ``within`` reaches and to
+    sessions recorded before a day, where given."""
+    a = sm.SampleAssignment
     if policy_name is not None:
         query = query.where(a.policy_name == policy_name)
     if within is not None:
@@ -601,13 +604,8 @@ class SamplingStore:
         a = sm.SampleAssignment
         first = self._submitted_by(a.rater_id, policy_name, within, recorded_before)
         second = self._submitted_by(a.second_rater_id, policy_name, within, recorded_before)
-        query = select(a.id, a.recording_id, a.rule, a.rater_id, a.second_rater_id, a.due_on).order_by(a.id)
-        if policy_name is not None:
-            query = query.where(a.policy_name == policy_name)
-        if within is not None:
-            query = query.where(a.recording_id.in_(_in_reach(within)))
-        if recorded_before is not None:
-            query = query.where(a.recording_id.in_(select(m.Recording.id).where(m.Recording.recorded_on < recorded_before)))
+        query = _narrowed(select(a.id, a.recording_id, a.rule, a.rater_id, a.second_rater_id, a.due_on).order_by(a.id),
+                          policy_name, within, recorded_before)  # fmt: skip
         with self._sessions() as s:
             rows = s.execute(query).all()
         return [
