@@ -31,6 +31,17 @@ def _open(database_url: str, tmp_path: Path) -> Services:
     return open_services(settings)
 
 
+def _add_external_rating(demo: Services, rubric):  # type: ignore[no-untyped-def]
+    """A new submitted rating: an external assessor's, of a form they have not rated."""
+    assessors = [p.id for p in demo.store.list_people() if Role.EXTERNAL_ASSESSOR.value in p.roles]
+    form, rater = next((r, a) for r in demo.store.submitted_ratings() if r.rubric_id == rubric.id and r.tutor_id
+                       for a in assessors if a not in {o.rater_id for o in demo.store.ratings_of_recording(
+                           r.recording_id, submitted_only=False) if o.tutor_id == r.tutor_id})  # fmt: skip
+    entries = {item.id: ItemEntry(score=(i % 3) + 1) for i, item in enumerate(rubric.items)}
+    demo.store.add_ratings([RatingSpec(form.recording_id, form.tutor_id, rater, Capacity.EXTERNAL, entries)], rubric)
+    return form, rater
+
+
 @pytest.fixture
 def demo(database_url: str, tmp_path: Path) -> Iterator[Services]:
     svc = _open(database_url, tmp_path)
@@ -52,13 +63,7 @@ def test_the_snapshot_is_the_export_row_for_row_master_scores_and_not_applicable
 def test_a_submission_and_a_correction_after_the_snapshot_are_in_the_next_one(demo: Services) -> None:
     before = score_snapshot.scores_frame(demo)
     rubric = demo.rubrics()[0]
-    # a new rating: an external assessor who has not rated this form
-    assessors = [p.id for p in demo.store.list_people() if Role.EXTERNAL_ASSESSOR.value in p.roles]
-    form, rater = next((r, a) for r in demo.store.submitted_ratings() if r.rubric_id == rubric.id and r.tutor_id
-                       for a in assessors if a not in {o.rater_id for o in demo.store.ratings_of_recording(
-                           r.recording_id, submitted_only=False) if o.tutor_id == r.tutor_id})  # fmt: skip
-    entries = {item.id: ItemEntry(score=(i % 3) + 1) for i, item in enumerate(rubric.items)}
-    demo.store.add_ratings([RatingSpec(form.recording_id, form.tutor_id, rater, Capacity.EXTERNAL, entries)], rubric)
+    form, rater = _add_external_rating(demo, rubric)
     # a correction: the rating it replaces leaves, its new version (with a changed score) comes in
     old = next(r for r in demo.store.submitted_ratings()
                if r.capacity is Capacity.SELF_ASSESSMENT and r.rubric_id == rubric.id)  # fmt: skip
@@ -88,12 +93,7 @@ def test_new_submissions_alone_are_read_without_comparing_every_rating_id(
     rating went (a correction), as in the test above."""
     before = score_snapshot.scores_frame(demo)
     rubric = demo.rubrics()[0]
-    assessors = [p.id for p in demo.store.list_people() if Role.EXTERNAL_ASSESSOR.value in p.roles]
-    form, rater = next((r, a) for r in demo.store.submitted_ratings() if r.rubric_id == rubric.id and r.tutor_id
-                       for a in assessors if a not in {o.rater_id for o in demo.store.ratings_of_recording(
-                           r.recording_id, submitted_only=False) if o.tutor_id == r.tutor_id})  # fmt: skip
-    entries = {item.id: ItemEntry(score=(i % 3) + 1) for i, item in enumerate(rubric.items)}
-    demo.store.add_ratings([RatingSpec(form.recording_id, form.tutor_id, rater, Capacity.EXTERNAL, entries)], rubric)
+    form, rater = _add_external_rating(demo, rubric)
 
     def compared(*_: object) -> None:
         raise AssertionError("every rating id was compared for a submission alone")
