@@ -391,7 +391,5 @@ def warm_default_figures(svc: Services) -> None:
         key = (kind, svc.settings.database_url, filters.key())
         with _LOCK:
             done = _LATEST.get(key)
-            if (done is not None and done.stamp == snapshot.stamp) or key in _RUNNING:
-                continue
-            _RUNNING[key] = threading.Event()
-        _run(key, snapshot.stamp, snapshot.newest, svc, filters.apply(snapshot.frame), compute)
+        if done is None or done.stamp != snapshot.stamp:
+            _wait_or_run(key, snapshot.stamp, snapshot.newest, svc, filters.apply(snapshot.frame), compute)
